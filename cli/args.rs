@@ -1,0 +1,245 @@
+//! Command-line arguments, and turning them (with the config file) into scan options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use driftaudit::config::Config;
+use driftaudit::drift::DriftOptions;
+use driftaudit::model::{InputError, Severity};
+use driftaudit::scan::ScanOptions;
+use driftaudit::sources::declared::DeclaredOptions;
+use driftaudit::sources::git::{DeclaredTree, FileFilter};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::demo::Demo;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "driftaudit",
+    version,
+    about = "Drift and policy audit for GitOps platforms: what Git declares vs what runs, judged by Rego policies",
+    after_help = "Exit codes: 0 clean, 1 findings at or above --fail-on (or drift with --fail-on-drift), 2 usage/config/input error, 3 scan incomplete."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Drift and policies: compare declared with live state and evaluate every policy.
+    Scan(ScanArgs),
+    /// Drift only, with a unified diff per modified resource.
+    Diff(ScanArgs),
+    /// Work with Rego policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Run the `test_*` rules of policy directories (the built-in library when none is given).
+    Test(PolicyTestArgs),
+    /// List the rules a scan evaluates.
+    List(PolicyListArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Config file [default: ./driftaudit.yaml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The declared repository (a Git repository with --ref, or any directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Read the declared state at this Git ref (branch, tag, SHA) without a checkout.
+    #[arg(long = "ref", value_name = "REF", requires = "repo")]
+    pub reference: Option<String>,
+    /// Sub-directory of the repository to read (repeatable) [config: git.paths].
+    #[arg(long = "path", value_name = "SUBDIR")]
+    pub paths: Vec<String>,
+    /// Kustomize overlay directory to render (repeatable) [config: git.kustomize].
+    #[arg(long, value_name = "DIR")]
+    pub kustomize: Vec<String>,
+    /// Live state from a snapshot file (repeatable: one target each or more).
+    #[arg(long, value_name = "FILE")]
+    pub live_snapshot: Vec<PathBuf>,
+    /// Extra policy directory (repeatable) [config: policies.dirs].
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Baseline file merged over the defaults (repeatable) [config: baselines].
+    #[arg(long = "baseline", value_name = "FILE")]
+    pub baseline: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to a file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding has at least this severity (critical, high, medium, low, info, none) [default: high].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Exit 1 when any resource drifted.
+    #[arg(long)]
+    pub fail_on_drift: bool,
+    /// Report coverage gaps but do not exit 3 for them.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// The scan clock (RFC 3339), for reproducible reports [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Compare every field, not only those the declared manifests set.
+    #[arg(long)]
+    pub strict: bool,
+    /// Show unified diffs under modified resources (always on for `diff`).
+    #[arg(long)]
+    pub show_diff: bool,
+    /// List in-sync resources one by one in the text report.
+    #[arg(long)]
+    pub list_in_sync: bool,
+    /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
+    #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config"])]
+    pub demo: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyTestArgs {
+    /// Directories with policies and their *_test.rego files.
+    pub dirs: Vec<PathBuf>,
+    /// Baseline file merged over the defaults (repeatable).
+    #[arg(long = "baseline", value_name = "FILE")]
+    pub baseline: Vec<PathBuf>,
+    /// Print passing tests too.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyListArgs {
+    /// Extra policy directory (repeatable).
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Scan options plus what must live as long as the scan (the extracted demo).
+pub struct PreparedScan {
+    pub options: ScanOptions,
+    _demo: Option<Demo>,
+}
+
+fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
+        InputError::new("--now", format!("`{text}` is not an RFC 3339 time (e.g. 2026-11-21T12:00:00Z): {e}"))
+    })
+}
+
+fn parse_fail_on(text: &str) -> Result<Option<Severity>, InputError> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    Severity::parse(text).map(Some).ok_or_else(|| {
+        InputError::new("--fail-on", format!("unknown severity `{text}` (critical, high, medium, low, info or none)"))
+    })
+}
+
+pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
+    let demo = if arguments.demo { Some(Demo::extract()?) } else { None };
+    let config_path = match (&demo, &arguments.config) {
+        (Some(demo), _) => Some(demo.config()),
+        (None, Some(path)) => Some(path.clone()),
+        (None, None) => Some(PathBuf::from("driftaudit.yaml")).filter(|p| p.is_file()),
+    };
+    let config = match &config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+
+    let (repo, label) = match (&demo, &arguments.repo) {
+        (Some(demo), _) => (Some(demo.repo()), "demo: fixtures/demo/repo".to_string()),
+        (None, Some(repo)) => {
+            let label = match &arguments.reference {
+                Some(r) => format!("{} @ {r}", repo.display()),
+                None => repo.display().to_string(),
+            };
+            (Some(repo.clone()), label)
+        }
+        (None, None) => (None, String::new()),
+    };
+    let paths = if arguments.paths.is_empty() { config.git.paths.clone() } else { arguments.paths.clone() };
+    let mut kustomize = config.git.kustomize.clone();
+    kustomize.extend(arguments.kustomize.iter().cloned());
+    let declared = match repo {
+        Some(repo) => Some(DeclaredOptions {
+            tree: match &arguments.reference {
+                Some(reference) => DeclaredTree::GitRef {
+                    repo,
+                    reference: reference.clone(),
+                },
+                None => DeclaredTree::Directory(repo),
+            },
+            filter: FileFilter::new(&paths, &config.git.include, &config.git.exclude)?,
+            kustomize,
+            default_namespace: "default".into(),
+        }),
+        None => None,
+    };
+    if declared.is_none() && arguments.live_snapshot.is_empty() {
+        return Err(InputError::new(
+            "arguments",
+            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE (live state), or --demo",
+        ));
+    }
+
+    let live_snapshots = match &demo {
+        Some(demo) => vec![demo.snapshot()],
+        None => arguments.live_snapshot.clone(),
+    };
+    let now = match (&arguments.now, &demo) {
+        (Some(text), _) => parse_now(text)?,
+        (None, Some(_)) => parse_now(crate::demo::DEMO_CLOCK)?,
+        (None, None) => OffsetDateTime::now_utc(),
+    };
+    let fail_on = match (&arguments.fail_on, &config.fail_on) {
+        (Some(text), _) | (None, Some(text)) => parse_fail_on(text)?,
+        (None, None) => Some(Severity::High),
+    };
+    let mut policy_dirs: Vec<PathBuf> = config.policies.dirs.iter().map(|d| config.resolve(d)).collect();
+    policy_dirs.extend(arguments.policy.iter().cloned());
+    let mut baselines: Vec<PathBuf> = config.baselines.iter().map(|b| config.resolve(b)).collect();
+    baselines.extend(arguments.baseline.iter().cloned());
+
+    Ok(PreparedScan {
+        options: ScanOptions {
+            declared,
+            declared_label: label,
+            live_snapshots,
+            policy_dirs,
+            baselines,
+            disabled_rules: config.policies.disable.clone(),
+            drift: DriftOptions {
+                strict: arguments.strict || config.drift.strict,
+                ignore: config.drift.ignore.clone(),
+                managed_namespaces: config.managed_namespaces.clone(),
+                unmanaged_exclude: config.unmanaged.exclude.clone(),
+                default_exclusions: !config.unmanaged.no_default_exclusions,
+            },
+            now,
+            evaluate_policies: policies,
+            fail_on,
+            fail_on_drift: arguments.fail_on_drift,
+            allow_partial: arguments.allow_partial,
+        },
+        _demo: demo,
+    })
+}

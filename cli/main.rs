@@ -1,0 +1,176 @@
+//! The `driftaudit` binary: argument parsing, commands and exit codes over the
+//! library in `src/`.
+
+mod args;
+mod demo;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use driftaudit::model::InputError;
+use driftaudit::policy::testing::{run_tests, Outcome};
+use driftaudit::policy::{builtin_policy_files, load_baselines, policy_files_in, PolicySet};
+use driftaudit::report::{self, exit, text};
+
+use args::{Cli, Command, Format, PolicyCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Scan(scan) => run_scan(scan, true),
+        Command::Diff(scan) => run_scan(scan, false),
+        Command::Policy { command } => match command {
+            PolicyCommand::Test(test) => policy_test(test),
+            PolicyCommand::List(list) => policy_list(list),
+        },
+    };
+    ExitCode::from(code as u8)
+}
+
+fn fail(error: &InputError) -> i32 {
+    eprintln!("driftaudit: error: {error}");
+    exit::INPUT_ERROR
+}
+
+fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
+    let prepared = match args::prepare_scan(&arguments, policies) {
+        Ok(prepared) => prepared,
+        Err(error) => return fail(&error),
+    };
+    let report = driftaudit::scan::run_scan(&prepared.options);
+    let to_terminal = arguments.output.is_none() && std::io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let rendered = match arguments.format {
+        Format::Json => report::json::render(&report),
+        Format::Text => text::render(
+            &report,
+            &text::TextOptions {
+                style: text::Style { color },
+                diffs: !policies || arguments.show_diff,
+                list_in_sync: arguments.list_in_sync,
+            },
+        ),
+    };
+    if let Err(error) = write_output(arguments.output.as_deref(), &rendered) {
+        return fail(&error);
+    }
+    drop(prepared);
+    report.exit_code()
+}
+
+fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputError> {
+    match path {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| InputError::new(path.display().to_string(), format!("cannot write the report: {e}"))),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
+}
+
+fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
+    let baselines = match load_baselines(&arguments.baseline) {
+        Ok(b) => b,
+        Err(error) => return fail(&error),
+    };
+    let builtin = builtin_policy_files();
+    let (library, tests) = if arguments.dirs.is_empty() {
+        (builtin.clone(), builtin)
+    } else {
+        let mut tests = Vec::new();
+        for dir in &arguments.dirs {
+            match policy_files_in(dir) {
+                Ok(files) => tests.extend(files),
+                Err(error) => return fail(&error),
+            }
+        }
+        (builtin, tests)
+    };
+    let (results, errors) = run_tests(&library, &tests, &baselines);
+    for error in &errors {
+        eprintln!("driftaudit: error: {error}");
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for result in &results {
+        match &result.outcome {
+            Outcome::Pass => {
+                passed += 1;
+                if arguments.verbose {
+                    println!("PASS  {}  ({})", result.name, result.location);
+                }
+            }
+            Outcome::Fail => {
+                failed += 1;
+                println!("FAIL  {}  ({})", result.name, result.location);
+            }
+            Outcome::Error(message) => {
+                failed += 1;
+                println!("ERROR {}  ({}): {message}", result.name, result.location);
+            }
+        }
+    }
+    println!("policy tests: {passed} passed, {failed} failed");
+    if !errors.is_empty() || results.is_empty() {
+        if results.is_empty() {
+            eprintln!("driftaudit: error: no test_* rules found");
+        }
+        exit::INPUT_ERROR
+    } else if failed > 0 {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    }
+}
+
+fn policy_list(arguments: args::PolicyListArgs) -> i32 {
+    let baselines = match load_baselines(&[]) {
+        Ok(b) => b,
+        Err(error) => return fail(&error),
+    };
+    let mut files = builtin_policy_files();
+    for dir in &arguments.policy {
+        match policy_files_in(dir) {
+            Ok(found) => files.extend(found),
+            Err(error) => return fail(&error),
+        }
+    }
+    let (set, errors) = PolicySet::compile(&files, &baselines, &[]);
+    for error in &errors {
+        eprintln!("driftaudit: error: {error}");
+    }
+    match arguments.format {
+        Format::Json => {
+            let rules: Vec<serde_json::Value> = set
+                .rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id, "title": r.title, "description": r.description,
+                        "severity": r.severity, "category": r.category,
+                        "remediation": r.remediation, "kinds": r.kinds, "sources": r.sources,
+                        "scope": match r.scope { driftaudit::policy::Scope::Resource => "resource", driftaudit::policy::Scope::Inventory => "inventory" },
+                        "location": r.location,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rules).expect("serialises"));
+        }
+        Format::Text => {
+            for r in &set.rules {
+                println!("{:<14} {:<9} {:<13} {}", r.id, r.severity.as_str(), r.category, r.title);
+                println!("{:<38}{}", "", r.kinds.join(", "));
+            }
+            println!("{} rules", set.rules.len());
+        }
+    }
+    if errors.is_empty() {
+        exit::CLEAN
+    } else {
+        exit::INPUT_ERROR
+    }
+}

@@ -1,0 +1,270 @@
+package driftaudit.backups_test
+
+import data.driftaudit.backups
+
+_now := "2026-11-21T12:00:00Z"
+
+_group(api_version) := split(api_version, "/")[0] if contains(api_version, "/")
+
+else := ""
+
+_input(state, drift_status, resource) := {
+	"contract_version": 1,
+	"state": state,
+	"identity": {
+		"source": "kubernetes",
+		"apiVersion": resource.apiVersion,
+		"group": _group(resource.apiVersion),
+		"kind": resource.kind,
+		"namespace": object.get(resource.metadata, "namespace", ""),
+		"name": resource.metadata.name,
+	},
+	"resource": resource,
+	"counterpart": null,
+	"drift": _drift(drift_status),
+	"facts": {},
+	"now": _now,
+}
+
+_drift(null) := null
+
+_drift(status) := {"status": status, "changes": []} if status != null
+
+_cronjob(name, metadata_extra, spec_extra, status) := {
+	"apiVersion": "batch/v1",
+	"kind": "CronJob",
+	"metadata": object.union({"name": name, "namespace": "shop"}, metadata_extra),
+	"spec": object.union(
+		{
+			"schedule": "0 2 * * *",
+			"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "pg-dump", "image": "postgres:16"}]}}}},
+		},
+		spec_extra,
+	),
+	"status": status,
+}
+
+_suspended(name) := _cronjob(name, {}, {"suspend": true}, {})
+
+_scheduled_backup(spec_extra) := {
+	"apiVersion": "postgresql.cnpg.io/v1",
+	"kind": "ScheduledBackup",
+	"metadata": {"name": "nightly", "namespace": "shop"},
+	"spec": object.union({"cluster": {"name": "shop-db"}, "schedule": "0 0 2 * * *"}, spec_extra),
+}
+
+_velero_schedule(spec_extra) := {
+	"apiVersion": "velero.io/v1",
+	"kind": "Schedule",
+	"metadata": {"name": "daily", "namespace": "velero"},
+	"spec": object.union({"schedule": "0 1 * * *", "template": {"includedNamespaces": ["*"]}}, spec_extra),
+}
+
+_all_findings := (((backups.deny_suspended_backup_cronjob | backups.deny_suspended_cnpg_backup) | backups.deny_paused_velero_schedule) | backups.deny_declared_backup_missing) | backups.deny_stale_backup
+
+# --- DA-BAK-001 suspended backup CronJob -------------------------------------
+
+test_suspended_backup_cronjob_live if {
+	findings := backups.deny_suspended_backup_cronjob with input as _input("live", "modified", _suspended("db-backup"))
+	findings == {{"msg": `backup CronJob "db-backup" is suspended (spec.suspend: true)`, "path": "spec.suspend"}}
+}
+
+test_suspended_backup_cronjob_declared if {
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("declared", "in_sync", _suspended("db-backup"))
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("declared", null, _suspended("db-backup"))
+}
+
+test_name_patterns_match_anywhere_in_the_name if {
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("nightly-pg-dump"))
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("volume-snapshot"))
+}
+
+test_running_backup_cronjob_passes if {
+	count(backups.deny_suspended_backup_cronjob) == 0 with input as _input("live", null, _cronjob("db-backup", {}, {"suspend": false}, {}))
+	count(backups.deny_suspended_backup_cronjob) == 0 with input as _input("live", null, _cronjob("db-backup", {}, {}, {}))
+}
+
+test_suspended_non_backup_cronjob_passes if {
+	count(backups.deny_suspended_backup_cronjob) == 0 with input as _input("live", null, _suspended("report-mailer"))
+}
+
+test_backup_label_marks_cronjob if {
+	cronjob := _cronjob("pg-nightly", {"labels": {"driftaudit.io/backup": "true"}}, {"suspend": true}, {})
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, cronjob)
+}
+
+test_backup_label_false_excludes_cronjob if {
+	cronjob := _cronjob("cache-dump-cleaner", {"labels": {"driftaudit.io/backup": "false"}}, {"suspend": true}, {})
+	count(backups.deny_suspended_backup_cronjob) == 0 with input as _input("live", null, cronjob)
+}
+
+test_custom_name_patterns if {
+	baselines := {"backups": {"cronjob_name_patterns": ["^pgbackrest-"]}}
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("pgbackrest-full")) with data.baselines as baselines
+	count(backups.deny_suspended_backup_cronjob) == 0 with input as _input("live", null, _suspended("db-backup")) with data.baselines as baselines
+}
+
+test_invalid_pattern_is_ignored if {
+	baselines := {"backups": {"cronjob_name_patterns": ["(unclosed", "backup"]}}
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("db-backup")) with data.baselines as baselines
+}
+
+test_default_patterns_without_baselines if {
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("db-backup")) with data.baselines as {}
+}
+
+# --- DA-BAK-002 CloudNativePG ScheduledBackup --------------------------------
+
+test_cnpg_suspended_fires if {
+	findings := backups.deny_suspended_cnpg_backup with input as _input("declared", "in_sync", _scheduled_backup({"suspend": true}))
+	findings == {{"msg": `ScheduledBackup "nightly" of cluster "shop-db" is suspended (spec.suspend: true)`, "path": "spec.suspend"}}
+}
+
+test_cnpg_active_passes if {
+	count(backups.deny_suspended_cnpg_backup) == 0 with input as _input("live", null, _scheduled_backup({}))
+	count(backups.deny_suspended_cnpg_backup) == 0 with input as _input("live", null, _scheduled_backup({"suspend": false}))
+}
+
+test_cnpg_other_group_ignored if {
+	resource := object.union(_scheduled_backup({"suspend": true}), {"apiVersion": "example.com/v1"})
+	count(backups.deny_suspended_cnpg_backup) == 0 with input as _input("live", null, resource)
+}
+
+test_cnpg_group_from_api_version_without_identity if {
+	count(backups.deny_suspended_cnpg_backup) == 1 with input as {"state": "live", "resource": _scheduled_backup({"suspend": true})}
+}
+
+# --- DA-BAK-003 Velero Schedule ----------------------------------------------
+
+test_velero_paused_fires if {
+	findings := backups.deny_paused_velero_schedule with input as _input("live", null, _velero_schedule({"paused": true}))
+	findings == {{"msg": `Velero Schedule "daily" is paused (spec.paused: true)`, "path": "spec.paused"}}
+}
+
+test_velero_unpaused_passes if {
+	count(backups.deny_paused_velero_schedule) == 0 with input as _input("live", null, _velero_schedule({}))
+	count(backups.deny_paused_velero_schedule) == 0 with input as _input("live", null, _velero_schedule({"paused": false}))
+}
+
+test_velero_other_schedule_kind_ignored if {
+	resource := object.union(_velero_schedule({"paused": true}), {"apiVersion": "scheduling.example.com/v1"})
+	count(backups.deny_paused_velero_schedule) == 0 with input as _input("live", null, resource)
+}
+
+# --- DA-BAK-004 declared backup missing live ---------------------------------
+
+test_declared_backup_cronjob_missing if {
+	findings := backups.deny_declared_backup_missing with input as _input("declared", "missing", _cronjob("db-backup", {}, {}, {}))
+	findings == {{"msg": `backup CronJob "db-backup" is declared but does not exist in the live state`, "path": "metadata.name"}}
+}
+
+test_declared_cnpg_and_velero_missing if {
+	findings := backups.deny_declared_backup_missing with input as _input("declared", "missing", _scheduled_backup({}))
+	findings == {{"msg": `CloudNativePG ScheduledBackup "nightly" is declared but does not exist in the live state`, "path": "metadata.name"}}
+	count(backups.deny_declared_backup_missing) == 1 with input as _input("declared", "missing", _velero_schedule({}))
+}
+
+test_missing_non_backup_passes if {
+	count(backups.deny_declared_backup_missing) == 0 with input as _input("declared", "missing", _cronjob("report-mailer", {}, {}, {}))
+}
+
+test_present_backup_passes if {
+	count(backups.deny_declared_backup_missing) == 0 with input as _input("declared", "in_sync", _cronjob("db-backup", {}, {}, {}))
+	count(backups.deny_declared_backup_missing) == 0 with input as _input("declared", "modified", _cronjob("db-backup", {}, {}, {}))
+}
+
+test_missing_only_on_declared_side if {
+	count(backups.deny_declared_backup_missing) == 0 with input as _input("live", "missing", _cronjob("db-backup", {}, {}, {}))
+	count(backups.deny_declared_backup_missing) == 0 with input as _input("live", "unmanaged", _cronjob("db-backup", {}, {}, {}))
+}
+
+test_no_live_source_passes if {
+	count(backups.deny_declared_backup_missing) == 0 with input as _input("declared", null, _cronjob("db-backup", {}, {}, {}))
+}
+
+# --- DA-BAK-005 stale backup -------------------------------------------------
+
+test_stale_backup_fires if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastScheduleTime": "2026-11-21T02:00:00Z", "lastSuccessfulTime": "2026-11-19T10:30:00Z"})
+	findings := backups.deny_stale_backup with input as _input("live", "in_sync", cronjob)
+	findings == {{
+		"msg": `backup CronJob "db-backup" last succeeded at 2026-11-19T10:30:00Z, 49 hours before the scan (RPO 24 hours)`,
+		"path": "status.lastSuccessfulTime",
+	}}
+}
+
+test_fresh_backup_passes if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-21T02:03:10Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", "in_sync", cronjob)
+}
+
+test_stale_boundary if {
+	exactly := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-20T12:00:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, exactly)
+	just_over := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-20T11:59:59Z"})
+	count(backups.deny_stale_backup) == 1 with input as _input("live", null, just_over)
+}
+
+test_stale_uses_input_now_with_offset if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-21T02:00:00+02:00"})
+	value := object.union(_input("live", null, cronjob), {"now": "2026-11-22T00:30:00Z"})
+	count(backups.deny_stale_backup) == 1 with input as value
+}
+
+test_stale_rpo_from_baselines if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-19T10:30:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, cronjob) with data.baselines as {"backups": {"rpo_hours": 72}}
+	count(backups.deny_stale_backup) == 1 with input as _input("live", null, cronjob) with data.baselines as {"backups": {"rpo_hours": 0.5}}
+}
+
+test_stale_rpo_annotation_overrides if {
+	weekly := _cronjob("db-backup", {"annotations": {"driftaudit.io/rpo-hours": "168"}}, {}, {"lastSuccessfulTime": "2026-11-17T02:00:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, weekly)
+	bogus := _cronjob("db-backup", {"annotations": {"driftaudit.io/rpo-hours": "a week"}}, {}, {"lastSuccessfulTime": "2026-11-17T02:00:00Z"})
+	count(backups.deny_stale_backup) == 1 with input as _input("live", null, bogus)
+}
+
+test_stale_skipped_when_never_succeeded if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastScheduleTime": "2026-11-01T02:00:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, cronjob)
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, _cronjob("db-backup", {}, {}, null))
+}
+
+test_stale_only_live if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-01T02:00:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("declared", "in_sync", cronjob)
+}
+
+test_stale_non_backup_cronjob_passes if {
+	cronjob := _cronjob("report-mailer", {}, {}, {"lastSuccessfulTime": "2026-11-01T02:00:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, cronjob)
+}
+
+test_stale_bad_timestamps_do_not_error if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "yesterday"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, cronjob)
+	old := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-01T02:00:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as object.union(_input("live", null, old), {"now": "now"})
+	count(backups.deny_stale_backup) == 0 with input as object.remove(_input("live", null, old), ["now"])
+}
+
+# --- totality ----------------------------------------------------------------
+
+test_unrelated_shapes_yield_nothing if {
+	shapes := [
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "backup-config", "namespace": "shop"}, "data": {"k": "v"}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "backup", "namespace": "shop"}, "spec": {"suspend": true}},
+		{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "db-backup", "namespace": "shop"}},
+		{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "db-backup", "namespace": "shop", "labels": null}, "spec": "x", "status": "x"},
+		{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": 7, "namespace": "shop"}, "spec": {"suspend": "true"}},
+		{"apiVersion": "velero.io/v1", "kind": "Schedule", "metadata": {"name": "x", "namespace": "velero"}, "spec": null},
+	]
+	every shape in shapes {
+		count(_all_findings) == 0 with input as _input("live", null, shape)
+		count(_all_findings) == 0 with input as _input("declared", "in_sync", shape)
+	}
+}
+
+test_input_without_drift_or_state if {
+	count(_all_findings) == 0 with input as {"resource": _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-01T02:00:00Z"})}
+}

@@ -1,0 +1,160 @@
+# METADATA
+# title: Certificates
+# description: >-
+#   Validity of the X.509 certificates found in any resource (TLS Secrets, Traefik
+#   certificates, TLS endpoints), read from input.facts.certificates.
+# custom:
+#   category: certificates
+#   kinds: ["*"]
+package driftaudit.certificates
+
+# Thresholds come from data.baselines.certificates (baselines/default.yaml) and
+# fall back to the documented defaults when absent or not numbers. Dates come
+# from the facts (computed against input.now), never from the wall clock.
+
+default _settings := {}
+
+_settings := s if {
+	s := data.baselines.certificates
+	is_object(s)
+}
+
+_days(key, fallback) := v if {
+	v := object.get(_settings, key, fallback)
+	is_number(v)
+} else := fallback
+
+_fail_days := _days("fail_days", 14)
+
+_warn_days := _days("warn_days", 30)
+
+# Parsed certificates: every fact without an error.
+_certificates contains cert if {
+	facts := input.facts.certificates
+	is_array(facts)
+	some cert in facts
+	is_object(cert)
+	not cert.error
+	is_number(cert.days_remaining)
+}
+
+# "certificate CN=shop.example.com (Secret shop/shop-tls key tls.crt)", or
+# "chain certificate #1 ..." for certificates after the leaf.
+_describe(cert) := sprintf("%s %s (%s)", [_position(cert), _text(cert, "subject"), _text(cert, "source")])
+
+_position(cert) := sprintf("chain certificate #%v", [cert.position]) if {
+	is_number(cert.position)
+	cert.position > 0
+} else := "certificate"
+
+_days_text(n) := "1 day" if n == 1
+
+else := sprintf("%v days", [n])
+
+_text(cert, key) := cert[key] if {
+	is_string(cert[key])
+	cert[key] != ""
+} else := sprintf("(no %s)", [key])
+
+# METADATA
+# title: Certificate expired
+# description: The certificate's notAfter date is at or before the scan time.
+# custom:
+#   id: DA-CERT-001
+#   severity: critical
+#   category: certificates
+#   remediation: Renew the certificate and deploy the new one (check that its issuer, e.g. cert-manager, is renewing it).
+deny_expired contains finding if {
+	some cert in _certificates
+	cert.expired == true
+	finding := {"msg": sprintf(
+		"%s expired on %s (%s ago)",
+		[_describe(cert), _text(cert, "not_after"), _days_text(abs(cert.days_remaining))],
+	)}
+}
+
+# METADATA
+# title: Certificate expires soon
+# description: >-
+#   The certificate expires within certificates.fail_days days (days_remaining at or
+#   below the threshold).
+# custom:
+#   id: DA-CERT-002
+#   severity: high
+#   category: certificates
+#   remediation: Renew the certificate now; automated renewal should have replaced it well before this point.
+deny_expiring_soon contains finding if {
+	some cert in _certificates
+	cert.expired == false
+	cert.days_remaining <= _fail_days
+	finding := {"msg": sprintf(
+		"%s expires on %s, in %s (certificates.fail_days is %v)",
+		[_describe(cert), _text(cert, "not_after"), _days_text(cert.days_remaining), _fail_days],
+	)}
+}
+
+# METADATA
+# title: Certificate expiry approaching
+# description: >-
+#   The certificate expires within certificates.warn_days days but after
+#   certificates.fail_days days.
+# custom:
+#   id: DA-CERT-003
+#   severity: medium
+#   category: certificates
+#   remediation: Plan the renewal, or check that automated renewal is configured for this certificate.
+warn_expiring contains finding if {
+	some cert in _certificates
+	cert.expired == false
+	cert.days_remaining > _fail_days
+	cert.days_remaining <= _warn_days
+	finding := {"msg": sprintf(
+		"%s expires on %s, in %s (certificates.warn_days is %v)",
+		[_describe(cert), _text(cert, "not_after"), _days_text(cert.days_remaining), _warn_days],
+	)}
+}
+
+# METADATA
+# title: Certificate not yet valid
+# description: >-
+#   The certificate's notBefore date is after the scan time; clients reject it
+#   until then. Often a clock problem on the issuer or a certificate deployed early.
+# custom:
+#   id: DA-CERT-004
+#   severity: high
+#   category: certificates
+#   remediation: Deploy a certificate that is valid now, or check the issuer's clock.
+deny_not_yet_valid contains finding if {
+	some cert in _certificates
+	cert.not_yet_valid == true
+	finding := {"msg": sprintf(
+		"%s is not valid before %s",
+		[_describe(cert), _text(cert, "not_before")],
+	)}
+}
+
+# METADATA
+# title: Certificate cannot be parsed
+# description: >-
+#   A value expected to hold a PEM or DER certificate could not be parsed, so its
+#   validity cannot be checked.
+# custom:
+#   id: DA-CERT-005
+#   severity: medium
+#   category: certificates
+#   remediation: Replace the value with a valid PEM-encoded certificate chain.
+deny_unparseable contains finding if {
+	facts := input.facts.certificates
+	is_array(facts)
+	some cert in facts
+	is_object(cert)
+	cert.error
+	finding := {"msg": sprintf(
+		"certificate in %s could not be parsed: %s",
+		[_text(cert, "source"), _error_text(cert.error)],
+	)}
+}
+
+_error_text(e) := e if is_string(e)
+
+else := "unknown error"

@@ -1,0 +1,163 @@
+package driftaudit.certificates_test
+
+import data.driftaudit.certificates
+
+_input(facts) := {
+	"contract_version": 1,
+	"state": "live",
+	"identity": {"source": "kubernetes", "apiVersion": "v1", "group": "", "kind": "Secret", "namespace": "shop", "name": "shop-tls"},
+	"resource": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shop-tls", "namespace": "shop"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "sha256:00", "tls.key": "sha256:11"}},
+	"counterpart": null,
+	"drift": null,
+	"facts": {"certificates": facts},
+	"now": "2026-11-21T12:00:00Z",
+}
+
+# A parsed leaf certificate with the given days_remaining, as the collector derives it.
+_cert(days, not_after) := {
+	"source": "Secret shop/shop-tls key tls.crt",
+	"position": 0,
+	"subject": "CN=shop.example.com",
+	"issuer": "CN=Example CA",
+	"sans": ["shop.example.com"],
+	"serial": "0a1b",
+	"fingerprint_sha256": "00ff",
+	"not_before": "2026-01-01T00:00:00Z",
+	"not_after": not_after,
+	"days_remaining": days,
+	"expired": days < 0,
+	"not_yet_valid": false,
+	"self_signed": false,
+}
+
+_all_findings := (((certificates.deny_expired | certificates.deny_expiring_soon) | certificates.warn_expiring) | certificates.deny_not_yet_valid) | certificates.deny_unparseable
+
+# --- DA-CERT-001 expired -----------------------------------------------------
+
+test_expired_fires if {
+	findings := certificates.deny_expired with input as _input([_cert(-3, "2026-11-18T00:00:00Z")])
+	findings == {{"msg": "certificate CN=shop.example.com (Secret shop/shop-tls key tls.crt) expired on 2026-11-18T00:00:00Z (3 days ago)"}}
+}
+
+test_expired_only_expired_rule if {
+	findings := _all_findings with input as _input([_cert(-3, "2026-11-18T00:00:00Z")])
+	count(findings) == 1
+}
+
+test_expired_today if {
+	# not_after <= now with less than a day gone: days_remaining is 0 and expired is true
+	cert := object.union(_cert(0, "2026-11-21T11:00:00Z"), {"expired": true})
+	count(certificates.deny_expired) == 1 with input as _input([cert])
+	count(certificates.deny_expiring_soon) == 0 with input as _input([cert])
+}
+
+test_valid_not_expired if {
+	count(certificates.deny_expired) == 0 with input as _input([_cert(200, "2027-06-09T00:00:00Z")])
+}
+
+test_expired_chain_certificate if {
+	intermediate := object.union(_cert(-1, "2026-11-20T00:00:00Z"), {"position": 1, "subject": "CN=Example Intermediate"})
+	findings := certificates.deny_expired with input as _input([_cert(100, "2027-03-01T00:00:00Z"), intermediate])
+	some f in findings
+	startswith(f.msg, "chain certificate #1 CN=Example Intermediate")
+	count(findings) == 1
+}
+
+# --- DA-CERT-002 / DA-CERT-003 thresholds ------------------------------------
+
+test_expiring_within_fail_days if {
+	findings := certificates.deny_expiring_soon with input as _input([_cert(5, "2026-11-26T12:00:00Z")])
+	findings == {{"msg": "certificate CN=shop.example.com (Secret shop/shop-tls key tls.crt) expires on 2026-11-26T12:00:00Z, in 5 days (certificates.fail_days is 14)"}}
+	count(certificates.warn_expiring) == 0 with input as _input([_cert(5, "2026-11-26T12:00:00Z")])
+}
+
+test_fail_days_boundary if {
+	count(certificates.deny_expiring_soon) == 1 with input as _input([_cert(14, "2026-12-05T12:00:00Z")])
+	count(certificates.deny_expiring_soon) == 0 with input as _input([_cert(15, "2026-12-06T12:00:00Z")])
+	count(certificates.deny_expiring_soon) == 1 with input as _input([_cert(0, "2026-11-21T18:00:00Z")])
+}
+
+test_warn_window if {
+	findings := certificates.warn_expiring with input as _input([_cert(20, "2026-12-11T12:00:00Z")])
+	findings == {{"msg": "certificate CN=shop.example.com (Secret shop/shop-tls key tls.crt) expires on 2026-12-11T12:00:00Z, in 20 days (certificates.warn_days is 30)"}}
+	count(certificates.deny_expiring_soon) == 0 with input as _input([_cert(20, "2026-12-11T12:00:00Z")])
+}
+
+test_warn_days_boundary if {
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(30, "2026-12-21T12:00:00Z")])
+	count(certificates.warn_expiring) == 0 with input as _input([_cert(31, "2026-12-22T12:00:00Z")])
+	count(certificates.warn_expiring) == 0 with input as _input([_cert(14, "2026-12-05T12:00:00Z")])
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(15, "2026-12-06T12:00:00Z")])
+}
+
+test_thresholds_from_baselines if {
+	baselines := {"certificates": {"fail_days": 7, "warn_days": 60}}
+	count(certificates.deny_expiring_soon) == 0 with input as _input([_cert(10, "2026-12-01T12:00:00Z")]) with data.baselines as baselines
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(10, "2026-12-01T12:00:00Z")]) with data.baselines as baselines
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(45, "2027-01-05T12:00:00Z")]) with data.baselines as baselines
+}
+
+test_thresholds_default_without_baselines if {
+	count(certificates.deny_expiring_soon) == 1 with input as _input([_cert(14, "2026-12-05T12:00:00Z")]) with data.baselines as {}
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(30, "2026-12-21T12:00:00Z")]) with data.baselines as {}
+}
+
+test_thresholds_wrong_type_fall_back if {
+	baselines := {"certificates": {"fail_days": "14", "warn_days": null}}
+	count(certificates.deny_expiring_soon) == 1 with input as _input([_cert(14, "2026-12-05T12:00:00Z")]) with data.baselines as baselines
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(30, "2026-12-21T12:00:00Z")]) with data.baselines as baselines
+}
+
+test_long_lived_certificate_passes if {
+	count(_all_findings) == 0 with input as _input([_cert(365, "2027-11-21T12:00:00Z")])
+}
+
+# --- DA-CERT-004 not yet valid -----------------------------------------------
+
+test_not_yet_valid_fires if {
+	cert := object.union(_cert(400, "2027-12-26T00:00:00Z"), {"not_before": "2026-12-01T00:00:00Z", "not_yet_valid": true})
+	findings := certificates.deny_not_yet_valid with input as _input([cert])
+	findings == {{"msg": "certificate CN=shop.example.com (Secret shop/shop-tls key tls.crt) is not valid before 2026-12-01T00:00:00Z"}}
+}
+
+test_valid_now_passes if {
+	count(certificates.deny_not_yet_valid) == 0 with input as _input([_cert(100, "2027-03-01T00:00:00Z")])
+}
+
+# --- DA-CERT-005 unparseable -------------------------------------------------
+
+test_unparseable_fires if {
+	findings := certificates.deny_unparseable with input as _input([{"source": "Secret shop/shop-tls key tls.crt", "error": "no PEM certificate found"}])
+	findings == {{"msg": "certificate in Secret shop/shop-tls key tls.crt could not be parsed: no PEM certificate found"}}
+}
+
+test_unparseable_does_not_trigger_validity_rules if {
+	findings := _all_findings with input as _input([{"source": "x", "error": "bad"}])
+	count(findings) == 1
+}
+
+test_parsed_certificate_is_not_unparseable if {
+	count(certificates.deny_unparseable) == 0 with input as _input([_cert(100, "2027-03-01T00:00:00Z")])
+}
+
+test_mixed_facts if {
+	facts := [_cert(-1, "2026-11-20T00:00:00Z"), _cert(3, "2026-11-24T12:00:00Z"), {"source": "y", "error": "truncated"}]
+	count(_all_findings) == 3 with input as _input(facts)
+}
+
+# --- totality ----------------------------------------------------------------
+
+test_no_facts_yield_nothing if {
+	count(_all_findings) == 0 with input as {"resource": {"kind": "ConfigMap"}}
+	count(_all_findings) == 0 with input as {"resource": {"kind": "ConfigMap"}, "facts": {}}
+	count(_all_findings) == 0 with input as {"resource": {"kind": "ConfigMap"}, "facts": {"certificates": []}}
+	count(_all_findings) == 0 with input as {"resource": {"kind": "ConfigMap"}, "facts": {"certificates": "x"}}
+	count(_all_findings) == 0 with input as {"resource": {"kind": "ConfigMap"}, "facts": null}
+	count(_all_findings) == 0 with input as {"facts": {"certificates": [null, 1, {"source": "x"}, {"days_remaining": "3", "expired": false}]}}
+}
+
+test_sparse_fact_does_not_error if {
+	# a fact with only the contract's numeric fields still produces a readable message
+	findings := certificates.deny_expiring_soon with input as {"facts": {"certificates": [{"days_remaining": 1, "expired": false}]}}
+	findings == {{"msg": "certificate (no subject) ((no source)) expires on (no not_after), in 1 day (certificates.fail_days is 14)"}}
+}

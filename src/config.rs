@@ -1,0 +1,206 @@
+//! The `driftaudit.yaml` configuration file: what to read, what to ignore, which
+//! policies and baselines apply.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::InputError;
+use crate::yaml::parse_documents;
+
+/// The whole configuration. Every field has a default, so an empty file is valid.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub version: u32,
+    pub git: GitConfig,
+    /// Namespaces whose live objects must all be declared. Empty: every
+    /// namespace a declared resource lives in.
+    pub managed_namespaces: Vec<String>,
+    pub drift: DriftConfig,
+    pub unmanaged: UnmanagedConfig,
+    pub policies: PolicyConfig,
+    /// Baseline files merged over the built-in defaults, relative to the config file.
+    pub baselines: Vec<PathBuf>,
+    /// Default `--fail-on` severity.
+    pub fail_on: Option<String>,
+    /// Directory the relative paths above are resolved against (the config's folder).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GitConfig {
+    /// Sub-directories of the repository to read.
+    pub paths: Vec<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Kustomize overlay directories, rendered with `kustomize build`.
+    pub kustomize: Vec<String>,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        GitConfig {
+            paths: vec![],
+            include: vec!["**/*.yaml".into(), "**/*.yml".into(), "**/*.json".into()],
+            exclude: vec![],
+            kustomize: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriftConfig {
+    /// Compare every field, not only those the declared document sets.
+    pub strict: bool,
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// Fields (JSONPath) that are never drift for the matching resources.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreRule {
+    #[serde(default = "any")]
+    pub kind: String,
+    #[serde(default = "any")]
+    pub namespace: String,
+    #[serde(default = "any")]
+    pub name: String,
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct UnmanagedConfig {
+    /// Extra patterns of live objects that are never reported as unmanaged.
+    pub exclude: Vec<ObjectPattern>,
+    /// Turn off the built-in exclusions (controller-made objects and the like).
+    pub no_default_exclusions: bool,
+}
+
+/// `kind`/`namespace`/`name` glob patterns (`*` matches anything).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectPattern {
+    #[serde(default = "any")]
+    pub kind: String,
+    #[serde(default = "any")]
+    pub namespace: String,
+    #[serde(default = "any")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Extra policy directories, relative to the config file.
+    pub dirs: Vec<PathBuf>,
+    /// Rule ids that are not evaluated.
+    pub disable: Vec<String>,
+}
+
+fn any() -> String {
+    "*".into()
+}
+
+/// Whether `text` matches a pattern where `*` stands for any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(tail) = text.strip_prefix(head) else {
+                return false;
+            };
+            if rest.is_empty() {
+                return true;
+            }
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| glob_match(rest, &tail[i..]))
+        }
+    }
+}
+
+impl ObjectPattern {
+    pub fn matches(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        glob_match(&self.kind, kind) && glob_match(&self.namespace, namespace) && glob_match(&self.name, name)
+    }
+}
+
+impl IgnoreRule {
+    pub fn matches(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        glob_match(&self.kind, kind) && glob_match(&self.namespace, namespace) && glob_match(&self.name, name)
+    }
+}
+
+impl Config {
+    /// Reads a config file; errors name the file (and line for syntax errors).
+    pub fn load(path: &Path) -> Result<Config, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(path.display().to_string(), format!("cannot read config: {e}")))?;
+        let mut config = Config::parse(&text, &path.display().to_string())?;
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// Parses config text; `name` is used in error messages.
+    pub fn parse(text: &str, name: &str) -> Result<Config, InputError> {
+        let documents = parse_documents(text)
+            .map_err(|e| InputError::new(format!("{name}:{}", e.line), format!("YAML syntax error: {}", e.message)))?;
+        let value = documents.into_iter().next().map(|d| d.value).unwrap_or(Value::Object(Default::default()));
+        let config: Config = serde_json::from_value(value)
+            .map_err(|e| InputError::new(name, format!("invalid configuration: {e}")))?;
+        if config.version > 1 {
+            return Err(InputError::new(
+                name,
+                format!("config version {} is newer than this driftaudit understands (1)", config.version),
+            ));
+        }
+        if let Some(severity) = &config.fail_on {
+            if crate::model::Severity::parse(severity).is_none() && severity != "none" {
+                return Err(InputError::new(name, format!("fail_on: unknown severity `{severity}`")));
+            }
+        }
+        Ok(config)
+    }
+
+    /// A path from the config, resolved against the config file's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_has_defaults() {
+        let config = Config::parse("", "x").unwrap();
+        assert!(config.git.include.contains(&"**/*.yaml".to_string()));
+        assert!(!config.drift.strict);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = Config::parse("gti: {}\n", "driftaudit.yaml").unwrap_err();
+        assert!(err.message.contains("gti"), "{err}");
+    }
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("kube-*", "kube-system"));
+        assert!(!glob_match("kube-*", "shop"));
+        assert!(glob_match("*-tls", "shop-tls"));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+    }
+}

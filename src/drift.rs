@@ -1,0 +1,443 @@
+//! The drift engine: matches declared and live resources by identity and says,
+//! per resource, whether it is in sync, modified (with field-level changes and a
+//! unified diff for people), missing or unmanaged.
+
+use std::collections::BTreeSet;
+
+use jsonpath_rust::JsonPath;
+use serde::Serialize;
+use serde_json::Value;
+use similar::TextDiff;
+
+use crate::config::{IgnoreRule, ObjectPattern};
+use crate::model::{Identity, InputError, Inventory, Resource, ResourceRef, Source};
+use crate::normalize::{is_server_default, is_zero, strip_server_fields, values_equivalent};
+use crate::redact::mask_for_display;
+use crate::yaml::{push_index, push_key, to_yaml};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftStatus {
+    InSync,
+    Modified,
+    Missing,
+    Unmanaged,
+}
+
+impl DriftStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftStatus::InSync => "in_sync",
+            DriftStatus::Modified => "modified",
+            DriftStatus::Missing => "missing",
+            DriftStatus::Unmanaged => "unmanaged",
+        }
+    }
+
+    pub const ALL: [DriftStatus; 4] = [
+        DriftStatus::Modified,
+        DriftStatus::Missing,
+        DriftStatus::Unmanaged,
+        DriftStatus::InSync,
+    ];
+}
+
+/// One field that differs. A side where the field is absent is `null`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub path: String,
+    pub declared: Value,
+    pub live: Value,
+}
+
+/// The drift of one resource on one live target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    pub target: String,
+    pub resource: ResourceRef,
+    pub status: DriftStatus,
+    pub changes: Vec<Change>,
+    /// Unified diff (declared → live) for people; empty when in sync.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub diff: String,
+    #[serde(skip)]
+    pub identity: Identity,
+}
+
+/// How to compare.
+#[derive(Debug, Clone, Default)]
+pub struct DriftOptions {
+    pub strict: bool,
+    pub ignore: Vec<IgnoreRule>,
+    /// Namespaces whose every live object must be declared; empty = the
+    /// namespaces the declared resources live in.
+    pub managed_namespaces: Vec<String>,
+    pub unmanaged_exclude: Vec<ObjectPattern>,
+    pub default_exclusions: bool,
+}
+
+/// Kinds controllers and the API server create by themselves.
+const CONTROLLER_KINDS: [&str; 7] = [
+    "Endpoints",
+    "EndpointSlice",
+    "Event",
+    "Lease",
+    "ControllerRevision",
+    "PodMetrics",
+    "ReplicaSet",
+];
+
+/// Whether a live object is made by the cluster itself rather than by a person.
+fn made_by_cluster(resource: &Resource) -> bool {
+    let body = &resource.body;
+    let id = &resource.identity;
+    let owned = body
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|owners| !owners.is_empty());
+    owned
+        || CONTROLLER_KINDS.contains(&id.kind.as_str())
+        || (id.kind == "ServiceAccount" && id.name == "default")
+        || (id.kind == "ConfigMap" && id.name == "kube-root-ca.crt")
+        || (id.kind == "Secret"
+            && body.get("type").and_then(Value::as_str) == Some("kubernetes.io/service-account-token"))
+}
+
+/// Compares the declared inventory with one live target's inventory.
+pub fn compute_drift(
+    declared: &Inventory,
+    live: &Inventory,
+    target: &str,
+    options: &DriftOptions,
+) -> (Vec<Drift>, Vec<InputError>) {
+    let mut drifts = Vec::new();
+    let mut errors = Vec::new();
+    for resource in declared.iter() {
+        let drift = match live.get(&resource.identity) {
+            Some(live_resource) => {
+                let (changes, diff) = compare(resource, live_resource, options, &mut errors);
+                let status = if changes.is_empty() { DriftStatus::InSync } else { DriftStatus::Modified };
+                Drift {
+                    target: target.to_string(),
+                    resource: resource.reference(),
+                    status,
+                    changes,
+                    diff,
+                    identity: resource.identity.clone(),
+                }
+            }
+            None => Drift {
+                target: target.to_string(),
+                resource: resource.reference(),
+                status: DriftStatus::Missing,
+                changes: vec![],
+                diff: String::new(),
+                identity: resource.identity.clone(),
+            },
+        };
+        drifts.push(drift);
+    }
+    let managed = managed_namespaces(declared, options);
+    for resource in live.iter() {
+        if declared.get(&resource.identity).is_some() || !is_unmanaged_candidate(resource, &managed, options) {
+            continue;
+        }
+        drifts.push(Drift {
+            target: target.to_string(),
+            resource: resource.reference(),
+            status: DriftStatus::Unmanaged,
+            changes: vec![],
+            diff: String::new(),
+            identity: resource.identity.clone(),
+        });
+    }
+    drifts.sort_by(|a, b| a.identity.cmp(&b.identity));
+    (drifts, errors)
+}
+
+fn managed_namespaces(declared: &Inventory, options: &DriftOptions) -> BTreeSet<String> {
+    if !options.managed_namespaces.is_empty() {
+        return options.managed_namespaces.iter().cloned().collect();
+    }
+    declared
+        .iter()
+        .filter(|r| r.identity.source == Source::Kubernetes)
+        .filter_map(|r| {
+            if r.identity.kind == "Namespace" && r.identity.group.is_empty() {
+                Some(r.identity.name.clone())
+            } else if !r.identity.namespace.is_empty() {
+                Some(r.identity.namespace.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn is_unmanaged_candidate(resource: &Resource, managed: &BTreeSet<String>, options: &DriftOptions) -> bool {
+    let id = &resource.identity;
+    if id.source == Source::Kubernetes && (id.namespace.is_empty() || !managed.contains(&id.namespace)) {
+        return false;
+    }
+    if options.default_exclusions && made_by_cluster(resource) {
+        return false;
+    }
+    !options
+        .unmanaged_exclude
+        .iter()
+        .any(|p| p.matches(&id.kind, &id.namespace, &id.name))
+}
+
+/// Field-level changes and the human diff between the two sides of a resource.
+fn compare(
+    declared: &Resource,
+    live: &Resource,
+    options: &DriftOptions,
+    errors: &mut Vec<InputError>,
+) -> (Vec<Change>, String) {
+    let (declared_body, live_body) = if declared.identity.source == Source::Kubernetes {
+        (strip_server_fields(&declared.body), strip_server_fields(&live.body))
+    } else {
+        (declared.body.clone(), live.body.clone())
+    };
+    let ignored = ignored_paths(&declared.identity, &declared_body, &live_body, &options.ignore, errors);
+    let mut comparison = Comparison {
+        kind: &declared.identity.kind,
+        strict: options.strict,
+        ignored: &ignored,
+        changes: Vec::new(),
+    };
+    comparison.walk(&declared_body, &live_body, "");
+    let changes: Vec<Change> = comparison
+        .changes
+        .into_iter()
+        .map(|c| Change {
+            declared: mask_for_display(&c.declared, Some(&c.live)),
+            live: mask_for_display(&c.live, Some(&c.declared)),
+            path: c.path,
+        })
+        .collect();
+    if changes.is_empty() {
+        return (changes, String::new());
+    }
+    let shown_live = project(&live_body, &declared_body, &declared.identity.kind, options.strict, "");
+    let left = to_yaml(&mask_for_display(&declared_body, Some(&shown_live)));
+    let right = to_yaml(&mask_for_display(&shown_live, Some(&declared_body)));
+    let name = declared.identity.display_name();
+    let diff = TextDiff::from_lines(&left, &right)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("declared {name}"), &format!("live {name}"))
+        .to_string();
+    (changes, diff)
+}
+
+struct Comparison<'a> {
+    kind: &'a str,
+    strict: bool,
+    ignored: &'a [String],
+    changes: Vec<Change>,
+}
+
+impl Comparison<'_> {
+    fn is_ignored(&self, path: &str) -> bool {
+        self.ignored.iter().any(|p| {
+            path == p || (path.starts_with(p.as_str()) && matches!(path.as_bytes().get(p.len()), Some(b'.' | b'[')))
+        })
+    }
+
+    fn record(&mut self, path: &str, declared: Value, live: Value) {
+        if !self.is_ignored(path) {
+            self.changes.push(Change {
+                path: path.to_string(),
+                declared,
+                live,
+            });
+        }
+    }
+
+    fn walk(&mut self, declared: &Value, live: &Value, path: &str) {
+        if self.is_ignored(path) {
+            return;
+        }
+        match (declared, live) {
+            (Value::Object(d), Value::Object(l)) => {
+                for (key, d_value) in d {
+                    let child = push_key(path, key);
+                    match l.get(key) {
+                        Some(l_value) => self.walk(d_value, l_value, &child),
+                        None if is_zero(d_value) => {}
+                        None => self.record(&child, d_value.clone(), Value::Null),
+                    }
+                }
+                if self.strict {
+                    for (key, l_value) in l {
+                        let child = push_key(path, key);
+                        if !d.contains_key(key) && !is_server_default(self.kind, &child, l_value) {
+                            self.record(&child, Value::Null, l_value.clone());
+                        }
+                    }
+                }
+            }
+            (Value::Array(d), Value::Array(l)) => {
+                let pairs = pair_items(d, l);
+                for (d_index, l_index) in pairs {
+                    match (d_index, l_index) {
+                        (Some(i), Some(j)) => self.walk(&d[i], &l[j], &push_index(path, i)),
+                        (Some(i), None) => self.record(&push_index(path, i), d[i].clone(), Value::Null),
+                        (None, Some(j)) => self.record(&push_index(path, j), Value::Null, l[j].clone()),
+                        (None, None) => {}
+                    }
+                }
+            }
+            (d, l) if values_equivalent(d, l, path) => {}
+            (d, Value::Null) if is_zero(d) => {}
+            (d, l) => self.record(path, d.clone(), l.clone()),
+        }
+    }
+}
+
+/// Pairs the items of two lists: by `name` when every item has one (the merge
+/// key of containers, env, volumes, ports...), else by position.
+fn pair_items(declared: &[Value], live: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let name = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+    let keyed = !declared.is_empty()
+        && declared.iter().chain(live).all(|v| name(v).is_some());
+    if !keyed {
+        let n = declared.len().max(live.len());
+        return (0..n)
+            .map(|i| ((i < declared.len()).then_some(i), (i < live.len()).then_some(i)))
+            .collect();
+    }
+    let mut pairs: Vec<(Option<usize>, Option<usize>)> = declared
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (Some(i), live.iter().position(|l| name(l) == name(d))))
+        .collect();
+    for (j, l) in live.iter().enumerate() {
+        if !declared.iter().any(|d| name(d) == name(l)) {
+            pairs.push((None, Some(j)));
+        }
+    }
+    pairs
+}
+
+/// The live body as people should read it next to the declared one: only the
+/// fields the declared side sets (or, in strict mode, all but server defaults).
+fn project(live: &Value, declared: &Value, kind: &str, strict: bool, path: &str) -> Value {
+    match (live, declared) {
+        (Value::Object(l), Value::Object(d)) => {
+            let mut out = serde_json::Map::new();
+            for (key, d_value) in d {
+                if let Some(l_value) = l.get(key) {
+                    out.insert(key.clone(), project(l_value, d_value, kind, strict, &push_key(path, key)));
+                }
+            }
+            if strict {
+                for (key, l_value) in l {
+                    let child = push_key(path, key);
+                    if !d.contains_key(key) && !is_server_default(kind, &child, l_value) {
+                        out.insert(key.clone(), l_value.clone());
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(l), Value::Array(d)) => {
+            let mut out = Vec::new();
+            for (d_index, l_index) in pair_items(d, l) {
+                match (d_index, l_index) {
+                    (Some(i), Some(j)) => out.push(project(&l[j], &d[i], kind, strict, &push_index(path, i))),
+                    (None, Some(j)) => out.push(l[j].clone()),
+                    _ => {}
+                }
+            }
+            Value::Array(out)
+        }
+        // Equivalent spellings show as declared, so the diff shows only real changes.
+        (l, d) if values_equivalent(d, l, path) => d.clone(),
+        (l, _) => l.clone(),
+    }
+}
+
+/// The paths (in this crate's dotted form) that the user's ignore rules select
+/// on either side of a resource.
+fn ignored_paths(
+    identity: &Identity,
+    declared: &Value,
+    live: &Value,
+    rules: &[IgnoreRule],
+    errors: &mut Vec<InputError>,
+) -> Vec<String> {
+    let mut paths = BTreeSet::new();
+    for rule in rules.iter().filter(|r| r.matches(&identity.kind, &identity.namespace, &identity.name)) {
+        for expression in &rule.paths {
+            for body in [declared, live] {
+                match body.query_only_path(expression) {
+                    Ok(found) => paths.extend(found.iter().filter_map(|p| from_normalized_path(p))),
+                    Err(e) => {
+                        errors.push(InputError::new(
+                            "config drift.ignore",
+                            format!("bad JSONPath `{expression}`: {e}"),
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let mut errors_seen = BTreeSet::new();
+    errors.retain(|e| errors_seen.insert(e.clone()));
+    paths.into_iter().collect()
+}
+
+/// Converts an RFC 9535 normalized path (`$['spec']['ports'][0]`) to a dotted path.
+fn from_normalized_path(normalized: &str) -> Option<String> {
+    let mut rest = normalized.strip_prefix('$')?;
+    let mut path = String::new();
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('[')?;
+        if let Some(quoted) = rest.strip_prefix('\'') {
+            let mut key = String::new();
+            let mut chars = quoted.char_indices();
+            let end = loop {
+                let (i, c) = chars.next()?;
+                match c {
+                    '\\' => {
+                        let (_, escaped) = chars.next()?;
+                        key.push(match escaped {
+                            'n' => '\n',
+                            't' => '\t',
+                            'r' => '\r',
+                            other => other,
+                        });
+                    }
+                    '\'' => break i,
+                    c => key.push(c),
+                }
+            };
+            path = push_key(&path, &key);
+            rest = quoted[end + 1..].strip_prefix(']')?;
+        } else {
+            let close = rest.find(']')?;
+            path = push_index(&path, rest[..close].parse().ok()?);
+            rest = &rest[close + 1..];
+        }
+    }
+    Some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_paths_convert() {
+        assert_eq!(from_normalized_path("$['spec']['replicas']").unwrap(), "spec.replicas");
+        assert_eq!(
+            from_normalized_path("$['metadata']['annotations']['a.b/c']").unwrap(),
+            "metadata.annotations[\"a.b/c\"]"
+        );
+        assert_eq!(from_normalized_path("$['spec']['ports'][1]['port']").unwrap(), "spec.ports[1].port");
+    }
+}

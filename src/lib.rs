@@ -1,0 +1,16 @@
+//! driftaudit: compares what Git declares with what runs (Kubernetes, Traefik,
+//! PostgreSQL, backups) and judges both with Rego policies.
+//!
+//! Data flows one way: sources → inventories → drift → policies → report.
+
+pub mod config;
+pub mod drift;
+pub mod facts;
+pub mod model;
+pub mod normalize;
+pub mod policy;
+pub mod redact;
+pub mod report;
+pub mod scan;
+pub mod sources;
+pub mod yaml;

@@ -1,0 +1,265 @@
+//! The data model every stage shares: resource identities, resources with their
+//! origin, inventories keyed by identity, and the problems a scan can meet.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::yaml::LineMap;
+
+/// Which system a resource belongs to. Kubernetes is one source among several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Kubernetes,
+    Traefik,
+    Postgres,
+    Backup,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Kubernetes => "kubernetes",
+            Source::Traefik => "traefik",
+            Source::Postgres => "postgres",
+            Source::Backup => "backup",
+        }
+    }
+}
+
+/// The key that matches a declared resource with its live counterpart. The API
+/// version is left out on purpose: `apps/v1` and `apps/v1beta2` name one object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Identity {
+    pub source: Source,
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Identity {
+    /// `Deployment shop/web`, `ClusterRole admin`.
+    pub fn display_name(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display_name())
+    }
+}
+
+/// The group part of an apiVersion: `apps/v1` → `apps`, `v1` → `` (core).
+pub fn api_group(api_version: &str) -> &str {
+    match api_version.rsplit_once('/') {
+        Some((group, _)) => group,
+        None => "",
+    }
+}
+
+/// The identity as reports print it (`resource` in the JSON schema).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ResourceRef {
+    pub source: Source,
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// Where a resource was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Origin {
+    /// A document in a file of the declared repository (path relative to its root).
+    Declared {
+        file: String,
+        line: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+    },
+    /// An object read from a live endpoint of a named target.
+    Live { target: String, endpoint: String },
+}
+
+/// One object of any source.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub identity: Identity,
+    pub api_version: String,
+    /// The body, with every secret value already replaced by a digest.
+    pub body: Value,
+    pub origin: Origin,
+    /// Derived facts (certificates, ...); an object, never secret material.
+    pub facts: Value,
+    /// Line of each field of a declared document, for pointing findings at a line.
+    pub lines: Option<Arc<LineMap>>,
+}
+
+impl Resource {
+    pub fn reference(&self) -> ResourceRef {
+        ResourceRef {
+            source: self.identity.source,
+            api_version: self.api_version.clone(),
+            kind: self.identity.kind.clone(),
+            namespace: self.identity.namespace.clone(),
+            name: self.identity.name.clone(),
+        }
+    }
+
+    /// File and line of `path` (or of the document when the path is unknown).
+    pub fn location_of(&self, path: Option<&str>) -> Option<Location> {
+        match &self.origin {
+            Origin::Declared { file, line, .. } => {
+                let at = match (&self.lines, path) {
+                    (Some(lines), Some(path)) => lines.line_of(path).unwrap_or(*line),
+                    _ => *line,
+                };
+                Some(Location {
+                    file: file.clone(),
+                    line: at,
+                })
+            }
+            Origin::Live { .. } => None,
+        }
+    }
+}
+
+/// A place in the declared repository.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+/// Resources keyed by identity in a sorted map, so every output is deterministic.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub resources: BTreeMap<Identity, Resource>,
+}
+
+impl Inventory {
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    pub fn get(&self, identity: &Identity) -> Option<&Resource> {
+        self.resources.get(identity)
+    }
+
+    /// Adds a resource; a second resource with the same identity is refused and
+    /// handed back so the caller can report both places.
+    pub fn insert(&mut self, resource: Resource) -> Result<(), Box<Resource>> {
+        use std::collections::btree_map::Entry;
+        match self.resources.entry(resource.identity.clone()) {
+            Entry::Vacant(slot) => {
+                slot.insert(resource);
+                Ok(())
+            }
+            Entry::Occupied(_) => Err(Box::new(resource)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.values()
+    }
+}
+
+/// What a live source could not read. Each gap makes the scan incomplete.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CoverageGap {
+    pub source: Source,
+    #[serde(default)]
+    pub target: String,
+    /// What was not checked, e.g. `apps/v1 Deployment in payments`.
+    pub scope: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub endpoint: String,
+}
+
+/// An input that could not be used: a broken file, a bad ref, a malformed policy.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct InputError {
+    /// `file:line`, a file, a ref or an endpoint: where to look.
+    pub location: String,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Policy severities, most severe last so `Ord` compares naturally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

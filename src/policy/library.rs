@@ -1,0 +1,323 @@
+//! The policy library: Rego files (built-in, embedded in the binary, and the
+//! user's directories), the `# METADATA` of each rule, and the baseline data.
+
+use std::path::Path;
+
+use include_dir::{include_dir, Dir};
+use serde_json::Value;
+
+use crate::model::{InputError, Severity};
+use crate::yaml::parse_documents;
+
+static BUILTIN_POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
+static BUILTIN_BASELINES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/baselines");
+
+/// One Rego file.
+#[derive(Debug, Clone)]
+pub struct PolicyFile {
+    /// Shown in messages: `builtin:policies/images.rego` or a real path.
+    pub name: String,
+    pub text: String,
+}
+
+impl PolicyFile {
+    pub fn is_test(&self) -> bool {
+        self.name.ends_with("_test.rego")
+    }
+}
+
+/// The built-in policy files, in name order.
+pub fn builtin_policy_files() -> Vec<PolicyFile> {
+    let mut files: Vec<PolicyFile> = BUILTIN_POLICIES
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "rego"))
+        .map(|f| PolicyFile {
+            name: format!("builtin:policies/{}", f.path().display()),
+            text: f.contents_utf8().unwrap_or_default().to_string(),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}
+
+/// Every `*.rego` file below `dir`, in path order.
+pub fn policy_files_in(dir: &Path) -> Result<Vec<PolicyFile>, InputError> {
+    if !dir.is_dir() {
+        return Err(InputError::new(dir.display().to_string(), "policy directory does not exist"));
+    }
+    let mut paths = Vec::new();
+    collect_rego(dir, &mut paths).map_err(|e| InputError::new(dir.display().to_string(), e.to_string()))?;
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| InputError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+            Ok(PolicyFile {
+                name: path.display().to_string(),
+                text,
+            })
+        })
+        .collect()
+}
+
+fn collect_rego(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_rego(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rego") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a rule runs once per resource side or once per scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Resource,
+    Inventory,
+}
+
+/// A rule the scan evaluates, with what its `# METADATA` block says.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub category: String,
+    pub remediation: String,
+    pub kinds: Vec<String>,
+    pub sources: Vec<String>,
+    pub scope: Scope,
+    pub package: String,
+    /// The Rego rule name inside the package.
+    pub rule: String,
+    /// `file:line` of the rule.
+    pub location: String,
+}
+
+impl RuleInfo {
+    /// `data.<package>.<rule>`
+    pub fn query(&self) -> String {
+        format!("data.{}.{}", self.package, self.rule)
+    }
+
+    pub fn applies_to(&self, source: &str, kind: &str) -> bool {
+        let kind_ok = self.kinds.iter().any(|k| k == "*" || k == kind);
+        let source_ok = self.sources.is_empty() || self.sources.iter().any(|s| s == "*" || s == source);
+        kind_ok && source_ok
+    }
+}
+
+/// Package-wide defaults from the block above `package`.
+#[derive(Default, Clone)]
+struct PackageDefaults {
+    category: Option<String>,
+    kinds: Option<Vec<String>>,
+    sources: Option<Vec<String>>,
+    scope: Option<String>,
+}
+
+/// Reads the rules of one file from its `# METADATA` blocks.
+pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
+    let lines: Vec<&str> = file.text.lines().collect();
+    let mut package = String::new();
+    let mut defaults = PackageDefaults::default();
+    let mut rules = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim();
+        if let Some(rest) = line.strip_prefix("package ") {
+            package = rest.trim().to_string();
+            i += 1;
+            continue;
+        }
+        if line != "# METADATA" {
+            i += 1;
+            continue;
+        }
+        let block_line = i + 1;
+        let mut yaml = String::new();
+        i += 1;
+        while i < lines.len() && lines[i].trim_start().starts_with('#') {
+            let comment = lines[i].trim_start().trim_start_matches('#');
+            yaml.push_str(comment.strip_prefix(' ').unwrap_or(comment));
+            yaml.push('\n');
+            i += 1;
+        }
+        while i < lines.len() && lines[i].trim().is_empty() {
+            i += 1;
+        }
+        let metadata = parse_documents(&yaml)
+            .map_err(|e| {
+                InputError::new(
+                    format!("{}:{}", file.name, block_line + e.line as usize),
+                    format!("METADATA is not valid YAML: {}", e.message),
+                )
+            })?
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null);
+        let custom = metadata.get("custom").cloned().unwrap_or(Value::Null);
+        let Some(next) = lines.get(i) else { break };
+        let at = format!("{}:{}", file.name, i + 1);
+        if next.trim_start().starts_with("package ") {
+            defaults = PackageDefaults {
+                category: str_field(&custom, "category"),
+                kinds: list_field(&custom, "kinds"),
+                sources: list_field(&custom, "sources"),
+                scope: str_field(&custom, "scope"),
+            };
+            continue;
+        }
+        let Some(id) = str_field(&custom, "id") else { continue };
+        let rule: String = next
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if rule.is_empty() {
+            return Err(InputError::new(at, "a METADATA block with `custom.id` must be followed by a rule"));
+        }
+        let severity_text = str_field(&custom, "severity").unwrap_or_else(|| "medium".into());
+        let severity = Severity::parse(&severity_text).ok_or_else(|| {
+            InputError::new(
+                at.clone(),
+                format!("rule {id}: unknown severity `{severity_text}` (critical, high, medium, low or info)"),
+            )
+        })?;
+        let scope = match str_field(&custom, "scope").or(defaults.scope.clone()).as_deref() {
+            None | Some("resource") => Scope::Resource,
+            Some("inventory") => Scope::Inventory,
+            Some(other) => {
+                return Err(InputError::new(at, format!("rule {id}: unknown scope `{other}` (resource or inventory)")))
+            }
+        };
+        rules.push(RuleInfo {
+            title: str_field(&metadata, "title").unwrap_or_else(|| id.clone()),
+            description: str_field(&metadata, "description").unwrap_or_default(),
+            severity,
+            category: str_field(&custom, "category")
+                .or(defaults.category.clone())
+                .unwrap_or_else(|| "general".into()),
+            remediation: str_field(&custom, "remediation").unwrap_or_default(),
+            kinds: list_field(&custom, "kinds")
+                .or(defaults.kinds.clone())
+                .unwrap_or_else(|| vec!["*".into()]),
+            sources: list_field(&custom, "sources").or(defaults.sources.clone()).unwrap_or_default(),
+            scope,
+            package: package.clone(),
+            rule,
+            location: at,
+            id,
+        });
+    }
+    Ok(rules)
+}
+
+fn str_field(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(|v| match v {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    })
+}
+
+fn list_field(value: &Value, key: &str) -> Option<Vec<String>> {
+    match value.get(key)? {
+        Value::Array(items) => Some(items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect()),
+        Value::String(s) => Some(vec![s.clone()]),
+        _ => None,
+    }
+}
+
+/// The baseline data: the built-in defaults with each file merged over them in
+/// order (objects merge key by key; lists and scalars replace).
+pub fn load_baselines(extra: &[std::path::PathBuf]) -> Result<Value, InputError> {
+    let mut merged = Value::Object(Default::default());
+    let mut builtin: Vec<_> = BUILTIN_BASELINES
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    builtin.sort_by_key(|f| f.path().to_path_buf());
+    for file in builtin {
+        let name = format!("builtin:baselines/{}", file.path().display());
+        merge(&mut merged, parse_baseline(file.contents_utf8().unwrap_or_default(), &name)?);
+    }
+    for path in extra {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&name, format!("cannot read baseline: {e}")))?;
+        merge(&mut merged, parse_baseline(&text, &name)?);
+    }
+    Ok(merged)
+}
+
+fn parse_baseline(text: &str, name: &str) -> Result<Value, InputError> {
+    let documents = parse_documents(text)
+        .map_err(|e| InputError::new(format!("{name}:{}", e.line), format!("YAML syntax error: {}", e.message)))?;
+    match documents.into_iter().next().map(|d| d.value) {
+        None => Ok(Value::Object(Default::default())),
+        Some(value @ Value::Object(_)) => Ok(value),
+        Some(_) => Err(InputError::new(name, "a baseline file must be a mapping")),
+    }
+}
+
+fn merge(into: &mut Value, from: Value) {
+    match (into, from) {
+        (Value::Object(target), Value::Object(source)) => {
+            for (key, value) in source {
+                match target.get_mut(&key) {
+                    Some(existing) if existing.is_object() && value.is_object() => merge(existing, value),
+                    _ => {
+                        target.insert(key, value);
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_blocks_describe_rules() {
+        let file = PolicyFile {
+            name: "p.rego".into(),
+            text: "# METADATA\n# custom:\n#   category: images\n#   kinds: [Pod]\npackage x.y\n\n# METADATA\n# title: No latest\n# custom:\n#   id: T-1\n#   severity: high\n#   remediation: pin it\ndeny_latest contains f if {\n  f := \"x\"\n}\n\nhelper := 1\n".into(),
+        };
+        let rules = rules_of(&file).unwrap();
+        assert_eq!(rules.len(), 1);
+        let rule = &rules[0];
+        assert_eq!(rule.id, "T-1");
+        assert_eq!(rule.query(), "data.x.y.deny_latest");
+        assert_eq!(rule.category, "images");
+        assert_eq!(rule.kinds, vec!["Pod".to_string()]);
+        assert_eq!(rule.severity, Severity::High);
+        assert_eq!(rule.location, "p.rego:13");
+    }
+
+    #[test]
+    fn bad_severity_names_the_line() {
+        let file = PolicyFile {
+            name: "p.rego".into(),
+            text: "package a\n# METADATA\n# custom:\n#   id: A\n#   severity: urgent\ndeny contains 1 if true\n".into(),
+        };
+        let err = rules_of(&file).unwrap_err();
+        assert_eq!(err.location, "p.rego:6");
+    }
+
+    #[test]
+    fn baselines_merge_deeply() {
+        let mut a = serde_json::json!({"images": {"forbid_latest": true, "approved_registries": ["a/"]}});
+        merge(&mut a, serde_json::json!({"images": {"approved_registries": ["b/"]}}));
+        assert_eq!(a, serde_json::json!({"images": {"forbid_latest": true, "approved_registries": ["b/"]}}));
+    }
+}

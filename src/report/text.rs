@@ -1,0 +1,253 @@
+//! The text report for people: errors and coverage gaps first (what was not
+//! checked), then drift by status, then findings by category, then a summary
+//! that says why the exit code is what it is.
+
+use std::fmt::Write as _;
+
+use super::{Finding, Report};
+use crate::drift::{Drift, DriftStatus};
+use crate::model::Severity;
+
+/// Terminal styling; every method is a no-op when colour is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+    fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    fn cyan(&self, text: &str) -> String {
+        self.paint("36", text)
+    }
+    fn severity(&self, severity: Severity) -> String {
+        let label = format!("{:<8}", severity.as_str().to_uppercase());
+        match severity {
+            Severity::Critical => self.paint("1;31", &label),
+            Severity::High => self.red(&label),
+            Severity::Medium => self.yellow(&label),
+            Severity::Low => self.cyan(&label),
+            Severity::Info => self.dim(&label),
+        }
+    }
+}
+
+/// What the text report shows.
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    pub style: Style,
+    /// Unified diffs under modified resources (`driftaudit diff`).
+    pub diffs: bool,
+    /// List in-sync resources one by one (otherwise only counted).
+    pub list_in_sync: bool,
+}
+
+pub fn render(report: &Report, options: &TextOptions) -> String {
+    let s = options.style;
+    let mut out = String::new();
+    let scan = &report.scan;
+    let declared = scan.declared.as_deref().unwrap_or("(nothing declared)");
+    let _ = write!(out, "{} {}: {}", s.bold("driftaudit"), report.tool.version, declared);
+    if let Some(commit) = &scan.commit {
+        let _ = write!(out, " @ {}", &commit[..commit.len().min(12)]);
+    }
+    if scan.live.is_empty() {
+        let _ = writeln!(out, " — declared state only (no live source: drift not checked)");
+    } else {
+        let _ = writeln!(out, " vs live {}", scan.live.join(", "));
+    }
+    let _ = writeln!(out, "{}", s.dim(&format!("clock {}  files read {}", scan.now, scan.files_read)));
+
+    if !report.errors.is_empty() {
+        let _ = writeln!(out, "\n{}", s.red(&s.bold(&format!("ERRORS ({}) — these inputs could not be used", report.errors.len()))));
+        for error in &report.errors {
+            let _ = writeln!(out, "  {}  {}", s.bold(&error.location), error.message);
+        }
+    }
+    if !report.coverage.is_empty() {
+        let _ = writeln!(out, "\n{}", s.yellow(&s.bold(&format!("NOT CHECKED ({}) — the scan is incomplete", report.coverage.len()))));
+        for gap in &report.coverage {
+            let endpoint = if gap.endpoint.is_empty() { String::new() } else { format!(" [{}]", gap.endpoint) };
+            let _ = writeln!(out, "  {} {}: {} — {}{}", gap.target, gap.source.as_str(), gap.scope, gap.reason, endpoint);
+        }
+    }
+
+    if report.summary.drift_checked {
+        render_drift(&mut out, report, options);
+    }
+    if scan.policies {
+        render_findings(&mut out, &report.findings, s);
+    }
+    render_summary(&mut out, report, s);
+    out
+}
+
+fn render_drift(out: &mut String, report: &Report, options: &TextOptions) {
+    let s = options.style;
+    let c = &report.summary.drift;
+    let _ = writeln!(
+        out,
+        "\n{}  {} modified, {} missing, {} unmanaged, {} in sync",
+        s.bold("DRIFT"),
+        c.modified,
+        c.missing,
+        c.unmanaged,
+        c.in_sync
+    );
+    let multi_target = report.scan.live.len() > 1;
+    for status in DriftStatus::ALL {
+        if status == DriftStatus::InSync && !options.list_in_sync {
+            continue;
+        }
+        for drift in report.drift.iter().filter(|d| d.status == status) {
+            render_drift_entry(out, drift, multi_target, options);
+        }
+    }
+}
+
+fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, options: &TextOptions) {
+    let s = options.style;
+    let label = format!("{:<10}", drift.status.as_str());
+    let label = match drift.status {
+        DriftStatus::Modified => s.yellow(&label),
+        DriftStatus::Missing => s.red(&label),
+        DriftStatus::Unmanaged => s.cyan(&label),
+        DriftStatus::InSync => s.green(&label),
+    };
+    let r = &drift.resource;
+    let name = if r.namespace.is_empty() { r.name.clone() } else { format!("{}/{}", r.namespace, r.name) };
+    let target = if multi_target { format!(" [{}]", drift.target) } else { String::new() };
+    let _ = writeln!(out, "  {label} {} {}{}", r.kind, s.bold(&name), target);
+    for change in &drift.changes {
+        let _ = writeln!(
+            out,
+            "      {}: {} → {}",
+            change.path,
+            short(&change.declared),
+            short(&change.live)
+        );
+    }
+    if options.diffs && !drift.diff.is_empty() {
+        for line in drift.diff.lines() {
+            let painted = if line.starts_with("+++") || line.starts_with("---") {
+                s.bold(line)
+            } else if line.starts_with('+') {
+                s.green(line)
+            } else if line.starts_with('-') {
+                s.red(line)
+            } else if line.starts_with("@@") {
+                s.cyan(line)
+            } else {
+                line.to_string()
+            };
+            let _ = writeln!(out, "      {painted}");
+        }
+    }
+}
+
+/// A value on one line, shortened: `(absent)` for a missing field.
+fn short(value: &serde_json::Value) -> String {
+    let text = match value {
+        serde_json::Value::Null => return "(absent)".into(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 80 {
+        let cut: String = text.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
+
+fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
+    let _ = writeln!(out, "\n{}  {}", s.bold("FINDINGS"), findings.len());
+    let mut categories: Vec<&str> = findings.iter().map(|f| f.category.as_str()).collect();
+    categories.sort();
+    categories.dedup();
+    for category in categories {
+        let _ = writeln!(out, "  {}", s.bold(category));
+        for finding in findings.iter().filter(|f| f.category == category) {
+            let subject = match &finding.resource {
+                Some(r) if r.namespace.is_empty() => format!("{} {}", r.kind, r.name),
+                Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
+                None => "(inventory)".into(),
+            };
+            let _ = writeln!(
+                out,
+                "    {} {} {}  {}",
+                s.severity(finding.severity),
+                finding.rule,
+                s.bold(&subject),
+                s.dim(&format!("[{}]", finding.states.join(", ")))
+            );
+            let _ = writeln!(out, "             {}", finding.message);
+            if let Some(location) = &finding.location {
+                let _ = writeln!(out, "             {}", s.dim(&format!("at {}:{}", location.file, location.line)));
+            }
+            if !finding.remediation.is_empty() {
+                let _ = writeln!(out, "             {}", s.dim(&format!("fix: {}", finding.remediation)));
+            }
+        }
+    }
+}
+
+fn render_summary(out: &mut String, report: &Report, s: Style) {
+    let summary = &report.summary;
+    let f = &summary.findings;
+    let _ = writeln!(
+        out,
+        "\n{}  {} declared, {} live resources; {} rules; findings: {} critical, {} high, {} medium, {} low, {} info",
+        s.bold("SUMMARY"),
+        summary.declared_resources,
+        summary.live_resources,
+        summary.rules_evaluated,
+        f.critical,
+        f.high,
+        f.medium,
+        f.low,
+        f.info
+    );
+    let why = match summary.result {
+        "error" => s.red(&format!("ERROR: {} input(s) could not be used; the result below them is not complete", summary.errors)),
+        "incomplete" => s.yellow("INCOMPLETE: part of the live state could not be read (see NOT CHECKED)"),
+        "fail" => {
+            let mut reasons = Vec::new();
+            if let Some(threshold) = summary.fail_on {
+                let n = report.findings.iter().filter(|x| x.severity >= threshold).count();
+                if n > 0 {
+                    reasons.push(format!("{n} finding(s) at or above {threshold}"));
+                }
+            }
+            if summary.fail_on_drift {
+                let d = &summary.drift;
+                let n = d.modified + d.missing + d.unmanaged;
+                if n > 0 {
+                    reasons.push(format!("{n} drifted resource(s) with --fail-on-drift"));
+                }
+            }
+            s.red(&format!("FAIL: {}", reasons.join("; ")))
+        }
+        _ => s.green("PASS"),
+    };
+    let _ = writeln!(out, "{why} (exit {})", summary.exit_code);
+}

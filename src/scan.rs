@@ -1,0 +1,358 @@
+//! One scan, start to end: declared state, live state, drift, policies,
+//! report. The CLI only parses arguments into `ScanOptions` and renders the
+//! `Report` this returns.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::drift::{compute_drift, Drift, DriftOptions, DriftStatus};
+use crate::facts::with_clock;
+use crate::model::{CoverageGap, Identity, InputError, Inventory, Resource, Severity};
+use crate::policy::engine::UnitResult;
+use crate::policy::{builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope};
+use crate::report::{Finding, Report, ScanDescription};
+use crate::sources::declared::{load_declared, DeclaredOptions};
+use crate::sources::snapshot::{load_snapshot, LiveTarget};
+
+/// Everything a scan needs to know.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub declared: Option<DeclaredOptions>,
+    /// How the report names the declared source (`fixtures/demo/repo`, `repo@main`).
+    pub declared_label: String,
+    pub live_snapshots: Vec<PathBuf>,
+    pub policy_dirs: Vec<PathBuf>,
+    pub baselines: Vec<PathBuf>,
+    pub disabled_rules: Vec<String>,
+    pub drift: DriftOptions,
+    pub now: OffsetDateTime,
+    /// `false` for `driftaudit diff`: drift only.
+    pub evaluate_policies: bool,
+    pub fail_on: Option<Severity>,
+    pub fail_on_drift: bool,
+    pub allow_partial: bool,
+}
+
+pub fn run_scan(options: &ScanOptions) -> Report {
+    let mut errors: Vec<InputError> = Vec::new();
+    let mut coverage: Vec<CoverageGap> = Vec::new();
+
+    let declared = match &options.declared {
+        Some(declared_options) => {
+            let state = load_declared(declared_options);
+            errors.extend(state.errors);
+            Some((state.inventory, state.commit, state.files_read))
+        }
+        None => None,
+    };
+    let (declared_inventory, commit, files_read) = declared.unwrap_or_default();
+
+    let mut targets: Vec<LiveTarget> = Vec::new();
+    for path in &options.live_snapshots {
+        match load_snapshot(path) {
+            Ok((loaded, snapshot_errors)) => {
+                errors.extend(snapshot_errors);
+                targets.extend(loaded);
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    for target in &targets {
+        coverage.extend(target.coverage.iter().cloned());
+    }
+
+    let mut drift: Vec<Drift> = Vec::new();
+    for target in &targets {
+        let (target_drift, drift_errors) = compute_drift(&declared_inventory, &target.inventory, &target.name, &options.drift);
+        drift.extend(target_drift);
+        errors.extend(drift_errors);
+    }
+
+    let mut findings = Vec::new();
+    let mut rules_evaluated = 0;
+    if options.evaluate_policies {
+        let (found, policy_errors, rule_count) = evaluate_policies(options, &declared_inventory, &targets, &drift);
+        findings = found;
+        errors.extend(policy_errors);
+        rules_evaluated = rule_count;
+    }
+
+    errors.sort();
+    errors.dedup();
+    coverage.sort();
+    coverage.dedup();
+    let description = ScanDescription {
+        now: format_time(options.now),
+        declared: options.declared.as_ref().map(|_| options.declared_label.clone()),
+        commit,
+        files_read,
+        live: targets.iter().map(|t| t.name.clone()).collect(),
+        strict: options.drift.strict,
+        policies: options.evaluate_policies,
+    };
+    Report::assemble(
+        description,
+        declared_inventory.len(),
+        targets.iter().map(|t| t.inventory.len()).sum(),
+        drift,
+        findings,
+        coverage,
+        errors,
+        rules_evaluated,
+        options.fail_on,
+        options.fail_on_drift,
+        options.allow_partial,
+    )
+}
+
+pub fn format_time(time: OffsetDateTime) -> String {
+    time.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn identity_json(resource: &Resource) -> Value {
+    let id = &resource.identity;
+    json!({
+        "source": id.source.as_str(),
+        "apiVersion": resource.api_version,
+        "group": id.group,
+        "kind": id.kind,
+        "namespace": id.namespace,
+        "name": id.name,
+    })
+}
+
+fn drift_json(drift: Option<&Drift>) -> Value {
+    match drift {
+        Some(d) => json!({"status": d.status.as_str(), "changes": d.changes}),
+        None => Value::Null,
+    }
+}
+
+/// Where a finding on a unit belongs: which resource, side and target.
+struct UnitContext<'a> {
+    resource: &'a Resource,
+    declared: Option<&'a Resource>,
+    state: &'static str,
+    target: Option<String>,
+}
+
+fn evaluate_policies(
+    options: &ScanOptions,
+    declared: &Inventory,
+    targets: &[LiveTarget],
+    drift: &[Drift],
+) -> (Vec<Finding>, Vec<InputError>, usize) {
+    let mut errors = Vec::new();
+    let baselines = match load_baselines(&options.baselines) {
+        Ok(b) => b,
+        Err(e) => {
+            errors.push(e);
+            return (Vec::new(), errors, 0);
+        }
+    };
+    let mut files = builtin_policy_files();
+    for dir in &options.policy_dirs {
+        match policy_files_in(dir) {
+            Ok(found) => files.extend(found),
+            Err(e) => errors.push(e),
+        }
+    }
+    let (policies, compile_errors) = PolicySet::compile(&files, &baselines, &options.disabled_rules);
+    errors.extend(compile_errors);
+    let now = format_time(options.now);
+
+    let drift_by: BTreeMap<(&str, &Identity), &Drift> =
+        drift.iter().map(|d| ((d.target.as_str(), &d.identity), d)).collect();
+    let mut units: Vec<EvalUnit> = Vec::new();
+    let mut contexts: Vec<Option<UnitContext>> = Vec::new();
+    let unit_input = |resource: &Resource, state: &str, counterpart: Option<&Resource>, drift: Option<&Drift>| {
+        json!({
+            "contract_version": 1,
+            "resource": resource.body,
+            "identity": identity_json(resource),
+            "state": state,
+            "counterpart": counterpart.map(|c| &c.body),
+            "drift": drift_json(drift),
+            "facts": with_clock(&resource.facts, options.now),
+            "now": now,
+        })
+    };
+
+    // Declared sides: once when there is no live target, else once per target
+    // (the drift differs per target).
+    let target_names: Vec<Option<&str>> = if targets.is_empty() {
+        vec![None]
+    } else {
+        targets.iter().map(|t| Some(t.name.as_str())).collect()
+    };
+    for target_name in &target_names {
+        let live = target_name.and_then(|n| targets.iter().find(|t| t.name == n));
+        for resource in declared.iter() {
+            let counterpart = live.and_then(|t| t.inventory.get(&resource.identity));
+            let d = target_name.and_then(|n| drift_by.get(&(n, &resource.identity)).copied());
+            units.push(EvalUnit {
+                identity: Some(resource.identity.clone()),
+                scope: Scope::Resource,
+                input: unit_input(resource, "declared", counterpart, d),
+            });
+            contexts.push(Some(UnitContext {
+                resource,
+                declared: Some(resource),
+                state: "declared",
+                target: target_name.map(str::to_string),
+            }));
+        }
+    }
+    for target in targets {
+        for resource in target.inventory.iter() {
+            let counterpart = declared.get(&resource.identity);
+            let d = drift_by.get(&(target.name.as_str(), &resource.identity)).copied();
+            // Objects made by controllers are judged through their owner, and
+            // live objects outside the managed scope are not ours to judge.
+            if counterpart.is_none() && d.is_none_or(|d| d.status != DriftStatus::Unmanaged) {
+                continue;
+            }
+            units.push(EvalUnit {
+                identity: Some(resource.identity.clone()),
+                scope: Scope::Resource,
+                input: unit_input(resource, "live", counterpart, d),
+            });
+            contexts.push(Some(UnitContext {
+                resource,
+                declared: counterpart,
+                state: "live",
+                target: Some(target.name.clone()),
+            }));
+        }
+    }
+    // Whole-inventory rules: once per target (or once without live state).
+    for target_name in &target_names {
+        let live = target_name.and_then(|n| targets.iter().find(|t| t.name == n));
+        let mut entries: BTreeMap<&Identity, (Option<&Resource>, Option<&Resource>)> = BTreeMap::new();
+        for resource in declared.iter() {
+            entries.entry(&resource.identity).or_default().0 = Some(resource);
+        }
+        if let Some(t) = live {
+            for resource in t.inventory.iter() {
+                entries.entry(&resource.identity).or_default().1 = Some(resource);
+            }
+        }
+        let resources: Vec<Value> = entries
+            .iter()
+            .map(|(identity, (d, l))| {
+                let any = d.or(*l).expect("one side exists");
+                let drift = target_name.and_then(|n| drift_by.get(&(n, *identity)).copied());
+                json!({
+                    "identity": identity_json(any),
+                    "declared": d.map(|r| &r.body),
+                    "live": l.map(|r| &r.body),
+                    "drift": drift_json(drift),
+                    "facts": with_clock(&any.facts, options.now),
+                })
+            })
+            .collect();
+        units.push(EvalUnit {
+            identity: None,
+            scope: Scope::Inventory,
+            input: json!({
+                "contract_version": 1,
+                "now": now,
+                "has_live": live.is_some(),
+                "resources": resources,
+            }),
+        });
+        contexts.push(None);
+    }
+
+    let results = policies.evaluate(&units);
+    let findings = collect_findings(&policies, &contexts, results, &mut errors);
+    (findings, errors, policies.rules.len())
+}
+
+fn collect_findings(
+    policies: &PolicySet,
+    contexts: &[Option<UnitContext>],
+    results: Vec<UnitResult>,
+    errors: &mut Vec<InputError>,
+) -> Vec<Finding> {
+    let mut merged: BTreeMap<(String, String, String, Option<String>), Finding> = BTreeMap::new();
+    let mut failures: BTreeMap<(usize, String), (String, usize)> = BTreeMap::new();
+    for (context, result) in contexts.iter().zip(results) {
+        for (rule, message) in result.errors {
+            let subject = context
+                .as_ref()
+                .map(|c| format!("{} ({})", c.resource.identity, c.state))
+                .unwrap_or_else(|| "the whole inventory".into());
+            let first_line = message.lines().next().unwrap_or_default().to_string();
+            failures
+                .entry((rule, first_line))
+                .and_modify(|(_, count)| *count += 1)
+                .or_insert((format!("{subject}: {message}"), 1));
+        }
+        for verdict in result.verdicts {
+            let rule = &policies.rules[verdict.rule];
+            let (resource, location, state, target) = match context {
+                Some(c) => {
+                    let location = c
+                        .declared
+                        .and_then(|d| d.location_of(verdict.path.as_deref()));
+                    (Some(c.resource.reference()), location, c.state, c.target.clone())
+                }
+                None => (None, None, "inventory", None),
+            };
+            let key_resource = resource
+                .as_ref()
+                .map(|r| format!("{:?}", (r.source, &r.kind, &r.namespace, &r.name)))
+                .unwrap_or_default();
+            let key = (rule.id.clone(), key_resource, verdict.message.clone(), verdict.path.clone());
+            let finding = merged.entry(key).or_insert_with(|| Finding {
+                rule: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: verdict.severity,
+                category: rule.category.clone(),
+                message: verdict.message.clone(),
+                resource: resource.clone(),
+                states: Vec::new(),
+                targets: Vec::new(),
+                location: location.clone(),
+                path: verdict.path.clone(),
+                remediation: rule.remediation.clone(),
+            });
+            finding.severity = finding.severity.max(verdict.severity);
+            if !finding.states.iter().any(|s| s == state) {
+                finding.states.push(state.to_string());
+                finding.states.sort();
+            }
+            if let Some(t) = target {
+                if !finding.targets.contains(&t) {
+                    finding.targets.push(t);
+                    finding.targets.sort();
+                }
+            }
+        }
+    }
+    for ((rule, _), (message, count)) in failures {
+        let info = &policies.rules[rule];
+        let more = if count > 1 { format!(" (and {} more inputs)", count - 1) } else { String::new() };
+        errors.push(InputError::new(
+            info.location.clone(),
+            format!("rule {} failed, so it was not checked{more}: {message}", info.id),
+        ));
+    }
+    let mut findings: Vec<Finding> = merged.into_values().collect();
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.category.cmp(&b.category))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    findings
+}

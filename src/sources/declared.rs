@@ -1,0 +1,201 @@
+//! The declared state: manifests of a Git ref or directory (and rendered
+//! Kustomize overlays) turned into an Inventory. A broken file is an error that
+//! names its path and line; the other files are still read.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::git::{export_ref, read_tree, DeclaredTree, FileFilter};
+use super::{kubernetes_resource, kustomize};
+use crate::model::{InputError, Inventory, Origin, Resource};
+use crate::yaml::{parse_documents, Document};
+
+/// What to read as the declared state.
+#[derive(Debug, Clone)]
+pub struct DeclaredOptions {
+    pub tree: DeclaredTree,
+    pub filter: FileFilter,
+    /// Overlay directories (relative to the tree root) rendered with kustomize.
+    pub kustomize: Vec<String>,
+    /// Namespace of namespaced objects that do not name one.
+    pub default_namespace: String,
+}
+
+/// The declared Inventory and everything met while building it.
+#[derive(Debug, Default)]
+pub struct DeclaredState {
+    pub inventory: Inventory,
+    pub errors: Vec<InputError>,
+    pub commit: Option<String>,
+    pub files_read: usize,
+}
+
+pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
+    let mut state = DeclaredState::default();
+    let read = match read_tree(&options.tree, &options.filter) {
+        Ok(read) => read,
+        Err(error) => {
+            state.errors.push(error);
+            return state;
+        }
+    };
+    state.commit = read.commit.clone();
+    state.errors.extend(read.errors);
+    state.files_read = read.files.len();
+
+    // Parsing is the costly part and independent per file; inserting stays
+    // sequential and in path order, so duplicates are reported deterministically.
+    let parsed: Vec<(Vec<Resource>, Vec<InputError>)> = read
+        .files
+        .par_iter()
+        .map(|file| match std::str::from_utf8(&file.content) {
+            Ok(text) => resources_from_text(text, &file.path, 0, read.commit.as_deref(), &options.default_namespace),
+            Err(_) => (Vec::new(), vec![InputError::new(&file.path, "not UTF-8 text")]),
+        })
+        .collect();
+    for (resources, errors) in parsed {
+        insert_all(&mut state, resources);
+        state.errors.extend(errors);
+    }
+
+    if !options.kustomize.is_empty() {
+        render_overlays(options, &mut state);
+    }
+    state
+}
+
+fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
+    for resource in resources {
+        if let Err(duplicate) = state.inventory.insert(resource) {
+            let first = state.inventory.get(&duplicate.identity).map(describe_origin).unwrap_or_default();
+            state.errors.push(InputError::new(
+                describe_origin(&duplicate),
+                format!("{} is declared twice (first at {first}); the first one is used", duplicate.identity),
+            ));
+        }
+    }
+}
+
+fn describe_origin(resource: &Resource) -> String {
+    match &resource.origin {
+        Origin::Declared { file, line, .. } => format!("{file}:{line}"),
+        Origin::Live { endpoint, .. } => endpoint.clone(),
+    }
+}
+
+/// Turns the documents of one file into resources. `fixed_line`, when not 0,
+/// is the line every resource points at (rendered output has no lines of its own).
+/// Documents that fail are reported beside the resources of the others, so one
+/// bad document does not hide the rest of its file.
+pub fn resources_from_text(
+    text: &str,
+    file: &str,
+    fixed_line: u32,
+    commit: Option<&str>,
+    default_namespace: &str,
+) -> (Vec<Resource>, Vec<InputError>) {
+    let documents = match parse_documents(text) {
+        Ok(documents) => documents,
+        Err(e) => {
+            let error = InputError::new(
+                format!("{file}:{}", e.line),
+                format!("YAML syntax error at column {}: {}", e.column, e.message),
+            );
+            return (Vec::new(), vec![error]);
+        }
+    };
+    let mut resources = Vec::new();
+    let mut errors = Vec::new();
+    for document in documents {
+        for (value, line, lines) in expand_lists(document) {
+            let at = if fixed_line > 0 { fixed_line } else { line };
+            let origin = Origin::Declared {
+                file: file.to_string(),
+                line: at,
+                commit: commit.map(str::to_string),
+            };
+            let lines = (fixed_line == 0).then(|| Arc::new(lines));
+            match kubernetes_resource(value, origin, lines, default_namespace) {
+                Ok(resource) => resources.push(resource),
+                Err(message) => errors.push(InputError::new(
+                    format!("{file}:{at}"),
+                    format!("{message} (exclude non-manifest files with `git.exclude` in the config)"),
+                )),
+            }
+        }
+    }
+    (resources, errors)
+}
+
+/// `kind: List` (and `*List`) documents hold their objects in `items`.
+fn expand_lists(document: Document) -> Vec<(Value, u32, crate::yaml::LineMap)> {
+    let is_list = document
+        .value
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k == "List" || (k.ends_with("List") && document.value.get("items").is_some()));
+    if !is_list {
+        return vec![(document.value, document.line, document.lines)];
+    }
+    let Some(Value::Array(items)) = document.value.get("items") else {
+        return vec![];
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let prefix = format!("items[{i}]");
+            let line = document.lines.line_of(&prefix).unwrap_or(document.line);
+            (item.clone(), line, document.lines.subtree(&prefix))
+        })
+        .collect()
+}
+
+fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
+    // A Git ref is exported once to a scratch directory: kustomize reads files.
+    let scratch;
+    let root: &Path = match &options.tree {
+        DeclaredTree::Directory(dir) => dir,
+        DeclaredTree::GitRef { repo, reference } => {
+            scratch = match tempfile::tempdir() {
+                Ok(dir) => dir,
+                Err(e) => {
+                    state.errors.push(InputError::new("kustomize", format!("cannot create a scratch directory: {e}")));
+                    return;
+                }
+            };
+            if let Err(error) = export_ref(repo, reference, scratch.path()) {
+                state.errors.push(error);
+                return;
+            }
+            scratch.path()
+        }
+    };
+    for overlay in &options.kustomize {
+        let overlay = overlay.trim_end_matches('/');
+        let dir = root.join(overlay);
+        let kustomization = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+            .iter()
+            .map(|f| format!("{overlay}/{f}"))
+            .find(|f| root.join(f).is_file());
+        let Some(kustomization) = kustomization else {
+            state.errors.push(InputError::new(
+                overlay,
+                "kustomize overlay has no kustomization.yaml (check `git.kustomize` in the config)",
+            ));
+            continue;
+        };
+        match kustomize::render(&dir) {
+            Ok(rendered) => {
+                let (resources, errors) =
+                    resources_from_text(&rendered, &kustomization, 1, state.commit.as_deref(), &options.default_namespace);
+                insert_all(state, resources);
+                state.errors.extend(errors);
+            }
+            Err(message) => state.errors.push(InputError::new(format!("{kustomization}:1"), message)),
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The live snapshot file: a captured live Inventory (versioned JSON, see
+//! `docs/snapshot-format.md`). `capture` writes it; `scan --live-snapshot` reads it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::kubernetes_resource;
+use crate::model::{api_group, CoverageGap, Identity, InputError, Inventory, Origin, Resource, Source};
+use crate::redact;
+
+pub const FORMAT: &str = "driftaudit-snapshot";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SnapshotFile {
+    pub format: String,
+    pub version: u32,
+    #[serde(default)]
+    pub captured_at: Option<String>,
+    pub targets: Vec<SnapshotTarget>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SnapshotTarget {
+    pub name: String,
+    #[serde(default)]
+    pub coverage: Vec<CoverageGap>,
+    #[serde(default)]
+    pub resources: Vec<SnapshotResource>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SnapshotResource {
+    pub source: Source,
+    #[serde(default)]
+    pub endpoint: String,
+    /// Given for sources other than Kubernetes, whose objects do not carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<SnapshotIdentity>,
+    pub object: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotIdentity {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    #[serde(default)]
+    pub namespace: String,
+    pub name: String,
+}
+
+/// One live target as read from a snapshot.
+#[derive(Debug, Default)]
+pub struct LiveTarget {
+    pub name: String,
+    pub inventory: Inventory,
+    pub coverage: Vec<CoverageGap>,
+}
+
+/// Reads a snapshot file. A file that cannot be used at all is an error; a bad
+/// resource inside it is reported and the others are kept.
+pub fn load_snapshot(path: &std::path::Path) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&name, format!("cannot read snapshot: {e}")))?;
+    parse_snapshot(&text, &name)
+}
+
+pub fn parse_snapshot(text: &str, name: &str) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
+    let file: SnapshotFile = serde_json::from_str(text).map_err(|e| {
+        InputError::new(format!("{name}:{}", e.line()), format!("not a driftaudit snapshot: {e}"))
+    })?;
+    if file.format != FORMAT {
+        return Err(InputError::new(name, format!("format is `{}`, expected `{FORMAT}`", file.format)));
+    }
+    if file.version != VERSION {
+        return Err(InputError::new(
+            name,
+            format!("snapshot version {} is not supported (this driftaudit reads version {VERSION})", file.version),
+        ));
+    }
+    let mut targets = Vec::new();
+    let mut errors = Vec::new();
+    for target in file.targets {
+        let mut live = LiveTarget {
+            name: target.name.clone(),
+            inventory: Inventory::default(),
+            coverage: target.coverage,
+        };
+        for gap in &mut live.coverage {
+            if gap.target.is_empty() {
+                gap.target = target.name.clone();
+            }
+        }
+        for (index, entry) in target.resources.into_iter().enumerate() {
+            let place = format!("{name}: target {} resource #{index}", target.name);
+            match live_resource(entry, &target.name) {
+                Ok(resource) => {
+                    if let Err(duplicate) = live.inventory.insert(resource) {
+                        errors.push(InputError::new(place, format!("{} appears twice", duplicate.identity)));
+                    }
+                }
+                Err(message) => errors.push(InputError::new(place, message)),
+            }
+        }
+        targets.push(live);
+    }
+    Ok((targets, errors))
+}
+
+fn live_resource(entry: SnapshotResource, target: &str) -> Result<Resource, String> {
+    let origin = Origin::Live {
+        target: target.to_string(),
+        endpoint: entry.endpoint.clone(),
+    };
+    match (entry.source, entry.identity) {
+        (Source::Kubernetes, _) => kubernetes_resource(entry.object, origin, None, "default"),
+        (source, Some(identity)) => Ok(Resource {
+            identity: Identity {
+                source,
+                group: api_group(&identity.api_version).to_string(),
+                kind: identity.kind,
+                namespace: identity.namespace,
+                name: identity.name,
+            },
+            api_version: identity.api_version,
+            body: entry.object,
+            origin,
+            facts: Value::Object(Default::default()),
+            lines: None,
+        }),
+        (source, None) => Err(format!("a {} resource needs an `identity`", source.as_str())),
+    }
+}
+
+/// Serialises live targets as a snapshot (bodies are already redacted).
+pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
+    SnapshotFile {
+        format: FORMAT.into(),
+        version: VERSION,
+        captured_at: Some(captured_at.to_string()),
+        targets: targets
+            .iter()
+            .map(|t| SnapshotTarget {
+                name: t.name.clone(),
+                coverage: t.coverage.clone(),
+                resources: t
+                    .inventory
+                    .iter()
+                    .map(|r| {
+                        let endpoint = match &r.origin {
+                            Origin::Live { endpoint, .. } => endpoint.clone(),
+                            Origin::Declared { .. } => String::new(),
+                        };
+                        let mut object = r.body.clone();
+                        if redact::is_secret(&r.api_version, &r.identity.kind) {
+                            redact::redact_secret(&mut object);
+                        }
+                        SnapshotResource {
+                            source: r.identity.source,
+                            endpoint,
+                            identity: (r.identity.source != Source::Kubernetes).then(|| SnapshotIdentity {
+                                api_version: r.api_version.clone(),
+                                kind: r.identity.kind.clone(),
+                                namespace: r.identity.namespace.clone(),
+                                name: r.identity.name.clone(),
+                            }),
+                            object,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
