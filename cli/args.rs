@@ -140,7 +140,10 @@ pub struct PreparedScan {
 
 fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
     OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
-        InputError::new("--now", format!("`{text}` is not an RFC 3339 time (e.g. 2026-11-21T12:00:00Z): {e}"))
+        InputError::new(
+            "--now",
+            format!("`{text}` is not an RFC 3339 time (e.g. 2026-11-21T12:00:00Z): {e}"),
+        )
     })
 }
 
@@ -149,12 +152,19 @@ fn parse_fail_on(text: &str) -> Result<Option<Severity>, InputError> {
         return Ok(None);
     }
     Severity::parse(text).map(Some).ok_or_else(|| {
-        InputError::new("--fail-on", format!("unknown severity `{text}` (critical, high, medium, low, info or none)"))
+        InputError::new(
+            "--fail-on",
+            format!("unknown severity `{text}` (critical, high, medium, low, info or none)"),
+        )
     })
 }
 
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
-    let demo = if arguments.demo { Some(Demo::extract()?) } else { None };
+    let demo = if arguments.demo {
+        Some(Demo::extract()?)
+    } else {
+        None
+    };
     let config_path = match (&demo, &arguments.config) {
         (Some(demo), _) => Some(demo.config()),
         (None, Some(path)) => Some(path.clone()),
@@ -176,7 +186,11 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         }
         (None, None) => (None, String::new()),
     };
-    let paths = if arguments.paths.is_empty() { config.git.paths.clone() } else { arguments.paths.clone() };
+    let paths = if arguments.paths.is_empty() {
+        config.git.paths.clone()
+    } else {
+        arguments.paths.clone()
+    };
     let mut kustomize = config.git.kustomize.clone();
     kustomize.extend(arguments.kustomize.iter().cloned());
     let declared = match repo {
@@ -214,7 +228,12 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         (Some(text), _) | (None, Some(text)) => parse_fail_on(text)?,
         (None, None) => Some(Severity::High),
     };
-    let mut policy_dirs: Vec<PathBuf> = config.policies.dirs.iter().map(|d| config.resolve(d)).collect();
+    let mut policy_dirs: Vec<PathBuf> = config
+        .policies
+        .dirs
+        .iter()
+        .map(|d| config.resolve(d))
+        .collect();
     policy_dirs.extend(arguments.policy.iter().cloned());
     let mut baselines: Vec<PathBuf> = config.baselines.iter().map(|b| config.resolve(b)).collect();
     baselines.extend(arguments.baseline.iter().cloned());

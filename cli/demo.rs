@@ -18,8 +18,9 @@ pub struct Demo {
 
 impl Demo {
     pub fn extract() -> Result<Demo, InputError> {
-        let dir = tempfile::tempdir()
-            .map_err(|e| InputError::new("--demo", format!("cannot create a scratch directory: {e}")))?;
+        let dir = tempfile::tempdir().map_err(|e| {
+            InputError::new("--demo", format!("cannot create a scratch directory: {e}"))
+        })?;
         DEMO.extract(dir.path())
             .map_err(|e| InputError::new("--demo", format!("cannot write the demo files: {e}")))?;
         Ok(Demo { dir })

@@ -6,6 +6,7 @@
 # custom:
 #   category: certificates
 #   kinds: ["*"]
+#   facts: [certificates]
 package driftaudit.certificates
 
 # Thresholds come from data.baselines.certificates (baselines/default.yaml) and

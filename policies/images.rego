@@ -56,7 +56,7 @@ _exempt if _namespace in _exempt_namespaces
 
 # Pod specs of the resource under evaluation: a Pod's own spec, a controller's
 # pod template, or a CronJob's job template. Found by shape, so a kind routed
-# here by a user's metadata (ReplicationController, PodTemplate, ...) works too.
+# here by a user's metadata (ReplicationController, Argo Rollout, ...) works too.
 _pod_specs contains {"path": "spec", "spec": s} if {
 	s := input.resource.spec
 	_is_pod_spec(s)

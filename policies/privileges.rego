@@ -79,7 +79,7 @@ _exempt if _namespace in _exempt_namespaces
 
 # Pod specs of the resource under evaluation: a Pod's own spec, a controller's
 # pod template, or a CronJob's job template. Found by shape, so a kind routed
-# here by a user's metadata (ReplicationController, PodTemplate, ...) works too.
+# here by a user's metadata (ReplicationController, Argo Rollout, ...) works too.
 _pod_specs contains {"path": "spec", "spec": s} if {
 	s := input.resource.spec
 	_is_pod_spec(s)
@@ -295,16 +295,19 @@ deny_missing_run_as_non_root contains finding if {
 	some c in _containers
 	not _windows(c.pod)
 	not _effective(c, "runAsNonRoot").value == true
-	finding := {
-		"msg": sprintf("%s does not set runAsNonRoot: true (nor does its pod)", [c.what]),
-		"path": _run_as_non_root_path(c),
-	}
+	finding := _run_as_non_root_finding(c)
 }
 
 # Point at an explicit `runAsNonRoot: false` when there is one, else at the container.
-_run_as_non_root_path(c) := p if {
-	p := _effective(c, "runAsNonRoot").path
-} else := c.path
+_run_as_non_root_finding(c) := {
+	"msg": sprintf("%s runs with runAsNonRoot: %v", [c.what, setting.value]),
+	"path": setting.path,
+} if {
+	setting := _effective(c, "runAsNonRoot")
+} else := {
+	"msg": sprintf("%s does not set runAsNonRoot: true (nor does its pod)", [c.what]),
+	"path": c.path,
+}
 
 # METADATA
 # title: Binding to cluster-admin

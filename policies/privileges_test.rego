@@ -223,7 +223,7 @@ test_run_as_non_root_container_false_overrides_pod if {
 		"securityContext": {"runAsNonRoot": true},
 		"containers": [{"name": "app", "securityContext": {"runAsNonRoot": false}}],
 	})
-	{f.path | some f in findings} == {"spec.template.spec.containers[0].securityContext.runAsNonRoot"}
+	findings == {{"msg": `container "app" runs with runAsNonRoot: false`, "path": "spec.template.spec.containers[0].securityContext.runAsNonRoot"}}
 }
 
 test_run_as_non_root_disabled if {
@@ -422,4 +422,12 @@ test_exempt_namespace_skips_every_rule if {
 test_exempt_namespace_skips_rbac_rules if {
 	rules := [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
 	count(privileges.deny_wildcard_role) == 0 with input as _role("Role", "kube-system", "x", rules)
+}
+
+test_run_as_non_root_pod_false_points_at_pod if {
+	findings := privileges.deny_missing_run_as_non_root with input as _deployment({
+		"securityContext": {"runAsNonRoot": false},
+		"containers": [{"name": "app"}],
+	})
+	findings == {{"msg": `container "app" runs with runAsNonRoot: false`, "path": "spec.template.spec.securityContext.runAsNonRoot"}}
 }

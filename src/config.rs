@@ -127,21 +127,29 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 impl ObjectPattern {
     pub fn matches(&self, kind: &str, namespace: &str, name: &str) -> bool {
-        glob_match(&self.kind, kind) && glob_match(&self.namespace, namespace) && glob_match(&self.name, name)
+        glob_match(&self.kind, kind)
+            && glob_match(&self.namespace, namespace)
+            && glob_match(&self.name, name)
     }
 }
 
 impl IgnoreRule {
     pub fn matches(&self, kind: &str, namespace: &str, name: &str) -> bool {
-        glob_match(&self.kind, kind) && glob_match(&self.namespace, namespace) && glob_match(&self.name, name)
+        glob_match(&self.kind, kind)
+            && glob_match(&self.namespace, namespace)
+            && glob_match(&self.name, name)
     }
 }
 
 impl Config {
     /// Reads a config file; errors name the file (and line for syntax errors).
     pub fn load(path: &Path) -> Result<Config, InputError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::new(path.display().to_string(), format!("cannot read config: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            InputError::new(
+                path.display().to_string(),
+                format!("cannot read config: {e}"),
+            )
+        })?;
         let mut config = Config::parse(&text, &path.display().to_string())?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)
@@ -149,20 +157,34 @@ impl Config {
 
     /// Parses config text; `name` is used in error messages.
     pub fn parse(text: &str, name: &str) -> Result<Config, InputError> {
-        let documents = parse_documents(text)
-            .map_err(|e| InputError::new(format!("{name}:{}", e.line), format!("YAML syntax error: {}", e.message)))?;
-        let value = documents.into_iter().next().map(|d| d.value).unwrap_or(Value::Object(Default::default()));
+        let documents = parse_documents(text).map_err(|e| {
+            InputError::new(
+                format!("{name}:{}", e.line),
+                format!("YAML syntax error: {}", e.message),
+            )
+        })?;
+        let value = documents
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Object(Default::default()));
         let config: Config = serde_json::from_value(value)
             .map_err(|e| InputError::new(name, format!("invalid configuration: {e}")))?;
         if config.version > 1 {
             return Err(InputError::new(
                 name,
-                format!("config version {} is newer than this driftaudit understands (1)", config.version),
+                format!(
+                    "config version {} is newer than this driftaudit understands (1)",
+                    config.version
+                ),
             ));
         }
         if let Some(severity) = &config.fail_on {
             if crate::model::Severity::parse(severity).is_none() && severity != "none" {
-                return Err(InputError::new(name, format!("fail_on: unknown severity `{severity}`")));
+                return Err(InputError::new(
+                    name,
+                    format!("fail_on: unknown severity `{severity}`"),
+                ));
             }
         }
         Ok(config)

@@ -100,7 +100,8 @@ fn made_by_cluster(resource: &Resource) -> bool {
         || (id.kind == "ServiceAccount" && id.name == "default")
         || (id.kind == "ConfigMap" && id.name == "kube-root-ca.crt")
         || (id.kind == "Secret"
-            && body.get("type").and_then(Value::as_str) == Some("kubernetes.io/service-account-token"))
+            && body.get("type").and_then(Value::as_str)
+                == Some("kubernetes.io/service-account-token"))
 }
 
 /// Compares the declared inventory with one live target's inventory.
@@ -116,7 +117,11 @@ pub fn compute_drift(
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
                 let (changes, diff) = compare(resource, live_resource, options, &mut errors);
-                let status = if changes.is_empty() { DriftStatus::InSync } else { DriftStatus::Modified };
+                let status = if changes.is_empty() {
+                    DriftStatus::InSync
+                } else {
+                    DriftStatus::Modified
+                };
                 Drift {
                     target: target.to_string(),
                     resource: resource.reference(),
@@ -139,7 +144,9 @@ pub fn compute_drift(
     }
     let managed = managed_namespaces(declared, options);
     for resource in live.iter() {
-        if declared.get(&resource.identity).is_some() || !is_unmanaged_candidate(resource, &managed, options) {
+        if declared.get(&resource.identity).is_some()
+            || !is_unmanaged_candidate(resource, &managed, options)
+        {
             continue;
         }
         drifts.push(Drift {
@@ -174,9 +181,15 @@ fn managed_namespaces(declared: &Inventory, options: &DriftOptions) -> BTreeSet<
         .collect()
 }
 
-fn is_unmanaged_candidate(resource: &Resource, managed: &BTreeSet<String>, options: &DriftOptions) -> bool {
+fn is_unmanaged_candidate(
+    resource: &Resource,
+    managed: &BTreeSet<String>,
+    options: &DriftOptions,
+) -> bool {
     let id = &resource.identity;
-    if id.source == Source::Kubernetes && (id.namespace.is_empty() || !managed.contains(&id.namespace)) {
+    if id.source == Source::Kubernetes
+        && (id.namespace.is_empty() || !managed.contains(&id.namespace))
+    {
         return false;
     }
     if options.default_exclusions && made_by_cluster(resource) {
@@ -196,11 +209,20 @@ fn compare(
     errors: &mut Vec<InputError>,
 ) -> (Vec<Change>, String) {
     let (declared_body, live_body) = if declared.identity.source == Source::Kubernetes {
-        (strip_server_fields(&declared.body), strip_server_fields(&live.body))
+        (
+            strip_server_fields(&declared.body),
+            strip_server_fields(&live.body),
+        )
     } else {
         (declared.body.clone(), live.body.clone())
     };
-    let ignored = ignored_paths(&declared.identity, &declared_body, &live_body, &options.ignore, errors);
+    let ignored = ignored_paths(
+        &declared.identity,
+        &declared_body,
+        &live_body,
+        &options.ignore,
+        errors,
+    );
     let mut comparison = Comparison {
         kind: &declared.identity.kind,
         strict: options.strict,
@@ -212,17 +234,23 @@ fn compare(
         .changes
         .into_iter()
         .map(|c| Change {
-            declared: mask_for_display(&c.declared, Some(&c.live)),
-            live: mask_for_display(&c.live, Some(&c.declared)),
+            declared: mask_for_display(&c.declared, Some(&c.live), false),
+            live: mask_for_display(&c.live, Some(&c.declared), true),
             path: c.path,
         })
         .collect();
     if changes.is_empty() {
         return (changes, String::new());
     }
-    let shown_live = project(&live_body, &declared_body, &declared.identity.kind, options.strict, "");
-    let left = to_yaml(&mask_for_display(&declared_body, Some(&shown_live)));
-    let right = to_yaml(&mask_for_display(&shown_live, Some(&declared_body)));
+    let shown_live = project(
+        &live_body,
+        &declared_body,
+        &declared.identity.kind,
+        options.strict,
+        "",
+    );
+    let left = to_yaml(&mask_for_display(&declared_body, Some(&shown_live), false));
+    let right = to_yaml(&mask_for_display(&shown_live, Some(&declared_body), true));
     let name = declared.identity.display_name();
     let diff = TextDiff::from_lines(&left, &right)
         .unified_diff()
@@ -242,7 +270,9 @@ struct Comparison<'a> {
 impl Comparison<'_> {
     fn is_ignored(&self, path: &str) -> bool {
         self.ignored.iter().any(|p| {
-            path == p || (path.starts_with(p.as_str()) && matches!(path.as_bytes().get(p.len()), Some(b'.' | b'[')))
+            path == p
+                || (path.starts_with(p.as_str())
+                    && matches!(path.as_bytes().get(p.len()), Some(b'.' | b'[')))
         })
     }
 
@@ -284,8 +314,12 @@ impl Comparison<'_> {
                 for (d_index, l_index) in pairs {
                     match (d_index, l_index) {
                         (Some(i), Some(j)) => self.walk(&d[i], &l[j], &push_index(path, i)),
-                        (Some(i), None) => self.record(&push_index(path, i), d[i].clone(), Value::Null),
-                        (None, Some(j)) => self.record(&push_index(path, j), Value::Null, l[j].clone()),
+                        (Some(i), None) => {
+                            self.record(&push_index(path, i), d[i].clone(), Value::Null)
+                        }
+                        (None, Some(j)) => {
+                            self.record(&push_index(path, j), Value::Null, l[j].clone())
+                        }
                         (None, None) => {}
                     }
                 }
@@ -301,12 +335,16 @@ impl Comparison<'_> {
 /// key of containers, env, volumes, ports...), else by position.
 fn pair_items(declared: &[Value], live: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
     let name = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
-    let keyed = !declared.is_empty()
-        && declared.iter().chain(live).all(|v| name(v).is_some());
+    let keyed = !declared.is_empty() && declared.iter().chain(live).all(|v| name(v).is_some());
     if !keyed {
         let n = declared.len().max(live.len());
         return (0..n)
-            .map(|i| ((i < declared.len()).then_some(i), (i < live.len()).then_some(i)))
+            .map(|i| {
+                (
+                    (i < declared.len()).then_some(i),
+                    (i < live.len()).then_some(i),
+                )
+            })
             .collect();
     }
     let mut pairs: Vec<(Option<usize>, Option<usize>)> = declared
@@ -330,7 +368,10 @@ fn project(live: &Value, declared: &Value, kind: &str, strict: bool, path: &str)
             let mut out = serde_json::Map::new();
             for (key, d_value) in d {
                 if let Some(l_value) = l.get(key) {
-                    out.insert(key.clone(), project(l_value, d_value, kind, strict, &push_key(path, key)));
+                    out.insert(
+                        key.clone(),
+                        project(l_value, d_value, kind, strict, &push_key(path, key)),
+                    );
                 }
             }
             if strict {
@@ -347,7 +388,9 @@ fn project(live: &Value, declared: &Value, kind: &str, strict: bool, path: &str)
             let mut out = Vec::new();
             for (d_index, l_index) in pair_items(d, l) {
                 match (d_index, l_index) {
-                    (Some(i), Some(j)) => out.push(project(&l[j], &d[i], kind, strict, &push_index(path, i))),
+                    (Some(i), Some(j)) => {
+                        out.push(project(&l[j], &d[i], kind, strict, &push_index(path, i)))
+                    }
                     (None, Some(j)) => out.push(l[j].clone()),
                     _ => {}
                 }
@@ -370,7 +413,10 @@ fn ignored_paths(
     errors: &mut Vec<InputError>,
 ) -> Vec<String> {
     let mut paths = BTreeSet::new();
-    for rule in rules.iter().filter(|r| r.matches(&identity.kind, &identity.namespace, &identity.name)) {
+    for rule in rules
+        .iter()
+        .filter(|r| r.matches(&identity.kind, &identity.namespace, &identity.name))
+    {
         for expression in &rule.paths {
             for body in [declared, live] {
                 match body.query_only_path(expression) {
@@ -433,11 +479,17 @@ mod tests {
 
     #[test]
     fn normalized_paths_convert() {
-        assert_eq!(from_normalized_path("$['spec']['replicas']").unwrap(), "spec.replicas");
+        assert_eq!(
+            from_normalized_path("$['spec']['replicas']").unwrap(),
+            "spec.replicas"
+        );
         assert_eq!(
             from_normalized_path("$['metadata']['annotations']['a.b/c']").unwrap(),
             "metadata.annotations[\"a.b/c\"]"
         );
-        assert_eq!(from_normalized_path("$['spec']['ports'][1]['port']").unwrap(), "spec.ports[1].port");
+        assert_eq!(
+            from_normalized_path("$['spec']['ports'][1]['port']").unwrap(),
+            "spec.ports[1].port"
+        );
     }
 }

@@ -34,18 +34,18 @@ pub fn secret_facts(namespace: &str, name: &str, values: &[(String, Vec<u8>)]) -
 pub fn certificate_facts(source: &str, pem_bytes: &[u8]) -> Vec<Value> {
     let mut facts = Vec::new();
     for (position, pem) in Pem::iter_from_buffer(pem_bytes).enumerate() {
-        let parsed = pem
-            .map_err(|e| e.to_string())
-            .and_then(|pem| {
-                if pem.label != "CERTIFICATE" {
-                    return Ok(None);
-                }
-                describe(source, position, &pem.contents).map(Some)
-            });
+        let parsed = pem.map_err(|e| e.to_string()).and_then(|pem| {
+            if pem.label != "CERTIFICATE" {
+                return Ok(None);
+            }
+            describe(source, position, &pem.contents).map(Some)
+        });
         match parsed {
             Ok(Some(fact)) => facts.push(fact),
             Ok(None) => {}
-            Err(error) => facts.push(json!({"source": source, "position": position, "error": error})),
+            Err(error) => {
+                facts.push(json!({"source": source, "position": position, "error": error}))
+            }
         }
     }
     if facts.is_empty() {
@@ -67,8 +67,15 @@ fn describe(source: &str, position: usize, der: &[u8]) -> Result<Value, String> 
             }
         }
     }
-    let fingerprint: String = Sha256::digest(der).iter().map(|b| format!("{b:02x}")).collect();
-    let serial: String = cert.raw_serial().iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprint: String = Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let serial: String = cert
+        .raw_serial()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(json!({
         "source": source,
         "position": position,
@@ -113,7 +120,8 @@ pub fn with_clock(facts: &Value, now: OffsetDateTime) -> Value {
                     .and_then(Value::as_str)
                     .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
             };
-            let (Some(not_before), Some(not_after)) = (parse("not_before"), parse("not_after")) else {
+            let (Some(not_before), Some(not_after)) = (parse("not_before"), parse("not_after"))
+            else {
                 continue;
             };
             let remaining = (not_after - now).whole_seconds();

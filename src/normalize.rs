@@ -76,23 +76,51 @@ pub fn is_zero(value: &Value) -> bool {
 /// kube-apiserver returned after `kubectl apply`.
 const DEFAULTS: &[(&str, &str, Option<&str>)] = &[
     // Pod specs, wherever they sit (Pod, templates of workloads, CronJob jobs).
-    ("*", "**.containers[*].terminationMessagePath", Some("\"/dev/termination-log\"")),
-    ("*", "**.containers[*].terminationMessagePolicy", Some("\"File\"")),
+    (
+        "*",
+        "**.containers[*].terminationMessagePath",
+        Some("\"/dev/termination-log\""),
+    ),
+    (
+        "*",
+        "**.containers[*].terminationMessagePolicy",
+        Some("\"File\""),
+    ),
     ("*", "**.containers[*].imagePullPolicy", None),
     ("*", "**.containers[*].ports[*].protocol", Some("\"TCP\"")),
-    ("*", "**.initContainers[*].terminationMessagePath", Some("\"/dev/termination-log\"")),
-    ("*", "**.initContainers[*].terminationMessagePolicy", Some("\"File\"")),
+    (
+        "*",
+        "**.initContainers[*].terminationMessagePath",
+        Some("\"/dev/termination-log\""),
+    ),
+    (
+        "*",
+        "**.initContainers[*].terminationMessagePolicy",
+        Some("\"File\""),
+    ),
     ("*", "**.initContainers[*].imagePullPolicy", None),
     ("*", "**.template.spec.restartPolicy", Some("\"Always\"")),
-    ("*", "**.template.spec.terminationGracePeriodSeconds", Some("30")),
+    (
+        "*",
+        "**.template.spec.terminationGracePeriodSeconds",
+        Some("30"),
+    ),
     ("*", "**.template.spec.dnsPolicy", Some("\"ClusterFirst\"")),
-    ("*", "**.template.spec.schedulerName", Some("\"default-scheduler\"")),
+    (
+        "*",
+        "**.template.spec.schedulerName",
+        Some("\"default-scheduler\""),
+    ),
     ("Pod", "spec.restartPolicy", Some("\"Always\"")),
     ("Pod", "spec.terminationGracePeriodSeconds", Some("30")),
     ("Pod", "spec.dnsPolicy", Some("\"ClusterFirst\"")),
     ("Pod", "spec.schedulerName", Some("\"default-scheduler\"")),
     ("Pod", "spec.enableServiceLinks", Some("true")),
-    ("Pod", "spec.preemptionPolicy", Some("\"PreemptLowerPriority\"")),
+    (
+        "Pod",
+        "spec.preemptionPolicy",
+        Some("\"PreemptLowerPriority\""),
+    ),
     ("Pod", "spec.priority", Some("0")),
     ("Pod", "spec.serviceAccount", None),
     ("Pod", "spec.serviceAccountName", Some("\"default\"")),
@@ -100,20 +128,64 @@ const DEFAULTS: &[(&str, &str, Option<&str>)] = &[
     ("Deployment", "spec.replicas", Some("1")),
     ("Deployment", "spec.revisionHistoryLimit", Some("10")),
     ("Deployment", "spec.progressDeadlineSeconds", Some("600")),
-    ("Deployment", "spec.strategy.type", Some("\"RollingUpdate\"")),
-    ("Deployment", "spec.strategy.rollingUpdate.maxSurge", Some("\"25%\"")),
-    ("Deployment", "spec.strategy.rollingUpdate.maxUnavailable", Some("\"25%\"")),
+    (
+        "Deployment",
+        "spec.strategy.type",
+        Some("\"RollingUpdate\""),
+    ),
+    (
+        "Deployment",
+        "spec.strategy.rollingUpdate.maxSurge",
+        Some("\"25%\""),
+    ),
+    (
+        "Deployment",
+        "spec.strategy.rollingUpdate.maxUnavailable",
+        Some("\"25%\""),
+    ),
     ("StatefulSet", "spec.replicas", Some("1")),
     ("StatefulSet", "spec.revisionHistoryLimit", Some("10")),
-    ("StatefulSet", "spec.podManagementPolicy", Some("\"OrderedReady\"")),
-    ("StatefulSet", "spec.updateStrategy.type", Some("\"RollingUpdate\"")),
-    ("StatefulSet", "spec.updateStrategy.rollingUpdate.partition", Some("0")),
-    ("StatefulSet", "spec.persistentVolumeClaimRetentionPolicy.whenDeleted", Some("\"Retain\"")),
-    ("StatefulSet", "spec.persistentVolumeClaimRetentionPolicy.whenScaled", Some("\"Retain\"")),
+    (
+        "StatefulSet",
+        "spec.podManagementPolicy",
+        Some("\"OrderedReady\""),
+    ),
+    (
+        "StatefulSet",
+        "spec.updateStrategy.type",
+        Some("\"RollingUpdate\""),
+    ),
+    (
+        "StatefulSet",
+        "spec.updateStrategy.rollingUpdate.partition",
+        Some("0"),
+    ),
+    (
+        "StatefulSet",
+        "spec.persistentVolumeClaimRetentionPolicy.whenDeleted",
+        Some("\"Retain\""),
+    ),
+    (
+        "StatefulSet",
+        "spec.persistentVolumeClaimRetentionPolicy.whenScaled",
+        Some("\"Retain\""),
+    ),
     ("DaemonSet", "spec.revisionHistoryLimit", Some("10")),
-    ("DaemonSet", "spec.updateStrategy.type", Some("\"RollingUpdate\"")),
-    ("DaemonSet", "spec.updateStrategy.rollingUpdate.maxUnavailable", Some("1")),
-    ("DaemonSet", "spec.updateStrategy.rollingUpdate.maxSurge", Some("0")),
+    (
+        "DaemonSet",
+        "spec.updateStrategy.type",
+        Some("\"RollingUpdate\""),
+    ),
+    (
+        "DaemonSet",
+        "spec.updateStrategy.rollingUpdate.maxUnavailable",
+        Some("1"),
+    ),
+    (
+        "DaemonSet",
+        "spec.updateStrategy.rollingUpdate.maxSurge",
+        Some("0"),
+    ),
     ("CronJob", "spec.concurrencyPolicy", Some("\"Allow\"")),
     ("CronJob", "spec.successfulJobsHistoryLimit", Some("3")),
     ("CronJob", "spec.failedJobsHistoryLimit", Some("1")),
@@ -123,7 +195,11 @@ const DEFAULTS: &[(&str, &str, Option<&str>)] = &[
     ("Job", "spec.parallelism", Some("1")),
     ("Job", "spec.completionMode", Some("\"NonIndexed\"")),
     ("Job", "spec.suspend", Some("false")),
-    ("Job", "spec.podReplacementPolicy", Some("\"TerminatingOrFailed\"")),
+    (
+        "Job",
+        "spec.podReplacementPolicy",
+        Some("\"TerminatingOrFailed\""),
+    ),
     ("Job", "spec.manualSelector", Some("false")),
     ("Job", "spec.selector", None),
     ("Job", "spec.template.metadata.labels", None),
@@ -135,18 +211,38 @@ const DEFAULTS: &[(&str, &str, Option<&str>)] = &[
     ("Service", "spec.ipFamilyPolicy", Some("\"SingleStack\"")),
     ("Service", "spec.internalTrafficPolicy", Some("\"Cluster\"")),
     ("Service", "spec.externalTrafficPolicy", Some("\"Cluster\"")),
-    ("Service", "spec.allocateLoadBalancerNodePorts", Some("true")),
+    (
+        "Service",
+        "spec.allocateLoadBalancerNodePorts",
+        Some("true"),
+    ),
     ("Service", "spec.ports[*].protocol", Some("\"TCP\"")),
     ("Service", "spec.ports[*].targetPort", None),
     ("Service", "spec.ports[*].nodePort", None),
-    ("Namespace", "metadata.labels[\"kubernetes.io/metadata.name\"]", None),
+    (
+        "Namespace",
+        "metadata.labels[\"kubernetes.io/metadata.name\"]",
+        None,
+    ),
     ("Namespace", "spec.finalizers", None),
     ("Secret", "type", Some("\"Opaque\"")),
-    ("PersistentVolumeClaim", "spec.volumeMode", Some("\"Filesystem\"")),
+    (
+        "PersistentVolumeClaim",
+        "spec.volumeMode",
+        Some("\"Filesystem\""),
+    ),
     ("PersistentVolumeClaim", "spec.storageClassName", None),
     ("PersistentVolumeClaim", "spec.volumeName", None),
-    ("ScheduledBackup", "spec.backupOwnerReference", Some("\"none\"")),
-    ("ScheduledBackup", "spec.method", Some("\"barmanObjectStore\"")),
+    (
+        "ScheduledBackup",
+        "spec.backupOwnerReference",
+        Some("\"none\""),
+    ),
+    (
+        "ScheduledBackup",
+        "spec.method",
+        Some("\"barmanObjectStore\""),
+    ),
 ];
 
 /// Turns a concrete path into its pattern form: `a[3].b` → `a[*].b`.
@@ -167,10 +263,12 @@ fn pattern_of(path: &str) -> String {
 
 fn pattern_matches(pattern: &str, path: &str) -> bool {
     match pattern.strip_prefix("**.") {
-        Some(suffix) => path.ends_with(suffix) && {
-            let cut = path.len() - suffix.len();
-            cut > 0 && path.as_bytes()[cut - 1] == b'.'
-        },
+        Some(suffix) => {
+            path.ends_with(suffix) && {
+                let cut = path.len() - suffix.len();
+                cut > 0 && path.as_bytes()[cut - 1] == b'.'
+            }
+        }
         None => pattern == path,
     }
 }
@@ -186,7 +284,8 @@ pub fn is_server_default(kind: &str, path: &str, value: &Value) -> bool {
         if (*entry_kind == "*" || *entry_kind == kind) && pattern_matches(entry_path, &pattern) {
             return match default {
                 None => true,
-                Some(text) => serde_json::from_str::<Value>(text).is_ok_and(|d| values_equivalent(&d, value, path)),
+                Some(text) => serde_json::from_str::<Value>(text)
+                    .is_ok_and(|d| values_equivalent(&d, value, path)),
             };
         }
     }
@@ -199,10 +298,19 @@ pub fn is_server_default(kind: &str, path: &str, value: &Value) -> bool {
 }
 
 /// Path segments under which strings are resource quantities.
-const QUANTITY_PARENTS: [&str; 7] = ["limits", "requests", "capacity", "allocatable", "hard", "used", "storage"];
+const QUANTITY_PARENTS: [&str; 7] = [
+    "limits",
+    "requests",
+    "capacity",
+    "allocatable",
+    "hard",
+    "used",
+    "storage",
+];
 
 fn is_quantity_path(path: &str) -> bool {
-    path.split(['.', '[']).any(|segment| QUANTITY_PARENTS.contains(&segment))
+    path.split(['.', '['])
+        .any(|segment| QUANTITY_PARENTS.contains(&segment))
         || path.ends_with("sizeLimit")
 }
 
@@ -284,7 +392,10 @@ impl Quantity {
 
     fn reduced(mut self) -> Quantity {
         if self.mantissa == 0 {
-            return Quantity { mantissa: 0, exp10: 0 };
+            return Quantity {
+                mantissa: 0,
+                exp10: 0,
+            };
         }
         while self.mantissa % 10 == 0 {
             self.mantissa /= 10;
@@ -303,14 +414,23 @@ fn parse_decimal(text: &str) -> Option<(i128, i32)> {
     if whole.is_empty() && fraction.is_empty() {
         return None;
     }
-    if !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+    if !whole
+        .chars()
+        .chain(fraction.chars())
+        .all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let mut mantissa: i128 = 0;
     for c in whole.chars().chain(fraction.chars()) {
-        mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(c as u8 - b'0'))?;
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(i128::from(c as u8 - b'0'))?;
     }
-    Some((if negative { -mantissa } else { mantissa }, -(fraction.len() as i32)))
+    Some((
+        if negative { -mantissa } else { mantissa },
+        -(fraction.len() as i32),
+    ))
 }
 
 #[cfg(test)]
@@ -334,13 +454,33 @@ mod tests {
 
     #[test]
     fn equivalent_spellings_are_equal() {
-        assert!(values_equivalent(&json!("1000m"), &json!("1"), "spec.containers[0].resources.limits.cpu"));
-        assert!(values_equivalent(&json!("1Gi"), &json!("1073741824"), "spec.resources.requests.storage"));
-        assert!(values_equivalent(&json!("80"), &json!(80), "spec.ports[0].targetPort"));
+        assert!(values_equivalent(
+            &json!("1000m"),
+            &json!("1"),
+            "spec.containers[0].resources.limits.cpu"
+        ));
+        assert!(values_equivalent(
+            &json!("1Gi"),
+            &json!("1073741824"),
+            "spec.resources.requests.storage"
+        ));
+        assert!(values_equivalent(
+            &json!("80"),
+            &json!(80),
+            "spec.ports[0].targetPort"
+        ));
         assert!(values_equivalent(&json!(1), &json!(1.0), "spec.replicas"));
-        assert!(!values_equivalent(&json!("1"), &json!("1.0"), "data.VERSION"));
+        assert!(!values_equivalent(
+            &json!("1"),
+            &json!("1.0"),
+            "data.VERSION"
+        ));
         assert!(!values_equivalent(&json!("80"), &json!(80), "data.PORT"));
-        assert!(!values_equivalent(&json!("1000m"), &json!("1"), "metadata.labels.tier"));
+        assert!(!values_equivalent(
+            &json!("1000m"),
+            &json!("1"),
+            "metadata.labels.tier"
+        ));
     }
 
     #[test]
@@ -355,9 +495,17 @@ mod tests {
             "spec.strategy",
             &json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
         ));
-        assert!(!is_server_default("Deployment", "spec.strategy", &json!({"type": "Recreate"})));
+        assert!(!is_server_default(
+            "Deployment",
+            "spec.strategy",
+            &json!({"type": "Recreate"})
+        ));
         assert!(!is_server_default("Deployment", "spec.replicas", &json!(3)));
-        assert!(is_server_default("Service", "spec.clusterIP", &json!("10.96.0.12")));
+        assert!(is_server_default(
+            "Service",
+            "spec.clusterIP",
+            &json!("10.96.0.12")
+        ));
     }
 
     #[test]
@@ -366,7 +514,10 @@ mod tests {
             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "a"}},
             "spec": {"template": {"metadata": {"creationTimestamp": null}}}, "status": {}});
         let stripped = strip_server_fields(&live);
-        assert_eq!(stripped, json!({"metadata": {"name": "a", "annotations": {"team": "a"}},
-            "spec": {"template": {"metadata": {}}}}));
+        assert_eq!(
+            stripped,
+            json!({"metadata": {"name": "a", "annotations": {"team": "a"}},
+            "spec": {"template": {"metadata": {}}}})
+        );
     }
 }

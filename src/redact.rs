@@ -29,12 +29,21 @@ pub fn is_digest(text: &str) -> bool {
 /// equal values in different Secrets give different digests.
 pub fn digest(namespace: &str, name: &str, key: &str, value: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    for part in [b"driftaudit-secret-v1".as_slice(), namespace.as_bytes(), name.as_bytes(), key.as_bytes()] {
+    for part in [
+        b"driftaudit-secret-v1".as_slice(),
+        namespace.as_bytes(),
+        name.as_bytes(),
+        key.as_bytes(),
+    ] {
         hasher.update(part);
         hasher.update([0u8]);
     }
     hasher.update(value);
-    let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("{DIGEST_PREFIX}{hex}")
 }
 
@@ -58,11 +67,13 @@ pub fn redact_secret(body: &mut Value) {
         for (key, value) in encoded {
             let digest = match &value {
                 Value::String(s) if is_digest(s) => s.clone(),
-                Value::String(s) => match base64::engine::general_purpose::STANDARD.decode(s.trim()) {
-                    Ok(bytes) => digest(&namespace, &name, &key, &bytes),
-                    // Not valid base64: still a secret, hashed as it stands.
-                    Err(_) => digest(&namespace, &name, &key, s.as_bytes()),
-                },
+                Value::String(s) => {
+                    match base64::engine::general_purpose::STANDARD.decode(s.trim()) {
+                        Ok(bytes) => digest(&namespace, &name, &key, &bytes),
+                        // Not valid base64: still a secret, hashed as it stands.
+                        Err(_) => digest(&namespace, &name, &key, s.as_bytes()),
+                    }
+                }
                 other => digest(&namespace, &name, &key, other.to_string().as_bytes()),
             };
             data.insert(key, Value::String(digest));
@@ -78,7 +89,10 @@ pub fn redact_secret(body: &mut Value) {
                 Value::String(s) => s.as_bytes().to_vec(),
                 other => other.to_string().into_bytes(),
             };
-            data.insert(key.clone(), Value::String(digest(&namespace, &name, &key, &bytes)));
+            data.insert(
+                key.clone(),
+                Value::String(digest(&namespace, &name, &key, &bytes)),
+            );
         }
     }
     if !data.is_empty() {
@@ -111,11 +125,11 @@ pub fn secret_values(body: &Value) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     if let Some(Value::Object(encoded)) = body.get("data") {
         for (key, value) in encoded {
-            if let Some(bytes) = value
-                .as_str()
-                .filter(|s| !is_digest(s))
-                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
-            {
+            if let Some(bytes) = value.as_str().filter(|s| !is_digest(s)).and_then(|s| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(s.trim())
+                    .ok()
+            }) {
                 out.push((key.clone(), bytes));
             }
         }
@@ -130,31 +144,33 @@ pub fn secret_values(body: &Value) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Replaces digests in a value by `<redacted>` for display. Where `other` is the
-/// counterpart at the same place and holds a different digest, the value shows
-/// as `<redacted: changed>` so a reader sees that it changed, not what it is.
-pub fn mask_for_display(value: &Value, other: Option<&Value>) -> Value {
+/// Replaces digests in a value by `<redacted>` for display. On the live side
+/// (`live` true), a digest that differs from the counterpart's at the same place
+/// shows as `<redacted: changed>`, so a reader sees that it changed, not what it is.
+pub fn mask_for_display(value: &Value, counterpart: Option<&Value>, live: bool) -> Value {
     match value {
         Value::String(s) if is_digest(s) => {
-            let changed = match other {
-                Some(Value::String(o)) => o != s,
-                _ => true,
-            };
+            let changed = live && counterpart.and_then(Value::as_str) != Some(s.as_str());
             Value::String(if changed { REDACTED_CHANGED } else { REDACTED }.to_string())
         }
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), mask_for_display(v, other.and_then(|o| o.get(k)))))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        mask_for_display(v, counterpart.and_then(|o| o.get(k)), live),
+                    )
+                })
                 .collect(),
         ),
         Value::Array(items) => Value::Array(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| mask_for_display(v, other.and_then(|o| o.get(i))))
+                .map(|(i, v)| mask_for_display(v, counterpart.and_then(|o| o.get(i)), live))
                 .collect(),
         ),
-        other_value => other_value.clone(),
+        other => other.clone(),
     }
 }
 
@@ -190,7 +206,8 @@ mod tests {
     fn display_masks_show_change_without_value() {
         let a = json!({"k": digest("n", "s", "k", b"one")});
         let b = json!({"k": digest("n", "s", "k", b"two")});
-        assert_eq!(mask_for_display(&a, Some(&b))["k"], REDACTED_CHANGED);
-        assert_eq!(mask_for_display(&a, Some(&a))["k"], REDACTED);
+        assert_eq!(mask_for_display(&b, Some(&a), true)["k"], REDACTED_CHANGED);
+        assert_eq!(mask_for_display(&a, Some(&b), false)["k"], REDACTED);
+        assert_eq!(mask_for_display(&a, Some(&a), true)["k"], REDACTED);
     }
 }

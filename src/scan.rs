@@ -13,7 +13,9 @@ use crate::drift::{compute_drift, Drift, DriftOptions, DriftStatus};
 use crate::facts::with_clock;
 use crate::model::{CoverageGap, Identity, InputError, Inventory, Resource, Severity};
 use crate::policy::engine::UnitResult;
-use crate::policy::{builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope};
+use crate::policy::{
+    builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope,
+};
 use crate::report::{Finding, Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
 use crate::sources::snapshot::{load_snapshot, LiveTarget};
@@ -67,7 +69,12 @@ pub fn run_scan(options: &ScanOptions) -> Report {
 
     let mut drift: Vec<Drift> = Vec::new();
     for target in &targets {
-        let (target_drift, drift_errors) = compute_drift(&declared_inventory, &target.inventory, &target.name, &options.drift);
+        let (target_drift, drift_errors) = compute_drift(
+            &declared_inventory,
+            &target.inventory,
+            &target.name,
+            &options.drift,
+        );
         drift.extend(target_drift);
         errors.extend(drift_errors);
     }
@@ -75,7 +82,8 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     let mut findings = Vec::new();
     let mut rules_evaluated = 0;
     if options.evaluate_policies {
-        let (found, policy_errors, rule_count) = evaluate_policies(options, &declared_inventory, &targets, &drift);
+        let (found, policy_errors, rule_count) =
+            evaluate_policies(options, &declared_inventory, &targets, &drift);
         findings = found;
         errors.extend(policy_errors);
         rules_evaluated = rule_count;
@@ -87,7 +95,10 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     coverage.dedup();
     let description = ScanDescription {
         now: format_time(options.now),
-        declared: options.declared.as_ref().map(|_| options.declared_label.clone()),
+        declared: options
+            .declared
+            .as_ref()
+            .map(|_| options.declared_label.clone()),
         commit,
         files_read,
         live: targets.iter().map(|t| t.name.clone()).collect(),
@@ -111,6 +122,8 @@ pub fn run_scan(options: &ScanOptions) -> Report {
 
 pub fn format_time(time: OffsetDateTime) -> String {
     time.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(time)
         .format(&Rfc3339)
         .unwrap_or_default()
 }
@@ -134,12 +147,28 @@ fn drift_json(drift: Option<&Drift>) -> Value {
     }
 }
 
-/// Where a finding on a unit belongs: which resource, side and target.
+/// One resource side to evaluate, and where its findings belong.
 struct UnitContext<'a> {
     resource: &'a Resource,
+    /// The declared resource (for locations), when there is one.
     declared: Option<&'a Resource>,
+    counterpart: Option<&'a Resource>,
+    drift: Option<&'a Drift>,
     state: &'static str,
     target: Option<String>,
+}
+
+/// Keys of a resource's facts that hold something, for fact-based routing.
+fn present_facts(facts: &Value) -> Vec<&'static str> {
+    const KNOWN: [&str; 1] = ["certificates"];
+    KNOWN
+        .into_iter()
+        .filter(|key| {
+            facts
+                .get(*key)
+                .is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
+        })
+        .collect()
 }
 
 fn evaluate_policies(
@@ -163,26 +192,16 @@ fn evaluate_policies(
             Err(e) => errors.push(e),
         }
     }
-    let (policies, compile_errors) = PolicySet::compile(&files, &baselines, &options.disabled_rules);
+    let (policies, compile_errors) =
+        PolicySet::compile(&files, &baselines, &options.disabled_rules);
     errors.extend(compile_errors);
     let now = format_time(options.now);
 
-    let drift_by: BTreeMap<(&str, &Identity), &Drift> =
-        drift.iter().map(|d| ((d.target.as_str(), &d.identity), d)).collect();
-    let mut units: Vec<EvalUnit> = Vec::new();
-    let mut contexts: Vec<Option<UnitContext>> = Vec::new();
-    let unit_input = |resource: &Resource, state: &str, counterpart: Option<&Resource>, drift: Option<&Drift>| {
-        json!({
-            "contract_version": 1,
-            "resource": resource.body,
-            "identity": identity_json(resource),
-            "state": state,
-            "counterpart": counterpart.map(|c| &c.body),
-            "drift": drift_json(drift),
-            "facts": with_clock(&resource.facts, options.now),
-            "now": now,
-        })
-    };
+    let drift_by: BTreeMap<(&str, &Identity), &Drift> = drift
+        .iter()
+        .map(|d| ((d.target.as_str(), &d.identity), d))
+        .collect();
+    let mut contexts: Vec<UnitContext> = Vec::new();
 
     // Declared sides: once when there is no live target, else once per target
     // (the drift differs per target).
@@ -194,47 +213,43 @@ fn evaluate_policies(
     for target_name in &target_names {
         let live = target_name.and_then(|n| targets.iter().find(|t| t.name == n));
         for resource in declared.iter() {
-            let counterpart = live.and_then(|t| t.inventory.get(&resource.identity));
-            let d = target_name.and_then(|n| drift_by.get(&(n, &resource.identity)).copied());
-            units.push(EvalUnit {
-                identity: Some(resource.identity.clone()),
-                scope: Scope::Resource,
-                input: unit_input(resource, "declared", counterpart, d),
-            });
-            contexts.push(Some(UnitContext {
+            contexts.push(UnitContext {
                 resource,
                 declared: Some(resource),
+                counterpart: live.and_then(|t| t.inventory.get(&resource.identity)),
+                drift: target_name.and_then(|n| drift_by.get(&(n, &resource.identity)).copied()),
                 state: "declared",
                 target: target_name.map(str::to_string),
-            }));
+            });
         }
     }
     for target in targets {
         for resource in target.inventory.iter() {
             let counterpart = declared.get(&resource.identity);
-            let d = drift_by.get(&(target.name.as_str(), &resource.identity)).copied();
+            let d = drift_by
+                .get(&(target.name.as_str(), &resource.identity))
+                .copied();
             // Objects made by controllers are judged through their owner, and
             // live objects outside the managed scope are not ours to judge.
             if counterpart.is_none() && d.is_none_or(|d| d.status != DriftStatus::Unmanaged) {
                 continue;
             }
-            units.push(EvalUnit {
-                identity: Some(resource.identity.clone()),
-                scope: Scope::Resource,
-                input: unit_input(resource, "live", counterpart, d),
-            });
-            contexts.push(Some(UnitContext {
+            contexts.push(UnitContext {
                 resource,
                 declared: counterpart,
+                counterpart,
+                drift: d,
                 state: "live",
                 target: Some(target.name.clone()),
-            }));
+            });
         }
     }
     // Whole-inventory rules: once per target (or once without live state).
+    let mut inventory_inputs: Vec<Value> = Vec::new();
     for target_name in &target_names {
         let live = target_name.and_then(|n| targets.iter().find(|t| t.name == n));
-        let mut entries: BTreeMap<&Identity, (Option<&Resource>, Option<&Resource>)> = BTreeMap::new();
+        let mut entries: BTreeMap<&Identity, (Option<&Resource>, Option<&Resource>)> =
+            BTreeMap::new();
         for resource in declared.iter() {
             entries.entry(&resource.identity).or_default().0 = Some(resource);
         }
@@ -257,33 +272,55 @@ fn evaluate_policies(
                 })
             })
             .collect();
-        units.push(EvalUnit {
-            identity: None,
-            scope: Scope::Inventory,
-            input: json!({
-                "contract_version": 1,
-                "now": now,
-                "has_live": live.is_some(),
-                "resources": resources,
-            }),
-        });
-        contexts.push(None);
+        inventory_inputs.push(json!({
+            "contract_version": 1,
+            "now": now,
+            "has_live": live.is_some(),
+            "resources": resources,
+        }));
     }
 
-    let results = policies.evaluate(&units);
+    let mut units: Vec<EvalUnit> = contexts
+        .iter()
+        .map(|c| EvalUnit {
+            identity: Some(c.resource.identity.clone()),
+            scope: Scope::Resource,
+            facts: present_facts(&c.resource.facts),
+        })
+        .collect();
+    units.extend(inventory_inputs.iter().map(|_| EvalUnit {
+        identity: None,
+        scope: Scope::Inventory,
+        facts: Vec::new(),
+    }));
+    let input_of = |position: usize| match contexts.get(position) {
+        Some(c) => json!({
+            "contract_version": 1,
+            "resource": c.resource.body,
+            "identity": identity_json(c.resource),
+            "state": c.state,
+            "counterpart": c.counterpart.map(|r| &r.body),
+            "drift": drift_json(c.drift),
+            "facts": with_clock(&c.resource.facts, options.now),
+            "now": now,
+        }),
+        None => inventory_inputs[position - contexts.len()].clone(),
+    };
+    let results = policies.evaluate(&units, input_of);
     let findings = collect_findings(&policies, &contexts, results, &mut errors);
     (findings, errors, policies.rules.len())
 }
 
 fn collect_findings(
     policies: &PolicySet,
-    contexts: &[Option<UnitContext>],
+    contexts: &[UnitContext],
     results: Vec<UnitResult>,
     errors: &mut Vec<InputError>,
 ) -> Vec<Finding> {
     let mut merged: BTreeMap<(String, String, String, Option<String>), Finding> = BTreeMap::new();
     let mut failures: BTreeMap<(usize, String), (String, usize)> = BTreeMap::new();
-    for (context, result) in contexts.iter().zip(results) {
+    for (position, result) in results.into_iter().enumerate() {
+        let context = contexts.get(position);
         for (rule, message) in result.errors {
             let subject = context
                 .as_ref()
@@ -302,7 +339,12 @@ fn collect_findings(
                     let location = c
                         .declared
                         .and_then(|d| d.location_of(verdict.path.as_deref()));
-                    (Some(c.resource.reference()), location, c.state, c.target.clone())
+                    (
+                        Some(c.resource.reference()),
+                        location,
+                        c.state,
+                        c.target.clone(),
+                    )
                 }
                 None => (None, None, "inventory", None),
             };
@@ -310,7 +352,12 @@ fn collect_findings(
                 .as_ref()
                 .map(|r| format!("{:?}", (r.source, &r.kind, &r.namespace, &r.name)))
                 .unwrap_or_default();
-            let key = (rule.id.clone(), key_resource, verdict.message.clone(), verdict.path.clone());
+            let key = (
+                rule.id.clone(),
+                key_resource,
+                verdict.message.clone(),
+                verdict.path.clone(),
+            );
             let finding = merged.entry(key).or_insert_with(|| Finding {
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
@@ -339,10 +386,17 @@ fn collect_findings(
     }
     for ((rule, _), (message, count)) in failures {
         let info = &policies.rules[rule];
-        let more = if count > 1 { format!(" (and {} more inputs)", count - 1) } else { String::new() };
+        let more = if count > 1 {
+            format!(" (and {} more inputs)", count - 1)
+        } else {
+            String::new()
+        };
         errors.push(InputError::new(
             info.location.clone(),
-            format!("rule {} failed, so it was not checked{more}: {message}", info.id),
+            format!(
+                "rule {} failed, so it was not checked{more}: {message}",
+                info.id
+            ),
         ));
     }
     let mut findings: Vec<Finding> = merged.into_values().collect();

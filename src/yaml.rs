@@ -27,7 +27,10 @@ impl LineMap {
     pub fn line_of(&self, path: &str) -> Option<u32> {
         let mut probe = path;
         loop {
-            if let Ok(at) = self.entries.binary_search_by(|(p, _)| p.as_str().cmp(probe)) {
+            if let Ok(at) = self
+                .entries
+                .binary_search_by(|(p, _)| p.as_str().cmp(probe))
+            {
                 return Some(self.entries[at].1);
             }
             probe = parent_path(probe)?;
@@ -59,14 +62,11 @@ pub fn parent_path(path: &str) -> Option<&str> {
     if path.is_empty() {
         return None;
     }
-    let cut = if path.ends_with(']') {
-        // `a["x.y"]` or `a[0]`: cut at the bracket that opens the last segment.
-        let open = if path.ends_with("\"]") {
-            path[..path.len() - 2].rfind("[\"")?
-        } else {
-            path.rfind('[')?
-        };
-        open
+    // `a["x.y"]` or `a[0]`: cut at the bracket that opens the last segment.
+    let cut = if let Some(quoted) = path.strip_suffix("\"]") {
+        quoted.rfind("[\"")?
+    } else if path.ends_with(']') {
+        path.rfind('[')?
     } else {
         path.rfind('.').unwrap_or(0)
     };
@@ -300,7 +300,9 @@ mod tests {
         assert_eq!(docs[1].line, 9);
         assert_eq!(docs[1].lines.line_of("metadata.name"), Some(12));
         assert_eq!(
-            docs[1].lines.line_of("metadata.annotations[\"example.com/x\"]"),
+            docs[1]
+                .lines
+                .line_of("metadata.annotations[\"example.com/x\"]"),
             Some(14)
         );
         // An unknown field falls back to its nearest known ancestor.
@@ -315,7 +317,9 @@ mod tests {
 
     #[test]
     fn json_is_read_with_lines() {
-        let docs = parse_documents("{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"a\": 1}\n  ]\n}\n").unwrap();
+        let docs =
+            parse_documents("{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"a\": 1}\n  ]\n}\n")
+                .unwrap();
         assert_eq!(docs[0].value["items"][0]["a"], 1);
         assert_eq!(docs[0].lines.line_of("items[0].a"), Some(4));
     }
@@ -333,6 +337,9 @@ mod tests {
     #[test]
     fn yaml_rendering_is_stable_and_readable() {
         let v: Value = serde_json::json!({"a": {"b": [1, {"c": "x", "d": "true"}]}, "e": []});
-        assert_eq!(to_yaml(&v), "a:\n  b:\n    - 1\n    - c: x\n      d: \"true\"\ne: []\n");
+        assert_eq!(
+            to_yaml(&v),
+            "a:\n  b:\n    - 1\n    - c: x\n      d: \"true\"\ne: []\n"
+        );
     }
 }

@@ -24,16 +24,26 @@ pub struct PolicySet {
     pub rules: Vec<RuleInfo>,
 }
 
-/// Where a Rego error message points, as `file:line`, if it says.
-fn error_location(message: &str, file: &str) -> String {
-    message
+/// Where a regorus error points (`--> file:line:col`) and its one-line message.
+fn describe_rego_error(message: &str, fallback: &str) -> (String, String) {
+    let location = message.lines().find_map(|line| {
+        let place = line.trim().strip_prefix("--> ")?;
+        let mut parts = place.rsplitn(3, ':');
+        let column = parts.next()?;
+        let line_number = parts.next()?;
+        let file = parts.next()?;
+        Some((format!("{file}:{line_number}"), column.to_string()))
+    });
+    let summary = message
         .lines()
-        .find_map(|line| {
-            let rest = line.trim().strip_prefix(file)?.strip_prefix(':')?;
-            let number: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            (!number.is_empty()).then(|| format!("{file}:{number}"))
-        })
-        .unwrap_or_else(|| file.to_string())
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+        .unwrap_or(message.trim())
+        .to_string();
+    match location {
+        Some((at, column)) => (at, format!("{summary} (column {column})")),
+        None => (fallback.to_string(), summary),
+    }
 }
 
 /// Builds an engine with the given files (a broken file is reported and left
@@ -44,30 +54,40 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
         limit: EVALUATION_LIMIT,
         check_interval: NonZeroU32::new(256).expect("non-zero"),
     });
-    engine.set_strict_builtin_errors(false);
     let mut errors = Vec::new();
     for file in files {
         if let Err(e) = engine.add_policy(file.name.clone(), file.text.clone()) {
-            let message = e.to_string();
-            errors.push(InputError::new(error_location(&message, &file.name), format!("Rego error: {message}")));
+            let (location, message) = describe_rego_error(&e.to_string(), &file.name);
+            errors.push(InputError::new(location, format!("Rego error: {message}")));
         }
     }
     if let Err(e) = engine.add_data(regorus::Value::from(json!({ "baselines": baselines }))) {
-        errors.push(InputError::new("baselines", format!("cannot load baseline data: {e}")));
+        errors.push(InputError::new(
+            "baselines",
+            format!("cannot load baseline data: {e}"),
+        ));
     }
     (engine, errors)
 }
 
 impl PolicySet {
     /// Compiles the policy files (test files are left out) and reads their rules.
-    pub fn compile(files: &[PolicyFile], baselines: &Value, disabled: &[String]) -> (PolicySet, Vec<InputError>) {
+    pub fn compile(
+        files: &[PolicyFile],
+        baselines: &Value,
+        disabled: &[String],
+    ) -> (PolicySet, Vec<InputError>) {
         let files: Vec<PolicyFile> = files.iter().filter(|f| !f.is_test()).cloned().collect();
         let (engine, mut errors) = load_engine(&files, baselines);
         let mut rules: Vec<RuleInfo> = Vec::new();
         // Rules of a file that did not compile cannot run; the file is already reported.
         let failed: Vec<String> = files
             .iter()
-            .filter(|f| errors.iter().any(|e| e.location == f.name || e.location.starts_with(&format!("{}:", f.name))))
+            .filter(|f| {
+                errors.iter().any(|e| {
+                    e.location == f.name || e.location.starts_with(&format!("{}:", f.name))
+                })
+            })
             .map(|f| f.name.clone())
             .collect();
         for file in files.iter().filter(|f| !failed.contains(&f.name)) {
@@ -82,7 +102,10 @@ impl PolicySet {
             if let Some(first) = seen.get(&rule.id) {
                 errors.push(InputError::new(
                     rule.location.clone(),
-                    format!("rule id {} is used twice (first at {first}); this one is skipped", rule.id),
+                    format!(
+                        "rule id {} is used twice (first at {first}); this one is skipped",
+                        rule.id
+                    ),
                 ));
                 continue;
             }
@@ -92,7 +115,13 @@ impl PolicySet {
             }
         }
         unique.sort_by(|a, b| a.id.cmp(&b.id));
-        (PolicySet { engine, rules: unique }, errors)
+        (
+            PolicySet {
+                engine,
+                rules: unique,
+            },
+            errors,
+        )
     }
 }
 
@@ -106,11 +135,13 @@ pub struct Verdict {
 }
 
 /// One input to evaluate: a resource side (per-resource rules) or a whole
-/// inventory (inventory rules).
+/// inventory (inventory rules). The input itself is built by the caller on
+/// demand, inside the worker, so inputs are never all in memory at once.
 pub struct EvalUnit {
     pub identity: Option<Identity>,
     pub scope: Scope,
-    pub input: Value,
+    /// Keys of `input.facts` that hold something (for `custom.facts` routing).
+    pub facts: Vec<&'static str>,
 }
 
 /// The result of evaluating one unit.
@@ -121,12 +152,16 @@ pub struct UnitResult {
 
 impl PolicySet {
     /// Evaluates every unit against the rules routed to it, in parallel.
-    pub fn evaluate(&self, units: &[EvalUnit]) -> Vec<UnitResult> {
+    pub fn evaluate<F>(&self, units: &[EvalUnit], input_of: F) -> Vec<UnitResult>
+    where
+        F: Fn(usize) -> Value + Sync,
+    {
         units
             .par_iter()
+            .enumerate()
             .map_init(
                 || self.engine.clone(),
-                |engine, unit| {
+                |engine, (position, unit)| {
                     let routed: Vec<usize> = self
                         .rules
                         .iter()
@@ -135,6 +170,9 @@ impl PolicySet {
                         .filter(|(_, rule)| match &unit.identity {
                             Some(id) => rule.applies_to(id.source.as_str(), &id.kind),
                             None => true,
+                        })
+                        .filter(|(_, rule)| {
+                            rule.facts.iter().all(|f| unit.facts.contains(&f.as_str()))
                         })
                         .map(|(i, _)| i)
                         .collect();
@@ -145,12 +183,44 @@ impl PolicySet {
                     if routed.is_empty() {
                         return result;
                     }
-                    engine.set_input(regorus::Value::from(unit.input.clone()));
+                    engine.set_input(regorus::Value::from(input_of(position)));
+                    // Rules of one package share their helper rules: evaluating the
+                    // package once computes those once, where one call per rule
+                    // would start from scratch each time.
+                    let mut by_package: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
                     for index in routed {
-                        let rule = &self.rules[index];
-                        match engine.eval_rule(rule.query()) {
-                            Ok(value) => collect_verdicts(index, rule, &value, &mut result),
-                            Err(e) => result.errors.push((index, e.to_string())),
+                        by_package
+                            .entry(self.rules[index].package.as_str())
+                            .or_default()
+                            .push(index);
+                    }
+                    for (package, indices) in by_package {
+                        if indices.len() > 1 {
+                            if let Ok(value) = evaluate_package(engine, package) {
+                                for index in indices {
+                                    let rule = &self.rules[index];
+                                    collect_verdicts(
+                                        index,
+                                        rule,
+                                        &value[rule.rule.as_str()],
+                                        &mut result,
+                                    );
+                                }
+                                continue;
+                            }
+                        }
+                        // One rule, or the package failed as a whole: rule by rule,
+                        // so an error is pinned on the rule that raised it.
+                        for index in indices {
+                            let rule = &self.rules[index];
+                            match engine.eval_rule(rule.query()) {
+                                Ok(value) => collect_verdicts(index, rule, &value, &mut result),
+                                Err(e) => {
+                                    let (at, message) =
+                                        describe_rego_error(&e.to_string(), &rule.location);
+                                    result.errors.push((index, format!("{message} at {at}")));
+                                }
+                            }
                         }
                     }
                     result
@@ -160,7 +230,26 @@ impl PolicySet {
     }
 }
 
-fn collect_verdicts(index: usize, rule: &RuleInfo, value: &regorus::Value, result: &mut UnitResult) {
+fn evaluate_package(engine: &mut Engine, package: &str) -> Result<regorus::Value, ()> {
+    let results = engine
+        .eval_query(format!("data.{package}"), false)
+        .map_err(|_| ())?;
+    let value = results
+        .result
+        .into_iter()
+        .next()
+        .and_then(|r| r.expressions.into_iter().next())
+        .map(|e| e.value)
+        .ok_or(())?;
+    Ok(value)
+}
+
+fn collect_verdicts(
+    index: usize,
+    rule: &RuleInfo,
+    value: &regorus::Value,
+    result: &mut UnitResult,
+) {
     let items: Vec<Value> = match serde_json::to_value(value) {
         Ok(Value::Array(items)) => items,
         Ok(Value::Null) | Err(_) => return,
@@ -176,7 +265,10 @@ fn collect_verdicts(index: usize, rule: &RuleInfo, value: &regorus::Value, resul
                 path: None,
             },
             Value::Object(map) => {
-                let severity = map.get("severity").and_then(Value::as_str).and_then(Severity::parse);
+                let severity = map
+                    .get("severity")
+                    .and_then(Value::as_str)
+                    .and_then(Severity::parse);
                 let message = map
                     .get("msg")
                     .or_else(|| map.get("message"))

@@ -43,16 +43,21 @@ pub fn builtin_policy_files() -> Vec<PolicyFile> {
 /// Every `*.rego` file below `dir`, in path order.
 pub fn policy_files_in(dir: &Path) -> Result<Vec<PolicyFile>, InputError> {
     if !dir.is_dir() {
-        return Err(InputError::new(dir.display().to_string(), "policy directory does not exist"));
+        return Err(InputError::new(
+            dir.display().to_string(),
+            "policy directory does not exist",
+        ));
     }
     let mut paths = Vec::new();
-    collect_rego(dir, &mut paths).map_err(|e| InputError::new(dir.display().to_string(), e.to_string()))?;
+    collect_rego(dir, &mut paths)
+        .map_err(|e| InputError::new(dir.display().to_string(), e.to_string()))?;
     paths.sort();
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| InputError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                InputError::new(path.display().to_string(), format!("cannot read: {e}"))
+            })?;
             Ok(PolicyFile {
                 name: path.display().to_string(),
                 text,
@@ -92,6 +97,8 @@ pub struct RuleInfo {
     pub remediation: String,
     pub kinds: Vec<String>,
     pub sources: Vec<String>,
+    /// Facts the rule needs (`custom.facts`): it only meets inputs that have them.
+    pub facts: Vec<String>,
     pub scope: Scope,
     pub package: String,
     /// The Rego rule name inside the package.
@@ -108,7 +115,8 @@ impl RuleInfo {
 
     pub fn applies_to(&self, source: &str, kind: &str) -> bool {
         let kind_ok = self.kinds.iter().any(|k| k == "*" || k == kind);
-        let source_ok = self.sources.is_empty() || self.sources.iter().any(|s| s == "*" || s == source);
+        let source_ok =
+            self.sources.is_empty() || self.sources.iter().any(|s| s == "*" || s == source);
         kind_ok && source_ok
     }
 }
@@ -119,6 +127,7 @@ struct PackageDefaults {
     category: Option<String>,
     kinds: Option<Vec<String>>,
     sources: Option<Vec<String>>,
+    facts: Option<Vec<String>>,
     scope: Option<String>,
 }
 
@@ -171,18 +180,24 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
                 category: str_field(&custom, "category"),
                 kinds: list_field(&custom, "kinds"),
                 sources: list_field(&custom, "sources"),
+                facts: list_field(&custom, "facts"),
                 scope: str_field(&custom, "scope"),
             };
             continue;
         }
-        let Some(id) = str_field(&custom, "id") else { continue };
+        let Some(id) = str_field(&custom, "id") else {
+            continue;
+        };
         let rule: String = next
             .trim_start()
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
         if rule.is_empty() {
-            return Err(InputError::new(at, "a METADATA block with `custom.id` must be followed by a rule"));
+            return Err(InputError::new(
+                at,
+                "a METADATA block with `custom.id` must be followed by a rule",
+            ));
         }
         let severity_text = str_field(&custom, "severity").unwrap_or_else(|| "medium".into());
         let severity = Severity::parse(&severity_text).ok_or_else(|| {
@@ -191,11 +206,17 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
                 format!("rule {id}: unknown severity `{severity_text}` (critical, high, medium, low or info)"),
             )
         })?;
-        let scope = match str_field(&custom, "scope").or(defaults.scope.clone()).as_deref() {
+        let scope = match str_field(&custom, "scope")
+            .or(defaults.scope.clone())
+            .as_deref()
+        {
             None | Some("resource") => Scope::Resource,
             Some("inventory") => Scope::Inventory,
             Some(other) => {
-                return Err(InputError::new(at, format!("rule {id}: unknown scope `{other}` (resource or inventory)")))
+                return Err(InputError::new(
+                    at,
+                    format!("rule {id}: unknown scope `{other}` (resource or inventory)"),
+                ))
             }
         };
         rules.push(RuleInfo {
@@ -209,7 +230,12 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
             kinds: list_field(&custom, "kinds")
                 .or(defaults.kinds.clone())
                 .unwrap_or_else(|| vec!["*".into()]),
-            sources: list_field(&custom, "sources").or(defaults.sources.clone()).unwrap_or_default(),
+            sources: list_field(&custom, "sources")
+                .or(defaults.sources.clone())
+                .unwrap_or_default(),
+            facts: list_field(&custom, "facts")
+                .or(defaults.facts.clone())
+                .unwrap_or_default(),
             scope,
             package: package.clone(),
             rule,
@@ -230,7 +256,12 @@ fn str_field(value: &Value, key: &str) -> Option<String> {
 
 fn list_field(value: &Value, key: &str) -> Option<Vec<String>> {
     match value.get(key)? {
-        Value::Array(items) => Some(items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect()),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+        ),
         Value::String(s) => Some(vec![s.clone()]),
         _ => None,
     }
@@ -242,24 +273,36 @@ pub fn load_baselines(extra: &[std::path::PathBuf]) -> Result<Value, InputError>
     let mut merged = Value::Object(Default::default());
     let mut builtin: Vec<_> = BUILTIN_BASELINES
         .files()
-        .filter(|f| f.path().extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .filter(|f| {
+            f.path()
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml")
+        })
         .collect();
     builtin.sort_by_key(|f| f.path().to_path_buf());
     for file in builtin {
         let name = format!("builtin:baselines/{}", file.path().display());
-        merge(&mut merged, parse_baseline(file.contents_utf8().unwrap_or_default(), &name)?);
+        merge(
+            &mut merged,
+            parse_baseline(file.contents_utf8().unwrap_or_default(), &name)?,
+        );
     }
     for path in extra {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&name, format!("cannot read baseline: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(&name, format!("cannot read baseline: {e}")))?;
         merge(&mut merged, parse_baseline(&text, &name)?);
     }
     Ok(merged)
 }
 
 fn parse_baseline(text: &str, name: &str) -> Result<Value, InputError> {
-    let documents = parse_documents(text)
-        .map_err(|e| InputError::new(format!("{name}:{}", e.line), format!("YAML syntax error: {}", e.message)))?;
+    let documents = parse_documents(text).map_err(|e| {
+        InputError::new(
+            format!("{name}:{}", e.line),
+            format!("YAML syntax error: {}", e.message),
+        )
+    })?;
     match documents.into_iter().next().map(|d| d.value) {
         None => Ok(Value::Object(Default::default())),
         Some(value @ Value::Object(_)) => Ok(value),
@@ -272,7 +315,9 @@ fn merge(into: &mut Value, from: Value) {
         (Value::Object(target), Value::Object(source)) => {
             for (key, value) in source {
                 match target.get_mut(&key) {
-                    Some(existing) if existing.is_object() && value.is_object() => merge(existing, value),
+                    Some(existing) if existing.is_object() && value.is_object() => {
+                        merge(existing, value)
+                    }
                     _ => {
                         target.insert(key, value);
                     }
@@ -316,8 +361,15 @@ mod tests {
 
     #[test]
     fn baselines_merge_deeply() {
-        let mut a = serde_json::json!({"images": {"forbid_latest": true, "approved_registries": ["a/"]}});
-        merge(&mut a, serde_json::json!({"images": {"approved_registries": ["b/"]}}));
-        assert_eq!(a, serde_json::json!({"images": {"forbid_latest": true, "approved_registries": ["b/"]}}));
+        let mut a =
+            serde_json::json!({"images": {"forbid_latest": true, "approved_registries": ["a/"]}});
+        merge(
+            &mut a,
+            serde_json::json!({"images": {"approved_registries": ["b/"]}}),
+        );
+        assert_eq!(
+            a,
+            serde_json::json!({"images": {"forbid_latest": true, "approved_registries": ["b/"]}})
+        );
     }
 }

@@ -6,4 +6,6 @@ pub mod library;
 pub mod testing;
 
 pub use engine::{EvalUnit, PolicySet};
-pub use library::{builtin_policy_files, load_baselines, policy_files_in, PolicyFile, RuleInfo, Scope};
+pub use library::{
+    builtin_policy_files, load_baselines, policy_files_in, PolicyFile, RuleInfo, Scope,
+};

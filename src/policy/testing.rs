@@ -23,7 +23,11 @@ pub struct TestResult {
 }
 
 /// Runs the tests found in `tests` with `library` loaded beside them.
-pub fn run_tests(library: &[PolicyFile], tests: &[PolicyFile], baselines: &Value) -> (Vec<TestResult>, Vec<InputError>) {
+pub fn run_tests(
+    library: &[PolicyFile],
+    tests: &[PolicyFile],
+    baselines: &Value,
+) -> (Vec<TestResult>, Vec<InputError>) {
     let mut all: Vec<PolicyFile> = library.to_vec();
     for file in tests {
         if !all.iter().any(|f| f.name == file.name) {
@@ -43,7 +47,10 @@ pub fn run_tests(library: &[PolicyFile], tests: &[PolicyFile], baselines: &Value
             if !line.starts_with("test_") {
                 continue;
             }
-            let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             if seen.contains(&name) {
                 continue;
             }

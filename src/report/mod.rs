@@ -140,8 +140,10 @@ impl Report {
             info: severity_count(Severity::Info),
             total: findings.len(),
         };
-        let failing_findings = fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity >= threshold));
-        let failing_drift = fail_on_drift && drift_counts.modified + drift_counts.missing + drift_counts.unmanaged > 0;
+        let failing_findings =
+            fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity >= threshold));
+        let failing_drift = fail_on_drift
+            && drift_counts.modified + drift_counts.missing + drift_counts.unmanaged > 0;
         let complete = coverage.is_empty() && errors.is_empty();
         // Precedence: an input error beats an incomplete scan beats findings:
         // a gate must never read "only findings" when part of the input was not checked.

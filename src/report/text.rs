@@ -67,28 +67,70 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
     let mut out = String::new();
     let scan = &report.scan;
     let declared = scan.declared.as_deref().unwrap_or("(nothing declared)");
-    let _ = write!(out, "{} {}: {}", s.bold("driftaudit"), report.tool.version, declared);
+    let _ = write!(
+        out,
+        "{} {}: {}",
+        s.bold("driftaudit"),
+        report.tool.version,
+        declared
+    );
     if let Some(commit) = &scan.commit {
         let _ = write!(out, " @ {}", &commit[..commit.len().min(12)]);
     }
     if scan.live.is_empty() {
-        let _ = writeln!(out, " — declared state only (no live source: drift not checked)");
+        let _ = writeln!(
+            out,
+            " — declared state only (no live source: drift not checked)"
+        );
     } else {
         let _ = writeln!(out, " vs live {}", scan.live.join(", "));
     }
-    let _ = writeln!(out, "{}", s.dim(&format!("clock {}  files read {}", scan.now, scan.files_read)));
+    let _ = writeln!(
+        out,
+        "{}",
+        s.dim(&format!(
+            "clock {}  files read {}",
+            scan.now, scan.files_read
+        ))
+    );
 
     if !report.errors.is_empty() {
-        let _ = writeln!(out, "\n{}", s.red(&s.bold(&format!("ERRORS ({}) — these inputs could not be used", report.errors.len()))));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            s.red(&s.bold(&format!(
+                "ERRORS ({}) — these inputs could not be used",
+                report.errors.len()
+            )))
+        );
         for error in &report.errors {
             let _ = writeln!(out, "  {}  {}", s.bold(&error.location), error.message);
         }
     }
     if !report.coverage.is_empty() {
-        let _ = writeln!(out, "\n{}", s.yellow(&s.bold(&format!("NOT CHECKED ({}) — the scan is incomplete", report.coverage.len()))));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            s.yellow(&s.bold(&format!(
+                "NOT CHECKED ({}) — the scan is incomplete",
+                report.coverage.len()
+            )))
+        );
         for gap in &report.coverage {
-            let endpoint = if gap.endpoint.is_empty() { String::new() } else { format!(" [{}]", gap.endpoint) };
-            let _ = writeln!(out, "  {} {}: {} — {}{}", gap.target, gap.source.as_str(), gap.scope, gap.reason, endpoint);
+            let endpoint = if gap.endpoint.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", gap.endpoint)
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}: {} — {}{}",
+                gap.target,
+                gap.source.as_str(),
+                gap.scope,
+                gap.reason,
+                endpoint
+            );
         }
     }
 
@@ -135,8 +177,16 @@ fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, optio
         DriftStatus::InSync => s.green(&label),
     };
     let r = &drift.resource;
-    let name = if r.namespace.is_empty() { r.name.clone() } else { format!("{}/{}", r.namespace, r.name) };
-    let target = if multi_target { format!(" [{}]", drift.target) } else { String::new() };
+    let name = if r.namespace.is_empty() {
+        r.name.clone()
+    } else {
+        format!("{}/{}", r.namespace, r.name)
+    };
+    let target = if multi_target {
+        format!(" [{}]", drift.target)
+    } else {
+        String::new()
+    };
     let _ = writeln!(out, "  {label} {} {}{}", r.kind, s.bold(&name), target);
     for change in &drift.changes {
         let _ = writeln!(
@@ -202,10 +252,18 @@ fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
             );
             let _ = writeln!(out, "             {}", finding.message);
             if let Some(location) = &finding.location {
-                let _ = writeln!(out, "             {}", s.dim(&format!("at {}:{}", location.file, location.line)));
+                let _ = writeln!(
+                    out,
+                    "             {}",
+                    s.dim(&format!("at {}:{}", location.file, location.line))
+                );
             }
             if !finding.remediation.is_empty() {
-                let _ = writeln!(out, "             {}", s.dim(&format!("fix: {}", finding.remediation)));
+                let _ = writeln!(
+                    out,
+                    "             {}",
+                    s.dim(&format!("fix: {}", finding.remediation))
+                );
             }
         }
     }
@@ -228,12 +286,21 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
         f.info
     );
     let why = match summary.result {
-        "error" => s.red(&format!("ERROR: {} input(s) could not be used; the result below them is not complete", summary.errors)),
-        "incomplete" => s.yellow("INCOMPLETE: part of the live state could not be read (see NOT CHECKED)"),
+        "error" => s.red(&format!(
+            "ERROR: {} input(s) could not be used; the result below them is not complete",
+            summary.errors
+        )),
+        "incomplete" => {
+            s.yellow("INCOMPLETE: part of the live state could not be read (see NOT CHECKED)")
+        }
         "fail" => {
             let mut reasons = Vec::new();
             if let Some(threshold) = summary.fail_on {
-                let n = report.findings.iter().filter(|x| x.severity >= threshold).count();
+                let n = report
+                    .findings
+                    .iter()
+                    .filter(|x| x.severity >= threshold)
+                    .count();
                 if n > 0 {
                     reasons.push(format!("{n} finding(s) at or above {threshold}"));
                 }

@@ -52,8 +52,17 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
         .files
         .par_iter()
         .map(|file| match std::str::from_utf8(&file.content) {
-            Ok(text) => resources_from_text(text, &file.path, 0, read.commit.as_deref(), &options.default_namespace),
-            Err(_) => (Vec::new(), vec![InputError::new(&file.path, "not UTF-8 text")]),
+            Ok(text) => resources_from_text(
+                text,
+                &file.path,
+                0,
+                read.commit.as_deref(),
+                &options.default_namespace,
+            ),
+            Err(_) => (
+                Vec::new(),
+                vec![InputError::new(&file.path, "not UTF-8 text")],
+            ),
         })
         .collect();
     for (resources, errors) in parsed {
@@ -70,10 +79,17 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
 fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
     for resource in resources {
         if let Err(duplicate) = state.inventory.insert(resource) {
-            let first = state.inventory.get(&duplicate.identity).map(describe_origin).unwrap_or_default();
+            let first = state
+                .inventory
+                .get(&duplicate.identity)
+                .map(describe_origin)
+                .unwrap_or_default();
             state.errors.push(InputError::new(
                 describe_origin(&duplicate),
-                format!("{} is declared twice (first at {first}); the first one is used", duplicate.identity),
+                format!(
+                    "{} is declared twice (first at {first}); the first one is used",
+                    duplicate.identity
+                ),
             ));
         }
     }
@@ -122,7 +138,9 @@ pub fn resources_from_text(
                 Ok(resource) => resources.push(resource),
                 Err(message) => errors.push(InputError::new(
                     format!("{file}:{at}"),
-                    format!("{message} (exclude non-manifest files with `git.exclude` in the config)"),
+                    format!(
+                        "{message} (exclude non-manifest files with `git.exclude` in the config)"
+                    ),
                 )),
             }
         }
@@ -136,7 +154,9 @@ fn expand_lists(document: Document) -> Vec<(Value, u32, crate::yaml::LineMap)> {
         .value
         .get("kind")
         .and_then(Value::as_str)
-        .is_some_and(|k| k == "List" || (k.ends_with("List") && document.value.get("items").is_some()));
+        .is_some_and(|k| {
+            k == "List" || (k.ends_with("List") && document.value.get("items").is_some())
+        });
     if !is_list {
         return vec![(document.value, document.line, document.lines)];
     }
@@ -163,7 +183,10 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
             scratch = match tempfile::tempdir() {
                 Ok(dir) => dir,
                 Err(e) => {
-                    state.errors.push(InputError::new("kustomize", format!("cannot create a scratch directory: {e}")));
+                    state.errors.push(InputError::new(
+                        "kustomize",
+                        format!("cannot create a scratch directory: {e}"),
+                    ));
                     return;
                 }
             };
@@ -190,12 +213,19 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
         };
         match kustomize::render(&dir) {
             Ok(rendered) => {
-                let (resources, errors) =
-                    resources_from_text(&rendered, &kustomization, 1, state.commit.as_deref(), &options.default_namespace);
+                let (resources, errors) = resources_from_text(
+                    &rendered,
+                    &kustomization,
+                    1,
+                    state.commit.as_deref(),
+                    &options.default_namespace,
+                );
                 insert_all(state, resources);
                 state.errors.extend(errors);
             }
-            Err(message) => state.errors.push(InputError::new(format!("{kustomization}:1"), message)),
+            Err(message) => state
+                .errors
+                .push(InputError::new(format!("{kustomization}:1"), message)),
         }
     }
 }

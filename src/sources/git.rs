@@ -37,13 +37,24 @@ pub struct FileFilter {
 /// never read file by file.
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
+/// driftaudit's own config file is never a manifest, wherever it sits.
+const CONFIG_FILES: [&str; 2] = ["driftaudit.yaml", "driftaudit.yml"];
+
 impl FileFilter {
-    pub fn new(paths: &[String], include: &[String], exclude: &[String]) -> Result<FileFilter, InputError> {
+    pub fn new(
+        paths: &[String],
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<FileFilter, InputError> {
         let build = |patterns: &[String], what: &str| -> Result<GlobSet, InputError> {
             let mut builder = GlobSetBuilder::new();
             for pattern in patterns {
-                let glob = Glob::new(pattern)
-                    .map_err(|e| InputError::new(format!("config git.{what}"), format!("bad glob `{pattern}`: {e}")))?;
+                let glob = Glob::new(pattern).map_err(|e| {
+                    InputError::new(
+                        format!("config git.{what}"),
+                        format!("bad glob `{pattern}`: {e}"),
+                    )
+                })?;
                 builder.add(glob);
             }
             builder
@@ -82,6 +93,7 @@ impl FileFilter {
         let mut selected: Vec<String> = all_paths
             .iter()
             .filter(|p| self.under_paths(p))
+            .filter(|p| !CONFIG_FILES.contains(&p.rsplit('/').next().unwrap_or(p)))
             .filter(|p| self.include.is_match(p.as_str()) && !self.exclude.is_match(p.as_str()))
             .filter(|p| {
                 !kustomize_dirs
@@ -111,7 +123,10 @@ pub fn read_tree(tree: &DeclaredTree, filter: &FileFilter) -> Result<TreeRead, I
 
 fn read_directory(root: &Path, filter: &FileFilter) -> Result<TreeRead, InputError> {
     if !root.is_dir() {
-        return Err(InputError::new(root.display().to_string(), "not a directory"));
+        return Err(InputError::new(
+            root.display().to_string(),
+            "not a directory",
+        ));
     }
     let mut all = Vec::new();
     let mut errors = Vec::new();
@@ -134,7 +149,10 @@ fn walk_directory(dir: &Path, prefix: &str, out: &mut Vec<String>, errors: &mut 
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(InputError::new(dir.display().to_string(), format!("cannot list: {e}")));
+            errors.push(InputError::new(
+                dir.display().to_string(),
+                format!("cannot list: {e}"),
+            ));
             return;
         }
     };
@@ -143,7 +161,11 @@ fn walk_directory(dir: &Path, prefix: &str, out: &mut Vec<String>, errors: &mut 
         if name == ".git" {
             continue;
         }
-        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
         match entry.file_type() {
             Ok(t) if t.is_dir() => walk_directory(&entry.path(), &rel, out, errors),
             Ok(t) if t.is_file() => out.push(rel),
@@ -153,7 +175,11 @@ fn walk_directory(dir: &Path, prefix: &str, out: &mut Vec<String>, errors: &mut 
 }
 
 /// Opens a repository and resolves a ref to a commit, with errors that say what to do.
-pub fn resolve_commit<'r>(repo: &'r Repository, reference: &str, repo_path: &Path) -> Result<git2::Commit<'r>, InputError> {
+pub fn resolve_commit<'r>(
+    repo: &'r Repository,
+    reference: &str,
+    repo_path: &Path,
+) -> Result<git2::Commit<'r>, InputError> {
     let object = repo.revparse_single(reference).map_err(|e| {
         InputError::new(
             format!("{} @ {reference}", repo_path.display()),
@@ -172,15 +198,24 @@ pub fn open_repository(repo_path: &Path) -> Result<Repository, InputError> {
     Repository::open(repo_path).map_err(|e| {
         InputError::new(
             repo_path.display().to_string(),
-            format!("not a Git repository ({}); drop --ref to read it as a plain directory", e.message()),
+            format!(
+                "not a Git repository ({}); drop --ref to read it as a plain directory",
+                e.message()
+            ),
         )
     })
 }
 
-fn read_git_ref(repo_path: &Path, reference: &str, filter: &FileFilter) -> Result<TreeRead, InputError> {
+fn read_git_ref(
+    repo_path: &Path,
+    reference: &str,
+    filter: &FileFilter,
+) -> Result<TreeRead, InputError> {
     let repo = open_repository(repo_path)?;
     let commit = resolve_commit(&repo, reference, repo_path)?;
-    let tree = commit.tree().map_err(|e| InputError::new(reference, e.message().to_string()))?;
+    let tree = commit
+        .tree()
+        .map_err(|e| InputError::new(reference, e.message().to_string()))?;
     let mut blobs = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |root, entry| {
         // Only regular files: symlinks (0o120000) and submodules are skipped.
@@ -205,7 +240,10 @@ fn read_git_ref(repo_path: &Path, reference: &str, filter: &FileFilter) -> Resul
                 path,
                 content: blob.content().to_vec(),
             }),
-            Err(e) => errors.push(InputError::new(path, format!("cannot read blob: {}", e.message()))),
+            Err(e) => errors.push(InputError::new(
+                path,
+                format!("cannot read blob: {}", e.message()),
+            )),
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -221,7 +259,9 @@ fn read_git_ref(repo_path: &Path, reference: &str, filter: &FileFilter) -> Resul
 pub fn export_ref(repo_path: &Path, reference: &str, dest: &Path) -> Result<(), InputError> {
     let repo = open_repository(repo_path)?;
     let commit = resolve_commit(&repo, reference, repo_path)?;
-    let tree = commit.tree().map_err(|e| InputError::new(reference, e.message().to_string()))?;
+    let tree = commit
+        .tree()
+        .map_err(|e| InputError::new(reference, e.message().to_string()))?;
     let mut failure = None;
     tree.walk(TreeWalkMode::PreOrder, |root, entry| {
         if entry.kind() != Some(ObjectType::Blob) || entry.filemode() & 0o170000 != 0o100000 {
@@ -243,7 +283,10 @@ pub fn export_ref(repo_path: &Path, reference: &str, dest: &Path) -> Result<(), 
         match written {
             Ok(()) => TreeWalkResult::Ok,
             Err(e) => {
-                failure = Some(InputError::new(format!("{root}{name}"), format!("cannot export for kustomize: {e}")));
+                failure = Some(InputError::new(
+                    format!("{root}{name}"),
+                    format!("cannot export for kustomize: {e}"),
+                ));
                 TreeWalkResult::Abort
             }
         }

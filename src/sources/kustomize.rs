@@ -80,5 +80,6 @@ fn run(program: &str, args: &[&str], dir: &Path) -> Result<String, RunError> {
             text.trim()
         )));
     }
-    String::from_utf8(stdout).map_err(|_| RunError::Failed(format!("`{program}` printed invalid UTF-8")))
+    String::from_utf8(stdout)
+        .map_err(|_| RunError::Failed(format!("`{program}` printed invalid UTF-8")))
 }

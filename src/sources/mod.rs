@@ -69,7 +69,10 @@ pub fn kubernetes_resource(
         .filter(|n| !n.is_empty())
         .ok_or_else(|| format!("{kind} has no `metadata.name` (generateName is not supported for declared objects)"))?
         .to_string();
-    let namespace = match metadata.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
+    let namespace = match metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+    {
         Some(ns) if !is_cluster_scoped(&kind) => ns.to_string(),
         _ if is_cluster_scoped(&kind) => String::new(),
         _ => default_namespace.to_string(),

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::kubernetes_resource;
-use crate::model::{api_group, CoverageGap, Identity, InputError, Inventory, Origin, Resource, Source};
+use crate::model::{
+    api_group, CoverageGap, Identity, InputError, Inventory, Origin, Resource, Source,
+};
 use crate::redact;
 
 pub const FORMAT: &str = "driftaudit-snapshot";
@@ -60,23 +62,38 @@ pub struct LiveTarget {
 
 /// Reads a snapshot file. A file that cannot be used at all is an error; a bad
 /// resource inside it is reported and the others are kept.
-pub fn load_snapshot(path: &std::path::Path) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
+pub fn load_snapshot(
+    path: &std::path::Path,
+) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&name, format!("cannot read snapshot: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(&name, format!("cannot read snapshot: {e}")))?;
     parse_snapshot(&text, &name)
 }
 
-pub fn parse_snapshot(text: &str, name: &str) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
+pub fn parse_snapshot(
+    text: &str,
+    name: &str,
+) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
     let file: SnapshotFile = serde_json::from_str(text).map_err(|e| {
-        InputError::new(format!("{name}:{}", e.line()), format!("not a driftaudit snapshot: {e}"))
+        InputError::new(
+            format!("{name}:{}", e.line()),
+            format!("not a driftaudit snapshot: {e}"),
+        )
     })?;
     if file.format != FORMAT {
-        return Err(InputError::new(name, format!("format is `{}`, expected `{FORMAT}`", file.format)));
+        return Err(InputError::new(
+            name,
+            format!("format is `{}`, expected `{FORMAT}`", file.format),
+        ));
     }
     if file.version != VERSION {
         return Err(InputError::new(
             name,
-            format!("snapshot version {} is not supported (this driftaudit reads version {VERSION})", file.version),
+            format!(
+                "snapshot version {} is not supported (this driftaudit reads version {VERSION})",
+                file.version
+            ),
         ));
     }
     let mut targets = Vec::new();
@@ -97,7 +114,10 @@ pub fn parse_snapshot(text: &str, name: &str) -> Result<(Vec<LiveTarget>, Vec<In
             match live_resource(entry, &target.name) {
                 Ok(resource) => {
                     if let Err(duplicate) = live.inventory.insert(resource) {
-                        errors.push(InputError::new(place, format!("{} appears twice", duplicate.identity)));
+                        errors.push(InputError::new(
+                            place,
+                            format!("{} appears twice", duplicate.identity),
+                        ));
                     }
                 }
                 Err(message) => errors.push(InputError::new(place, message)),
@@ -129,7 +149,10 @@ fn live_resource(entry: SnapshotResource, target: &str) -> Result<Resource, Stri
             facts: Value::Object(Default::default()),
             lines: None,
         }),
-        (source, None) => Err(format!("a {} resource needs an `identity`", source.as_str())),
+        (source, None) => Err(format!(
+            "a {} resource needs an `identity`",
+            source.as_str()
+        )),
     }
 }
 
@@ -159,11 +182,13 @@ pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
                         SnapshotResource {
                             source: r.identity.source,
                             endpoint,
-                            identity: (r.identity.source != Source::Kubernetes).then(|| SnapshotIdentity {
-                                api_version: r.api_version.clone(),
-                                kind: r.identity.kind.clone(),
-                                namespace: r.identity.namespace.clone(),
-                                name: r.identity.name.clone(),
+                            identity: (r.identity.source != Source::Kubernetes).then(|| {
+                                SnapshotIdentity {
+                                    api_version: r.api_version.clone(),
+                                    kind: r.identity.kind.clone(),
+                                    namespace: r.identity.namespace.clone(),
+                                    name: r.identity.name.clone(),
+                                }
                             }),
                             object,
                         }
