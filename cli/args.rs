@@ -9,6 +9,7 @@ use driftaudit::model::{InputError, Severity};
 use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
+use driftaudit::sources::live::LiveSource;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -208,7 +209,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         }),
         None => None,
     };
-    if declared.is_none() && arguments.live_snapshot.is_empty() {
+    if declared.is_none() && arguments.live_snapshot.is_empty() && !arguments.demo {
         return Err(InputError::new(
             "arguments",
             "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE (live state), or --demo",
@@ -219,6 +220,10 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         Some(demo) => vec![demo.snapshot()],
         None => arguments.live_snapshot.clone(),
     };
+    let live: Vec<LiveSource> = live_snapshots
+        .into_iter()
+        .map(LiveSource::Snapshot)
+        .collect();
     let now = match (&arguments.now, &demo) {
         (Some(text), _) => parse_now(text)?,
         (None, Some(_)) => parse_now(crate::demo::DEMO_CLOCK)?,
@@ -242,7 +247,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         options: ScanOptions {
             declared,
             declared_label: label,
-            live_snapshots,
+            live,
             policy_dirs,
             baselines,
             disabled_rules: config.policies.disable.clone(),

@@ -88,7 +88,7 @@ const CONTROLLER_KINDS: [&str; 7] = [
 ];
 
 /// Whether a live object is made by the cluster itself rather than by a person.
-fn made_by_cluster(resource: &Resource) -> bool {
+pub fn made_by_cluster(resource: &Resource) -> bool {
     let body = &resource.body;
     let id = &resource.identity;
     let owned = body
@@ -109,11 +109,15 @@ pub fn compute_drift(
     declared: &Inventory,
     live: &Inventory,
     target: &str,
+    covered: &[Source],
     options: &DriftOptions,
 ) -> (Vec<Drift>, Vec<InputError>) {
     let mut drifts = Vec::new();
     let mut errors = Vec::new();
-    for resource in declared.iter() {
+    for resource in declared
+        .iter()
+        .filter(|r| covered.contains(&r.identity.source))
+    {
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
                 let (changes, diff) = compare(resource, live_resource, options, &mut errors);
@@ -145,7 +149,7 @@ pub fn compute_drift(
     let managed = managed_namespaces(declared, options);
     for resource in live.iter() {
         if declared.get(&resource.identity).is_some()
-            || !is_unmanaged_candidate(resource, &managed, options)
+            || !is_unmanaged_candidate(resource, declared, &managed, options)
         {
             continue;
         }
@@ -181,8 +185,15 @@ fn managed_namespaces(declared: &Inventory, options: &DriftOptions) -> BTreeSet<
         .collect()
 }
 
+/// Whether Git manages any resource of `source`: only then can a live object
+/// of that source be "unmanaged" (a live-only scan has nothing to compare with).
+pub fn source_is_declared(declared: &Inventory, source: Source) -> bool {
+    declared.iter().any(|r| r.identity.source == source)
+}
+
 fn is_unmanaged_candidate(
     resource: &Resource,
+    declared: &Inventory,
     managed: &BTreeSet<String>,
     options: &DriftOptions,
 ) -> bool {
@@ -190,6 +201,9 @@ fn is_unmanaged_candidate(
     if id.source == Source::Kubernetes
         && (id.namespace.is_empty() || !managed.contains(&id.namespace))
     {
+        return false;
+    }
+    if id.source != Source::Kubernetes && !source_is_declared(declared, id.source) {
         return false;
     }
     if options.default_exclusions && made_by_cluster(resource) {

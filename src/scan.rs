@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::drift::{compute_drift, Drift, DriftOptions, DriftStatus};
+use crate::drift::{
+    compute_drift, made_by_cluster, source_is_declared, Drift, DriftOptions, DriftStatus,
+};
 use crate::facts::with_clock;
 use crate::model::{CoverageGap, Identity, InputError, Inventory, Resource, Severity};
 use crate::policy::engine::UnitResult;
@@ -18,7 +20,7 @@ use crate::policy::{
 };
 use crate::report::{Finding, Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
-use crate::sources::snapshot::{load_snapshot, LiveTarget};
+use crate::sources::live::{collect_live, coverage_of, LiveSource, LiveTarget};
 
 /// Everything a scan needs to know.
 #[derive(Debug, Clone)]
@@ -26,7 +28,7 @@ pub struct ScanOptions {
     pub declared: Option<DeclaredOptions>,
     /// How the report names the declared source (`fixtures/demo/repo`, `repo@main`).
     pub declared_label: String,
-    pub live_snapshots: Vec<PathBuf>,
+    pub live: Vec<LiveSource>,
     pub policy_dirs: Vec<PathBuf>,
     pub baselines: Vec<PathBuf>,
     pub disabled_rules: Vec<String>,
@@ -53,19 +55,9 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     };
     let (declared_inventory, commit, files_read) = declared.unwrap_or_default();
 
-    let mut targets: Vec<LiveTarget> = Vec::new();
-    for path in &options.live_snapshots {
-        match load_snapshot(path) {
-            Ok((loaded, snapshot_errors)) => {
-                errors.extend(snapshot_errors);
-                targets.extend(loaded);
-            }
-            Err(error) => errors.push(error),
-        }
-    }
-    for target in &targets {
-        coverage.extend(target.coverage.iter().cloned());
-    }
+    let (targets, live_errors) = collect_live(&options.live);
+    errors.extend(live_errors);
+    coverage.extend(coverage_of(&targets));
 
     let mut drift: Vec<Drift> = Vec::new();
     for target in &targets {
@@ -73,6 +65,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             &declared_inventory,
             &target.inventory,
             &target.name,
+            &target.sources,
             &options.drift,
         );
         drift.extend(target_drift);
@@ -203,23 +196,33 @@ fn evaluate_policies(
         .collect();
     let mut contexts: Vec<UnitContext> = Vec::new();
 
-    // Declared sides: once when there is no live target, else once per target
-    // (the drift differs per target).
-    let target_names: Vec<Option<&str>> = if targets.is_empty() {
-        vec![None]
-    } else {
-        targets.iter().map(|t| Some(t.name.as_str())).collect()
-    };
-    for target_name in &target_names {
-        let live = target_name.and_then(|n| targets.iter().find(|t| t.name == n));
-        for resource in declared.iter() {
+    // Declared sides: once per live target that covers the resource's source
+    // (the drift differs per target), or once without drift when none does.
+    for resource in declared.iter() {
+        let covering: Vec<&LiveTarget> = targets
+            .iter()
+            .filter(|t| t.covers(resource.identity.source))
+            .collect();
+        if covering.is_empty() {
             contexts.push(UnitContext {
                 resource,
                 declared: Some(resource),
-                counterpart: live.and_then(|t| t.inventory.get(&resource.identity)),
-                drift: target_name.and_then(|n| drift_by.get(&(n, &resource.identity)).copied()),
+                counterpart: None,
+                drift: None,
                 state: "declared",
-                target: target_name.map(str::to_string),
+                target: None,
+            });
+        }
+        for target in covering {
+            contexts.push(UnitContext {
+                resource,
+                declared: Some(resource),
+                counterpart: target.inventory.get(&resource.identity),
+                drift: drift_by
+                    .get(&(target.name.as_str(), &resource.identity))
+                    .copied(),
+                state: "declared",
+                target: Some(target.name.clone()),
             });
         }
     }
@@ -229,9 +232,15 @@ fn evaluate_policies(
             let d = drift_by
                 .get(&(target.name.as_str(), &resource.identity))
                 .copied();
-            // Objects made by controllers are judged through their owner, and
-            // live objects outside the managed scope are not ours to judge.
-            if counterpart.is_none() && d.is_none_or(|d| d.status != DriftStatus::Unmanaged) {
+            // Live objects are judged when Git declares them, when they are
+            // unmanaged, or when Git declares nothing of their source (a
+            // live-only scan); objects made by controllers are judged through
+            // their owner, and objects outside the managed scope are not ours.
+            let judged = counterpart.is_some()
+                || d.is_some_and(|d| d.status == DriftStatus::Unmanaged)
+                || (!source_is_declared(declared, resource.identity.source)
+                    && !made_by_cluster(resource));
+            if !judged {
                 continue;
             }
             contexts.push(UnitContext {
@@ -245,6 +254,11 @@ fn evaluate_policies(
         }
     }
     // Whole-inventory rules: once per target (or once without live state).
+    let target_names: Vec<Option<&str>> = if targets.is_empty() {
+        vec![None]
+    } else {
+        targets.iter().map(|t| Some(t.name.as_str())).collect()
+    };
     let mut inventory_inputs: Vec<Value> = Vec::new();
     for target_name in &target_names {
         let live = target_name.and_then(|n| targets.iter().find(|t| t.name == n));

@@ -4,6 +4,7 @@
 pub mod declared;
 pub mod git;
 pub mod kustomize;
+pub mod live;
 pub mod snapshot;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::kubernetes_resource;
+use super::live::LiveTarget;
 use crate::model::{
     api_group, CoverageGap, Identity, InputError, Inventory, Origin, Resource, Source,
 };
@@ -25,6 +26,9 @@ pub struct SnapshotFile {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SnapshotTarget {
     pub name: String,
+    /// Sources this target covers; absent: those of its resources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
     #[serde(default)]
     pub coverage: Vec<CoverageGap>,
     #[serde(default)]
@@ -50,14 +54,6 @@ pub struct SnapshotIdentity {
     #[serde(default)]
     pub namespace: String,
     pub name: String,
-}
-
-/// One live target as read from a snapshot.
-#[derive(Debug, Default)]
-pub struct LiveTarget {
-    pub name: String,
-    pub inventory: Inventory,
-    pub coverage: Vec<CoverageGap>,
 }
 
 /// Reads a snapshot file. A file that cannot be used at all is an error; a bad
@@ -101,6 +97,7 @@ pub fn parse_snapshot(
     for target in file.targets {
         let mut live = LiveTarget {
             name: target.name.clone(),
+            sources: target.sources.clone(),
             inventory: Inventory::default(),
             coverage: target.coverage,
         };
@@ -122,6 +119,12 @@ pub fn parse_snapshot(
                 }
                 Err(message) => errors.push(InputError::new(place, message)),
             }
+        }
+        if live.sources.is_empty() {
+            live.sources = live.inventory.iter().map(|r| r.identity.source).collect();
+            live.sources.dedup();
+            live.sources.sort();
+            live.sources.dedup();
         }
         targets.push(live);
     }
@@ -166,6 +169,7 @@ pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
             .iter()
             .map(|t| SnapshotTarget {
                 name: t.name.clone(),
+                sources: t.sources.clone(),
                 coverage: t.coverage.clone(),
                 resources: t
                     .inventory
