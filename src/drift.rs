@@ -77,14 +77,13 @@ pub struct DriftOptions {
 }
 
 /// Kinds controllers and the API server create by themselves.
-const CONTROLLER_KINDS: [&str; 7] = [
+const CONTROLLER_KINDS: [&str; 6] = [
     "Endpoints",
     "EndpointSlice",
     "Event",
     "Lease",
     "ControllerRevision",
     "PodMetrics",
-    "ReplicaSet",
 ];
 
 /// Whether a live object is made by the cluster itself rather than by a person.

@@ -1,0 +1,149 @@
+//! Declared-only scan benchmark: generates N synthetic resources in a real Git
+//! repository and times `driftaudit scan --ref HEAD` with every built-in policy,
+//! through the release binary. Prints wall time and peak memory per size.
+//!
+//! `cargo bench --bench scan` (sizes from DRIFTAUDIT_BENCH_SIZES, default
+//! `1000,10000,100000`). Figures are copied into docs/benchmarks.md.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use git2::{Oid, Repository, Signature, Time};
+
+/// The resources of one synthetic application: what a GitOps repo holds per
+/// service (a workload, its Service, config, identity; a TLS Secret for one in ten).
+fn application(index: usize, certificate: &str) -> (String, usize) {
+    let ns = format!("team-{}", index % 40);
+    let image = if index.is_multiple_of(7) {
+        "docker.io/library/nginx:latest".to_string()
+    } else {
+        format!("registry.example.com/apps/app-{index}:1.{}.0", index % 13)
+    };
+    let mut text = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{index}\n  namespace: {ns}\n  labels: {{app: app-{index}}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: app-{index}}}\n  template:\n    metadata:\n      labels: {{app: app-{index}}}\n    spec:\n      serviceAccountName: app-{index}\n      securityContext: {{runAsNonRoot: true}}\n      containers:\n        - name: main\n          image: {image}\n          ports: [{{containerPort: 8080}}]\n          resources:\n            limits: {{cpu: 500m, memory: 256Mi}}\n            requests: {{cpu: 100m, memory: 128Mi}}\n          securityContext: {{allowPrivilegeEscalation: false}}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app-{index}\n  namespace: {ns}\nspec:\n  selector: {{app: app-{index}}}\n  ports: [{{port: 80, targetPort: 8080}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-{index}\n  namespace: {ns}\ndata:\n  LOG_LEVEL: info\n  FEATURE_FLAGS: \"a,b,c\"\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app-{index}\n  namespace: {ns}\n"
+    );
+    let mut count = 4;
+    if index.is_multiple_of(10) {
+        let indented: String = certificate.lines().map(|l| format!("    {l}\n")).collect();
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: app-{index}-tls\n  namespace: {ns}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n{indented}  tls.key: not-a-real-key\n"
+        ));
+        count += 1;
+    }
+    (text, count)
+}
+
+/// Writes `resources` resources into a new repository's object database (one
+/// file per application) and commits them; no working tree is written.
+fn generate(dir: &Path, resources: usize, certificate: &str) -> (usize, usize) {
+    let repo = Repository::init_bare(dir).expect("init");
+    let mut written = 0;
+    let mut index = 0;
+    let mut apps: Vec<(String, Oid)> = Vec::new();
+    while written < resources {
+        let (text, count) = application(index, certificate);
+        apps.push((
+            format!("app-{index}.yaml"),
+            repo.blob(text.as_bytes()).expect("blob"),
+        ));
+        written += count;
+        index += 1;
+    }
+    // One folder per 100 applications keeps trees at a realistic size.
+    let mut root = repo.treebuilder(None).expect("treebuilder");
+    for (chunk_index, chunk) in apps.chunks(100).enumerate() {
+        let mut folder = repo.treebuilder(None).expect("treebuilder");
+        for (name, oid) in chunk {
+            folder.insert(name, *oid, 0o100644).expect("insert");
+        }
+        let folder_id = folder.write().expect("tree");
+        root.insert(format!("apps-{chunk_index:04}"), folder_id, 0o040000)
+            .expect("insert");
+    }
+    let tree = repo
+        .find_tree(root.write().expect("tree"))
+        .expect("find tree");
+    let signature =
+        Signature::new("bench", "bench@example.test", &Time::new(1_700_000_000, 0)).expect("sig");
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        "synthetic",
+        &tree,
+        &[],
+    )
+    .expect("commit");
+    (written, apps.len())
+}
+
+fn peak_children_rss_kib() -> i64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage only writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is expected.
+    let sizes: Vec<usize> = std::env::var("DRIFTAUDIT_BENCH_SIZES")
+        .unwrap_or_else(|_| "1000,10000,100000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("sizes are numbers"))
+        .collect();
+    let binary = env!("CARGO_BIN_EXE_driftaudit");
+    let certificate = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/repo/apps/shop/shop-tls.yaml"),
+    )
+    .ok()
+    .and_then(|t| {
+        let start = t.find("-----BEGIN CERTIFICATE-----")?;
+        let end = t.find("-----END CERTIFICATE-----")? + "-----END CERTIFICATE-----".len();
+        Some(
+            t[start..end]
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })
+    .expect("the demo's certificate");
+    println!("| resources | files | wall (median of 3) | peak RSS |");
+    println!("|---:|---:|---:|---:|");
+    for size in sizes {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (written, files) = generate(dir.path(), size, &certificate);
+        let mut times: Vec<Duration> = Vec::new();
+        let mut peak = 0;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let status = Command::new(binary)
+                .args(["scan", "--repo"])
+                .arg(dir.path())
+                .args([
+                    "--ref",
+                    "HEAD",
+                    "--format",
+                    "json",
+                    "--output",
+                    "/dev/null",
+                    "--now",
+                    "2026-11-22T00:00:00Z",
+                    "--fail-on",
+                    "none",
+                ])
+                .status()
+                .expect("the binary runs");
+            times.push(started.elapsed());
+            assert!(status.success(), "scan failed with {status}");
+            peak = peak.max(peak_children_rss_kib());
+        }
+        times.sort();
+        println!(
+            "| {written} | {files} | {:.2} s | {:.0} MiB |",
+            times[1].as_secs_f64(),
+            peak as f64 / 1024.0
+        );
+    }
+}

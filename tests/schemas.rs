@@ -1,0 +1,61 @@
+//! The published schemas hold for what the tool really writes and reads.
+
+mod common;
+
+use common::{run, run_in, write};
+use serde_json::Value;
+
+fn schema(relative: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema itself is valid")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn reports_match_the_published_report_schema() {
+    let validator = schema("docs/report-schema.json");
+    assert_valid(
+        &validator,
+        &run(&["scan", "--demo", "--format", "json"]).json(),
+        "the demo scan report",
+    );
+    assert_valid(
+        &validator,
+        &run(&["diff", "--demo", "--format", "json"]).json(),
+        "the demo diff report",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "bad.yaml", "kind: [\n");
+    write(
+        dir.path(),
+        "ok.yaml",
+        &common::deployment_yaml("web", "shop", 1, "nginx"),
+    );
+    let report = run_in(dir.path(), &["scan", "--repo", ".", "--format", "json"]).json();
+    assert_eq!(report["summary"]["exit_code"], 2);
+    assert_valid(&validator, &report, "an error report");
+}
+
+#[test]
+fn the_default_baseline_matches_its_schema() {
+    let validator = schema("baselines/default.schema.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("baselines/default.yaml");
+    let documents =
+        driftaudit::yaml::parse_documents(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_valid(&validator, &documents[0].value, "baselines/default.yaml");
+    let bad: Value = serde_json::json!({"certificates": {"warn_days": "thirty"}});
+    assert!(!validator.is_valid(&bad), "a wrong type must be rejected");
+}
