@@ -257,6 +257,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 managed_namespaces: config.managed_namespaces.clone(),
                 unmanaged_exclude: config.unmanaged.exclude.clone(),
                 default_exclusions: !config.unmanaged.no_default_exclusions,
+                managed_selector: config.unmanaged.selector.clone(),
             },
             now,
             evaluate_policies: policies,

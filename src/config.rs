@@ -80,6 +80,12 @@ pub struct UnmanagedConfig {
     pub exclude: Vec<ObjectPattern>,
     /// Turn off the built-in exclusions (controller-made objects and the like).
     pub no_default_exclusions: bool,
+    /// Label selector (`key=value,key!=value,key,!key`): live objects that match
+    /// it in any namespace must be declared too.
+    pub selector: Option<String>,
+    /// Kinds searched for unmanaged objects besides the declared ones
+    /// (`apiVersion/Kind`, e.g. `apps/v1/Deployment`, `v1/ConfigMap`).
+    pub kinds: Option<Vec<String>>,
 }
 
 /// `kind`/`namespace`/`name` glob patterns (`*` matches anything).
@@ -123,6 +129,31 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
                 .any(|i| glob_match(rest, &tail[i..]))
         }
     }
+}
+
+/// Whether labels match an equality-based label selector. An empty selector
+/// matches nothing here: it is only used to widen the managed scope.
+pub fn selector_matches(selector: &str, labels: Option<&serde_json::Map<String, Value>>) -> bool {
+    let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+    let terms: Vec<&str> = selector
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    !terms.is_empty()
+        && terms.iter().all(|term| {
+            if let Some((key, value)) = term.split_once("!=") {
+                label(key.trim()) != Some(value.trim())
+            } else if let Some((key, value)) =
+                term.split_once("==").or_else(|| term.split_once('='))
+            {
+                label(key.trim()) == Some(value.trim())
+            } else if let Some(key) = term.strip_prefix('!') {
+                label(key.trim()).is_none()
+            } else {
+                label(term).is_some()
+            }
+        })
 }
 
 impl ObjectPattern {
@@ -224,5 +255,17 @@ mod tests {
         assert!(!glob_match("kube-*", "shop"));
         assert!(glob_match("*-tls", "shop-tls"));
         assert!(glob_match("a*b*c", "axxbyyc"));
+    }
+
+    #[test]
+    fn label_selectors() {
+        let labels: serde_json::Map<String, Value> =
+            serde_json::from_str(r#"{"team": "shop", "tier": "web"}"#).unwrap();
+        assert!(selector_matches("team=shop", Some(&labels)));
+        assert!(selector_matches("team==shop,tier", Some(&labels)));
+        assert!(!selector_matches("team=shop,tier!=web", Some(&labels)));
+        assert!(selector_matches("!owner", Some(&labels)));
+        assert!(!selector_matches("owner", None));
+        assert!(!selector_matches("", Some(&labels)));
     }
 }

@@ -9,10 +9,11 @@ use serde::Serialize;
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::config::{IgnoreRule, ObjectPattern};
+use crate::config::{selector_matches, IgnoreRule, ObjectPattern};
 use crate::model::{Identity, InputError, Inventory, Resource, ResourceRef, Source};
 use crate::normalize::{is_server_default, is_zero, strip_server_fields, values_equivalent};
 use crate::redact::mask_for_display;
+use crate::sources::live::LiveTarget;
 use crate::yaml::{push_index, push_key, to_yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -74,6 +75,8 @@ pub struct DriftOptions {
     pub managed_namespaces: Vec<String>,
     pub unmanaged_exclude: Vec<ObjectPattern>,
     pub default_exclusions: bool,
+    /// Live objects matching this label selector are managed wherever they are.
+    pub managed_selector: Option<String>,
 }
 
 /// Kinds controllers and the API server create by themselves.
@@ -106,17 +109,20 @@ pub fn made_by_cluster(resource: &Resource) -> bool {
 /// Compares the declared inventory with one live target's inventory.
 pub fn compute_drift(
     declared: &Inventory,
-    live: &Inventory,
-    target: &str,
-    covered: &[Source],
+    target: &LiveTarget,
     options: &DriftOptions,
 ) -> (Vec<Drift>, Vec<InputError>) {
+    let live = &target.inventory;
+    // Declared resources the target does not cover, or that a coverage gap
+    // hides, are not compared: they would look "missing" when they were
+    // simply not read. The gap itself is reported.
+    let compared = |r: &&Resource| {
+        target.covers(r.identity.source) && !target.coverage.iter().any(|g| g.hides(&r.identity))
+    };
+    let target = target.name.as_str();
     let mut drifts = Vec::new();
     let mut errors = Vec::new();
-    for resource in declared
-        .iter()
-        .filter(|r| covered.contains(&r.identity.source))
-    {
+    for resource in declared.iter().filter(compared) {
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
                 let (changes, diff) = compare(resource, live_resource, options, &mut errors);
@@ -165,7 +171,7 @@ pub fn compute_drift(
     (drifts, errors)
 }
 
-fn managed_namespaces(declared: &Inventory, options: &DriftOptions) -> BTreeSet<String> {
+pub fn managed_namespaces(declared: &Inventory, options: &DriftOptions) -> BTreeSet<String> {
     if !options.managed_namespaces.is_empty() {
         return options.managed_namespaces.iter().cloned().collect();
     }
@@ -197,7 +203,17 @@ fn is_unmanaged_candidate(
     options: &DriftOptions,
 ) -> bool {
     let id = &resource.identity;
+    let selected = options.managed_selector.as_deref().is_some_and(|selector| {
+        selector_matches(
+            selector,
+            resource
+                .body
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object),
+        )
+    });
     if id.source == Source::Kubernetes
+        && !selected
         && (id.namespace.is_empty() || !managed.contains(&id.namespace))
     {
         return false;

@@ -191,6 +191,37 @@ pub struct CoverageGap {
     pub reason: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub endpoint: String,
+    /// Structured scope, when the gap is about one kind: its API group and kind,
+    /// and the namespace (empty: every namespace). Declared resources inside a
+    /// gap are not compared (they would look "missing"); without a kind the gap
+    /// covers the whole source of the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<GapKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GapKind {
+    pub group: String,
+    pub kind: String,
+    #[serde(default)]
+    pub namespace: String,
+}
+
+impl CoverageGap {
+    /// Whether this gap means `identity` could not be checked on the gap's target.
+    pub fn hides(&self, identity: &Identity) -> bool {
+        if self.source != identity.source {
+            return false;
+        }
+        match &self.kind {
+            None => true,
+            Some(k) => {
+                k.group == identity.group
+                    && k.kind == identity.kind
+                    && (k.namespace.is_empty() || k.namespace == identity.namespace)
+            }
+        }
+    }
 }
 
 /// An input that could not be used: a broken file, a bad ref, a malformed policy.

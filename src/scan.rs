@@ -61,13 +61,8 @@ pub fn run_scan(options: &ScanOptions) -> Report {
 
     let mut drift: Vec<Drift> = Vec::new();
     for target in &targets {
-        let (target_drift, drift_errors) = compute_drift(
-            &declared_inventory,
-            &target.inventory,
-            &target.name,
-            &target.sources,
-            &options.drift,
-        );
+        let (target_drift, drift_errors) =
+            compute_drift(&declared_inventory, target, &options.drift);
         drift.extend(target_drift);
         errors.extend(drift_errors);
     }

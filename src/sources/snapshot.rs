@@ -44,6 +44,10 @@ pub struct SnapshotResource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<SnapshotIdentity>,
     pub object: Value,
+    /// Facts derived at capture time from material the snapshot does not keep
+    /// (certificates of Secrets, whose data is stored as digests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,9 +140,10 @@ fn live_resource(entry: SnapshotResource, target: &str) -> Result<Resource, Stri
         target: target.to_string(),
         endpoint: entry.endpoint.clone(),
     };
-    match (entry.source, entry.identity) {
-        (Source::Kubernetes, _) => kubernetes_resource(entry.object, origin, None, "default"),
-        (source, Some(identity)) => Ok(Resource {
+    let stored_facts = entry.facts;
+    let mut resource = match (entry.source, entry.identity) {
+        (Source::Kubernetes, _) => kubernetes_resource(entry.object, origin, None, "default")?,
+        (source, Some(identity)) => Resource {
             identity: Identity {
                 source,
                 group: api_group(&identity.api_version).to_string(),
@@ -151,12 +156,24 @@ fn live_resource(entry: SnapshotResource, target: &str) -> Result<Resource, Stri
             origin,
             facts: Value::Object(Default::default()),
             lines: None,
-        }),
-        (source, None) => Err(format!(
-            "a {} resource needs an `identity`",
-            source.as_str()
-        )),
+        },
+        (source, None) => {
+            return Err(format!(
+                "a {} resource needs an `identity`",
+                source.as_str()
+            ))
+        }
+    };
+    // Facts derived from the object itself win; stored ones fill what the
+    // redacted object can no longer give.
+    if let (Some(Value::Object(stored)), Value::Object(current)) =
+        (stored_facts, &mut resource.facts)
+    {
+        for (key, value) in stored {
+            current.entry(key).or_insert(value);
+        }
     }
+    Ok(resource)
 }
 
 /// Serialises live targets as a snapshot (bodies are already redacted).
@@ -195,6 +212,11 @@ pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
                                 }
                             }),
                             object,
+                            facts: r
+                                .facts
+                                .as_object()
+                                .filter(|f| !f.is_empty())
+                                .map(|_| r.facts.clone()),
                         }
                     })
                     .collect(),
