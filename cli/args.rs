@@ -9,6 +9,7 @@ use driftaudit::model::{InputError, Severity};
 use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
+use driftaudit::sources::kubernetes::{KubeOptions, DEFAULT_ORPHAN_KINDS};
 use driftaudit::sources::live::LiveSource;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -33,6 +34,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Drift only, with a unified diff per modified resource.
     Diff(ScanArgs),
+    /// Write the live state (of --kube-context ...) to a snapshot file for `scan --live-snapshot`.
+    Capture(ScanArgs),
     /// Work with Rego policies.
     Policy {
         #[command(subcommand)]
@@ -107,6 +110,21 @@ pub struct ScanArgs {
     /// List in-sync resources one by one in the text report.
     #[arg(long)]
     pub list_in_sync: bool,
+    /// Read the live state of the kubeconfig's current context.
+    #[arg(long)]
+    pub kube: bool,
+    /// Read the live state of this kubeconfig context (repeatable: several clusters, concurrently).
+    #[arg(long = "kube-context", value_name = "NAME")]
+    pub kube_context: Vec<String>,
+    /// Kubeconfig file [default: $KUBECONFIG or ~/.kube/config].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Read the cluster the tool runs in, with its pod's service account.
+    #[arg(long)]
+    pub in_cluster: bool,
+    /// Limit of each Kubernetes API request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "30")]
+    pub kube_timeout: u64,
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
     #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config"])]
     pub demo: bool,
@@ -209,10 +227,14 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         }),
         None => None,
     };
-    if declared.is_none() && arguments.live_snapshot.is_empty() && !arguments.demo {
+    let kube_given = arguments.kube
+        || arguments.in_cluster
+        || arguments.kubeconfig.is_some()
+        || !arguments.kube_context.is_empty();
+    if declared.is_none() && arguments.live_snapshot.is_empty() && !arguments.demo && !kube_given {
         return Err(InputError::new(
             "arguments",
-            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE (live state), or --demo",
+            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE or --kube-context NAME (live state), or --demo",
         ));
     }
 
@@ -220,10 +242,24 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         Some(demo) => vec![demo.snapshot()],
         None => arguments.live_snapshot.clone(),
     };
-    let live: Vec<LiveSource> = live_snapshots
+    let mut live: Vec<LiveSource> = live_snapshots
         .into_iter()
         .map(LiveSource::Snapshot)
         .collect();
+    if kube_given {
+        live.push(LiveSource::Kubernetes(KubeOptions {
+            kubeconfig: arguments.kubeconfig.clone(),
+            contexts: arguments.kube_context.clone(),
+            in_cluster: arguments.in_cluster,
+            timeout: std::time::Duration::from_secs(arguments.kube_timeout.max(1)),
+            ..KubeOptions::default()
+        }));
+    }
+    let orphan_kinds = config
+        .unmanaged
+        .kinds
+        .clone()
+        .unwrap_or_else(|| DEFAULT_ORPHAN_KINDS.iter().map(|k| k.to_string()).collect());
     let now = match (&arguments.now, &demo) {
         (Some(text), _) => parse_now(text)?,
         (None, Some(_)) => parse_now(crate::demo::DEMO_CLOCK)?,
@@ -248,6 +284,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             declared,
             declared_label: label,
             live,
+            orphan_kinds,
             policy_dirs,
             baselines,
             disabled_rules: config.policies.disable.clone(),

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Scan(scan) => run_scan(scan, true),
         Command::Diff(scan) => run_scan(scan, false),
+        Command::Capture(scan) => capture(scan),
         Command::Policy { command } => match command {
             PolicyCommand::Test(test) => policy_test(test),
             PolicyCommand::List(list) => policy_list(list),
@@ -62,6 +63,54 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
     }
     drop(prepared);
     report.exit_code()
+}
+
+fn capture(arguments: args::ScanArgs) -> i32 {
+    let Some(output) = arguments.output.clone() else {
+        return fail(&InputError::new(
+            "--output",
+            "capture needs --output FILE for the snapshot",
+        ));
+    };
+    let prepared = match args::prepare_scan(&arguments, false) {
+        Ok(prepared) => prepared,
+        Err(error) => return fail(&error),
+    };
+    let (snapshot, errors) = driftaudit::scan::run_capture(&prepared.options);
+    for error in &errors {
+        eprintln!("driftaudit: error: {error}");
+    }
+    let gaps: Vec<_> = snapshot
+        .targets
+        .iter()
+        .flat_map(|t| t.coverage.iter())
+        .collect();
+    for gap in &gaps {
+        eprintln!(
+            "driftaudit: not captured: {} {}: {} — {}",
+            gap.target,
+            gap.source.as_str(),
+            gap.scope,
+            gap.reason
+        );
+    }
+    let text = serde_json::to_string_pretty(&snapshot).expect("the snapshot serialises") + "\n";
+    if let Err(error) = write_output(Some(&output), &text) {
+        return fail(&error);
+    }
+    let resources: usize = snapshot.targets.iter().map(|t| t.resources.len()).sum();
+    eprintln!(
+        "driftaudit: {resources} live resources of {} target(s) written to {}",
+        snapshot.targets.len(),
+        output.display()
+    );
+    if !errors.is_empty() {
+        exit::INPUT_ERROR
+    } else if !gaps.is_empty() && !arguments.allow_partial {
+        exit::INCOMPLETE
+    } else {
+        exit::CLEAN
+    }
 }
 
 fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputError> {

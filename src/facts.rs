@@ -28,6 +28,33 @@ pub fn secret_facts(namespace: &str, name: &str, values: &[(String, Vec<u8>)]) -
     }
 }
 
+/// Facts for a cert-manager `Certificate`, from what its status says about the
+/// issued certificate (the certificate itself lives in the Secret it names).
+pub fn cert_manager_facts(namespace: &str, name: &str, body: &Value) -> Value {
+    let Some(not_after) = body.pointer("/status/notAfter").and_then(Value::as_str) else {
+        return json!({});
+    };
+    let strings = |pointer: &str| -> Vec<Value> {
+        body.pointer(pointer)
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter(|i| i.is_string()).cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut sans = strings("/spec/dnsNames");
+    sans.extend(strings("/spec/ipAddresses"));
+    let common_name = body.pointer("/spec/commonName").and_then(Value::as_str);
+    json!({"certificates": [{
+        "source": format!("Certificate {namespace}/{name} status"),
+        "position": 0,
+        "subject": common_name.map(|cn| format!("CN={cn}")).unwrap_or_default(),
+        "issuer": body.pointer("/spec/issuerRef/name").and_then(Value::as_str).unwrap_or_default(),
+        "sans": sans,
+        "not_before": body.pointer("/status/notBefore").and_then(Value::as_str).unwrap_or(not_after),
+        "not_after": not_after,
+        "self_signed": false,
+    }]})
+}
+
 /// Parses every certificate of a PEM bundle. A bundle that holds no parsable
 /// certificate yields one fact with an `error`, so a broken certificate is a
 /// finding and never silently passes.
@@ -134,4 +161,35 @@ pub fn with_clock(facts: &Value, now: OffsetDateTime) -> Value {
         }
     }
     facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn cert_manager_status_gives_clocked_facts() {
+        let body = json!({"spec": {"commonName": "shop.example.test", "dnsNames": ["shop.example.test"], "issuerRef": {"name": "letsencrypt"}},
+            "status": {"notBefore": "2026-09-01T00:00:00Z", "notAfter": "2026-12-01T00:00:00Z"}});
+        let facts = with_clock(
+            &cert_manager_facts("shop", "web", &body),
+            datetime!(2026-11-22 12:00 UTC),
+        );
+        let cert = &facts["certificates"][0];
+        assert_eq!(cert["days_remaining"], 8, "8.5 days floor to 8");
+        assert_eq!(cert["expired"], false);
+        assert_eq!(cert["sans"], json!(["shop.example.test"]));
+        assert_eq!(
+            cert_manager_facts("shop", "web", &json!({"spec": {}})),
+            json!({})
+        );
+    }
+
+    #[test]
+    fn an_unparsable_certificate_is_a_fact_with_an_error() {
+        let facts = certificate_facts("Secret a/b key tls.crt", b"not-a-real-certificate");
+        assert_eq!(facts.len(), 1);
+        assert!(facts[0]["error"].is_string());
+    }
 }

@@ -10,7 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::drift::{
-    compute_drift, made_by_cluster, source_is_declared, Drift, DriftOptions, DriftStatus,
+    compute_drift, made_by_cluster, managed_namespaces, source_is_declared, Drift, DriftOptions,
+    DriftStatus,
 };
 use crate::facts::with_clock;
 use crate::model::{CoverageGap, Identity, InputError, Inventory, Resource, Severity};
@@ -20,7 +21,9 @@ use crate::policy::{
 };
 use crate::report::{Finding, Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
+use crate::sources::kubernetes::read_plan;
 use crate::sources::live::{collect_live, coverage_of, LiveSource, LiveTarget};
+use crate::sources::snapshot::{to_snapshot, SnapshotFile};
 
 /// Everything a scan needs to know.
 #[derive(Debug, Clone)]
@@ -29,6 +32,8 @@ pub struct ScanOptions {
     /// How the report names the declared source (`fixtures/demo/repo`, `repo@main`).
     pub declared_label: String,
     pub live: Vec<LiveSource>,
+    /// `apiVersion/Kind` searched for unmanaged objects besides the declared kinds.
+    pub orphan_kinds: Vec<String>,
     pub policy_dirs: Vec<PathBuf>,
     pub baselines: Vec<PathBuf>,
     pub disabled_rules: Vec<String>,
@@ -55,7 +60,13 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     };
     let (declared_inventory, commit, files_read) = declared.unwrap_or_default();
 
-    let (targets, live_errors) = collect_live(&options.live);
+    let plan = read_plan(
+        &declared_inventory,
+        &managed_namespaces(&declared_inventory, &options.drift),
+        &options.orphan_kinds,
+        options.drift.managed_selector.clone(),
+    );
+    let (targets, live_errors) = collect_live(&options.live, &plan);
     errors.extend(live_errors);
     coverage.extend(coverage_of(&targets));
 
@@ -106,6 +117,29 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.fail_on_drift,
         options.allow_partial,
     )
+}
+
+/// `driftaudit capture`: the live state of every live source, as a snapshot.
+/// The declared state (when given) only decides what to read.
+pub fn run_capture(options: &ScanOptions) -> (SnapshotFile, Vec<InputError>) {
+    let mut errors = Vec::new();
+    let declared = match &options.declared {
+        Some(declared_options) => {
+            let state = load_declared(declared_options);
+            errors.extend(state.errors);
+            state.inventory
+        }
+        None => Inventory::default(),
+    };
+    let plan = read_plan(
+        &declared,
+        &managed_namespaces(&declared, &options.drift),
+        &options.orphan_kinds,
+        options.drift.managed_selector.clone(),
+    );
+    let (targets, live_errors) = collect_live(&options.live, &plan);
+    errors.extend(live_errors);
+    (to_snapshot(&targets, &format_time(options.now)), errors)
 }
 
 pub fn format_time(time: OffsetDateTime) -> String {

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::kubernetes::{self, KubeOptions, ReadPlan};
 use super::snapshot::load_snapshot;
 use crate::model::{CoverageGap, InputError, Inventory, Source};
 
@@ -31,15 +32,21 @@ impl LiveTarget {
 pub enum LiveSource {
     /// A snapshot file written by `driftaudit capture` (or by hand).
     Snapshot(PathBuf),
+    /// Kubernetes clusters (one target per context), read with `plan`.
+    Kubernetes(KubeOptions),
 }
 
 /// Reads every live source. Input errors (an unreadable snapshot) are returned
 /// beside the targets that could be read.
-pub fn collect_live(sources: &[LiveSource]) -> (Vec<LiveTarget>, Vec<InputError>) {
+pub fn collect_live(sources: &[LiveSource], plan: &ReadPlan) -> (Vec<LiveTarget>, Vec<InputError>) {
     let mut targets = Vec::new();
     let mut errors = Vec::new();
     for source in sources {
         match source {
+            LiveSource::Kubernetes(options) => match runtime() {
+                Ok(runtime) => targets.extend(runtime.block_on(kubernetes::collect(options, plan))),
+                Err(error) => errors.push(error),
+            },
             LiveSource::Snapshot(path) => match load_snapshot(path) {
                 Ok((loaded, snapshot_errors)) => {
                     errors.extend(snapshot_errors);
@@ -50,6 +57,14 @@ pub fn collect_live(sources: &[LiveSource]) -> (Vec<LiveTarget>, Vec<InputError>
         }
     }
     (targets, errors)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, InputError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| InputError::new("runtime", format!("cannot start the async runtime: {e}")))
 }
 
 /// All coverage gaps of the targets, for the report.

@@ -3,6 +3,7 @@
 
 pub mod declared;
 pub mod git;
+pub mod kubernetes;
 pub mod kustomize;
 pub mod live;
 pub mod snapshot;
@@ -87,6 +88,8 @@ pub fn kubernetes_resource(
             metadata.insert("namespace".into(), Value::String(namespace.clone()));
         }
         redact::redact_secret(&mut body);
+    } else if kind == "Certificate" && api_group(&api_version) == "cert-manager.io" {
+        facts = facts::cert_manager_facts(&namespace, &name, &body);
     }
     Ok(Resource {
         identity: Identity {

@@ -2,6 +2,8 @@
 //! files, making real Git repositories and snapshot files.
 #![allow(dead_code)]
 
+pub mod apiserver;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
