@@ -13,6 +13,7 @@ use crate::config::{IgnoreRule, ObjectPattern};
 use crate::model::{Identity, InputError, Inventory, Resource, ResourceRef, Source};
 use crate::normalize::{is_server_default, is_zero, strip_server_fields, values_equivalent};
 use crate::redact::mask_for_display;
+use crate::sources::live::LiveTarget;
 use crate::yaml::{push_index, push_key, to_yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -107,16 +108,16 @@ pub fn made_by_cluster(resource: &Resource) -> bool {
 /// Compares the declared inventory with one live target's inventory.
 pub fn compute_drift(
     declared: &Inventory,
-    live: &Inventory,
-    target: &str,
-    covered: &[Source],
+    live_target: &LiveTarget,
     options: &DriftOptions,
 ) -> (Vec<Drift>, Vec<InputError>) {
+    let live = &live_target.inventory;
+    let target = live_target.name.as_str();
     let mut drifts = Vec::new();
     let mut errors = Vec::new();
     for resource in declared
         .iter()
-        .filter(|r| covered.contains(&r.identity.source))
+        .filter(|r| live_target.compares(&r.identity))
     {
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
@@ -149,6 +150,7 @@ pub fn compute_drift(
     let managed = managed_namespaces(declared, options);
     for resource in live.iter() {
         if declared.get(&resource.identity).is_some()
+            || !live_target.compares(&resource.identity)
             || !is_unmanaged_candidate(resource, declared, &managed, options)
         {
             continue;

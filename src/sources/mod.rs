@@ -6,6 +6,8 @@ pub mod git;
 pub mod kustomize;
 pub mod live;
 pub mod snapshot;
+pub mod tls_endpoint;
+pub mod traefik;
 
 use std::sync::Arc;
 
