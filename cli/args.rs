@@ -87,7 +87,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE", requires = "traefik_user")]
     pub traefik_password_file: Option<PathBuf>,
     /// File holding a bearer token for the Traefik API.
-    #[arg(long, value_name = "FILE", requires = "traefik_url", conflicts_with = "traefik_user")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "traefik_url",
+        conflicts_with = "traefik_user"
+    )]
     pub traefik_token_file: Option<PathBuf>,
     /// Do not verify the TLS certificate of an https:// Traefik API.
     #[arg(long, requires = "traefik_url")]
@@ -203,9 +208,8 @@ fn traefik_globs(patterns: &[String]) -> Result<globset::GlobSet, InputError> {
 /// A secret read from a file: surrounding whitespace (the final newline) is
 /// not part of it.
 fn read_secret_file(path: &std::path::Path, flag: &str) -> Result<String, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::new(flag, format!("cannot read {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(flag, format!("cannot read {}: {e}", path.display())))?;
     let secret = text.trim().to_string();
     if secret.is_empty() {
         return Err(InputError::new(

@@ -83,7 +83,10 @@ pub fn chain_facts(source: &str, chain: &[Vec<u8>]) -> Vec<Value> {
 /// The SHA-256 fingerprint of a certificate's DER, lowercase hex: Traefik names
 /// the certificates of `/api/certificates` by it.
 pub fn fingerprint_sha256(der: &[u8]) -> String {
-    Sha256::digest(der).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// What Traefik's `/api/certificates` says of one certificate. It gives the

@@ -58,7 +58,9 @@ impl TlsEndpoint {
             .parse()
             .map_err(|_| format!("`{port}` in `{text}` is not a port number"))?;
         if host.is_empty() {
-            return Err(format!("`{text}` has no host (expected host:port[,sni=name])"));
+            return Err(format!(
+                "`{text}` has no host (expected host:port[,sni=name])"
+            ));
         }
         Ok(TlsEndpoint {
             host: host.to_string(),
@@ -170,8 +172,8 @@ fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, Str
         .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
     let (server_name, _) = endpoint.server_name()?;
-    let mut connection = rustls::ClientConnection::new(Arc::new(config), server_name)
-        .map_err(|e| e.to_string())?;
+    let mut connection =
+        rustls::ClientConnection::new(Arc::new(config), server_name).map_err(|e| e.to_string())?;
     let address = (endpoint.host.as_str(), endpoint.port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve `{}`: {e}", endpoint.host))?
@@ -225,11 +227,15 @@ pub fn collect(endpoints: &[TlsEndpoint], timeout: Duration) -> LiveTarget {
         match handshake(endpoint, timeout) {
             Ok(seen) => {
                 let source = match &sent_sni {
-                    Some(sni) => format!("TLS endpoint {}:{} (SNI {sni})", endpoint.host, endpoint.port),
+                    Some(sni) => format!(
+                        "TLS endpoint {}:{} (SNI {sni})",
+                        endpoint.host, endpoint.port
+                    ),
                     None => format!("TLS endpoint {}:{} (no SNI)", endpoint.host, endpoint.port),
                 };
                 let mut certificates = chain_facts(&source, &seen.chain);
-                if let (Some(sni), Some(Value::Object(leaf))) = (&sent_sni, certificates.first_mut())
+                if let (Some(sni), Some(Value::Object(leaf))) =
+                    (&sent_sni, certificates.first_mut())
                 {
                     leaf.insert("sni".into(), json!(sni));
                 }
@@ -287,7 +293,10 @@ mod tests {
             }
         );
         assert_eq!(TlsEndpoint::parse("[::1]:443").unwrap().host, "::1");
-        assert_eq!(TlsEndpoint::parse("[::1]:443").unwrap().label(), "[::1]:443");
+        assert_eq!(
+            TlsEndpoint::parse("[::1]:443").unwrap().label(),
+            "[::1]:443"
+        );
         assert!(TlsEndpoint::parse("example.test").is_err());
         assert!(TlsEndpoint::parse("example.test:https").is_err());
         assert!(TlsEndpoint::parse("example.test:443,foo=bar").is_err());
@@ -298,6 +307,9 @@ mod tests {
         let ip = TlsEndpoint::parse("127.0.0.1:443").unwrap();
         assert_eq!(ip.server_name().unwrap().1, None);
         let named = TlsEndpoint::parse("127.0.0.1:443,sni=a.example.test").unwrap();
-        assert_eq!(named.server_name().unwrap().1.as_deref(), Some("a.example.test"));
+        assert_eq!(
+            named.server_name().unwrap().1.as_deref(),
+            Some("a.example.test")
+        );
     }
 }

@@ -111,8 +111,8 @@ impl Client {
         match &self.options.auth {
             Some(TraefikAuth::Basic { user, password }) => {
                 use base64::Engine as _;
-                let pair = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{user}:{password}"));
+                let pair =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
                 request = request.header("Authorization", &format!("Basic {pair}"));
             }
             Some(TraefikAuth::Bearer(token)) => {
@@ -164,8 +164,10 @@ impl Client {
         let mut items = Vec::new();
         let mut page = 1;
         loop {
-            let (value, next) =
-                self.get(&format!("{path}?page={page}&per_page={}", self.options.page_size))?;
+            let (value, next) = self.get(&format!(
+                "{path}?page={page}&per_page={}",
+                self.options.page_size
+            ))?;
             match value {
                 Value::Array(found) => items.extend(found),
                 other => {
@@ -248,12 +250,15 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
         target: target.name.clone(),
         endpoint: options.url.clone(),
     };
-    let mut lists: Vec<(String, &str)> = SECTIONS
-        .iter()
-        .filter(|(_, section, _)| *section != "serversTransports")
-        .map(|(protocol, section, kind)| (format!("/api/{protocol}/{section}"), *kind))
-        .collect();
-    lists.push(("/api/entrypoints".into(), ENTRY_POINT));
+    // Entry points first: the routers' reading depends on which have TLS.
+    let mut lists: Vec<(String, &str)> = vec![("/api/entrypoints".into(), ENTRY_POINT)];
+    lists.extend(
+        SECTIONS
+            .iter()
+            .filter(|(_, section, _)| *section != "serversTransports")
+            .map(|(protocol, section, kind)| (format!("/api/{protocol}/{section}"), *kind)),
+    );
+    let mut tls_entry_points: Vec<String> = Vec::new();
     if has_certificates {
         lists.push(("/api/certificates".into(), TLS_CERTIFICATE));
     } else {
@@ -273,10 +278,27 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
                 continue;
             }
         };
-        for item in items {
+        if kind == ENTRY_POINT {
+            tls_entry_points = items
+                .iter()
+                .filter(|e| e.pointer("/http/tls").is_some())
+                .filter_map(|e| e.get("name").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect();
+        }
+        let names: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.get("name").and_then(Value::as_str))
+            .collect();
+        for item in &items {
             let Some(qualified) = item.get("name").and_then(Value::as_str) else {
                 continue;
             };
+            if kind == "HttpRouter"
+                && derived_tls_router(item, qualified, &names, &tls_entry_points)
+            {
+                continue;
+            }
             let resource = if kind == TLS_CERTIFICATE {
                 certificate_resource(&item, qualified, &path, &origin, options)
             } else {
@@ -288,7 +310,7 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
                     kind,
                     provider,
                     name,
-                    item.clone(),
+                    (*item).clone(),
                     origin.clone(),
                     None,
                     json!({}),
@@ -303,6 +325,25 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
     target.uncompared_kinds.dedup();
     target.coverage.sort();
     target
+}
+
+/// Traefik splits a router that names no entry points: the router keeps the
+/// plain entry points, and a copy `<entrypoint>-<name>` serves each entry point
+/// with default TLS. The copy is Traefik's, not configuration: it is left out.
+fn derived_tls_router(
+    item: &Value,
+    qualified: &str,
+    names: &[&str],
+    tls_entry_points: &[String],
+) -> bool {
+    let entry_points = item.get("entryPoints").and_then(Value::as_array);
+    tls_entry_points.iter().any(|entry_point| {
+        qualified
+            .strip_prefix(entry_point.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|base| names.contains(&base))
+            && entry_points.is_some_and(|eps| eps.len() == 1 && eps[0] == entry_point.as_str())
+    })
 }
 
 fn target_name(options: &TraefikOptions) -> String {
@@ -322,7 +363,12 @@ fn certificate_resource(
     let mut sans: Vec<String> = item
         .get("sans")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     sans.sort();
     let source = format!("Traefik {}{path}", options.url);

@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Number, Value};
 
-use super::{
-    traefik_resource, FILE_PROVIDER, SECTIONS, TLS_CERTIFICATE, TLS_OPTIONS, TLS_STORE,
-};
+use super::{traefik_resource, FILE_PROVIDER, SECTIONS, TLS_CERTIFICATE, TLS_OPTIONS, TLS_STORE};
 use crate::facts;
 use crate::model::{InputError, Origin, Resource};
 use crate::yaml::{parse_documents, push_index, push_key, LineMap};
@@ -137,7 +135,11 @@ impl FileReader<'_> {
     ) {
         let Some(objects) = objects.as_object() else {
             if !objects.is_null() {
-                self.error(lines, path, format!("`{path}` must be a map of names to objects"));
+                self.error(
+                    lines,
+                    path,
+                    format!("`{path}` must be a map of names to objects"),
+                );
             }
             return;
         };
@@ -224,10 +226,7 @@ impl FileReader<'_> {
             let item_lines = Some(Arc::new(lines.subtree(&item_path)));
             let facts = with_path(facts, "certFile");
             let (name, body) = match leaf_der {
-                Some(der) => (
-                    facts::fingerprint_sha256(&der),
-                    certificate_body(&facts),
-                ),
+                Some(der) => (facts::fingerprint_sha256(&der), certificate_body(&facts)),
                 // Unparsable: still a resource, so DA-CERT-005 reports it.
                 None => (cert_file.to_string(), json!({})),
             };
@@ -324,10 +323,7 @@ pub fn certificate_body(facts: &[Value]) -> Value {
 /// A TOML document as JSON, with the line of every key.
 fn toml_document(text: &str, file: &str) -> Result<(Value, LineMap), InputError> {
     let table = toml::de::DeTable::parse(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|span| line_at(text, span.start))
-            .unwrap_or(1);
+        let line = e.span().map(|span| line_at(text, span.start)).unwrap_or(1);
         InputError::new(
             format!("{file}:{line}"),
             format!("TOML syntax error: {}", e.message()),
@@ -395,7 +391,11 @@ fn toml_value(
 /// 1-based line of a byte offset.
 fn line_at(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u32
+        + 1
 }
 
 #[cfg(test)]
@@ -417,7 +417,11 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            [("HttpRouter", "app"), ("HttpService", "svc"), ("TLSOptions", "default")]
+            [
+                ("HttpRouter", "app"),
+                ("HttpService", "svc"),
+                ("TLSOptions", "default")
+            ]
         );
         assert_eq!(resources[0].body["service"], "svc");
         assert_eq!(resources[0].location_of(Some("rule")).unwrap().line, 4);
@@ -436,12 +440,19 @@ mod tests {
             resources[1].body["loadBalancer"]["servers"][0]["url"],
             "http://127.0.0.1:1"
         );
-        assert_eq!(resources[1].location_of(Some("loadBalancer.servers[0].url")).unwrap().line, 7);
+        assert_eq!(
+            resources[1]
+                .location_of(Some("loadBalancer.servers[0].url"))
+                .unwrap()
+                .line,
+            7
+        );
     }
 
     #[test]
     fn errors_name_file_and_line() {
-        let (_, errors) = resources_from_file("http:\n  routes:\n    a: {}\n", "x.yml", None, &no_files);
+        let (_, errors) =
+            resources_from_file("http:\n  routes:\n    a: {}\n", "x.yml", None, &no_files);
         assert_eq!(errors[0].location, "x.yml:2");
         let (_, errors) = resources_from_file("[http\nx = 1\n", "x.toml", None, &no_files);
         assert!(errors[0].location.starts_with("x.toml:1"), "{errors:?}");
@@ -453,7 +464,11 @@ mod tests {
     fn certificate_files_are_searched_from_the_config_folder_up() {
         assert_eq!(
             candidate_paths("traefik/dynamic/d.yml", "certs/a.crt"),
-            ["traefik/dynamic/certs/a.crt", "traefik/certs/a.crt", "certs/a.crt"]
+            [
+                "traefik/dynamic/certs/a.crt",
+                "traefik/certs/a.crt",
+                "certs/a.crt"
+            ]
         );
         assert!(candidate_paths("d.yml", "/etc/certs/a.crt").is_empty());
     }

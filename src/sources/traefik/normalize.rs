@@ -58,6 +58,14 @@ pub fn normalize_body(kind: &str, provider: &str, name: &str, body: &mut Value) 
     for field in RUNTIME_FIELDS {
         object.remove(field);
     }
+    // A router with `tls: {}` uses the TLS options named `default`; the API
+    // spells that out, so a change to other options is seen as one.
+    if kind == "HttpRouter" {
+        if let Some(Value::Object(tls)) = object.get_mut("tls") {
+            tls.entry("options")
+                .or_insert_with(|| Value::String("default".into()));
+        }
+    }
     for reference in REFERENCES {
         let segments: Vec<&str> = reference.split('.').collect();
         strip_own_provider(body, &segments, provider);
@@ -165,6 +173,19 @@ mod tests {
             live,
             json!({"service": "app-svc", "middlewares": ["auth", "ns-mw@kubernetescrd"],
             "tls": {"options": "default"}, "status": "enabled"})
+        );
+    }
+
+    #[test]
+    fn router_tls_uses_the_default_options_unless_named() {
+        let mut declared = json!({"tls": {}});
+        normalize_body("HttpRouter", "file", "a", &mut declared);
+        assert_eq!(declared, json!({"tls": {"options": "default"}}));
+        let mut named = json!({"tls": {"options": "modern@file", "certResolver": "le"}});
+        normalize_body("HttpRouter", "file", "a", &mut named);
+        assert_eq!(
+            named,
+            json!({"tls": {"options": "modern", "certResolver": "le"}})
         );
     }
 
