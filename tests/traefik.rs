@@ -71,6 +71,9 @@ tls:
     )
 }
 
+/// An expected drift entry: kind, name, status, change paths.
+type Expected<'a> = (&'a str, &'a str, &'a str, Vec<&'a str>);
+
 struct Setup {
     traefik: Traefik,
     repo: tempfile::TempDir,
@@ -179,7 +182,7 @@ fn declared_configuration_is_in_sync_and_each_change_is_reported_as_itself() {
     assert_no_canary(&r);
 
     let base = dynamic_config();
-    let cases: Vec<(&str, String, Vec<(&str, &str, &str, Vec<&str>)>)> = vec![
+    let cases: Vec<(&str, String, Vec<Expected>)> = vec![
         (
             "rule",
             base.replace(

@@ -300,7 +300,7 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
                 continue;
             }
             let resource = if kind == TLS_CERTIFICATE {
-                certificate_resource(&item, qualified, &path, &origin, options)
+                certificate_resource(item, qualified, &path, &origin, options)
             } else {
                 let (name, provider) = split_provider(qualified);
                 if provider == INTERNAL_PROVIDER {
