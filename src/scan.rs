@@ -230,7 +230,7 @@ fn evaluate_policies(
     for resource in declared.iter() {
         let covering: Vec<&LiveTarget> = targets
             .iter()
-            .filter(|t| t.covers(resource.identity.source))
+            .filter(|t| t.compares(&resource.identity))
             .collect();
         if covering.is_empty() {
             contexts.push(UnitContext {
@@ -262,11 +262,14 @@ fn evaluate_policies(
                 .get(&(target.name.as_str(), &resource.identity))
                 .copied();
             // Live objects are judged when Git declares them, when they are
-            // unmanaged, or when Git declares nothing of their source (a
-            // live-only scan); objects made by controllers are judged through
-            // their owner, and objects outside the managed scope are not ours.
+            // unmanaged, when the target never compares them with Git (TLS
+            // endpoints, Traefik entry points), or when Git declares nothing of
+            // their source (a live-only scan); objects made by controllers are
+            // judged through their owner, and objects outside the managed scope
+            // are not ours.
             let judged = counterpart.is_some()
                 || d.is_some_and(|d| d.status == DriftStatus::Unmanaged)
+                || !target.compares(&resource.identity)
                 || (!source_is_declared(declared, resource.identity.source)
                     && !made_by_cluster(resource));
             if !judged {

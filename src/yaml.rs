@@ -23,6 +23,13 @@ pub struct LineMap {
 }
 
 impl LineMap {
+    /// A map from (path, line) pairs gathered by another parser (TOML).
+    pub fn from_entries(mut entries: Vec<(String, u32)>) -> LineMap {
+        entries.sort();
+        entries.dedup_by(|a, b| a.0 == b.0);
+        LineMap { entries }
+    }
+
     /// The line of `path`, or of its nearest recorded ancestor.
     pub fn line_of(&self, path: &str) -> Option<u32> {
         let mut probe = path;

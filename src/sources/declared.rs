@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::git::{export_ref, read_tree, DeclaredTree, FileFilter};
-use super::{kubernetes_resource, kustomize};
+use super::git::{export_ref, read_single_file, read_tree, DeclaredTree, FileFilter};
+use super::{kubernetes_resource, kustomize, traefik};
 use crate::model::{InputError, Inventory, Origin, Resource};
 use crate::yaml::{parse_documents, Document};
 
@@ -22,6 +22,9 @@ pub struct DeclaredOptions {
     pub kustomize: Vec<String>,
     /// Namespace of namespaced objects that do not name one.
     pub default_namespace: String,
+    /// Files read as Traefik dynamic configuration (the filter must select
+    /// them too), before the Kubernetes manifest parser sees them.
+    pub traefik: globset::GlobSet,
 }
 
 /// The declared Inventory and everything met while building it.
@@ -48,8 +51,29 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
 
     // Parsing is the costly part and independent per file; inserting stays
     // sequential and in path order, so duplicates are reported deterministically.
-    let parsed: Vec<(Vec<Resource>, Vec<InputError>)> = read
+    let (traefik_files, manifests): (Vec<_>, Vec<_>) = read
         .files
+        .iter()
+        .partition(|file| options.traefik.is_match(&file.path));
+    // Sequential: certificates are read from the tree as the files name them.
+    let read_file = |path: &str| read_single_file(&options.tree, path);
+    for file in traefik_files {
+        let (resources, errors) = match std::str::from_utf8(&file.content) {
+            Ok(text) => traefik::declared::resources_from_file(
+                text,
+                &file.path,
+                read.commit.as_deref(),
+                &read_file,
+            ),
+            Err(_) => (
+                Vec::new(),
+                vec![InputError::new(&file.path, "not UTF-8 text")],
+            ),
+        };
+        insert_all(&mut state, resources);
+        state.errors.extend(errors);
+    }
+    let parsed: Vec<(Vec<Resource>, Vec<InputError>)> = manifests
         .par_iter()
         .map(|file| match std::str::from_utf8(&file.content) {
             Ok(text) => resources_from_text(

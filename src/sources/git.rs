@@ -254,6 +254,30 @@ fn read_git_ref(
     })
 }
 
+/// One file of the tree by its path relative to the root (a certificate a
+/// configuration names), or `None` when there is no such file.
+pub fn read_single_file(tree: &DeclaredTree, path: &str) -> Option<Vec<u8>> {
+    let relative = Path::new(path);
+    // Only paths inside the tree: `..` could read anything on the machine.
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return None;
+    }
+    match tree {
+        DeclaredTree::Directory(root) => std::fs::read(root.join(relative)).ok(),
+        DeclaredTree::GitRef { repo, reference } => {
+            let repo_handle = Repository::open(repo).ok()?;
+            let commit = resolve_commit(&repo_handle, reference, repo).ok()?;
+            let entry = commit.tree().ok()?.get_path(relative).ok()?;
+            let blob = repo_handle.find_blob(entry.id()).ok()?;
+            Some(blob.content().to_vec())
+        }
+    }
+}
+
 /// Writes every file of a ref into `dest`, for tools (kustomize) that need a
 /// real directory. The repository's own working tree is not touched.
 pub fn export_ref(repo_path: &Path, reference: &str, dest: &Path) -> Result<(), InputError> {

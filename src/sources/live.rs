@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use super::kubernetes::{self, KubeOptions, ReadPlan};
 use super::snapshot::load_snapshot;
-use crate::model::{CoverageGap, InputError, Inventory, Source};
+use super::tls_endpoint::{self, TlsEndpoint};
+use super::traefik::api::{self as traefik_api, TraefikOptions};
+use crate::model::{CoverageGap, Identity, InputError, Inventory, Source};
 
 /// One live system as read by a collector.
 #[derive(Debug, Default)]
@@ -19,11 +21,23 @@ pub struct LiveTarget {
     pub sources: Vec<Source>,
     pub inventory: Inventory,
     pub coverage: Vec<CoverageGap>,
+    /// Kinds of its sources that are never compared with Git: the collector
+    /// cannot read them (Traefik's API does not expose TLS options), or Git does
+    /// not declare them (Traefik entry points live in the static config). Such
+    /// declared resources are not "missing" and such live ones not "unmanaged".
+    pub uncompared_kinds: Vec<String>,
 }
 
 impl LiveTarget {
     pub fn covers(&self, source: Source) -> bool {
         self.sources.contains(&source)
+    }
+
+    /// Whether drift compares this resource with the target.
+    pub fn compares(&self, identity: &Identity) -> bool {
+        self.covers(identity.source)
+            && !self.uncompared_kinds.contains(&identity.kind)
+            && !self.coverage.iter().any(|g| g.hides(identity))
     }
 }
 
@@ -34,6 +48,10 @@ pub enum LiveSource {
     Snapshot(PathBuf),
     /// Kubernetes clusters (one target per context), read with `plan`.
     Kubernetes(KubeOptions),
+    /// A running Traefik, through its API.
+    Traefik(TraefikOptions),
+    /// TLS endpoints whose served certificates are read (one target for all).
+    TlsEndpoints(Vec<TlsEndpoint>, std::time::Duration),
 }
 
 /// Reads every live source. Input errors (an unreadable snapshot) are returned
@@ -54,6 +72,10 @@ pub fn collect_live(sources: &[LiveSource], plan: &ReadPlan) -> (Vec<LiveTarget>
                 }
                 Err(error) => errors.push(error),
             },
+            LiveSource::Traefik(options) => targets.push(traefik_api::collect(options)),
+            LiveSource::TlsEndpoints(endpoints, timeout) => {
+                targets.push(tls_endpoint::collect(endpoints, *timeout))
+            }
         }
     }
     (targets, errors)

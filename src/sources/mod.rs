@@ -7,6 +7,8 @@ pub mod kubernetes;
 pub mod kustomize;
 pub mod live;
 pub mod snapshot;
+pub mod tls_endpoint;
+pub mod traefik;
 
 use std::sync::Arc;
 

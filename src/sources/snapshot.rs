@@ -31,6 +31,9 @@ pub struct SnapshotTarget {
     pub sources: Vec<Source>,
     #[serde(default)]
     pub coverage: Vec<CoverageGap>,
+    /// Kinds never compared with Git (see `LiveTarget::uncompared_kinds`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncompared_kinds: Vec<String>,
     #[serde(default)]
     pub resources: Vec<SnapshotResource>,
 }
@@ -104,6 +107,7 @@ pub fn parse_snapshot(
             sources: target.sources.clone(),
             inventory: Inventory::default(),
             coverage: target.coverage,
+            uncompared_kinds: target.uncompared_kinds,
         };
         for gap in &mut live.coverage {
             if gap.target.is_empty() {
@@ -188,6 +192,7 @@ pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
                 name: t.name.clone(),
                 sources: t.sources.clone(),
                 coverage: t.coverage.clone(),
+                uncompared_kinds: t.uncompared_kinds.clone(),
                 resources: t
                     .inventory
                     .iter()

@@ -151,3 +151,5 @@ pub fn findings_for<'a>(report: &'a Value, rule_prefix: &str, name: &str) -> Vec
         })
         .collect()
 }
+
+pub mod traefik;

@@ -1,0 +1,316 @@
+//! TLS endpoints as a live source: connects to `host:port` (with an optional
+//! SNI name), reads the certificate chain the server sends without trusting
+//! it, and turns it into certificate facts. This is how driftaudit sees what
+//! clients really get: an expired certificate, one whose names do not cover
+//! the SNI, or Traefik's self-signed default certificate for an unknown name.
+
+use std::io::ErrorKind;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use serde_json::{json, Value};
+
+use super::live::LiveTarget;
+use crate::facts::chain_facts;
+use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
+
+/// The apiVersion and kind of endpoint resources.
+pub const API_VERSION: &str = "traefik.driftaudit.io/v1";
+pub const KIND: &str = "TLSEndpoint";
+
+/// One `--tls-endpoint host:port[,sni=name]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsEndpoint {
+    pub host: String,
+    pub port: u16,
+    /// The name to ask for; `None`: the host when it is a name, no SNI for an IP.
+    pub sni: Option<String>,
+}
+
+impl TlsEndpoint {
+    /// Parses `host:port`, `[::1]:443`, `host:port,sni=name`.
+    pub fn parse(text: &str) -> Result<TlsEndpoint, String> {
+        let mut parts = text.split(',');
+        let address = parts.next().unwrap_or_default().trim();
+        let mut sni = None;
+        for option in parts {
+            match option.trim().split_once('=') {
+                Some(("sni", name)) if !name.trim().is_empty() => {
+                    sni = Some(name.trim().to_string())
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown option `{option}` in `{text}` (expected host:port[,sni=name])"
+                    ))
+                }
+            }
+        }
+        let (host, port) = address
+            .rsplit_once(':')
+            .ok_or_else(|| format!("`{text}` has no port (expected host:port[,sni=name])"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("`{port}` in `{text}` is not a port number"))?;
+        if host.is_empty() {
+            return Err(format!(
+                "`{text}` has no host (expected host:port[,sni=name])"
+            ));
+        }
+        Ok(TlsEndpoint {
+            host: host.to_string(),
+            port,
+            sni,
+        })
+    }
+
+    /// How reports name it: `host:port` or `host:port,sni=name`.
+    pub fn label(&self) -> String {
+        let address = if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        };
+        match &self.sni {
+            Some(sni) => format!("{address},sni={sni}"),
+            None => address,
+        }
+    }
+
+    /// The SNI actually sent: rustls sends none for an IP address.
+    fn server_name(&self) -> Result<(ServerName<'static>, Option<String>), String> {
+        let name = self.sni.clone().unwrap_or_else(|| self.host.clone());
+        let server_name = ServerName::try_from(name.clone())
+            .map_err(|e| format!("`{name}` is not a valid server name: {e}"))?;
+        let sent = matches!(server_name, ServerName::DnsName(_)).then_some(name);
+        Ok((server_name, sent))
+    }
+}
+
+/// Records the chain and accepts it: this connection only reads what the
+/// server sends, it never trusts or uses it for anything else.
+#[derive(Debug)]
+struct RecordingVerifier {
+    chain: Mutex<Vec<Vec<u8>>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut chain = self.chain.lock().unwrap_or_else(|e| e.into_inner());
+        *chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// What one handshake saw.
+struct Handshake {
+    chain: Vec<Vec<u8>>,
+    protocol: String,
+    cipher: String,
+}
+
+fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(RecordingVerifier {
+        chain: Mutex::new(Vec::new()),
+        provider: provider.clone(),
+    });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier.clone())
+        .with_no_client_auth();
+    let (server_name, _) = endpoint.server_name()?;
+    let mut connection =
+        rustls::ClientConnection::new(Arc::new(config), server_name).map_err(|e| e.to_string())?;
+    let address = (endpoint.host.as_str(), endpoint.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve `{}`: {e}", endpoint.host))?
+        .next()
+        .ok_or_else(|| format!("`{}` resolves to no address", endpoint.host))?;
+    let mut socket = TcpStream::connect_timeout(&address, timeout)
+        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+    socket
+        .set_read_timeout(Some(timeout))
+        .and_then(|_| socket.set_write_timeout(Some(timeout)))
+        .map_err(|e| e.to_string())?;
+    while connection.is_handshaking() {
+        if let Err(e) = connection.complete_io(&mut socket) {
+            let recorded = verifier.chain.lock().map(|c| c.clone()).unwrap_or_default();
+            // A server that closes after sending its certificate (client
+            // certificates required, say) still showed its chain.
+            if recorded.is_empty() || e.kind() == ErrorKind::TimedOut {
+                return Err(format!("TLS handshake failed: {e}"));
+            }
+            break;
+        }
+    }
+    let chain = verifier.chain.lock().map(|c| c.clone()).unwrap_or_default();
+    if chain.is_empty() {
+        return Err("the server sent no certificate".into());
+    }
+    Ok(Handshake {
+        chain,
+        protocol: connection
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
+        cipher: connection
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()))
+            .unwrap_or_default(),
+    })
+}
+
+/// Reads every endpoint into one target. An endpoint that cannot be read is a
+/// coverage gap. The target compares nothing with Git (its `sources` are
+/// empty): an endpoint is only judged by the certificate policies.
+pub fn collect(endpoints: &[TlsEndpoint], timeout: Duration) -> LiveTarget {
+    let mut target = LiveTarget {
+        name: "tls endpoints".into(),
+        ..LiveTarget::default()
+    };
+    for endpoint in endpoints {
+        let label = endpoint.label();
+        let sent_sni = endpoint.server_name().ok().and_then(|(_, sent)| sent);
+        match handshake(endpoint, timeout) {
+            Ok(seen) => {
+                let source = match &sent_sni {
+                    Some(sni) => format!(
+                        "TLS endpoint {}:{} (SNI {sni})",
+                        endpoint.host, endpoint.port
+                    ),
+                    None => format!("TLS endpoint {}:{} (no SNI)", endpoint.host, endpoint.port),
+                };
+                let mut certificates = chain_facts(&source, &seen.chain);
+                if let (Some(sni), Some(Value::Object(leaf))) =
+                    (&sent_sni, certificates.first_mut())
+                {
+                    leaf.insert("sni".into(), json!(sni));
+                }
+                let body = json!({
+                    "address": format!("{}:{}", endpoint.host, endpoint.port),
+                    "sni": sent_sni,
+                    "protocol": seen.protocol,
+                    "cipherSuite": seen.cipher,
+                });
+                let resource = Resource {
+                    identity: Identity {
+                        source: Source::Traefik,
+                        group: api_group(API_VERSION).to_string(),
+                        kind: KIND.into(),
+                        namespace: String::new(),
+                        name: label.clone(),
+                    },
+                    api_version: API_VERSION.into(),
+                    body,
+                    origin: Origin::Live {
+                        target: target.name.clone(),
+                        endpoint: label,
+                    },
+                    facts: json!({ "certificates": certificates }),
+                    lines: None,
+                };
+                // Two flags naming one endpoint give one resource.
+                let _ = target.inventory.insert(resource);
+            }
+            Err(reason) => target.coverage.push(CoverageGap {
+                source: Source::Traefik,
+                target: target.name.clone(),
+                scope: format!("TLS endpoint {label}"),
+                reason,
+                endpoint: label,
+                kind: None,
+            }),
+        }
+    }
+    target.coverage.sort();
+    target
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_with_and_without_sni() {
+        assert_eq!(
+            TlsEndpoint::parse("127.0.0.1:8443,sni=app.example.test").unwrap(),
+            TlsEndpoint {
+                host: "127.0.0.1".into(),
+                port: 8443,
+                sni: Some("app.example.test".into())
+            }
+        );
+        assert_eq!(TlsEndpoint::parse("[::1]:443").unwrap().host, "::1");
+        assert_eq!(
+            TlsEndpoint::parse("[::1]:443").unwrap().label(),
+            "[::1]:443"
+        );
+        assert!(TlsEndpoint::parse("example.test").is_err());
+        assert!(TlsEndpoint::parse("example.test:https").is_err());
+        assert!(TlsEndpoint::parse("example.test:443,foo=bar").is_err());
+    }
+
+    #[test]
+    fn sni_is_sent_for_names_only() {
+        let ip = TlsEndpoint::parse("127.0.0.1:443").unwrap();
+        assert_eq!(ip.server_name().unwrap().1, None);
+        let named = TlsEndpoint::parse("127.0.0.1:443,sni=a.example.test").unwrap();
+        assert_eq!(
+            named.server_name().unwrap().1.as_deref(),
+            Some("a.example.test")
+        );
+    }
+}

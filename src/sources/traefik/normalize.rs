@@ -1,0 +1,212 @@
+//! What is not Traefik drift, and what must never be shown. Both sides pass
+//! through `normalize_body`: references qualified with the object's own
+//! provider (`admin-auth@file` inside a file router) lose the suffix, the
+//! API's runtime bookkeeping (`usedBy`, `serverStatus`, ...) is dropped, and
+//! credentials (basicAuth/digestAuth users, which the API returns in clear,
+//! and password- or token-like fields) become salted digests, so drift says
+//! `<redacted: changed>` and never the value.
+
+use serde_json::Value;
+
+use crate::redact::{digest, is_digest};
+
+/// Fields the API adds to every object; they say how Traefik uses it, not how
+/// it is configured. `status` and `error` stay: a disabled router is a finding.
+const RUNTIME_FIELDS: [&str; 7] = [
+    "name",
+    "provider",
+    "priorityStr",
+    "using",
+    "usedBy",
+    "serverStatus",
+    "type",
+];
+
+/// Paths (dotted, `[]` for every item) that hold references to other objects.
+const REFERENCES: [&str; 10] = [
+    "service",
+    "middlewares[]",
+    "tls.options",
+    "chain.middlewares[]",
+    "weighted.services[].name",
+    "mirroring.service",
+    "mirroring.mirrors[].name",
+    "failover.service",
+    "failover.fallback",
+    "loadBalancer.serversTransport",
+];
+
+/// Lists of credentials, one per item (`user:htpasswd-hash`).
+const CREDENTIAL_LISTS: [&str; 2] = ["basicAuth.users", "digestAuth.users"];
+
+/// Substrings of field names (lower case) whose string values are secrets.
+const SECRET_FIELD_HINTS: [&str; 8] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "authorization",
+    "credential",
+];
+
+pub fn normalize_body(kind: &str, provider: &str, name: &str, body: &mut Value) {
+    let Some(object) = body.as_object_mut() else {
+        return;
+    };
+    for field in RUNTIME_FIELDS {
+        object.remove(field);
+    }
+    // A router with `tls: {}` uses the TLS options named `default`; the API
+    // spells that out, so a change to other options is seen as one.
+    if kind == "HttpRouter" {
+        if let Some(Value::Object(tls)) = object.get_mut("tls") {
+            tls.entry("options")
+                .or_insert_with(|| Value::String("default".into()));
+        }
+    }
+    for reference in REFERENCES {
+        let segments: Vec<&str> = reference.split('.').collect();
+        strip_own_provider(body, &segments, provider);
+    }
+    let salt = format!("{kind} {name}");
+    for list in CREDENTIAL_LISTS {
+        let segments: Vec<&str> = list.split('.').collect();
+        if let Some(Value::Array(items)) = lookup_mut(body, &segments) {
+            for item in items {
+                redact_value(item, &salt, list);
+            }
+        }
+    }
+    redact_secret_fields(body, &salt, "");
+}
+
+/// `x@provider` → `x` at the references under `segments`, when `provider` is
+/// the object's own: Traefik resolves an unqualified name in the object's
+/// provider, so both spellings name one object.
+fn strip_own_provider(value: &mut Value, segments: &[&str], provider: &str) {
+    let Some((first, rest)) = segments.split_first() else {
+        if let Value::String(text) = value {
+            if let Some((bare, suffix)) = text.rsplit_once('@') {
+                if suffix == provider {
+                    *text = bare.to_string();
+                }
+            }
+        }
+        return;
+    };
+    let (key, every_item) = match first.strip_suffix("[]") {
+        Some(key) => (key, true),
+        None => (*first, false),
+    };
+    let Some(child) = value.get_mut(key) else {
+        return;
+    };
+    if every_item {
+        if let Value::Array(items) = child {
+            for item in items {
+                strip_own_provider(item, rest, provider);
+            }
+        }
+    } else {
+        strip_own_provider(child, rest, provider);
+    }
+}
+
+fn lookup_mut<'v>(value: &'v mut Value, segments: &[&str]) -> Option<&'v mut Value> {
+    segments
+        .iter()
+        .try_fold(value, |current, key| current.get_mut(*key))
+}
+
+/// The salt names the object and the field (not the list index), so the same
+/// entry gives the same digest on both sides wherever it sits in the list.
+fn redact_value(value: &mut Value, salt: &str, field: &str) {
+    match value {
+        Value::String(text) if !is_digest(text) => {
+            *text = digest("traefik", salt, field, text.as_bytes());
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| redact_value(item, salt, field)),
+        _ => {}
+    }
+}
+
+fn redact_secret_fields(value: &mut Value, salt: &str, path: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let child_path = crate::yaml::push_key(path, key);
+                let lower = key.to_ascii_lowercase();
+                let private_key_pem = child
+                    .as_str()
+                    .is_some_and(|text| text.contains("PRIVATE KEY-----"));
+                if private_key_pem || SECRET_FIELD_HINTS.iter().any(|h| lower.contains(h)) {
+                    redact_value(child, salt, &child_path);
+                } else {
+                    redact_secret_fields(child, salt, &child_path);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| redact_secret_fields(item, salt, path)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CANARY: &str = "admin:$apr1$canary42$do-not-print";
+
+    #[test]
+    fn own_provider_suffix_is_dropped_and_others_kept() {
+        let mut live = json!({"service": "app-svc", "middlewares": ["auth@file", "ns-mw@kubernetescrd"],
+            "tls": {"options": "default"}, "usedBy": ["x@file"], "name": "app@file", "status": "enabled"});
+        normalize_body("HttpRouter", "file", "app", &mut live);
+        assert_eq!(
+            live,
+            json!({"service": "app-svc", "middlewares": ["auth", "ns-mw@kubernetescrd"],
+            "tls": {"options": "default"}, "status": "enabled"})
+        );
+    }
+
+    #[test]
+    fn router_tls_uses_the_default_options_unless_named() {
+        let mut declared = json!({"tls": {}});
+        normalize_body("HttpRouter", "file", "a", &mut declared);
+        assert_eq!(declared, json!({"tls": {"options": "default"}}));
+        let mut named = json!({"tls": {"options": "modern@file", "certResolver": "le"}});
+        normalize_body("HttpRouter", "file", "a", &mut named);
+        assert_eq!(
+            named,
+            json!({"tls": {"options": "modern", "certResolver": "le"}})
+        );
+    }
+
+    #[test]
+    fn credentials_become_digests_equal_on_both_sides() {
+        let mut declared = json!({"basicAuth": {"users": [CANARY], "realm": "r"}});
+        let mut live = json!({"basicAuth": {"users": [CANARY], "realm": "r"}, "type": "basicauth"});
+        normalize_body("HttpMiddleware", "file", "auth", &mut declared);
+        normalize_body("HttpMiddleware", "file", "auth", &mut live);
+        assert_eq!(declared, live);
+        assert!(!live.to_string().contains("canary42"));
+        assert!(is_digest(live["basicAuth"]["users"][0].as_str().unwrap()));
+    }
+
+    #[test]
+    fn password_like_fields_and_inline_keys_are_digested() {
+        let mut body = json!({"plugin": {"x": {"apiToken": "canary-token", "nested": {"dbPassword": ["canary-pw"]}}},
+            "defaultCertificate": {"keyFile": "-----BEGIN PRIVATE KEY-----\ncanary\n-----END PRIVATE KEY-----"},
+            "headers": {"customRequestHeaders": {"Authorization": "Bearer canary-bearer"}}});
+        normalize_body("HttpMiddleware", "file", "p", &mut body);
+        let text = body.to_string();
+        assert!(!text.contains("canary"), "{text}");
+    }
+}

