@@ -10,6 +10,8 @@ use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
 use driftaudit::sources::live::LiveSource;
+use driftaudit::sources::pgbackrest::PgBackRestOptions;
+use driftaudit::sources::postgres::PostgresOptions;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -74,6 +76,20 @@ pub struct ScanArgs {
     /// Live state from a snapshot file (repeatable: one target each or more).
     #[arg(long, value_name = "FILE")]
     pub live_snapshot: Vec<PathBuf>,
+    /// Live PostgreSQL server (repeatable): a URL or key=value connection string
+    /// without password; missing parts come from PGHOST, PGPORT, PGUSER,
+    /// PGDATABASE, PGSSLMODE ("" = all from the environment).
+    #[arg(long = "postgres", value_name = "DSN")]
+    pub postgres: Vec<String>,
+    /// File whose first line is the PostgreSQL password [default: PGPASSWORD, then PGPASSFILE or ~/.pgpass].
+    #[arg(long, value_name = "FILE")]
+    pub postgres_password_file: Option<PathBuf>,
+    /// pgBackRest stanza to read with `pgbackrest info` (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub pgbackrest_stanza: Vec<String>,
+    /// pgBackRest configuration file [default: PGBACKREST_CONFIG, then /etc/pgbackrest/pgbackrest.conf].
+    #[arg(long, value_name = "FILE", requires = "pgbackrest_stanza")]
+    pub pgbackrest_config: Option<PathBuf>,
     /// Extra policy directory (repeatable) [config: policies.dirs].
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
@@ -108,7 +124,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub list_in_sync: bool,
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
-    #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config"])]
+    #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config", "postgres", "pgbackrest_stanza"])]
     pub demo: bool,
 }
 
@@ -209,10 +225,13 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         }),
         None => None,
     };
-    if declared.is_none() && arguments.live_snapshot.is_empty() && !arguments.demo {
+    let has_live = !arguments.live_snapshot.is_empty()
+        || !arguments.postgres.is_empty()
+        || !arguments.pgbackrest_stanza.is_empty();
+    if declared.is_none() && !has_live && !arguments.demo {
         return Err(InputError::new(
             "arguments",
-            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE (live state), or --demo",
+            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --postgres DSN or --pgbackrest-stanza NAME (live state), or --demo",
         ));
     }
 
@@ -220,10 +239,22 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         Some(demo) => vec![demo.snapshot()],
         None => arguments.live_snapshot.clone(),
     };
-    let live: Vec<LiveSource> = live_snapshots
+    let mut live: Vec<LiveSource> = live_snapshots
         .into_iter()
         .map(LiveSource::Snapshot)
         .collect();
+    for dsn in &arguments.postgres {
+        live.push(LiveSource::Postgres(PostgresOptions::parse(
+            dsn,
+            arguments.postgres_password_file.clone(),
+        )?));
+    }
+    for stanza in &arguments.pgbackrest_stanza {
+        live.push(LiveSource::PgBackRest(PgBackRestOptions {
+            stanza: stanza.clone(),
+            config: arguments.pgbackrest_config.clone(),
+        }));
+    }
     let now = match (&arguments.now, &demo) {
         (Some(text), _) => parse_now(text)?,
         (None, Some(_)) => parse_now(crate::demo::DEMO_CLOCK)?,

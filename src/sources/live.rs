@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use super::pgbackrest::{self, PgBackRestOptions};
+use super::postgres::{self, PostgresOptions};
 use super::snapshot::load_snapshot;
 use crate::model::{CoverageGap, InputError, Inventory, Source};
 
@@ -31,6 +33,10 @@ impl LiveTarget {
 pub enum LiveSource {
     /// A snapshot file written by `driftaudit capture` (or by hand).
     Snapshot(PathBuf),
+    /// A PostgreSQL server (`--postgres DSN`).
+    Postgres(PostgresOptions),
+    /// A pgBackRest stanza (`--pgbackrest-stanza NAME`).
+    PgBackRest(PgBackRestOptions),
 }
 
 /// Reads every live source. Input errors (an unreadable snapshot) are returned
@@ -47,6 +53,8 @@ pub fn collect_live(sources: &[LiveSource]) -> (Vec<LiveTarget>, Vec<InputError>
                 }
                 Err(error) => errors.push(error),
             },
+            LiveSource::Postgres(options) => targets.push(postgres::live::collect(options)),
+            LiveSource::PgBackRest(options) => targets.push(pgbackrest::collect(options)),
         }
     }
     (targets, errors)

@@ -5,6 +5,8 @@ pub mod declared;
 pub mod git;
 pub mod kustomize;
 pub mod live;
+pub mod pgbackrest;
+pub mod postgres;
 pub mod snapshot;
 
 use std::sync::Arc;
