@@ -36,14 +36,14 @@ macro_rules! utc {
     };
 }
 
-/// Settings always read, even at their built-in default: the ones the
-/// built-in rules judge. Others are read when something set them.
+/// Every parameter is read, so a declared one matches even at its built-in
+/// default; those at their default are never "unmanaged" (see
+/// `is_builtin_default`). Values set by this session are not the server's.
 const SETTINGS_QUERY: &str = "SELECT coalesce(json_agg(json_build_object(
     'name', name, 'setting', setting, 'unit', unit, 'vartype', vartype,
     'source', source, 'pending_restart', pending_restart) ORDER BY name), '[]')::text
   FROM pg_settings
-  WHERE source NOT IN ('default', 'override', 'client', 'session')
-     OR name IN ('ssl', 'archive_mode', 'archive_command', 'password_encryption')";
+  WHERE source NOT IN ('client', 'session')";
 
 const ROLES_QUERY: &str = concat!(
     "SELECT coalesce(json_agg(json_build_object(

@@ -75,6 +75,17 @@ pub fn hba_name(kind: &str, databases: &[String], users: &[String], address: &st
     name
 }
 
+/// A live parameter nobody set (`pg_settings.source` is `default` or
+/// `override`): Git need not declare it, so it is never unmanaged drift.
+pub fn is_builtin_default(resource: &Resource) -> bool {
+    resource.identity.source == Source::Postgres
+        && resource.identity.kind == "Setting"
+        && matches!(
+            resource.body.get("source").and_then(Value::as_str),
+            Some("default" | "override")
+        )
+}
+
 /// Builds a PostgreSQL resource.
 pub fn resource(
     kind: &str,
