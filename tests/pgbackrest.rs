@@ -51,7 +51,10 @@ fn backed_up_server() -> (PgServer, PathBuf) {
     let env = [("PGBACKREST_CONFIG", config_text.as_str())];
     server.start(&env);
     as_postgres(&["pgbackrest", "--stanza=demo", "stanza-create"], &env);
-    as_postgres(&["pgbackrest", "--stanza=demo", "--type=full", "backup"], &env);
+    as_postgres(
+        &["pgbackrest", "--stanza=demo", "--type=full", "backup"],
+        &env,
+    );
     (server, config)
 }
 
@@ -97,7 +100,11 @@ fn a_real_backup_is_fresh_today_and_stale_a_week_later() {
     let fresh_args: Vec<&str> = fresh_args.iter().map(String::as_str).collect();
     let run = run_with(server.path(), &fresh_args, None);
     let report = run.json();
-    assert!(report["coverage"].as_array().unwrap().is_empty(), "{}", run.stdout);
+    assert!(
+        report["coverage"].as_array().unwrap().is_empty(),
+        "{}",
+        run.stdout
+    );
     assert!(findings(&report, "DA-BAK-008").is_empty(), "{}", run.stdout);
     assert!(findings(&report, "DA-BAK-009").is_empty(), "{}", run.stdout);
     // Retention 1 is below the default baseline of 2 full backups.
@@ -119,7 +126,10 @@ fn a_real_backup_is_fresh_today_and_stale_a_week_later() {
 
     // The server's system identifier is above 2^53 and must come through exactly:
     // compare with what PostgreSQL itself reports.
-    let system_id = server.psql("postgres", "SELECT system_identifier FROM pg_control_system()");
+    let system_id = server.psql(
+        "postgres",
+        "SELECT system_identifier FROM pg_control_system()",
+    );
     let repo = tempfile::tempdir().unwrap();
     write(
         repo.path(),
@@ -149,7 +159,12 @@ fn a_real_backup_is_fresh_today_and_stale_a_week_later() {
     assert_eq!(drift["changes"][0]["live"], 1);
     assert!(system_id.len() > 15, "{system_id}");
     let info = std::process::Command::new("pgbackrest")
-        .args([&format!("--config={config}"), "--stanza=demo", "info", "--output=json"])
+        .args([
+            &format!("--config={config}"),
+            "--stanza=demo",
+            "info",
+            "--output=json",
+        ])
         .output()
         .unwrap();
     let info: Value = serde_json::from_slice(&info.stdout).unwrap();
@@ -228,7 +243,11 @@ fn a_suspended_backup_cronjob_is_reported_declared_and_live() {
         "status": {"lastSuccessfulTime": "2026-11-20T02:00:00Z"}
     });
     let live_dir = tempfile::tempdir().unwrap();
-    let snapshot = write(live_dir.path(), "live.json", &snapshot_json("prod", &[live]));
+    let snapshot = write(
+        live_dir.path(),
+        "live.json",
+        &snapshot_json("prod", &[live]),
+    );
     let run = common::run_in(
         repo.path(),
         &[

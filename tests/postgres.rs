@@ -144,7 +144,10 @@ fn rules(report: &Value) -> Vec<(String, String)> {
         .map(|f| {
             (
                 f["rule"].as_str().unwrap().to_string(),
-                f["resource"]["name"].as_str().unwrap_or_default().to_string(),
+                f["resource"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect()
@@ -152,11 +155,25 @@ fn rules(report: &Value) -> Vec<(String, String)> {
 
 fn scan_with_baseline(server: &PgServer, settings_extra: &str) -> (tempfile::TempDir, Run) {
     let repo = tempfile::tempdir().unwrap();
-    write(repo.path(), "postgres/appdb.yaml", &baseline(server, settings_extra));
+    write(
+        repo.path(),
+        "postgres/appdb.yaml",
+        &baseline(server, settings_extra),
+    );
     let dsn = server.dsn("appdb");
     let run = scan(
         repo.path(),
-        &["scan", "--repo", ".", "--postgres", &dsn, "--now", NOW, "--format", "json"],
+        &[
+            "scan",
+            "--repo",
+            ".",
+            "--postgres",
+            &dsn,
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ],
         PASSWORD,
     );
     (repo, run)
@@ -231,7 +248,11 @@ fn a_changed_setting_is_drift_with_its_line() {
     server.psql("postgres", "SELECT pg_reload_conf()");
     std::thread::sleep(std::time::Duration::from_millis(300));
     let (_repo, run) = scan_with_baseline(&server, "    work_mem: 8MB\n");
-    assert!(drift_of(&run.json(), "modified").is_empty(), "{}", run.stdout);
+    assert!(
+        drift_of(&run.json(), "modified").is_empty(),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -251,10 +272,16 @@ fn an_extra_superuser_is_unmanaged_and_unapproved() {
         .expect("DA-PG-001");
     assert_eq!(finding["severity"], "critical");
     assert_eq!(finding["resource"]["name"], "intruder");
-    assert_eq!(finding["resource"]["namespace"], server.label("appdb").as_str());
+    assert_eq!(
+        finding["resource"]["namespace"],
+        server.label("appdb").as_str()
+    );
     // The declared superuser postgres is approved.
     assert_eq!(
-        rules(&report).iter().filter(|(r, _)| r == "DA-PG-001").count(),
+        rules(&report)
+            .iter()
+            .filter(|(r, _)| r == "DA-PG-001")
+            .count(),
         1
     );
 
@@ -266,8 +293,14 @@ fn an_extra_superuser_is_unmanaged_and_unapproved() {
         PASSWORD,
     );
     let found = rules(&run.json());
-    assert!(found.contains(&("DA-PG-001".into(), "intruder".into())), "{found:?}");
-    assert!(!found.contains(&("DA-PG-001".into(), "postgres".into())), "{found:?}");
+    assert!(
+        found.contains(&("DA-PG-001".into(), "intruder".into())),
+        "{found:?}"
+    );
+    assert!(
+        !found.contains(&("DA-PG-001".into(), "postgres".into())),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -343,7 +376,10 @@ fn failing_wal_archiving_is_reported() {
         .find(|f| f["rule"] == "DA-BAK-012")
         .unwrap_or_else(|| panic!("no DA-BAK-012: {}", run.stdout));
     assert_eq!(finding["resource"]["kind"], "Archiver");
-    assert_eq!(finding["resource"]["namespace"], server.label("postgres").as_str());
+    assert_eq!(
+        finding["resource"]["namespace"],
+        server.label("postgres").as_str()
+    );
     assert!(finding["message"]
         .as_str()
         .unwrap()
@@ -411,5 +447,8 @@ fn a_broken_baseline_names_file_and_line() {
     assert!(errors.contains("pg.yaml:9"), "{errors}");
     assert!(errors.contains("expected true or false"), "{errors}");
     assert!(errors.contains("pg.yaml:11"), "{errors}");
-    assert!(errors.contains("`FLY` is not a privilege on a table"), "{errors}");
+    assert!(
+        errors.contains("`FLY` is not a privilege on a table"),
+        "{errors}"
+    );
 }

@@ -136,7 +136,11 @@ pub fn resources_from_text(
             };
             if is_driftaudit_document(&value) {
                 // Rendered overlays have no lines of their own: point at `at`.
-                let lines = if fixed_line > 0 { LineMap::default() } else { lines };
+                let lines = if fixed_line > 0 {
+                    LineMap::default()
+                } else {
+                    lines
+                };
                 let place = DocumentPlace {
                     file,
                     line: at,

@@ -111,7 +111,7 @@ pub fn collect(options: &PgBackRestOptions) -> LiveTarget {
         .and_then(|all| all.iter().find(|s| s["name"] == options.stanza.as_str()))
     else {
         target.coverage.push(gap(
-            "pgbackrest info returned no entry for the stanza".to_string(),
+            "pgbackrest info returned no entry for the stanza".to_string()
         ));
         return target;
     };
@@ -324,7 +324,12 @@ pub fn declared_stanza(document: &Value) -> Result<(String, Value), (String, Str
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| ("metadata".to_string(), "`metadata.name` (the stanza) is required".to_string()))?;
+        .ok_or_else(|| {
+            (
+                "metadata".to_string(),
+                "`metadata.name` (the stanza) is required".to_string(),
+            )
+        })?;
     let mut body = json!({"stanza": name});
     let Some(spec) = document.get("spec") else {
         return Ok((name.to_string(), body));
@@ -339,9 +344,12 @@ pub fn declared_stanza(document: &Value) -> Result<(String, Value), (String, Str
                 format!("unknown key `{key}` (expected retention)"),
             ));
         }
-        let retention = value
-            .as_object()
-            .ok_or_else(|| ("spec.retention".to_string(), "expected a mapping".to_string()))?;
+        let retention = value.as_object().ok_or_else(|| {
+            (
+                "spec.retention".to_string(),
+                "expected a mapping".to_string(),
+            )
+        })?;
         let mut out = Map::new();
         for (field, value) in retention {
             let known = RETENTION_OPTIONS.iter().any(|(_, f)| f == field);
@@ -383,7 +391,10 @@ mod tests {
         ))
         .unwrap();
         let body = live_body(&info[0], None, "demo");
-        assert_eq!(body["db"][0]["system_id"].as_u64(), Some(7710740241036200481));
+        assert_eq!(
+            body["db"][0]["system_id"].as_u64(),
+            Some(7710740241036200481)
+        );
         assert_eq!(body["last_full"]["stop"], "2026-11-21T21:30:53Z");
         assert_eq!(body["last_backup"]["type"], "incr");
         assert_eq!(body["backup_count"], 3);

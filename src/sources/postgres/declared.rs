@@ -62,7 +62,10 @@ impl DocumentPlace<'_> {
 
 /// Expands one `driftaudit.io/*` document. Items that are wrong are reported
 /// with their line; the others are kept.
-pub fn expand_document(document: &Value, place: &DocumentPlace) -> (Vec<Resource>, Vec<InputError>) {
+pub fn expand_document(
+    document: &Value,
+    place: &DocumentPlace,
+) -> (Vec<Resource>, Vec<InputError>) {
     let kind = document.get("kind").and_then(Value::as_str).unwrap_or("");
     match kind {
         "PostgresBaseline" => {
@@ -151,7 +154,10 @@ impl Expander<'_> {
             if !SPEC_KEYS.contains(&key.as_str()) {
                 self.fail(
                     &push_key("spec", key),
-                    format!("unknown key `{key}` (expected one of {})", SPEC_KEYS.join(", ")),
+                    format!(
+                        "unknown key `{key}` (expected one of {})",
+                        SPEC_KEYS.join(", ")
+                    ),
                 );
             }
         }
@@ -194,9 +200,14 @@ impl Expander<'_> {
                     for (key, value) in map {
                         match (key.as_str(), value) {
                             ("mode", Value::Bool(b)) => {
-                                archiver.insert("archive_mode".into(), json!(if *b { "on" } else { "off" }));
+                                archiver.insert(
+                                    "archive_mode".into(),
+                                    json!(if *b { "on" } else { "off" }),
+                                );
                             }
-                            ("mode", Value::String(s)) if ["on", "off", "always"].contains(&s.as_str()) => {
+                            ("mode", Value::String(s))
+                                if ["on", "off", "always"].contains(&s.as_str()) =>
+                            {
                                 archiver.insert("archive_mode".into(), json!(s));
                             }
                             ("command", Value::String(s)) => {
@@ -209,10 +220,19 @@ impl Expander<'_> {
                         }
                     }
                 }
-                None => self.fail("spec.archiving", "expected a mapping with `mode` and/or `command`"),
+                None => self.fail(
+                    "spec.archiving",
+                    "expected a mapping with `mode` and/or `command`",
+                ),
             }
         }
-        self.push("Archiver", &server, "archiver", Value::Object(archiver), "spec.archiving");
+        self.push(
+            "Archiver",
+            &server,
+            "archiver",
+            Value::Object(archiver),
+            "spec.archiving",
+        );
     }
 
     fn each(
@@ -254,7 +274,11 @@ impl Expander<'_> {
     }
 
     fn required_name(&mut self, item: &Value, path: &str, key: &str) -> Option<String> {
-        match item.get(key).and_then(Value::as_str).filter(|n| !n.is_empty()) {
+        match item
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        {
             Some(name) => Some(name.to_string()),
             None => {
                 self.fail(path, format!("`{key}` is required"));
@@ -265,7 +289,10 @@ impl Expander<'_> {
 
     fn settings(&mut self, server: &str, settings: &Value) {
         let Some(map) = settings.as_object() else {
-            self.fail("spec.settings", "expected a mapping of parameter name to value");
+            self.fail(
+                "spec.settings",
+                "expected a mapping of parameter name to value",
+            );
             return;
         };
         for (name, value) in map {
@@ -317,7 +344,10 @@ impl Expander<'_> {
                 body.insert("connection_limit".into(), json!(n));
             }
             Some(_) => {
-                self.fail(&push_key(path, "connection_limit"), "expected an integer (-1: no limit)");
+                self.fail(
+                    &push_key(path, "connection_limit"),
+                    "expected an integer (-1: no limit)",
+                );
                 return;
             }
         }
@@ -334,7 +364,10 @@ impl Expander<'_> {
                     body.insert("valid_until".into(), Value::Null);
                 }
                 None => {
-                    self.fail(&push_key(path, "valid_until"), "expected a date or RFC 3339 time");
+                    self.fail(
+                        &push_key(path, "valid_until"),
+                        "expected a date or RFC 3339 time",
+                    );
                     return;
                 }
             }
@@ -361,7 +394,13 @@ impl Expander<'_> {
             }
         };
         let body = json!({"role": role, "member": member, "admin_option": admin});
-        self.push("RoleMembership", server, &format!("{role}:{member}"), body, path);
+        self.push(
+            "RoleMembership",
+            server,
+            &format!("{role}:{member}"),
+            body,
+            path,
+        );
     }
 
     fn grant(&mut self, server: &str, item: &Value, path: &str) {
@@ -426,7 +465,10 @@ impl Expander<'_> {
             None | Some(Value::Bool(false)) => Vec::new(),
             Some(Value::Bool(true)) => privileges.clone(),
             Some(_) => {
-                self.fail(&push_key(path, "with_grant_option"), "expected true or false");
+                self.fail(
+                    &push_key(path, "with_grant_option"),
+                    "expected true or false",
+                );
                 return;
             }
         };
@@ -448,7 +490,13 @@ impl Expander<'_> {
                         "objects": kind, "grantee": grantee,
                         "privileges": privileges, "grantable": grantable,
                     });
-                    self.push("Grant", server, &grant_name("default", &object, &grantee), body, path);
+                    self.push(
+                        "Grant",
+                        server,
+                        &grant_name("default", &object, &grantee),
+                        body,
+                        path,
+                    );
                 }
                 None => {
                     for object in &objects {
@@ -456,7 +504,13 @@ impl Expander<'_> {
                             "on": on, "object": object, "grantee": grantee,
                             "privileges": privileges, "grantable": grantable,
                         });
-                        self.push("Grant", server, &grant_name(on, object, &grantee), body, path);
+                        self.push(
+                            "Grant",
+                            server,
+                            &grant_name(on, object, &grantee),
+                            body,
+                            path,
+                        );
                     }
                 }
             }
@@ -477,7 +531,10 @@ impl Expander<'_> {
                 other => {
                     self.fail(
                         &push_key(path, "privileges"),
-                        format!("`{other}` is not a privilege on a {on} ({})", allowed.join(", ")),
+                        format!(
+                            "`{other}` is not a privilege on a {on} ({})",
+                            allowed.join(", ")
+                        ),
                     );
                     return None;
                 }
@@ -501,14 +558,23 @@ impl Expander<'_> {
         match list.filter(|l| !l.is_empty()) {
             Some(list) => Some(list),
             None => {
-                self.fail(path, format!("`{key}` is required: a name or a list of names"));
+                self.fail(
+                    path,
+                    format!("`{key}` is required: a name or a list of names"),
+                );
                 None
             }
         }
     }
 
     fn extension(&mut self, server: &str, item: &Value, path: &str) {
-        self.named_item("Extension", &["name", "version", "schema"], server, item, path);
+        self.named_item(
+            "Extension",
+            &["name", "version", "schema"],
+            server,
+            item,
+            path,
+        );
     }
 
     fn database(&mut self, server: &str, item: &Value, path: &str) {
@@ -544,16 +610,28 @@ impl Expander<'_> {
             self.fail("spec.hba", "expected a list of rules, in pg_hba.conf order");
             return;
         };
-        let known = ["type", "database", "user", "address", "netmask", "method", "options"];
+        let known = [
+            "type", "database", "user", "address", "netmask", "method", "options",
+        ];
         for (i, rule) in rules.iter().enumerate() {
             let path = push_index("spec.hba", i);
             if !self.check_keys(rule, &path, &known) {
                 continue;
             }
             let kind = rule.get("type").and_then(Value::as_str).unwrap_or_default();
-            let types = ["local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"];
+            let types = [
+                "local",
+                "host",
+                "hostssl",
+                "hostnossl",
+                "hostgssenc",
+                "hostnogssenc",
+            ];
             if !types.contains(&kind) {
-                self.fail(&push_key(&path, "type"), format!("`type` must be one of {}", types.join(", ")));
+                self.fail(
+                    &push_key(&path, "type"),
+                    format!("`type` must be one of {}", types.join(", ")),
+                );
                 continue;
             }
             let (Some(databases), Some(users)) = (
@@ -575,7 +653,9 @@ impl Expander<'_> {
                     self.fail(&path, "`address` is required for host rules");
                     continue;
                 }
-                (_, Some(text)) => hba_address(Some(text), rule.get("netmask").and_then(Value::as_str)),
+                (_, Some(text)) => {
+                    hba_address(Some(text), rule.get("netmask").and_then(Value::as_str))
+                }
             };
             let name = hba_name(kind, &databases, &users, address.as_deref().unwrap_or(""));
             let mut body = json!({

@@ -159,7 +159,11 @@ const CATALOGS: [(&str, &str, &str); 8] = [
     ("Setting", "pg_settings", SETTINGS_QUERY),
     ("Role", "pg_roles", ROLES_QUERY),
     ("RoleMembership", "pg_auth_members", MEMBERSHIPS_QUERY),
-    ("Grant", "privileges (aclexplode of the catalogs)", GRANTS_QUERY),
+    (
+        "Grant",
+        "privileges (aclexplode of the catalogs)",
+        GRANTS_QUERY,
+    ),
     ("HbaRule", "pg_hba_file_rules", HBA_QUERY),
     ("Extension", "pg_extension", EXTENSIONS_QUERY),
     ("Database", "pg_database", DATABASES_QUERY),
@@ -188,15 +192,16 @@ pub fn collect(options: &PostgresOptions) -> LiveTarget {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            target
-                .coverage
-                .push(gap(&label, "PostgreSQL server", format!("no async runtime: {e}")));
+            target.coverage.push(gap(
+                &label,
+                "PostgreSQL server",
+                format!("no async runtime: {e}"),
+            ));
             return target;
         }
     };
-    let read = runtime.block_on(async {
-        tokio::time::timeout(COLLECT_TIMEOUT, read_catalogs(connection)).await
-    });
+    let read = runtime
+        .block_on(async { tokio::time::timeout(COLLECT_TIMEOUT, read_catalogs(connection)).await });
     let catalogs = match read {
         Ok(Ok(catalogs)) => catalogs,
         Ok(Err(reason)) => {
@@ -209,10 +214,7 @@ pub fn collect(options: &PostgresOptions) -> LiveTarget {
             target.coverage.push(gap(
                 &label,
                 "PostgreSQL server",
-                format!(
-                    "no answer within {} seconds",
-                    COLLECT_TIMEOUT.as_secs()
-                ),
+                format!("no answer within {} seconds", COLLECT_TIMEOUT.as_secs()),
             ));
             return target;
         }
@@ -227,9 +229,14 @@ pub fn collect(options: &PostgresOptions) -> LiveTarget {
                 let (resources, problems) = resources_of(kind, &rows);
                 for (name, body) in resources {
                     // Names are unique per kind by construction (catalog keys).
-                    let _ = target
-                        .inventory
-                        .insert(resource(kind, &label, &name, body, origin.clone(), None));
+                    let _ = target.inventory.insert(resource(
+                        kind,
+                        &label,
+                        &name,
+                        body,
+                        origin.clone(),
+                        None,
+                    ));
                 }
                 for problem in problems {
                     target.coverage.push(gap(&label, catalog, problem));
@@ -371,10 +378,9 @@ pub fn resources_of(kind: &str, rows: &Value) -> (Vec<(String, Value)>, Vec<Stri
                 out.push((text("name").to_string(), body));
             }
             "Role" | "Extension" | "Database" => out.push((text("name").to_string(), row.clone())),
-            "RoleMembership" => out.push((
-                format!("{}:{}", text("role"), text("member")),
-                row.clone(),
-            )),
+            "RoleMembership" => {
+                out.push((format!("{}:{}", text("role"), text("member")), row.clone()))
+            }
             "Grant" => {
                 let mut body = row.clone();
                 let name = if text("on") == "default" {

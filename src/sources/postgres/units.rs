@@ -136,13 +136,22 @@ mod tests {
             live_value("4096", Some("kB"), "integer"),
             declared(json!("4MB"))
         );
-        assert_eq!(live_value("1024", Some("MB"), "integer"), declared(json!("1GB")));
+        assert_eq!(
+            live_value("1024", Some("MB"), "integer"),
+            declared(json!("1GB"))
+        );
     }
 
     #[test]
     fn time_units_compare_in_milliseconds() {
-        assert_eq!(live_value("300", Some("s"), "integer"), declared(json!("5min")));
-        assert_eq!(live_value("60", Some("min"), "integer"), declared(json!("1h")));
+        assert_eq!(
+            live_value("300", Some("s"), "integer"),
+            declared(json!("5min"))
+        );
+        assert_eq!(
+            live_value("60", Some("min"), "integer"),
+            declared(json!("1h"))
+        );
         assert_eq!(live_value("-1", Some("ms"), "integer"), json!(-1));
     }
 
