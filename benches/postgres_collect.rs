@@ -31,7 +31,9 @@ fn main() {
         sql.push_str(&format!("CREATE TABLE app.t_{t:03} (id int);\n"));
         for g in 0..GRANTEES_PER_TABLE {
             let role = (t * GRANTEES_PER_TABLE + g) % ROLES;
-            sql.push_str(&format!("GRANT SELECT ON app.t_{t:03} TO role_{role:03};\n"));
+            sql.push_str(&format!(
+                "GRANT SELECT ON app.t_{t:03} TO role_{role:03};\n"
+            ));
         }
     }
     server.psql("bench", &sql);
