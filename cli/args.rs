@@ -11,6 +11,8 @@ use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
 use driftaudit::sources::kubernetes::{KubeOptions, DEFAULT_ORPHAN_KINDS};
 use driftaudit::sources::live::LiveSource;
+use driftaudit::sources::pgbackrest::PgBackRestOptions;
+use driftaudit::sources::postgres::PostgresOptions;
 use driftaudit::sources::tls_endpoint::TlsEndpoint;
 use driftaudit::sources::traefik::api::{TraefikAuth, TraefikOptions};
 use time::format_description::well_known::Rfc3339;
@@ -103,6 +105,20 @@ pub struct ScanArgs {
     /// Read the certificate a TLS endpoint serves (repeatable): HOST:PORT[,sni=NAME].
     #[arg(long = "tls-endpoint", value_name = "HOST:PORT[,sni=NAME]")]
     pub tls_endpoint: Vec<String>,
+    /// Live PostgreSQL server (repeatable): a URL or key=value connection string
+    /// without password; missing parts come from PGHOST, PGPORT, PGUSER,
+    /// PGDATABASE, PGSSLMODE ("" = all from the environment).
+    #[arg(long = "postgres", value_name = "DSN")]
+    pub postgres: Vec<String>,
+    /// File whose first line is the PostgreSQL password [default: PGPASSWORD, then PGPASSFILE or ~/.pgpass].
+    #[arg(long, value_name = "FILE")]
+    pub postgres_password_file: Option<PathBuf>,
+    /// pgBackRest stanza to read with `pgbackrest info` (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub pgbackrest_stanza: Vec<String>,
+    /// pgBackRest configuration file [default: PGBACKREST_CONFIG, then /etc/pgbackrest/pgbackrest.conf].
+    #[arg(long, value_name = "FILE", requires = "pgbackrest_stanza")]
+    pub pgbackrest_config: Option<PathBuf>,
     /// Extra policy directory (repeatable) [config: policies.dirs].
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
@@ -152,7 +168,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     pub kube_timeout: u64,
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
-    #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config"])]
+    #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config", "postgres", "pgbackrest_stanza"])]
     pub demo: bool,
 }
 
@@ -342,16 +358,16 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         || arguments.in_cluster
         || arguments.kubeconfig.is_some()
         || !arguments.kube_context.is_empty();
-    if declared.is_none()
-        && arguments.live_snapshot.is_empty()
-        && arguments.traefik_url.is_none()
-        && arguments.tls_endpoint.is_empty()
-        && !arguments.demo
-        && !kube_given
-    {
+    let has_live = !arguments.live_snapshot.is_empty()
+        || arguments.traefik_url.is_some()
+        || !arguments.tls_endpoint.is_empty()
+        || !arguments.postgres.is_empty()
+        || !arguments.pgbackrest_stanza.is_empty()
+        || kube_given;
+    if declared.is_none() && !has_live && !arguments.demo {
         return Err(InputError::new(
             "arguments",
-            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL or --tls-endpoint HOST:PORT (live state), or --demo",
+            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL, --tls-endpoint HOST:PORT, --postgres DSN or --pgbackrest-stanza NAME (live state), or --demo",
         ));
     }
 
@@ -387,6 +403,18 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             .map(|text| TlsEndpoint::parse(text).map_err(|m| InputError::new("--tls-endpoint", m)))
             .collect::<Result<Vec<_>, _>>()?;
         live.push(LiveSource::TlsEndpoints(endpoints, NETWORK_TIMEOUT));
+    }
+    for dsn in &arguments.postgres {
+        live.push(LiveSource::Postgres(PostgresOptions::parse(
+            dsn,
+            arguments.postgres_password_file.clone(),
+        )?));
+    }
+    for stanza in &arguments.pgbackrest_stanza {
+        live.push(LiveSource::PgBackRest(PgBackRestOptions {
+            stanza: stanza.clone(),
+            config: arguments.pgbackrest_config.clone(),
+        }));
     }
     let now = match (&arguments.now, &demo) {
         (Some(text), _) => parse_now(text)?,

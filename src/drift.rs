@@ -222,6 +222,9 @@ fn is_unmanaged_candidate(
     if options.default_exclusions && made_by_cluster(resource) {
         return false;
     }
+    if crate::sources::postgres::is_builtin_default(resource) {
+        return false;
+    }
     !options
         .unmanaged_exclude
         .iter()

@@ -9,9 +9,10 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::git::{export_ref, read_single_file, read_tree, DeclaredTree, FileFilter};
+use super::postgres::declared::{expand_document, DocumentPlace};
 use super::{kubernetes_resource, kustomize, traefik};
 use crate::model::{InputError, Inventory, Origin, Resource};
-use crate::yaml::{parse_documents, Document};
+use crate::yaml::{parse_documents, Document, LineMap};
 
 /// What to read as the declared state.
 #[derive(Debug, Clone)]
@@ -157,6 +158,24 @@ pub fn resources_from_text(
                 line: at,
                 commit: commit.map(str::to_string),
             };
+            if is_driftaudit_document(&value) {
+                // Rendered overlays have no lines of their own: point at `at`.
+                let lines = if fixed_line > 0 {
+                    LineMap::default()
+                } else {
+                    lines
+                };
+                let place = DocumentPlace {
+                    file,
+                    line: at,
+                    commit,
+                    lines: &lines,
+                };
+                let (expanded, problems) = expand_document(&value, &place);
+                resources.extend(expanded);
+                errors.extend(problems);
+                continue;
+            }
             let lines = (fixed_line == 0).then(|| Arc::new(lines));
             match kubernetes_resource(value, origin, lines, default_namespace) {
                 Ok(resource) => resources.push(resource),
@@ -172,8 +191,17 @@ pub fn resources_from_text(
     (resources, errors)
 }
 
+/// driftaudit's own documents (PostgreSQL baselines, pgBackRest stanzas) hold
+/// many resources each and are expanded by their source, not read as manifests.
+fn is_driftaudit_document(value: &Value) -> bool {
+    value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("driftaudit.io/"))
+}
+
 /// `kind: List` (and `*List`) documents hold their objects in `items`.
-fn expand_lists(document: Document) -> Vec<(Value, u32, crate::yaml::LineMap)> {
+fn expand_lists(document: Document) -> Vec<(Value, u32, LineMap)> {
     let is_list = document
         .value
         .get("kind")

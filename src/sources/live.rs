@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 
 use super::kubernetes::{self, KubeOptions, ReadPlan};
+use super::pgbackrest::{self, PgBackRestOptions};
+use super::postgres::{self, PostgresOptions};
 use super::snapshot::load_snapshot;
 use super::tls_endpoint::{self, TlsEndpoint};
 use super::traefik::api::{self as traefik_api, TraefikOptions};
@@ -52,6 +54,10 @@ pub enum LiveSource {
     Traefik(TraefikOptions),
     /// TLS endpoints whose served certificates are read (one target for all).
     TlsEndpoints(Vec<TlsEndpoint>, std::time::Duration),
+    /// A PostgreSQL server (`--postgres DSN`).
+    Postgres(PostgresOptions),
+    /// A pgBackRest stanza (`--pgbackrest-stanza NAME`).
+    PgBackRest(PgBackRestOptions),
 }
 
 /// Reads every live source. Input errors (an unreadable snapshot) are returned
@@ -76,6 +82,8 @@ pub fn collect_live(sources: &[LiveSource], plan: &ReadPlan) -> (Vec<LiveTarget>
             LiveSource::TlsEndpoints(endpoints, timeout) => {
                 targets.push(tls_endpoint::collect(endpoints, *timeout))
             }
+            LiveSource::Postgres(options) => targets.push(postgres::live::collect(options)),
+            LiveSource::PgBackRest(options) => targets.push(pgbackrest::collect(options)),
         }
     }
     (targets, errors)

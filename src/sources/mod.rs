@@ -6,6 +6,8 @@ pub mod git;
 pub mod kubernetes;
 pub mod kustomize;
 pub mod live;
+pub mod pgbackrest;
+pub mod postgres;
 pub mod snapshot;
 pub mod tls_endpoint;
 pub mod traefik;
