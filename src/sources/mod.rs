@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod snapshot;
 pub mod tls_endpoint;
 pub mod traefik;
+pub mod unverified_tls;
 
 use std::sync::Arc;
 

@@ -6,16 +6,14 @@
 
 use std::io::ErrorKind;
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 
 use super::live::LiveTarget;
+use super::unverified_tls::UnverifiedChain;
 use crate::facts::chain_facts;
 use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
 
@@ -92,66 +90,6 @@ impl TlsEndpoint {
     }
 }
 
-/// Records the chain and accepts it: this connection only reads what the
-/// server sends, it never trusts or uses it for anything else.
-#[derive(Debug)]
-struct RecordingVerifier {
-    chain: Mutex<Vec<Vec<u8>>>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let mut chain = self.chain.lock().unwrap_or_else(|e| e.into_inner());
-        *chain = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| c.as_ref().to_vec())
-            .collect();
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 /// What one handshake saw.
 struct Handshake {
     chain: Vec<Vec<u8>>,
@@ -161,10 +99,7 @@ struct Handshake {
 
 fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(RecordingVerifier {
-        chain: Mutex::new(Vec::new()),
-        provider: provider.clone(),
-    });
+    let verifier = Arc::new(UnverifiedChain::new(provider.clone()));
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -187,7 +122,7 @@ fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, Str
         .map_err(|e| e.to_string())?;
     while connection.is_handshaking() {
         if let Err(e) = connection.complete_io(&mut socket) {
-            let recorded = verifier.chain.lock().map(|c| c.clone()).unwrap_or_default();
+            let recorded = verifier.chain();
             // A server that closes after sending its certificate (client
             // certificates required, say) still showed its chain.
             if recorded.is_empty() || e.kind() == ErrorKind::TimedOut {
@@ -196,7 +131,7 @@ fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, Str
             break;
         }
     }
-    let chain = verifier.chain.lock().map(|c| c.clone()).unwrap_or_default();
+    let chain = verifier.chain();
     if chain.is_empty() {
         return Err("the server sent no certificate".into());
     }
