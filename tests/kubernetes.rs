@@ -288,6 +288,22 @@ fn pagination_and_a_410_during_a_list_still_read_every_object() {
 }
 
 #[test]
+fn throttled_lists_are_retried_with_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    applied_repo(dir.path());
+    let server = server_with(&[]);
+    server.state.lock().unwrap().throttle_lists = 3;
+    let (_, report) = scan_json(dir.path(), &server, &[]);
+    assert_eq!(
+        report["coverage"],
+        json!([]),
+        "three 429s are absorbed by the retries"
+    );
+    assert_eq!(report["summary"]["drift"]["in_sync"], 13);
+    only_gets(&server);
+}
+
+#[test]
 fn a_forbidden_kind_is_a_visible_gap_not_missing() {
     let dir = tempfile::tempdir().unwrap();
     applied_repo(dir.path());

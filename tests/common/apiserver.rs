@@ -49,6 +49,8 @@ pub struct State {
     forbidden: Vec<(String, String)>,
     /// The next request that carries a continue token gets 410 Gone.
     pub expire_next_continue: bool,
+    /// This many LIST requests are answered 429 Too Many Requests first.
+    pub throttle_lists: u32,
     /// Every request: (method, path and query, user).
     pub requests: Vec<(String, String, String)>,
     resource_version: u64,
@@ -449,6 +451,20 @@ fn handle(
                 ),
             ),
         };
+    }
+    if guard.throttle_lists > 0 {
+        guard.throttle_lists -= 1;
+        let details = json!({"causes": [{"message": "Too many requests, please try again later."}], "retryAfterSeconds": 1});
+        return respond(
+            429,
+            "application/json",
+            status_body(
+                429,
+                "TooManyRequests",
+                "Too many requests, please try again later.",
+                details,
+            ),
+        );
     }
     let params = query_params(&query);
     if let Some(selector) = params.get("labelSelector") {
