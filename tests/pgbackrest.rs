@@ -8,7 +8,7 @@ mod pgserver;
 
 use std::path::{Path, PathBuf};
 
-use common::{driftaudit, snapshot_json, write, Run};
+use common::{driftaudit, finish, snapshot_json, write, Run};
 use pgserver::{as_postgres, PgServer, DEFAULT_HBA};
 use serde_json::{json, Value};
 
@@ -18,12 +18,7 @@ fn run_with(dir: &Path, args: &[&str], path_env: Option<&str>) -> Run {
     if let Some(path) = path_env {
         command.env("PATH", path);
     }
-    let output = command.output().expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    finish(&mut command)
 }
 
 /// A server archiving to the stanza `demo` of a local repository, with one

@@ -8,25 +8,20 @@ mod pgserver;
 
 use std::path::Path;
 
-use common::{driftaudit, write, Run};
+use common::{driftaudit, finish, write, Run};
 use pgserver::{PgServer, DEFAULT_HBA, PASSWORD};
 use serde_json::Value;
 
 const NOW: &str = "2026-11-21T12:00:00Z";
 
 fn scan(dir: &Path, args: &[&str], password: &str) -> Run {
-    let output = driftaudit()
-        .current_dir(dir)
-        .env("PGPASSWORD", password)
-        .env_remove("PGPASSFILE")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    finish(
+        driftaudit()
+            .current_dir(dir)
+            .env("PGPASSWORD", password)
+            .env_remove("PGPASSFILE")
+            .args(args),
+    )
 }
 
 /// Roles, a schema with tables, grants, default privileges and an extension,

@@ -31,17 +31,18 @@ pub fn driftaudit() -> Command {
     command
 }
 
-pub fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let output = driftaudit()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs");
+/// Runs a prepared `driftaudit()` command to its end.
+pub fn finish(command: &mut Command) -> Run {
+    let output = command.output().expect("the binary runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    finish(driftaudit().current_dir(dir).args(args))
 }
 
 pub fn run(args: &[&str]) -> Run {
