@@ -291,8 +291,10 @@ fn evaluate_policies(
     } else {
         targets.iter().map(|t| Some(t.name.as_str())).collect()
     };
+    // Building these copies every body, so only when some rule reads them.
+    let has_inventory_rules = policies.rules.iter().any(|r| r.scope == Scope::Inventory);
     let mut inventory_inputs: Vec<Value> = Vec::new();
-    for target_name in &target_names {
+    for target_name in target_names.iter().filter(|_| has_inventory_rules) {
         let live = target_name.and_then(|n| targets.iter().find(|t| t.name == n));
         let mut entries: BTreeMap<&Identity, (Option<&Resource>, Option<&Resource>)> =
             BTreeMap::new();
