@@ -6,19 +6,48 @@ mod demo;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use driftaudit::model::InputError;
 use driftaudit::policy::testing::{run_tests, Outcome};
 use driftaudit::policy::{builtin_policy_files, load_baselines, policy_files_in, PolicySet};
+use driftaudit::printable::printable;
 use driftaudit::report::{self, exit, text};
 
 use args::{Cli, Command, Format, PolicyCommand};
+
+/// A line on standard error; a closed or full stderr must not abort the scan
+/// (the exit code still tells the result).
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 // Policy evaluation allocates and frees many small values; mimalloc roughly
 // halves the time the system allocator spends on that (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Set when the process started with standard output closed (`>&-`). Rust's
+/// runtime then quietly reopens it on `/dev/null` before `main`, and the report
+/// would vanish behind a clean exit code; so the descriptor is checked earlier,
+/// from an ELF constructor that runs before the Rust runtime starts.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static CHECK_STDOUT_AT_START: extern "C" fn() = check_stdout_at_start;
+
+#[cfg(target_os = "linux")]
+extern "C" fn check_stdout_at_start() {
+    // SAFETY: fcntl(F_GETFD) only queries the descriptor table.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -35,7 +64,7 @@ fn main() -> ExitCode {
 }
 
 fn fail(error: &InputError) -> i32 {
-    eprintln!("driftaudit: error: {error}");
+    warn!("driftaudit: error: {error}");
     exit::INPUT_ERROR
 }
 
@@ -78,7 +107,7 @@ fn capture(arguments: args::ScanArgs) -> i32 {
     };
     let (snapshot, errors) = driftaudit::scan::run_capture(&prepared.options);
     for error in &errors {
-        eprintln!("driftaudit: error: {error}");
+        warn!("driftaudit: error: {error}");
     }
     let gaps: Vec<_> = snapshot
         .targets
@@ -86,12 +115,12 @@ fn capture(arguments: args::ScanArgs) -> i32 {
         .flat_map(|t| t.coverage.iter())
         .collect();
     for gap in &gaps {
-        eprintln!(
+        warn!(
             "driftaudit: not captured: {} {}: {} — {}",
-            gap.target,
+            printable(&gap.target),
             gap.source.as_str(),
-            gap.scope,
-            gap.reason
+            printable(&gap.scope),
+            printable(&gap.reason)
         );
     }
     let text = serde_json::to_string_pretty(&snapshot).expect("the snapshot serialises") + "\n";
@@ -99,7 +128,7 @@ fn capture(arguments: args::ScanArgs) -> i32 {
         return fail(&error);
     }
     let resources: usize = snapshot.targets.iter().map(|t| t.resources.len()).sum();
-    eprintln!(
+    warn!(
         "driftaudit: {resources} live resources of {} target(s) written to {}",
         snapshot.targets.len(),
         output.display()
@@ -122,11 +151,24 @@ fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputE
             )
         }),
         None => {
+            // A report that did not reach its reader is not a result: a full disk, a
+            // closed standard output or a broken pipe all end the scan with exit 2.
+            if STDOUT_CLOSED.load(Ordering::Relaxed) {
+                return Err(InputError::new(
+                    "standard output",
+                    "cannot write the report: standard output is closed",
+                ));
+            }
             let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-            Ok(())
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| {
+                    InputError::new(
+                        "standard output",
+                        format!("cannot write the report: {}", e.kind()),
+                    )
+                })
         }
     }
 }
@@ -158,31 +200,35 @@ fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
     };
     let (results, errors) = run_tests(&library, &tests, &baselines);
     for error in &errors {
-        eprintln!("driftaudit: error: {error}");
+        warn!("driftaudit: error: {error}");
     }
+    let mut out = String::new();
     let (mut passed, mut failed) = (0, 0);
     for result in &results {
         match &result.outcome {
             Outcome::Pass => {
                 passed += 1;
                 if arguments.verbose {
-                    println!("PASS  {}  ({})", result.name, result.location);
+                    out += &format!("PASS  {}  ({})\n", result.name, result.location);
                 }
             }
             Outcome::Fail => {
                 failed += 1;
-                println!("FAIL  {}  ({})", result.name, result.location);
+                out += &format!("FAIL  {}  ({})\n", result.name, result.location);
             }
             Outcome::Error(message) => {
                 failed += 1;
-                println!("ERROR {}  ({}): {message}", result.name, result.location);
+                out += &format!("ERROR {}  ({}): {message}\n", result.name, result.location);
             }
         }
     }
-    println!("policy tests: {passed} passed, {failed} failed");
+    out += &format!("policy tests: {passed} passed, {failed} failed\n");
+    if let Err(error) = write_output(None, &out) {
+        return fail(&error);
+    }
     if !errors.is_empty() || results.is_empty() {
         if results.is_empty() {
-            eprintln!("driftaudit: error: no test_* rules found");
+            warn!("driftaudit: error: no test_* rules found");
         }
         exit::INPUT_ERROR
     } else if failed > 0 {
@@ -211,8 +257,9 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
     }
     let (set, errors) = PolicySet::compile(&files, &baselines, &[]);
     for error in &errors {
-        eprintln!("driftaudit: error: {error}");
+        warn!("driftaudit: error: {error}");
     }
+    let mut out = String::new();
     match arguments.format {
         Format::Json => {
             let rules: Vec<serde_json::Value> = set
@@ -228,24 +275,24 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
                     })
                 })
                 .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&rules).expect("serialises")
-            );
+            out = serde_json::to_string_pretty(&rules).expect("serialises") + "\n";
         }
         Format::Text => {
             for r in &set.rules {
-                println!(
-                    "{:<14} {:<9} {:<13} {}",
+                out += &format!(
+                    "{:<14} {:<9} {:<13} {}\n",
                     r.id,
                     r.severity.as_str(),
                     r.category,
                     r.title
                 );
-                println!("{:<38}{}", "", r.kinds.join(", "));
+                out += &format!("{:<38}{}\n", "", r.kinds.join(", "));
             }
-            println!("{} rules", set.rules.len());
+            out += &format!("{} rules\n", set.rules.len());
         }
+    }
+    if let Err(error) = write_output(None, &out) {
+        return fail(&error);
     }
     if errors.is_empty() {
         exit::CLEAN

@@ -68,12 +68,12 @@ pub struct DriftConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IgnoreRule {
-    #[serde(default = "any")]
-    pub kind: String,
-    #[serde(default = "any")]
-    pub namespace: String,
-    #[serde(default = "any")]
-    pub name: String,
+    #[serde(default)]
+    pub kind: NamePattern,
+    #[serde(default)]
+    pub namespace: NamePattern,
+    #[serde(default)]
+    pub name: NamePattern,
     pub paths: Vec<String>,
 }
 
@@ -96,12 +96,12 @@ pub struct UnmanagedConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectPattern {
-    #[serde(default = "any")]
-    pub kind: String,
-    #[serde(default = "any")]
-    pub namespace: String,
-    #[serde(default = "any")]
-    pub name: String,
+    #[serde(default)]
+    pub kind: NamePattern,
+    #[serde(default)]
+    pub namespace: NamePattern,
+    #[serde(default)]
+    pub name: NamePattern,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -113,25 +113,42 @@ pub struct PolicyConfig {
     pub disable: Vec<String>,
 }
 
-fn any() -> String {
-    "*".into()
+/// A glob over a kind, namespace or name (`*`, `?`, `[a-z]`, `{a,b}`), compiled
+/// once when the config is read. globset matches through finite automata, so a
+/// hostile pattern such as `*a*a*a*a*b` costs linear time, never backtracking.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct NamePattern {
+    matcher: globset::GlobMatcher,
 }
 
-/// Whether `text` matches a pattern where `*` stands for any run of characters.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, rest)) => {
-            let Some(tail) = text.strip_prefix(head) else {
-                return false;
-            };
-            if rest.is_empty() {
-                return true;
-            }
-            (0..=tail.len())
-                .filter(|&i| tail.is_char_boundary(i))
-                .any(|i| glob_match(rest, &tail[i..]))
-        }
+impl NamePattern {
+    pub fn new(pattern: &str) -> Result<NamePattern, String> {
+        globset::GlobBuilder::new(pattern)
+            .literal_separator(false)
+            .backslash_escape(true)
+            .build()
+            .map(|glob| NamePattern {
+                matcher: glob.compile_matcher(),
+            })
+            .map_err(|e| format!("bad pattern `{pattern}`: {e}"))
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.matcher.is_match(text)
+    }
+}
+
+impl TryFrom<String> for NamePattern {
+    type Error = String;
+    fn try_from(pattern: String) -> Result<NamePattern, String> {
+        NamePattern::new(&pattern)
+    }
+}
+
+impl Default for NamePattern {
+    fn default() -> NamePattern {
+        NamePattern::new("*").expect("`*` is a valid pattern")
     }
 }
 
@@ -162,17 +179,13 @@ pub fn selector_matches(selector: &str, labels: Option<&serde_json::Map<String, 
 
 impl ObjectPattern {
     pub fn matches(&self, kind: &str, namespace: &str, name: &str) -> bool {
-        glob_match(&self.kind, kind)
-            && glob_match(&self.namespace, namespace)
-            && glob_match(&self.name, name)
+        self.kind.is_match(kind) && self.namespace.is_match(namespace) && self.name.is_match(name)
     }
 }
 
 impl IgnoreRule {
     pub fn matches(&self, kind: &str, namespace: &str, name: &str) -> bool {
-        glob_match(&self.kind, kind)
-            && glob_match(&self.namespace, namespace)
-            && glob_match(&self.name, name)
+        self.kind.is_match(kind) && self.namespace.is_match(namespace) && self.name.is_match(name)
     }
 }
 
@@ -198,6 +211,14 @@ impl Config {
                 format!("YAML syntax error: {}", e.message),
             )
         })?;
+        // A second document would be silently ignored: settings a reader sees
+        // in the file must be settings the scan uses.
+        if let Some(extra) = documents.get(1) {
+            return Err(InputError::new(
+                format!("{name}:{}", extra.line),
+                "the config holds more than one YAML document; merge them into one",
+            ));
+        }
         let value = documents
             .into_iter()
             .next()
@@ -254,11 +275,15 @@ mod tests {
 
     #[test]
     fn glob_patterns() {
-        assert!(glob_match("*", "anything"));
-        assert!(glob_match("kube-*", "kube-system"));
-        assert!(!glob_match("kube-*", "shop"));
-        assert!(glob_match("*-tls", "shop-tls"));
-        assert!(glob_match("a*b*c", "axxbyyc"));
+        let matches = |pattern: &str, text: &str| NamePattern::new(pattern).unwrap().is_match(text);
+        assert!(matches("*", "anything"));
+        assert!(matches("*", ""));
+        assert!(matches("kube-*", "kube-system"));
+        assert!(!matches("kube-*", "shop"));
+        assert!(matches("*-tls", "shop-tls"));
+        assert!(matches("a*b*c", "axxbyyc"));
+        assert!(matches("sh.helm.release.*", "sh.helm.release.v1.app.v3"));
+        assert!(NamePattern::new("[").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use crate::config::{selector_matches, IgnoreRule, ObjectPattern};
-use crate::model::{Identity, InputError, Inventory, Resource, ResourceRef, Source};
+use crate::model::{api_group, Identity, InputError, Inventory, Resource, ResourceRef, Source};
 use crate::normalize::{is_server_default, is_zero, strip_server_fields, values_equivalent};
 use crate::redact::mask_for_display;
 use crate::sources::live::LiveTarget;
@@ -90,20 +90,49 @@ const CONTROLLER_KINDS: [&str; 6] = [
 ];
 
 /// Whether a live object is made by the cluster itself rather than by a person.
-pub fn made_by_cluster(resource: &Resource) -> bool {
-    let body = &resource.body;
+/// An owner reference counts only when the owner it names (kind, name and uid)
+/// was read from the same target: anyone can write `ownerReferences` by hand,
+/// and a dangling one must not hide an object. Service-account token Secrets are
+/// not excluded: since Kubernetes 1.24 they are made by people, and a hand-made
+/// one is a long-lived credential that must be declared.
+pub fn made_by_cluster(resource: &Resource, live: &Inventory) -> bool {
     let id = &resource.identity;
-    let owned = body
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .is_some_and(|owners| !owners.is_empty());
-    owned
-        || CONTROLLER_KINDS.contains(&id.kind.as_str())
+    CONTROLLER_KINDS.contains(&id.kind.as_str())
         || (id.kind == "ServiceAccount" && id.name == "default")
         || (id.kind == "ConfigMap" && id.name == "kube-root-ca.crt")
-        || (id.kind == "Secret"
-            && body.get("type").and_then(Value::as_str)
-                == Some("kubernetes.io/service-account-token"))
+        || has_live_owner(resource, live)
+}
+
+fn has_live_owner(resource: &Resource, live: &Inventory) -> bool {
+    let Some(owners) = resource
+        .body
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+    else {
+        return false;
+    };
+    owners.iter().any(|owner| {
+        let field = |key: &str| owner.get(key).and_then(Value::as_str).unwrap_or_default();
+        let (kind, name, uid) = (field("kind"), field("name"), field("uid"));
+        if kind.is_empty() || name.is_empty() || uid.is_empty() {
+            return false;
+        }
+        // Owners live in the object's namespace, or are cluster-scoped.
+        [resource.identity.namespace.as_str(), ""]
+            .into_iter()
+            .any(|namespace| {
+                let identity = Identity {
+                    source: Source::Kubernetes,
+                    group: api_group(field("apiVersion")).to_string(),
+                    kind: kind.to_string(),
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                };
+                live.get(&identity).is_some_and(|found| {
+                    found.body.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid)
+                })
+            })
+    })
 }
 
 /// Compares the declared inventory with one live target's inventory.
@@ -152,7 +181,7 @@ pub fn compute_drift(
     for resource in live.iter() {
         if declared.get(&resource.identity).is_some()
             || !live_target.compares(&resource.identity)
-            || !is_unmanaged_candidate(resource, declared, &managed, options)
+            || !is_unmanaged_candidate(resource, declared, live, &managed, options)
         {
             continue;
         }
@@ -197,6 +226,7 @@ pub fn source_is_declared(declared: &Inventory, source: Source) -> bool {
 fn is_unmanaged_candidate(
     resource: &Resource,
     declared: &Inventory,
+    live: &Inventory,
     managed: &BTreeSet<String>,
     options: &DriftOptions,
 ) -> bool {
@@ -219,7 +249,7 @@ fn is_unmanaged_candidate(
     if id.source != Source::Kubernetes && !source_is_declared(declared, id.source) {
         return false;
     }
-    if options.default_exclusions && made_by_cluster(resource) {
+    if options.default_exclusions && made_by_cluster(resource, live) {
         return false;
     }
     if crate::sources::postgres::is_builtin_default(resource) {

@@ -9,6 +9,7 @@ pub mod facts;
 pub mod model;
 pub mod normalize;
 pub mod policy;
+pub mod printable;
 pub mod redact;
 pub mod report;
 pub mod scan;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::printable::printable;
 use crate::yaml::LineMap;
 
 /// Which system a resource belongs to. Kubernetes is one source among several.
@@ -243,7 +244,12 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
+        write!(
+            f,
+            "{}: {}",
+            printable(&self.location),
+            printable(&self.message)
+        )
     }
 }
 

@@ -69,6 +69,13 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     let (targets, live_errors) = collect_live(&options.live, &plan);
     errors.extend(live_errors);
     coverage.extend(coverage_of(&targets));
+    if options.declared.is_some() && declared_inventory.is_empty() {
+        errors.push(nothing_declared(options, files_read));
+    }
+    errors.extend(empty_targets(options, &targets));
+    if options.fail_on_drift {
+        coverage.extend(uncompared_sources(&declared_inventory, &targets));
+    }
 
     let mut drift: Vec<Drift> = Vec::new();
     for target in &targets {
@@ -117,6 +124,59 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.fail_on_drift,
         options.allow_partial,
     )
+}
+
+/// A declared side with nothing in it would make every check vacuous: a wrong
+/// `--path`, an include pattern that matches nothing, or manifests hidden by a
+/// `kustomization.yaml` must not pass as a clean repository.
+fn nothing_declared(options: &ScanOptions, files_read: usize) -> InputError {
+    InputError::new(
+        options.declared_label.clone(),
+        format!(
+            "nothing declared: {files_read} manifest file(s) read, no resource found \
+             (check --path / git.paths, git.include and git.exclude; folders holding a \
+             kustomization.yaml are read only through --kustomize)"
+        ),
+    )
+}
+
+/// Live sources were asked for but a target holds nothing to compare with:
+/// a snapshot with `"targets": []`, or a target that covers no source.
+fn empty_targets(options: &ScanOptions, targets: &[LiveTarget]) -> Vec<InputError> {
+    let mut errors = Vec::new();
+    if !options.live.is_empty() && targets.is_empty() {
+        errors.push(InputError::new(
+            "live state",
+            "the live sources gave no target: drift was not checked",
+        ));
+    }
+    for target in targets.iter().filter(|t| t.sources.is_empty()) {
+        errors.push(InputError::new(
+            format!("live target `{}`", target.name),
+            "covers no source (no `sources`, no resources): nothing was compared with it",
+        ));
+    }
+    errors
+}
+
+/// With `--fail-on-drift`, declared resources of a source no live target covers
+/// were never compared: a gap, so the gate cannot pass on them.
+fn uncompared_sources(declared: &Inventory, targets: &[LiveTarget]) -> Vec<CoverageGap> {
+    let mut sources: Vec<_> = declared.iter().map(|r| r.identity.source).collect();
+    sources.sort();
+    sources.dedup();
+    sources
+        .into_iter()
+        .filter(|source| !targets.iter().any(|t| t.covers(*source)))
+        .map(|source| CoverageGap {
+            source,
+            target: String::new(),
+            scope: format!("every declared {} resource", source.as_str()),
+            reason: "no live source covers it: its drift was not checked".into(),
+            endpoint: String::new(),
+            kind: None,
+        })
+        .collect()
 }
 
 /// `driftaudit capture`: the live state of every live source, as a snapshot.
@@ -271,7 +331,7 @@ fn evaluate_policies(
                 || d.is_some_and(|d| d.status == DriftStatus::Unmanaged)
                 || !target.compares(&resource.identity)
                 || (!source_is_declared(declared, resource.identity.source)
-                    && !made_by_cluster(resource));
+                    && !made_by_cluster(resource, &target.inventory));
             if !judged {
                 continue;
             }

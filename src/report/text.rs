@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::{Finding, Report};
 use crate::drift::{Drift, DriftStatus};
 use crate::model::Severity;
+use crate::printable::printable;
 
 /// Terminal styling; every method is a no-op when colour is off.
 #[derive(Debug, Clone, Copy)]
@@ -72,10 +73,11 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         "{} {}: {}",
         s.bold("driftaudit"),
         report.tool.version,
-        declared
+        printable(declared)
     );
     if let Some(commit) = &scan.commit {
-        let _ = write!(out, " @ {}", &commit[..commit.len().min(12)]);
+        let short: String = commit.chars().take(12).collect();
+        let _ = write!(out, " @ {}", printable(&short));
     }
     if scan.live.is_empty() {
         let _ = writeln!(
@@ -83,7 +85,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             " — declared state only (no live source: drift not checked)"
         );
     } else {
-        let _ = writeln!(out, " vs live {}", scan.live.join(", "));
+        let _ = writeln!(out, " vs live {}", printable(&scan.live.join(", ")));
     }
     let _ = writeln!(
         out,
@@ -104,7 +106,12 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             )))
         );
         for error in &report.errors {
-            let _ = writeln!(out, "  {}  {}", s.bold(&error.location), error.message);
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                s.bold(&printable(&error.location)),
+                printable(&error.message)
+            );
         }
     }
     if !report.coverage.is_empty() {
@@ -120,15 +127,15 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             let endpoint = if gap.endpoint.is_empty() {
                 String::new()
             } else {
-                format!(" [{}]", gap.endpoint)
+                format!(" [{}]", printable(&gap.endpoint))
             };
             let _ = writeln!(
                 out,
                 "  {} {}: {} — {}{}",
-                gap.target,
+                printable(&gap.target),
                 gap.source.as_str(),
-                gap.scope,
-                gap.reason,
+                printable(&gap.scope),
+                printable(&gap.reason),
                 endpoint
             );
         }
@@ -178,27 +185,34 @@ fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, optio
     };
     let r = &drift.resource;
     let name = if r.namespace.is_empty() {
-        r.name.clone()
+        printable(&r.name).into_owned()
     } else {
-        format!("{}/{}", r.namespace, r.name)
+        printable(&format!("{}/{}", r.namespace, r.name)).into_owned()
     };
     let target = if multi_target {
-        format!(" [{}]", drift.target)
+        format!(" [{}]", printable(&drift.target))
     } else {
         String::new()
     };
-    let _ = writeln!(out, "  {label} {} {}{}", r.kind, s.bold(&name), target);
+    let _ = writeln!(
+        out,
+        "  {label} {} {}{}",
+        printable(&r.kind),
+        s.bold(&name),
+        target
+    );
     for change in &drift.changes {
         let _ = writeln!(
             out,
             "      {}: {} → {}",
-            change.path,
+            printable(&change.path),
             short(&change.declared),
             short(&change.live)
         );
     }
     if options.diffs && !drift.diff.is_empty() {
         for line in drift.diff.lines() {
+            let line = &*printable(line);
             let painted = if line.starts_with("+++") || line.starts_with("---") {
                 s.bold(line)
             } else if line.starts_with('+') {
@@ -219,7 +233,7 @@ fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, optio
 fn short(value: &serde_json::Value) -> String {
     let text = match value {
         serde_json::Value::Null => return "(absent)".into(),
-        other => other.to_string(),
+        other => printable(&other.to_string()).into_owned(),
     };
     if text.chars().count() > 80 {
         let cut: String = text.chars().take(77).collect();
@@ -235,34 +249,39 @@ fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
     categories.sort();
     categories.dedup();
     for category in categories {
-        let _ = writeln!(out, "  {}", s.bold(category));
+        let _ = writeln!(out, "  {}", s.bold(&printable(category)));
         for finding in findings.iter().filter(|f| f.category == category) {
             let subject = match &finding.resource {
                 Some(r) if r.namespace.is_empty() => format!("{} {}", r.kind, r.name),
                 Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
                 None => "(inventory)".into(),
             };
+            let subject = printable(&subject);
             let _ = writeln!(
                 out,
                 "    {} {} {}  {}",
                 s.severity(finding.severity),
-                finding.rule,
+                printable(&finding.rule),
                 s.bold(&subject),
-                s.dim(&format!("[{}]", finding.states.join(", ")))
+                s.dim(&printable(&format!("[{}]", finding.states.join(", "))))
             );
-            let _ = writeln!(out, "             {}", finding.message);
+            let _ = writeln!(out, "             {}", printable(&finding.message));
             if let Some(location) = &finding.location {
                 let _ = writeln!(
                     out,
                     "             {}",
-                    s.dim(&format!("at {}:{}", location.file, location.line))
+                    s.dim(&format!(
+                        "at {}:{}",
+                        printable(&location.file),
+                        location.line
+                    ))
                 );
             }
             if !finding.remediation.is_empty() {
                 let _ = writeln!(
                     out,
                     "             {}",
-                    s.dim(&format!("fix: {}", finding.remediation))
+                    s.dim(&format!("fix: {}", printable(&finding.remediation)))
                 );
             }
         }

@@ -151,7 +151,15 @@ pub fn resources_from_text(
     let mut resources = Vec::new();
     let mut errors = Vec::new();
     for document in documents {
-        for (value, line, lines) in expand_lists(document) {
+        let document_line = document.line;
+        let objects = match expand_lists(document) {
+            Ok(objects) => objects,
+            Err(message) => {
+                errors.push(InputError::new(format!("{file}:{document_line}"), message));
+                continue;
+            }
+        };
+        for (value, line, lines) in objects {
             let at = if fixed_line > 0 { fixed_line } else { line };
             let origin = Origin::Declared {
                 file: file.to_string(),
@@ -200,8 +208,9 @@ fn is_driftaudit_document(value: &Value) -> bool {
         .is_some_and(|v| v.starts_with("driftaudit.io/"))
 }
 
-/// `kind: List` (and `*List`) documents hold their objects in `items`.
-fn expand_lists(document: Document) -> Vec<(Value, u32, LineMap)> {
+/// `kind: List` (and `*List`) documents hold their objects in `items`. A list
+/// whose `items` is not a list is an error: dropping it would hide its objects.
+fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, String> {
     let is_list = document
         .value
         .get("kind")
@@ -210,12 +219,19 @@ fn expand_lists(document: Document) -> Vec<(Value, u32, LineMap)> {
             k == "List" || (k.ends_with("List") && document.value.get("items").is_some())
         });
     if !is_list {
-        return vec![(document.value, document.line, document.lines)];
+        return Ok(vec![(document.value, document.line, document.lines)]);
     }
-    let Some(Value::Array(items)) = document.value.get("items") else {
-        return vec![];
+    let items = match document.value.get("items") {
+        Some(Value::Array(items)) => items,
+        None | Some(Value::Null) => return Ok(vec![]),
+        Some(other) => {
+            return Err(format!(
+                "`items` of a list must be a list of objects, not {}",
+                json_type(other)
+            ))
+        }
     };
-    items
+    Ok(items
         .iter()
         .enumerate()
         .map(|(i, item)| {
@@ -223,7 +239,18 @@ fn expand_lists(document: Document) -> Vec<(Value, u32, LineMap)> {
             let line = document.lines.line_of(&prefix).unwrap_or(document.line);
             (item.clone(), line, document.lines.subtree(&prefix))
         })
-        .collect()
+        .collect())
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
 }
 
 fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {

@@ -1,0 +1,8 @@
+//! The hostile-input suite: one test per way an attacker (a stranger's pull
+//! request, a compromised API server) tried to turn the scanner against its
+//! user. Each test is named for what it attacks.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod false_clean;
+mod terminal_and_globs;
