@@ -67,11 +67,13 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.drift.managed_selector.clone(),
     );
     let (targets, live_errors) = collect_live(&options.live, &plan);
-    errors.extend(live_errors);
     coverage.extend(coverage_of(&targets));
-    if options.declared.is_some() && declared_inventory.is_empty() {
+    // Only when the declared side read without error: a broken file already
+    // says why nothing came out of it.
+    if options.declared.is_some() && declared_inventory.is_empty() && errors.is_empty() {
         errors.push(nothing_declared(options, files_read));
     }
+    errors.extend(live_errors);
     errors.extend(empty_targets(options, &targets));
     if options.fail_on_drift {
         coverage.extend(uncompared_sources(&declared_inventory, &targets));
@@ -150,10 +152,12 @@ fn empty_targets(options: &ScanOptions, targets: &[LiveTarget]) -> Vec<InputErro
             "the live sources gave no target: drift was not checked",
         ));
     }
-    for target in targets.iter().filter(|t| t.sources.is_empty()) {
+    let hollow =
+        |t: &&LiveTarget| t.sources.is_empty() && t.inventory.is_empty() && t.coverage.is_empty();
+    for target in targets.iter().filter(hollow) {
         errors.push(InputError::new(
             format!("live target `{}`", target.name),
-            "covers no source (no `sources`, no resources): nothing was compared with it",
+            "covers no source and holds nothing (no `sources`, no resources, no gap): nothing was compared with it",
         ));
     }
     errors
