@@ -21,6 +21,9 @@ use args::{Cli, Command, Format, PolicyCommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // First, before any thread: a signal must remove the private scratch
+    // directories (plaintext Secrets) and kill kustomize.
+    driftaudit::scratch::install_signal_cleanup();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(scan) => run_scan(scan, true),

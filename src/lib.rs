@@ -12,5 +12,6 @@ pub mod policy;
 pub mod redact;
 pub mod report;
 pub mod scan;
+pub mod scratch;
 pub mod sources;
 pub mod yaml;
