@@ -50,6 +50,9 @@ extern "C" fn check_stdout_at_start() {
 }
 
 fn main() -> ExitCode {
+    // First, before any thread: a signal must remove the private scratch
+    // directories (plaintext Secrets) and kill kustomize.
+    driftaudit::scratch::install_signal_cleanup();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(scan) => run_scan(scan, true),

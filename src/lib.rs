@@ -13,5 +13,6 @@ pub mod printable;
 pub mod redact;
 pub mod report;
 pub mod scan;
+pub mod scratch;
 pub mod sources;
 pub mod yaml;

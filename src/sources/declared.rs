@@ -2,16 +2,19 @@
 //! Kustomize overlays) turned into an Inventory. A broken file is an error that
 //! names its path and line; the other files are still read.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::git::{export_ref, read_single_file, read_tree, DeclaredTree, FileFilter};
+use super::git::{
+    escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
+};
 use super::postgres::declared::{expand_document, DocumentPlace};
 use super::{kubernetes_resource, kustomize, traefik};
 use crate::model::{InputError, Inventory, Origin, Resource};
+use crate::scratch::ScratchDir;
 use crate::yaml::{parse_documents, Document, LineMap};
 
 /// What to read as the declared state.
@@ -254,12 +257,13 @@ fn json_type(value: &Value) -> &'static str {
 }
 
 fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
-    // A Git ref is exported once to a scratch directory: kustomize reads files.
+    // A Git ref is exported once to a private scratch directory: kustomize reads files.
     let scratch;
+    let mut gaps = ExportGaps::default();
     let root: &Path = match &options.tree {
         DeclaredTree::Directory(dir) => dir,
         DeclaredTree::GitRef { repo, reference } => {
-            scratch = match tempfile::tempdir() {
+            scratch = match ScratchDir::create() {
                 Ok(dir) => dir,
                 Err(e) => {
                     state.errors.push(InputError::new(
@@ -269,23 +273,49 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                     return;
                 }
             };
-            if let Err(error) = export_ref(repo, reference, scratch.path()) {
-                state.errors.push(error);
-                return;
+            match export_ref(repo, reference, scratch.path()) {
+                Ok(left_out) => gaps = left_out,
+                Err(error) => {
+                    state.errors.push(error);
+                    return;
+                }
             }
             scratch.path()
         }
     };
+    let root = match root.canonicalize() {
+        Ok(root) => root,
+        Err(e) => {
+            state.errors.push(InputError::new(
+                root.display().to_string(),
+                format!("cannot resolve the repository folder: {e}"),
+            ));
+            return;
+        }
+    };
     for overlay in &options.kustomize {
-        let overlay = overlay.trim_end_matches('/');
-        let dir = root.join(overlay);
+        let (relative, dir) = match overlay_inside(&root, overlay) {
+            Ok(found) => found,
+            Err(message) => {
+                state
+                    .errors
+                    .push(InputError::new(escape_control(overlay), message));
+                continue;
+            }
+        };
         let kustomization = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
             .iter()
-            .map(|f| format!("{overlay}/{f}"))
-            .find(|f| root.join(f).is_file());
+            .map(|f| {
+                if relative.is_empty() {
+                    f.to_string()
+                } else {
+                    format!("{relative}/{f}")
+                }
+            })
+            .find(|f| is_file_inside(&root, &root.join(f)));
         let Some(kustomization) = kustomization else {
             state.errors.push(InputError::new(
-                overlay,
+                escape_control(&relative),
                 "kustomize overlay has no kustomization.yaml (check `git.kustomize` in the config)",
             ));
             continue;
@@ -302,9 +332,57 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                 insert_all(state, resources);
                 state.errors.extend(errors);
             }
-            Err(message) => state
-                .errors
-                .push(InputError::new(format!("{kustomization}:1"), message)),
+            Err(message) => state.errors.push(InputError::new(
+                format!("{}:1", escape_control(&kustomization)),
+                with_export_gaps(message, &gaps),
+            )),
         }
     }
+}
+
+/// The overlay folder as a path relative to `root` and as a real path, when
+/// it is inside `root`: no `..`, not absolute, no symlink leading out.
+fn overlay_inside(root: &Path, overlay: &str) -> Result<(String, PathBuf), String> {
+    let shown = escape_control(overlay);
+    let mut parts = Vec::new();
+    for component in Path::new(overlay).components() {
+        match component {
+            Component::CurDir => {}
+            Component::Normal(name) => parts.push(name.to_string_lossy().into_owned()),
+            _ => {
+                return Err(format!(
+                    "kustomize overlay `{shown}` must be a folder inside the repository (no `..`, not absolute); check `--kustomize` and `git.kustomize`"
+                ))
+            }
+        }
+    }
+    let relative = parts.join("/");
+    let dir = root.join(&relative);
+    match dir.canonicalize() {
+        Ok(real) if real.starts_with(root) => Ok((relative, real)),
+        Ok(_) => Err(format!(
+            "kustomize overlay `{shown}` leads out of the repository through a symlink; overlays must be folders inside the repository"
+        )),
+        // Missing: reported as an overlay without a kustomization file.
+        Err(_) => Ok((relative, dir)),
+    }
+}
+
+/// A regular file whose real path (symlinks resolved) stays under `root`.
+fn is_file_inside(root: &Path, path: &Path) -> bool {
+    path.canonicalize()
+        .is_ok_and(|real| real.starts_with(root) && real.is_file())
+}
+
+/// A render error, with what the export left out when that may be the cause.
+fn with_export_gaps(message: String, gaps: &ExportGaps) -> String {
+    const SHOWN: usize = 5;
+    if gaps.left_out.is_empty() {
+        return message;
+    }
+    let mut listed = gaps.left_out[..gaps.left_out.len().min(SHOWN)].join(", ");
+    if gaps.left_out.len() > SHOWN {
+        listed.push_str(&format!(" and {} more", gaps.left_out.len() - SHOWN));
+    }
+    format!("{message}; the export of the ref left out {listed}")
 }

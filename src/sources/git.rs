@@ -2,9 +2,12 @@
 //! the object database (no checkout, the working tree is never touched), or
 //! from a plain directory.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
 
-use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{Oid, Repository};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::model::InputError;
@@ -206,6 +209,116 @@ pub fn open_repository(repo_path: &Path) -> Result<Repository, InputError> {
     })
 }
 
+/// The entries of a commit's tree that driftaudit may use, each path built
+/// from names checked one at a time (see `plain_name`).
+struct TreeListing {
+    /// Regular files (mode 100644 or 100755), by path.
+    files: BTreeMap<String, Oid>,
+    /// Symlinks (mode 120000), by path: the blob holds the link's target.
+    symlinks: BTreeMap<String, Oid>,
+    /// Submodules (gitlinks): their content is not in this repository.
+    submodules: Vec<String>,
+}
+
+/// Where a hostile or broken tree is reported: the repository and the ref.
+fn ref_location(repo_path: &Path, reference: &str) -> String {
+    format!("{} @ {}", repo_path.display(), escape_control(reference))
+}
+
+/// Shows control characters (newlines, ESC) as escapes, so a name cannot forge
+/// lines or colours in a report.
+pub fn escape_control(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A tree-entry name usable as one path component, or why it is not: Git
+/// stores any bytes, and `git clone` keeps names such as `..` or `/etc/x`.
+fn plain_name(name: &[u8]) -> Result<&str, &'static str> {
+    let name = std::str::from_utf8(name).map_err(|_| "not UTF-8")?;
+    let trimmed = name.trim_end_matches(['.', ' ']);
+    if name.is_empty() {
+        Err("empty")
+    } else if name == "." || name == ".." {
+        Err("a relative step")
+    } else if name.contains('/') || name.contains('\\') {
+        Err("holds a path separator or is absolute")
+    } else if name.chars().any(char::is_control) {
+        Err("holds a control character")
+    } else if trimmed.eq_ignore_ascii_case(".git") {
+        Err("a `.git` folder")
+    } else {
+        Ok(name)
+    }
+}
+
+/// Lists a commit's tree without following anything: a name that is not a
+/// plain file name rejects the whole tree, before any file is read or written.
+fn list_tree(
+    repo: &Repository,
+    commit: &git2::Commit,
+    location: &str,
+) -> Result<TreeListing, InputError> {
+    let tree = commit
+        .tree()
+        .map_err(|e| InputError::new(location, e.message().to_string()))?;
+    let mut listing = TreeListing {
+        files: BTreeMap::new(),
+        symlinks: BTreeMap::new(),
+        submodules: Vec::new(),
+    };
+    // Iterative: a hostile tree can nest deeper than any stack.
+    let mut pending = vec![(String::new(), tree)];
+    while let Some((prefix, tree)) = pending.pop() {
+        for entry in tree.iter() {
+            let raw = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            let name = plain_name(entry.name_bytes()).map_err(|reason| {
+                InputError::new(
+                    location,
+                    format!(
+                        "commit {}: tree entry `{}` is not a plain file name ({reason}); a tree holding it is not read",
+                        commit.id(),
+                        escape_control(&format!("{prefix}{raw}"))
+                    ),
+                )
+            })?;
+            let path = format!("{prefix}{name}");
+            match entry.filemode() & 0o170000 {
+                0o040000 => {
+                    let subtree = repo.find_tree(entry.id()).map_err(|e| {
+                        InputError::new(
+                            location,
+                            format!(
+                                "cannot read tree `{}`: {}",
+                                escape_control(&path),
+                                e.message()
+                            ),
+                        )
+                    })?;
+                    pending.push((format!("{path}/"), subtree));
+                }
+                0o100000 => {
+                    listing.files.insert(path, entry.id());
+                }
+                0o120000 => {
+                    listing.symlinks.insert(path, entry.id());
+                }
+                0o160000 => listing.submodules.push(path),
+                _ => {}
+            }
+        }
+    }
+    listing.submodules.sort();
+    Ok(listing)
+}
+
 fn read_git_ref(
     repo_path: &Path,
     reference: &str,
@@ -213,29 +326,13 @@ fn read_git_ref(
 ) -> Result<TreeRead, InputError> {
     let repo = open_repository(repo_path)?;
     let commit = resolve_commit(&repo, reference, repo_path)?;
-    let tree = commit
-        .tree()
-        .map_err(|e| InputError::new(reference, e.message().to_string()))?;
-    let mut blobs = Vec::new();
-    tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-        // Only regular files: symlinks (0o120000) and submodules are skipped.
-        if entry.kind() == Some(ObjectType::Blob) && entry.filemode() & 0o170000 == 0o100000 {
-            if let Ok(name) = entry.name() {
-                blobs.push((format!("{root}{name}"), entry.id()));
-            }
-        }
-        TreeWalkResult::Ok
-    })
-    .map_err(|e| InputError::new(reference, format!("cannot walk the tree: {}", e.message())))?;
-    let all: Vec<String> = blobs.iter().map(|(p, _)| p.clone()).collect();
-    let selected = filter.select(&all);
-    let mut files = Vec::with_capacity(selected.len());
+    // Only regular files are manifests: symlinks and submodules are not read.
+    let listing = list_tree(&repo, &commit, &ref_location(repo_path, reference))?;
+    let all: Vec<String> = listing.files.keys().cloned().collect();
+    let mut files = Vec::new();
     let mut errors = Vec::new();
-    for (path, id) in blobs {
-        if selected.binary_search(&path).is_err() {
-            continue;
-        }
-        match repo.find_blob(id) {
+    for path in filter.select(&all) {
+        match repo.find_blob(listing.files[&path]) {
             Ok(blob) => files.push(TreeFile {
                 path,
                 content: blob.content().to_vec(),
@@ -246,7 +343,6 @@ fn read_git_ref(
             )),
         }
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(TreeRead {
         files,
         commit: Some(commit.id().to_string()),
@@ -254,70 +350,163 @@ fn read_git_ref(
     })
 }
 
-/// One file of the tree by its path relative to the root (a certificate a
-/// configuration names), or `None` when there is no such file.
+/// One regular file of the tree by its path relative to the root (a
+/// certificate a configuration names), or `None` when there is no such file
+/// inside the tree: `..`, absolute paths and symlinks leading out are refused.
 pub fn read_single_file(tree: &DeclaredTree, path: &str) -> Option<Vec<u8>> {
     let relative = Path::new(path);
-    // Only paths inside the tree: `..` could read anything on the machine.
     if relative.is_absolute()
         || relative
             .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            .any(|c| !matches!(c, Component::Normal(_)))
     {
         return None;
     }
     match tree {
-        DeclaredTree::Directory(root) => std::fs::read(root.join(relative)).ok(),
+        DeclaredTree::Directory(root) => {
+            let root = root.canonicalize().ok()?;
+            let real = root.join(relative).canonicalize().ok()?;
+            (real.starts_with(&root) && real.is_file())
+                .then(|| std::fs::read(real).ok())
+                .flatten()
+        }
         DeclaredTree::GitRef { repo, reference } => {
             let repo_handle = Repository::open(repo).ok()?;
             let commit = resolve_commit(&repo_handle, reference, repo).ok()?;
             let entry = commit.tree().ok()?.get_path(relative).ok()?;
+            // A symlink's blob is its target's name, not the file.
+            if entry.filemode() & 0o170000 != 0o100000 {
+                return None;
+            }
             let blob = repo_handle.find_blob(entry.id()).ok()?;
             Some(blob.content().to_vec())
         }
     }
 }
 
-/// Writes every file of a ref into `dest`, for tools (kustomize) that need a
-/// real directory. The repository's own working tree is not touched.
-pub fn export_ref(repo_path: &Path, reference: &str, dest: &Path) -> Result<(), InputError> {
+/// What an export left out, for the error of a render that misses it.
+#[derive(Debug, Default)]
+pub struct ExportGaps {
+    pub left_out: Vec<String>,
+}
+
+/// Symlinks followed inside the tree before giving up, as the kernel does.
+const MAX_LINK_HOPS: usize = 40;
+
+/// Writes every regular file of a ref into `dest` (a fresh private directory),
+/// for tools (kustomize) that need a real directory; the repository's own
+/// working tree is not touched. Directories are created 0700 and files 0600:
+/// the export holds plaintext Secret manifests. No symlink is ever created: a
+/// link to a file inside the tree is written as a copy of that file, a link
+/// leading out of the tree rejects the export, and links to directories and
+/// submodules are left out (and listed in the returned gaps).
+pub fn export_ref(
+    repo_path: &Path,
+    reference: &str,
+    dest: &Path,
+) -> Result<ExportGaps, InputError> {
     let repo = open_repository(repo_path)?;
     let commit = resolve_commit(&repo, reference, repo_path)?;
-    let tree = commit
-        .tree()
-        .map_err(|e| InputError::new(reference, e.message().to_string()))?;
-    let mut failure = None;
-    tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() & 0o170000 != 0o100000 {
-            return TreeWalkResult::Ok;
+    let location = ref_location(repo_path, reference);
+    let listing = list_tree(&repo, &commit, &location)?;
+    let mut gaps = ExportGaps::default();
+    let mut to_write: Vec<(&String, Oid)> = listing.files.iter().map(|(p, id)| (p, *id)).collect();
+    for path in listing.symlinks.keys() {
+        match resolve_symlink(&repo, &listing, path) {
+            Ok(id) => to_write.push((path, id)),
+            Err(LinkEnd::Outside) => {
+                return Err(InputError::new(
+                    location,
+                    format!(
+                        "commit {}: symlink `{}` points out of the tree; it is never followed (remove it or point it at a file inside the repository)",
+                        commit.id(),
+                        escape_control(path)
+                    ),
+                ))
+            }
+            Err(LinkEnd::NotAFile) => gaps.left_out.push(format!(
+                "symlink `{}` (its target is not a file of the tree)",
+                escape_control(path)
+            )),
         }
-        let Ok(name) = entry.name() else {
-            return TreeWalkResult::Ok;
-        };
-        let target = dest.join(root).join(name);
-        let written = repo
-            .find_blob(entry.id())
-            .map_err(|e| e.message().to_string())
-            .and_then(|blob| {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    for path in &listing.submodules {
+        gaps.left_out.push(format!(
+            "submodule `{}` (not in this repository)",
+            escape_control(path)
+        ));
+    }
+    for (path, id) in to_write {
+        write_private(&repo, dest, path, id).map_err(|e| {
+            InputError::new(
+                escape_control(path),
+                format!("cannot export for kustomize: {e}"),
+            )
+        })?;
+    }
+    Ok(gaps)
+}
+
+enum LinkEnd {
+    Outside,
+    NotAFile,
+}
+
+/// The blob a symlink ends at, resolved by names inside the tree (never on disk).
+fn resolve_symlink(repo: &Repository, listing: &TreeListing, path: &str) -> Result<Oid, LinkEnd> {
+    let mut path = path.to_string();
+    for _ in 0..MAX_LINK_HOPS {
+        let target_blob = repo
+            .find_blob(listing.symlinks[&path])
+            .map_err(|_| LinkEnd::NotAFile)?;
+        let target = std::str::from_utf8(target_blob.content()).map_err(|_| LinkEnd::NotAFile)?;
+        if target.starts_with('/') {
+            return Err(LinkEnd::Outside);
+        }
+        let mut parts: Vec<&str> = path.split('/').collect();
+        parts.pop();
+        for part in target.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop().ok_or(LinkEnd::Outside)?;
                 }
-                std::fs::write(&target, blob.content()).map_err(|e| e.to_string())
-            });
-        match written {
-            Ok(()) => TreeWalkResult::Ok,
-            Err(e) => {
-                failure = Some(InputError::new(
-                    format!("{root}{name}"),
-                    format!("cannot export for kustomize: {e}"),
-                ));
-                TreeWalkResult::Abort
+                name => {
+                    plain_name(name.as_bytes()).map_err(|_| LinkEnd::Outside)?;
+                    parts.push(name);
+                }
             }
         }
-    })
-    .ok();
-    match failure {
-        Some(error) => Err(error),
-        None => Ok(()),
+        let resolved = parts.join("/");
+        if let Some(id) = listing.files.get(&resolved) {
+            return Ok(*id);
+        }
+        if !listing.symlinks.contains_key(&resolved) {
+            return Err(LinkEnd::NotAFile);
+        }
+        path = resolved;
     }
+    Err(LinkEnd::NotAFile)
+}
+
+/// Writes one blob under `dest`, creating private folders; never follows or
+/// replaces anything already there.
+fn write_private(repo: &Repository, dest: &Path, path: &str, id: Oid) -> Result<(), String> {
+    let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
+    let target = dest.join(path);
+    if let Some(parent) = target.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| e.to_string())?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&target)
+        .map_err(|e| e.to_string())?;
+    file.write_all(blob.content()).map_err(|e| e.to_string())
 }

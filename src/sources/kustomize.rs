@@ -1,19 +1,29 @@
 //! Renders Kustomize overlays with the real tool: `kustomize build DIR`, or
-//! `kubectl kustomize DIR` when only kubectl is installed.
+//! `kubectl kustomize DIR` when only kubectl is installed. The tool runs in a
+//! process group of its own, under a time limit, and its error output is never
+//! shown as it is: kustomize echoes generator literals (Secret values) and
+//! prefixes lines with timestamps and PIDs, so a failure becomes a fixed
+//! category plus the parts of the message known to be safe.
 
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::scratch::ChildGroup;
+
 /// How long one render may take (remote bases can hang on a closed network).
 const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Renders one overlay directory; the error says what to install or fix.
 pub fn render(dir: &Path) -> Result<String, String> {
+    render_within(dir, RENDER_TIMEOUT)
+}
+
+fn render_within(dir: &Path, limit: Duration) -> Result<String, String> {
     let candidates: [(&str, &[&str]); 2] = [("kustomize", &["build"]), ("kubectl", &["kustomize"])];
     for (program, args) in candidates {
-        match run(program, args, dir) {
+        match run(program, args, dir, limit) {
             Err(RunError::NotFound) => continue,
             Err(RunError::Failed(message)) => return Err(message),
             Ok(output) => return Ok(output),
@@ -27,20 +37,22 @@ enum RunError {
     Failed(String),
 }
 
-fn run(program: &str, args: &[&str], dir: &Path) -> Result<String, RunError> {
-    let mut child = Command::new(program)
-        .args(args)
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => RunError::NotFound,
-            _ => RunError::Failed(format!("cannot start `{program}`: {e}")),
-        })?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
+fn run(program: &str, args: &[&str], dir: &Path, limit: Duration) -> Result<String, RunError> {
+    let tool = format!("`{program} {}`", args.join(" "));
+    let mut group = ChildGroup::spawn(
+        Command::new(program)
+            .args(args)
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => RunError::NotFound,
+        _ => RunError::Failed(format!("cannot start `{program}`: {e}")),
+    })?;
+    let mut stdout = group.child().stdout.take().expect("piped stdout");
+    let mut stderr = group.child().stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
         stdout.read_to_end(&mut buf).map(|_| buf)
@@ -52,15 +64,15 @@ fn run(program: &str, args: &[&str], dir: &Path) -> Result<String, RunError> {
     });
     let started = Instant::now();
     let status = loop {
-        match child.try_wait() {
+        match group.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > RENDER_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
+            Ok(None) if started.elapsed() > limit => {
+                // The readers are left to end with the pipes: a process that
+                // escaped the group could hold them open forever.
+                group.kill();
                 return Err(RunError::Failed(format!(
-                    "`{program} {}` timed out after {}s",
-                    args.join(" "),
-                    RENDER_TIMEOUT.as_secs()
+                    "{tool} timed out: it did not finish within its {} s limit and was stopped (a remote base or resource may be unreachable)",
+                    limit.as_secs()
                 )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
@@ -73,13 +85,157 @@ fn run(program: &str, args: &[&str], dir: &Path) -> Result<String, RunError> {
         .map_err(|e| RunError::Failed(e.to_string()))?;
     let stderr = err_reader.join().unwrap_or_default();
     if !status.success() {
-        let text = String::from_utf8_lossy(&stderr);
         return Err(RunError::Failed(format!(
-            "`{program} {}` failed ({status}): {}",
-            args.join(" "),
-            text.trim()
+            "{tool} failed: {}",
+            describe_failure(&String::from_utf8_lossy(&stderr))
         )));
     }
     String::from_utf8(stdout)
         .map_err(|_| RunError::Failed(format!("`{program}` printed invalid UTF-8")))
+}
+
+/// A fixed category for kustomize's error output, plus the leading parts of
+/// its message that cannot carry a value. The raw text never leaves here.
+fn describe_failure(stderr: &str) -> String {
+    let message = error_message(stderr);
+    let lower = message.to_lowercase();
+    let category = if [
+        "loading kv pairs",
+        "literal source",
+        "illegally repeats",
+        "generator",
+    ]
+    .iter()
+    .any(|k| lower.contains(k))
+    {
+        "a secretGenerator or configMapGenerator entry is invalid (its values are not shown)"
+    } else if lower.contains("security; file") || lower.contains("is not in or below") {
+        "kustomize refused a file outside the overlay's root"
+    } else if lower.contains("invalid kustomization") {
+        "the kustomization file is not valid"
+    } else if lower.contains("malformedyamlerror") {
+        "a resource it lists is not valid YAML"
+    } else if lower.contains("accumulating resources") {
+        "a resource or base it lists cannot be loaded"
+    } else {
+        "kustomize reported an error (its output is not shown: it can echo Secret values)"
+    };
+    let mut details = safe_segments(&message);
+    if let Some(resource) = listed_resource(&message) {
+        details.push(format!("resource `{resource}`"));
+    }
+    if details.is_empty() {
+        category.to_string()
+    } else {
+        format!("{category} ({})", details.join(": "))
+    }
+}
+
+/// The first error line without its klog prefix (`E1129 18:30:00.123456
+/// 12345 run.go:72] `), and without the `"command failed" err="..."` wrapper.
+fn error_message(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| is_klog_error(l) || l.starts_with("Error:"))
+        .or(lines.last())
+        .copied()
+        .unwrap_or("");
+    let line = if is_klog_error(line) {
+        line.split_once("] ").map_or("", |(_, rest)| rest)
+    } else {
+        line.strip_prefix("Error:").unwrap_or(line).trim()
+    };
+    match line.split_once("err=\"") {
+        Some((_, err)) => err.strip_suffix('"').unwrap_or(err).to_string(),
+        None => line.to_string(),
+    }
+}
+
+/// klog's `Lmmdd hh:mm:ss.uuuuuu threadid file:line] ` header.
+fn is_klog_error(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes.len() > 6
+        && matches!(bytes[0], b'E' | b'F')
+        && bytes[1..5].iter().all(u8::is_ascii_digit)
+        && bytes[5] == b' '
+        && line.contains("] ")
+}
+
+/// Leading `: `-separated parts made only of words, up to the first one that
+/// holds anything that could be a value (quotes, `=`, brackets, long tokens).
+fn safe_segments(message: &str) -> Vec<String> {
+    message
+        .split(": ")
+        .take_while(|segment| {
+            !segment.is_empty()
+                && segment.len() <= 80
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " ,.-_".contains(c))
+                && segment.split_whitespace().all(|word| word.len() <= 24)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The file a failed `resources:` entry names, when it is a plain relative path.
+fn listed_resource(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("accumulating resources from '")?;
+    let (name, _) = rest.split_once('\'')?;
+    let plain = !name.is_empty()
+        && name.len() <= 120
+        && !name.starts_with('/')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+    plain.then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn klog_prefix_and_literals_are_dropped() {
+        let stderr = "E1129 18:31:22.784968   11103 run.go:72] \"command failed\" err=\"loading KV pairs: literal sources [password=hunter2 broken literal x]: invalid literal source broken literal x, expected key=value\"\n";
+        let described = describe_failure(stderr);
+        assert!(!described.contains("hunter2") && !described.contains("11103"));
+        assert!(described.contains("secretGenerator"), "{described}");
+        assert!(described.ends_with("(loading KV pairs)"), "{described}");
+    }
+
+    #[test]
+    fn a_missing_resource_is_named_without_the_scratch_path() {
+        let stderr = "E1129 18:31:31.442828   11437 run.go:72] \"command failed\" err=\"accumulating resources: accumulation err='accumulating resources from 'missing.yaml': evalsymlink failure on '/tmp/ka/o/missing.yaml' : lstat /tmp/ka/o/missing.yaml: no such file or directory'\"";
+        assert_eq!(
+            describe_failure(stderr),
+            "a resource or base it lists cannot be loaded (accumulating resources: resource `missing.yaml`)"
+        );
+    }
+
+    #[test]
+    fn a_hanging_render_is_stopped_at_its_limit() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let held: Vec<_> = listener.incoming().take(4).collect();
+            std::thread::sleep(Duration::from_secs(60));
+            drop(held);
+        });
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kustomization.yaml"),
+            format!("resources:\n- http://127.0.0.1:{port}/x.yaml\n"),
+        )
+        .unwrap();
+        let started = Instant::now();
+        let error = render_within(dir.path(), Duration::from_secs(2)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(error.contains("timed out"), "{error}");
+    }
 }

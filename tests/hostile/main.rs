@@ -5,4 +5,5 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod false_clean;
+mod git_export;
 mod terminal_and_globs;
