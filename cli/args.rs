@@ -10,7 +10,7 @@ use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
 use driftaudit::sources::kubernetes::{KubeOptions, DEFAULT_ORPHAN_KINDS};
-use driftaudit::sources::live::LiveSource;
+use driftaudit::sources::live::{LiveSource, LiveTimeouts};
 use driftaudit::sources::pgbackrest::PgBackRestOptions;
 use driftaudit::sources::postgres::PostgresOptions;
 use driftaudit::sources::tls_endpoint::TlsEndpoint;
@@ -167,6 +167,15 @@ pub struct ScanArgs {
     /// Limit of each Kubernetes API request, in seconds.
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     pub kube_timeout: u64,
+    /// Limit of each live source (a cluster, a Traefik API, the TLS endpoints,
+    /// a PostgreSQL server, a pgBackRest stanza), in seconds; past it the
+    /// source is a coverage gap.
+    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = clap::value_parser!(u64).range(1..))]
+    pub source_timeout: u64,
+    /// Limit of all live sources together, in seconds; sources not read by
+    /// then are coverage gaps, and the report is still written.
+    #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = clap::value_parser!(u64).range(1..))]
+    pub scan_timeout: u64,
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
     #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config", "postgres", "pgbackrest_stanza"])]
     pub demo: bool,
@@ -265,7 +274,12 @@ fn traefik_options(arguments: &ScanArgs, url: &str) -> Result<TraefikOptions, In
         ));
     };
     // Credentials in a URL end up in reports and process lists.
-    if rest.split('/').next().unwrap_or_default().contains('@') {
+    if rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .contains('@')
+    {
         return Err(InputError::new(
             "--traefik-url",
             "the URL holds credentials: use --traefik-user with DRIFTAUDIT_TRAEFIK_PASSWORD, or --traefik-token-file",
@@ -414,6 +428,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         live.push(LiveSource::PgBackRest(PgBackRestOptions {
             stanza: stanza.clone(),
             config: arguments.pgbackrest_config.clone(),
+            deadline: None,
         }));
     }
     let now = match (&arguments.now, &demo) {
@@ -440,6 +455,10 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             declared,
             declared_label: label,
             live,
+            live_timeouts: LiveTimeouts {
+                source: std::time::Duration::from_secs(arguments.source_timeout),
+                scan: std::time::Duration::from_secs(arguments.scan_timeout),
+            },
             orphan_kinds,
             policy_dirs,
             baselines,

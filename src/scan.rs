@@ -22,7 +22,7 @@ use crate::policy::{
 use crate::report::{Finding, Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
 use crate::sources::kubernetes::read_plan;
-use crate::sources::live::{collect_live, coverage_of, LiveSource, LiveTarget};
+use crate::sources::live::{collect_live, coverage_of, LiveSource, LiveTarget, LiveTimeouts};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
 
 /// Everything a scan needs to know.
@@ -32,6 +32,7 @@ pub struct ScanOptions {
     /// How the report names the declared source (`fixtures/demo/repo`, `repo@main`).
     pub declared_label: String,
     pub live: Vec<LiveSource>,
+    pub live_timeouts: LiveTimeouts,
     /// `apiVersion/Kind` searched for unmanaged objects besides the declared kinds.
     pub orphan_kinds: Vec<String>,
     pub policy_dirs: Vec<PathBuf>,
@@ -66,7 +67,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         &options.orphan_kinds,
         options.drift.managed_selector.clone(),
     );
-    let (targets, live_errors) = collect_live(&options.live, &plan);
+    let (targets, live_errors) = collect_live(&options.live, &plan, &options.live_timeouts);
     coverage.extend(coverage_of(&targets));
     // Only when the declared side read without error: a broken file already
     // says why nothing came out of it.
@@ -201,7 +202,7 @@ pub fn run_capture(options: &ScanOptions) -> (SnapshotFile, Vec<InputError>) {
         &options.orphan_kinds,
         options.drift.managed_selector.clone(),
     );
-    let (targets, live_errors) = collect_live(&options.live, &plan);
+    let (targets, live_errors) = collect_live(&options.live, &plan, &options.live_timeouts);
     errors.extend(live_errors);
     (to_snapshot(&targets, &format_time(options.now)), errors)
 }

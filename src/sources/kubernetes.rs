@@ -3,8 +3,13 @@
 //! in-cluster service account) and never writes to it. Only GET requests are
 //! made: discovery, then LISTs of the declared kinds in the declared namespaces
 //! and of the kinds searched for unmanaged objects. What cannot be read (403,
-//! a kind the cluster does not serve, an unreachable API server, a timeout)
-//! becomes a coverage gap.
+//! a kind the cluster does not serve, an unreachable API server, a timeout,
+//! a LIST that never ends, the source's deadline) becomes a coverage gap.
+//!
+//! Error texts are fixed categories with safe details (HTTP status code and
+//! reason, the request path, an I/O error kind, a TLS alert): never a
+//! kubeconfig snippet, an exec plugin's output or a server's `Status.message`,
+//! any of which can carry a token.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -18,7 +23,7 @@ use kube::{Client, Config};
 use serde_json::Value;
 
 use super::kubernetes_resource;
-use super::live::LiveTarget;
+use super::live::{Deadline, LiveTarget};
 use crate::model::{api_group, CoverageGap, GapKind, Inventory, Origin, Source};
 
 /// Kinds searched for unmanaged objects in managed namespaces when the config
@@ -54,6 +59,8 @@ pub struct KubeOptions {
     /// LISTs in flight at once, per cluster.
     pub concurrency: usize,
     pub page_size: u32,
+    /// The source's deadline: LISTs still running then become gaps.
+    pub deadline: Option<Deadline>,
 }
 
 impl Default for KubeOptions {
@@ -65,6 +72,7 @@ impl Default for KubeOptions {
             timeout: Duration::from_secs(30),
             concurrency: 8,
             page_size: 500,
+            deadline: None,
         }
     }
 }
@@ -137,13 +145,21 @@ async fn client_config(
     context: Option<&str>,
 ) -> Result<(Config, String), String> {
     if options.in_cluster {
-        let config = Config::incluster().map_err(|e| format!("in-cluster configuration: {e}"))?;
+        let config = Config::incluster().map_err(|_| {
+            "in-cluster configuration: the pod's service account or KUBERNETES_SERVICE_HOST is missing or unreadable".to_string()
+        })?;
         return Ok((config, "in-cluster".into()));
     }
     let kubeconfig = match &options.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path)
-            .map_err(|e| format!("kubeconfig {}: {e}", path.display()))?,
-        None => Kubeconfig::read().map_err(|e| format!("kubeconfig: {e}"))?,
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+            format!(
+                "kubeconfig {}: {}",
+                path.display(),
+                describe_kubeconfig_error(&e)
+            )
+        })?,
+        None => Kubeconfig::read()
+            .map_err(|e| format!("kubeconfig: {}", describe_kubeconfig_error(&e)))?,
     };
     let name = match context {
         Some(c) => c.to_string(),
@@ -159,7 +175,7 @@ async fn client_config(
     };
     let config = Config::from_custom_kubeconfig(kubeconfig, &selected)
         .await
-        .map_err(|e| format!("context {name}: {e}"))?;
+        .map_err(|e| format!("context {name}: {}", describe_kubeconfig_error(&e)))?;
     Ok((config, name))
 }
 
@@ -198,14 +214,14 @@ async fn collect_one(
                 &target.name,
                 &endpoint,
                 "the whole cluster".into(),
-                e.to_string(),
+                describe_error(&e),
                 None,
             ));
             return target;
         }
     };
 
-    let discovery = match discover(&client, options.timeout).await {
+    let discovery = match discover(&client, options).await {
         Ok(discovery) => discovery,
         Err(reason) => {
             target.coverage.push(gap(
@@ -225,7 +241,14 @@ async fn collect_one(
         .map(|job| {
             let client = client.clone();
             async move {
-                let result = list_all(&client, &job, options).await;
+                let result = match &options.deadline {
+                    Some(deadline) => {
+                        tokio::time::timeout(deadline.remaining(), list_all(&client, &job, options))
+                            .await
+                            .unwrap_or_else(|_| Err(deadline.reason()))
+                    }
+                    None => list_all(&client, &job, options).await,
+                };
                 (job, result)
             }
         })
@@ -274,28 +297,31 @@ async fn collect_one(
 
 /// Aggregated discovery (two requests), falling back to per-group discovery
 /// for API servers older than 1.26.
-async fn discover(client: &Client, timeout: Duration) -> Result<Discovery, String> {
-    let limit = timeout * 2;
-    match tokio::time::timeout(limit, Discovery::new(client.clone()).run_aggregated()).await {
+async fn discover(client: &Client, options: &KubeOptions) -> Result<Discovery, String> {
+    let own = options.timeout * 2;
+    // The earlier of the discovery limit and the source's deadline, with
+    // the reason each gives.
+    let limit = || match &options.deadline {
+        Some(deadline) if deadline.remaining() < own => (deadline.remaining(), deadline.reason()),
+        _ => (
+            own,
+            format!("API discovery timed out after {}s", own.as_secs()),
+        ),
+    };
+    let (time, overdue) = limit();
+    match tokio::time::timeout(time, Discovery::new(client.clone()).run_aggregated()).await {
         Ok(Ok(discovery)) => return Ok(discovery),
-        Ok(Err(kube::Error::Api(status))) if status.code == 401 || status.code == 403 => {
-            return Err(describe_status(status.code, &status.message));
+        Ok(Err(error @ (kube::Error::Api(_) | kube::Error::Auth(_)))) => {
+            return Err(describe_error(&error));
         }
         Ok(Err(_)) => {}
-        Err(_) => {
-            return Err(format!(
-                "API discovery timed out after {}s",
-                limit.as_secs()
-            ))
-        }
+        Err(_) => return Err(overdue),
     }
-    match tokio::time::timeout(limit, Discovery::new(client.clone()).run()).await {
+    let (time, overdue) = limit();
+    match tokio::time::timeout(time, Discovery::new(client.clone()).run()).await {
         Ok(Ok(discovery)) => Ok(discovery),
         Ok(Err(e)) => Err(describe_error(&e)),
-        Err(_) => Err(format!(
-            "API discovery timed out after {}s",
-            limit.as_secs()
-        )),
+        Err(_) => Err(overdue),
     }
 }
 
@@ -437,6 +463,10 @@ fn url_path(resource: &ApiResource, namespace: Option<&str>) -> String {
 
 /// How many times a LIST starts again after its continue token expired (410).
 const LIST_RESTARTS: usize = 3;
+/// Pages of one LIST at most: 500 000 objects of one kind in one namespace at
+/// the default page size; a server that keeps sending `continue` past it is a
+/// coverage gap, not an endless loop.
+pub const MAX_LIST_PAGES: usize = 1000;
 /// Attempts of one request on 429, 5xx or a transport error.
 const ATTEMPTS: u32 = 4;
 
@@ -452,7 +482,15 @@ async fn list_all(
     'restart: loop {
         let mut items = Vec::new();
         let mut continue_token: Option<String> = None;
+        let mut pages = 0;
         loop {
+            pages += 1;
+            if pages > MAX_LIST_PAGES {
+                return Err(format!(
+                    "GET {path}: the server sent more than {MAX_LIST_PAGES} pages (of {}); stopped reading",
+                    options.page_size
+                ));
+            }
             let params = ListParams {
                 label_selector: job.selector.clone(),
                 limit: Some(options.page_size),
@@ -467,11 +505,17 @@ async fn list_all(
                     if let Some(Value::Array(page_items)) = page.get("items") {
                         items.extend(page_items.iter().cloned());
                     }
-                    continue_token = page
+                    let next = page
                         .pointer("/metadata/continue")
                         .and_then(Value::as_str)
                         .filter(|t| !t.is_empty())
                         .map(str::to_string);
+                    if next.is_some() && next == continue_token {
+                        return Err(format!(
+                            "GET {path}: the server sent the same continue token twice; stopped reading"
+                        ));
+                    }
+                    continue_token = next;
                     if continue_token.is_none() {
                         return Ok(items);
                     }
@@ -487,6 +531,7 @@ async fn list_all(
 }
 
 enum Failure {
+    /// An API error: the status code and its `reason` (never its message).
     Status(u16, String),
     Transport(String),
 }
@@ -494,34 +539,113 @@ enum Failure {
 impl Failure {
     fn describe(&self, path: &str) -> String {
         match self {
-            Failure::Status(code, message) => {
-                format!("GET {path}: {}", describe_status(*code, message))
+            Failure::Status(code, reason) => {
+                format!("GET {path}: {}", describe_status(*code, reason))
             }
             Failure::Transport(message) => format!("GET {path}: {message}"),
         }
     }
 }
 
-fn describe_status(code: u16, message: &str) -> String {
+/// A Status as a fixed label per code, with the Status `reason` (a CamelCase
+/// word such as `Forbidden`) when the code has no label. `Status.message` is
+/// never used: servers and proxies echo request headers into it.
+fn describe_status(code: u16, reason: &str) -> String {
     let label = match code {
         401 => "401 Unauthorized (the credentials were refused)",
-        403 => "403 Forbidden",
+        403 => "403 Forbidden (the credentials may not read this)",
         404 => "404 Not Found",
         410 => "410 Gone (the list expired too often)",
         429 => "429 Too Many Requests",
-        _ => return format!("{code}: {message}"),
+        500..=599 => "server error",
+        _ => "refused",
     };
-    if message.is_empty() {
-        label.to_string()
-    } else {
-        format!("{label}: {message}")
+    let reason_word = reason
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric())
+        .then_some(reason)
+        .filter(|r| !r.is_empty());
+    match (label.starts_with(&code.to_string()), reason_word) {
+        (true, _) => label.to_string(),
+        (false, Some(word)) => format!("{code} {word} ({label}; message not shown)"),
+        (false, None) => format!("{code} ({label}; message not shown)"),
     }
 }
 
+/// A kube client error as a fixed category with safe details.
 fn describe_error(error: &kube::Error) -> String {
+    use kube::client::AuthError;
     match error {
-        kube::Error::Api(status) => describe_status(status.code, &status.message),
-        other => format!("unreachable: {other}"),
+        kube::Error::Api(status) => describe_status(status.code, &status.reason),
+        kube::Error::Auth(auth) => match auth {
+            AuthError::AuthExecStart(e) => format!(
+                "authentication: the exec credential plugin could not be started ({})",
+                e.kind()
+            ),
+            AuthError::AuthExecRun { out, .. } => format!(
+                "authentication: the exec credential plugin failed ({}; its output is not shown)",
+                out.status
+            ),
+            AuthError::AuthExec(_) | AuthError::ExecPluginFailed => {
+                "authentication: the exec credential plugin failed (its output is not shown)".into()
+            }
+            AuthError::AuthExecParse(_) => {
+                "authentication: the exec credential plugin's answer is not an ExecCredential (not shown)".into()
+            }
+            AuthError::ReadTokenFile(e, path) => format!(
+                "authentication: cannot read the token file {} ({})",
+                path.display(),
+                e.kind()
+            ),
+            _ => "authentication: the kubeconfig's credentials could not be used".into(),
+        },
+        kube::Error::SerdeError(_) => "the answer is not the expected JSON".into(),
+        other => format!("unreachable: {}", transport_detail(other)),
+    }
+}
+
+/// What went wrong on the way to the server, from the error's causes: an I/O
+/// error kind, a TLS error (rustls' own fixed texts), or a fixed phrase.
+fn transport_detail(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return format!("TLS error: {tls}");
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                return format!("TLS error: {tls}");
+            }
+            return format!("connection failed ({})", io.kind());
+        }
+        cause = current.source();
+    }
+    "the request failed".into()
+}
+
+/// A kubeconfig problem as a fixed category: never the parser's message,
+/// which quotes the offending line (a token, a client key).
+fn describe_kubeconfig_error(error: &kube::config::KubeconfigError) -> String {
+    use kube::config::KubeconfigError as E;
+    match error {
+        E::ReadConfig(e, _) => format!("cannot be read ({})", e.kind()),
+        E::Parse(_) => {
+            "not a valid kubeconfig (YAML syntax error; the file's text is not shown)".into()
+        }
+        E::FindPath => "no kubeconfig found (set KUBECONFIG or pass --kubeconfig)".into(),
+        E::CurrentContextNotSet => "no current-context; pass --kube-context".into(),
+        E::LoadContext(_) => "the context is not in the kubeconfig".into(),
+        E::LoadClusterOfContext(_) => "the context's cluster is not in the kubeconfig".into(),
+        E::MissingClusterUrl => "the cluster has no server URL".into(),
+        E::ParseClusterUrl(_) => "the cluster's server URL is not a valid URL".into(),
+        E::LoadCertificateAuthority(_) => "cannot load the certificate authority".into(),
+        E::LoadClientCertificate(_) => "cannot load the client certificate".into(),
+        E::LoadClientKey(_) => "cannot load the client key".into(),
+        E::ParseCertificates(_) => "the certificates are not valid PEM".into(),
+        _ => "the kubeconfig cannot be used".into(),
     }
 }
 
@@ -541,12 +665,12 @@ async fn get_with_retry(
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(kube::Error::Api(status))) => {
                 let retry = status.code == 429 || (500..=504).contains(&status.code);
-                last = Failure::Status(status.code, status.message.clone());
+                last = Failure::Status(status.code, status.reason.clone());
                 if !retry {
                     return Err(last);
                 }
             }
-            Ok(Err(other)) => last = Failure::Transport(format!("unreachable: {other}")),
+            Ok(Err(other)) => last = Failure::Transport(describe_error(&other)),
             Err(_) => last = Failure::Transport(format!("timed out after {}s", timeout.as_secs())),
         }
     }

@@ -96,6 +96,7 @@ pub fn kubernetes_resource(
     } else if kind == "Certificate" && api_group(&api_version) == "cert-manager.io" {
         facts = facts::cert_manager_facts(&namespace, &name, &body);
     }
+    redact::redact_urls(&mut body, &format!("{kind} {namespace}/{name}"));
     Ok(Resource {
         identity: Identity {
             source: Source::Kubernetes,

@@ -18,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
-use crate::sources::live::LiveTarget;
+use crate::sources::live::{Deadline, LiveTarget};
 use crate::yaml::LineMap;
 
 pub const API_VERSION: &str = "backup.driftaudit.io/v1";
@@ -41,6 +41,8 @@ const RETENTION_OPTIONS: [(&str, &str); 5] = [
 pub struct PgBackRestOptions {
     pub stanza: String,
     pub config: Option<PathBuf>,
+    /// The source's deadline: `pgbackrest info` is killed when it passes.
+    pub deadline: Option<Deadline>,
 }
 
 pub fn stanza_resource(
@@ -178,17 +180,25 @@ fn run_info(options: &PgBackRestOptions) -> Result<Value, String> {
         let _ = stderr.read_to_end(&mut buffer);
         buffer
     });
-    let started = Instant::now();
+    let own_end = Instant::now() + INFO_TIMEOUT;
+    let (end, overdue) = match &options.deadline {
+        Some(deadline) if deadline.at < own_end => (deadline.at, deadline.reason()),
+        _ => (
+            own_end,
+            format!(
+                "pgbackrest info did not finish within {} seconds",
+                INFO_TIMEOUT.as_secs()
+            ),
+        ),
+    };
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > INFO_TIMEOUT => {
+            Ok(None) if Instant::now() >= end => {
+                // By PID: only the child started here.
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "pgbackrest info did not finish within {} seconds",
-                    INFO_TIMEOUT.as_secs()
-                ));
+                return Err(overdue);
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(format!("waiting for pgbackrest failed: {e}")),

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::kubernetes_resource;
 use super::live::LiveTarget;
+use super::traefik::{self, traefik_resource};
 use crate::model::{
     api_group, CoverageGap, Identity, InputError, Inventory, Origin, Resource, Source,
 };
@@ -116,13 +117,15 @@ pub fn parse_snapshot(
         }
         for (index, entry) in target.resources.into_iter().enumerate() {
             let place = format!("{name}: target {} resource #{index}", target.name);
-            match live_resource(entry, &target.name) {
-                Ok(resource) => {
-                    if let Err(duplicate) = live.inventory.insert(resource) {
-                        errors.push(InputError::new(
-                            place,
-                            format!("{} appears twice", duplicate.identity),
-                        ));
+            match live_resources(entry, &target.name) {
+                Ok(resources) => {
+                    for resource in resources {
+                        if let Err(duplicate) = live.inventory.insert(resource) {
+                            errors.push(InputError::new(
+                                place.clone(),
+                                format!("{} appears twice", duplicate.identity),
+                            ));
+                        }
                     }
                 }
                 Err(message) => errors.push(InputError::new(place, message)),
@@ -139,28 +142,53 @@ pub fn parse_snapshot(
     Ok((targets, errors))
 }
 
-fn live_resource(entry: SnapshotResource, target: &str) -> Result<Resource, String> {
+/// The resources of one snapshot entry. A Kubernetes list (`kind: List`,
+/// `SecretList`, any `<Kind>List` with `items`) is split into its items, each
+/// built and redacted on its own; every object passes through the same
+/// constructor as live ones (`kubernetes_resource`, `traefik_resource`), so a
+/// hand-made or old snapshot gets the same redaction and normalisation.
+fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>, String> {
     let origin = Origin::Live {
         target: target.to_string(),
         endpoint: entry.endpoint.clone(),
     };
     let stored_facts = entry.facts;
-    let mut resource = match (entry.source, entry.identity) {
-        (Source::Kubernetes, _) => kubernetes_resource(entry.object, origin, None, "default")?,
-        (source, Some(identity)) => Resource {
-            identity: Identity {
-                source,
-                group: api_group(&identity.api_version).to_string(),
-                kind: identity.kind,
-                namespace: identity.namespace,
-                name: identity.name,
-            },
-            api_version: identity.api_version,
-            body: entry.object,
-            origin,
-            facts: Value::Object(Default::default()),
-            lines: None,
-        },
+    let resources = match (entry.source, entry.identity) {
+        (Source::Kubernetes, _) => kubernetes_objects(entry.object)?
+            .into_iter()
+            .map(|object| kubernetes_resource(object, origin.clone(), None, "default"))
+            .collect::<Result<Vec<_>, _>>()?,
+        (Source::Traefik, Some(identity)) => {
+            let provider = traefik_provider(&identity.api_version);
+            vec![traefik_resource(
+                &identity.kind,
+                provider,
+                &identity.name,
+                entry.object,
+                origin,
+                None,
+                Value::Object(Default::default()),
+            )]
+        }
+        (source, Some(identity)) => {
+            let mut body = entry.object;
+            let salt = format!("{} {}", identity.kind, identity.name);
+            redact::redact_urls(&mut body, &salt);
+            vec![Resource {
+                identity: Identity {
+                    source,
+                    group: api_group(&identity.api_version).to_string(),
+                    kind: identity.kind,
+                    namespace: identity.namespace,
+                    name: identity.name,
+                },
+                api_version: identity.api_version,
+                body,
+                origin,
+                facts: Value::Object(Default::default()),
+                lines: None,
+            }]
+        }
         (source, None) => {
             return Err(format!(
                 "a {} resource needs an `identity`",
@@ -168,16 +196,65 @@ fn live_resource(entry: SnapshotResource, target: &str) -> Result<Resource, Stri
             ))
         }
     };
+    let mut resources = resources;
     // Facts derived from the object itself win; stored ones fill what the
     // redacted object can no longer give.
-    if let (Some(Value::Object(stored)), Value::Object(current)) =
-        (stored_facts, &mut resource.facts)
-    {
-        for (key, value) in stored {
-            current.entry(key).or_insert(value);
+    if let Some(Value::Object(stored)) = stored_facts {
+        for resource in &mut resources {
+            if let Value::Object(current) = &mut resource.facts {
+                for (key, value) in &stored {
+                    current.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
         }
     }
-    Ok(resource)
+    Ok(resources)
+}
+
+/// The objects of a Kubernetes entry: itself, or the items of a list. Items
+/// of a typed list (`SecretList`) carry no `apiVersion`/`kind`: they are
+/// set from the list, as the API server means them.
+fn kubernetes_objects(object: Value) -> Result<Vec<Value>, String> {
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(item_kind) = kind.strip_suffix("List").map(str::to_string) else {
+        return Ok(vec![object]);
+    };
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let items = match object.get("items") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => return Err(format!("`{kind}` has `items` that is not a list")),
+        // A kind that merely ends in `List` and holds no items is an object.
+        None => return Ok(vec![object]),
+    };
+    Ok(items
+        .into_iter()
+        .map(|mut item| {
+            if let (Some(map), false) = (item.as_object_mut(), item_kind.is_empty()) {
+                map.entry("apiVersion")
+                    .or_insert_with(|| Value::String(api_version.clone()));
+                map.entry("kind")
+                    .or_insert_with(|| Value::String(item_kind.clone()));
+            }
+            item
+        })
+        .collect())
+}
+
+/// The Traefik provider named by a snapshot apiVersion
+/// (`kubernetescrd.traefik.driftaudit.io/v1` → `kubernetescrd`).
+fn traefik_provider(api_version: &str) -> &str {
+    api_version
+        .strip_suffix(traefik::API_VERSION)
+        .and_then(|rest| rest.strip_suffix('.'))
+        .filter(|p| !p.is_empty())
+        .unwrap_or(traefik::FILE_PROVIDER)
 }
 
 /// Serialises live targets as a snapshot (bodies are already redacted).

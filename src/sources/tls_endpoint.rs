@@ -7,12 +7,12 @@
 use std::io::ErrorKind;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 
-use super::live::LiveTarget;
+use super::live::{Deadline, LiveTarget};
 use super::unverified_tls::UnverifiedChain;
 use crate::facts::chain_facts;
 use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
@@ -97,7 +97,26 @@ struct Handshake {
     cipher: String,
 }
 
-fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, String> {
+/// One handshake, bounded as a whole (a server dripping a byte just inside
+/// every read timeout cannot hold it): by `timeout` from its start, or by the
+/// source's deadline when that comes first.
+fn handshake(
+    endpoint: &TlsEndpoint,
+    timeout: Duration,
+    deadline: Option<&Deadline>,
+) -> Result<Handshake, String> {
+    let own_end = Instant::now() + timeout;
+    let (end, overdue) = match deadline {
+        Some(d) if d.at < own_end => (d.at, d.reason()),
+        _ => (
+            own_end,
+            format!(
+                "TLS handshake did not finish within {} s",
+                timeout.as_secs()
+            ),
+        ),
+    };
+    let remaining = || Some(end.saturating_duration_since(Instant::now())).filter(|d| !d.is_zero());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(UnverifiedChain::new(provider.clone()));
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -114,18 +133,22 @@ fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, Str
         .map_err(|e| format!("cannot resolve `{}`: {e}", endpoint.host))?
         .next()
         .ok_or_else(|| format!("`{}` resolves to no address", endpoint.host))?;
-    let mut socket = TcpStream::connect_timeout(&address, timeout)
-        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
-    socket
-        .set_read_timeout(Some(timeout))
-        .and_then(|_| socket.set_write_timeout(Some(timeout)))
-        .map_err(|e| e.to_string())?;
+    let mut socket = TcpStream::connect_timeout(&address, remaining().ok_or(overdue.clone())?)
+        .map_err(|e| format!("cannot connect to {address}: {}", e.kind()))?;
     while connection.is_handshaking() {
+        let left = remaining().ok_or(overdue.clone())?;
+        socket
+            .set_read_timeout(Some(left))
+            .and_then(|_| socket.set_write_timeout(Some(left)))
+            .map_err(|e| e.to_string())?;
         if let Err(e) = connection.complete_io(&mut socket) {
+            if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) {
+                return Err(overdue);
+            }
             let recorded = verifier.chain();
             // A server that closes after sending its certificate (client
             // certificates required, say) still showed its chain.
-            if recorded.is_empty() || e.kind() == ErrorKind::TimedOut {
+            if recorded.is_empty() {
                 return Err(format!("TLS handshake failed: {e}"));
             }
             break;
@@ -151,7 +174,11 @@ fn handshake(endpoint: &TlsEndpoint, timeout: Duration) -> Result<Handshake, Str
 /// Reads every endpoint into one target. An endpoint that cannot be read is a
 /// coverage gap. The target compares nothing with Git (its `sources` are
 /// empty): an endpoint is only judged by the certificate policies.
-pub fn collect(endpoints: &[TlsEndpoint], timeout: Duration) -> LiveTarget {
+pub fn collect(
+    endpoints: &[TlsEndpoint],
+    timeout: Duration,
+    deadline: Option<&Deadline>,
+) -> LiveTarget {
     let mut target = LiveTarget {
         name: "tls endpoints".into(),
         ..LiveTarget::default()
@@ -159,7 +186,7 @@ pub fn collect(endpoints: &[TlsEndpoint], timeout: Duration) -> LiveTarget {
     for endpoint in endpoints {
         let label = endpoint.label();
         let sent_sni = endpoint.server_name().ok().and_then(|(_, sent)| sent);
-        match handshake(endpoint, timeout) {
+        match handshake(endpoint, timeout, deadline) {
             Ok(seen) => {
                 let source = match &sent_sni {
                     Some(sni) => format!(

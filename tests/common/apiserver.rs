@@ -51,6 +51,10 @@ pub struct State {
     pub expire_next_continue: bool,
     /// This many LIST requests are answered 429 Too Many Requests first.
     pub throttle_lists: u32,
+    /// Every LIST is answered with this Status (code, message) instead.
+    pub list_status: Option<(u16, String)>,
+    /// Every LIST page carries a new `continue` token, forever.
+    pub endless_continue: bool,
     /// Every request: (method, path and query, user).
     pub requests: Vec<(String, String, String)>,
     resource_version: u64,
@@ -451,6 +455,32 @@ fn handle(
                 ),
             ),
         };
+    }
+    if let Some((code, message)) = guard.list_status.clone() {
+        return respond(
+            code,
+            "application/json",
+            status_body(
+                code,
+                if code == 403 {
+                    "Forbidden"
+                } else {
+                    "InternalError"
+                },
+                &message,
+                Value::Null,
+            ),
+        );
+    }
+    if guard.endless_continue {
+        guard.resource_version += 1;
+        let token =
+            json!({"v": "meta.k8s.io/v1", "rv": guard.resource_version, "start": "endless"});
+        let body = json!({"kind": format!("{}List", resource.kind), "apiVersion": if group.is_empty() { version.to_string() } else { format!("{group}/{version}") },
+            "metadata": {"resourceVersion": guard.resource_version.to_string(),
+                "continue": base64::engine::general_purpose::STANDARD.encode(token.to_string())},
+            "items": []});
+        return respond(200, "application/json", body.to_string());
     }
     if guard.throttle_lists > 0 {
         guard.throttle_lists -= 1;

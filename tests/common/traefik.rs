@@ -188,3 +188,115 @@ pub fn write_pair(root: &Path, name: &str, pair: &(String, String)) {
     super::write(root, &format!("{name}.crt"), &pair.0);
     super::write(root, &format!("{name}.key"), &pair.1);
 }
+
+/// What a `StubApi` handler answers: status, extra headers, body.
+pub type StubAnswer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// A plain HTTP server on a free 127.0.0.1 port answering every request with
+/// `handler(path and query)`: for API behaviours no real Traefik shows (5xx
+/// echoing the request, endless pages). Each request line is recorded; the
+/// server stops when dropped.
+pub struct StubApi {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StubApi {
+    pub fn start(handler: impl Fn(&str) -> StubAnswer + Send + Sync + 'static) -> StubApi {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handler = std::sync::Arc::new(handler);
+        let (thread_requests, thread_stop) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !thread_stop.load(Ordering::SeqCst) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let (handler, requests) = (handler.clone(), thread_requests.clone());
+                std::thread::spawn(move || {
+                    stream.set_nonblocking(false).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(5)))
+                        .unwrap();
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    // Keep-alive: answer requests on this connection until it closes.
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            let mut header = String::new();
+                            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if header.trim().is_empty() {
+                                break;
+                            }
+                        }
+                        let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                        requests.lock().unwrap().push(target.clone());
+                        let (status, headers, body) = handler(&target);
+                        let mut head = format!(
+                            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+                            body.len()
+                        );
+                        for (name, value) in headers {
+                            head.push_str(&format!("{name}: {value}\r\n"));
+                        }
+                        head.push_str("\r\n");
+                        // One write: two small ones meet Nagle and delayed ACKs (40 ms each).
+                        let mut answer = head.into_bytes();
+                        answer.extend_from_slice(&body);
+                        if writer.write_all(&answer).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        StubApi {
+            url,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for StubApi {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The answer of a minimal Traefik 3.7 API with no objects, for `path`
+/// (query ignored): version, overview, and empty lists.
+pub fn empty_traefik_answer(path: &str) -> StubAnswer {
+    let bare = path.split('?').next().unwrap_or("");
+    let body = match bare {
+        "/api/version" => r#"{"Version":"3.7.0","Codename":"stub"}"#.to_string(),
+        "/api/overview" => {
+            r#"{"http":{},"tcp":{},"udp":{},"features":{},"providers":["File"]}"#.to_string()
+        }
+        _ if bare.starts_with("/api/") => "[]".to_string(),
+        _ => return (404, vec![], b"404 page not found\n".to_vec()),
+    };
+    (200, vec![], body.into_bytes())
+}

@@ -4,6 +4,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod credentials;
+mod deadlines;
 mod false_clean;
 mod git_export;
 mod terminal_and_globs;

@@ -2,7 +2,11 @@
 //! Traefik at all?), `/api/overview`, the HTTP/TCP/UDP routers, services and
 //! middlewares, the entry points and, where the version has it (3.7+),
 //! `/api/certificates`, following the API's pagination. Anything unreadable
-//! (unreachable, 401, a non-Traefik answer) is a coverage gap naming the URL.
+//! (unreachable, 401, a non-Traefik answer, an endless list, an answer past
+//! the size cap, the source deadline) is a coverage gap naming the endpoint.
+//! Error texts are fixed categories with safe details (status code, endpoint
+//! without its query): never the answer's body, which a proxy may fill with
+//! the request's own `Authorization` header.
 
 use std::fmt;
 use std::time::Duration;
@@ -15,20 +19,35 @@ use super::{
 };
 use crate::facts::{summary_fact, CertificateSummary};
 use crate::model::{CoverageGap, Origin, Source};
-use crate::sources::live::LiveTarget;
+use crate::redact::endpoint_label;
+use crate::sources::live::{Deadline, LiveTarget};
 
 /// How to reach one Traefik API.
 #[derive(Clone)]
 pub struct TraefikOptions {
-    /// Base URL of the API (`http://127.0.0.1:8080`), without credentials.
+    /// Base URL of the API (`http://127.0.0.1:8080`), without credentials
+    /// or query: what reports name.
     pub url: String,
+    /// A query the API needs on every request (`token=...` for a proxy in
+    /// front of it), kept apart because it may hold a credential.
+    pub query: Option<String>,
     pub auth: Option<TraefikAuth>,
     /// Skip TLS verification of an `https://` API (self-signed dashboards).
     pub insecure: bool,
     pub timeout: Duration,
     /// Items per page asked of list endpoints.
     pub page_size: usize,
+    /// When the whole collection must stop (the source's deadline).
+    pub deadline: Option<Deadline>,
 }
+
+/// Pages read of one list at most: 100 000 objects at the default page size,
+/// far beyond any real configuration; an API that keeps announcing a next
+/// page past it is a coverage gap, not an endless loop.
+pub const MAX_PAGES: usize = 1000;
+
+/// Size of one answer at most (a page of 100 objects is a few hundred KiB).
+pub const MAX_ANSWER_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Credentials for the API (Traefik sits behind basicAuth or a bearer-token
 /// proxy when the API is not `insecure`).
@@ -48,22 +67,42 @@ impl fmt::Debug for TraefikOptions {
         };
         f.debug_struct("TraefikOptions")
             .field("url", &self.url)
+            .field("query", &self.query.as_ref().map(|_| "<redacted>"))
             .field("auth", &auth)
             .field("insecure", &self.insecure)
             .field("timeout", &self.timeout)
             .field("page_size", &self.page_size)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
 
 impl TraefikOptions {
+    /// Options for the API at `url`; a query (`?token=...`) is kept apart and
+    /// sent with every request, after the API path.
     pub fn new(url: &str) -> TraefikOptions {
+        let without_fragment = url.split('#').next().unwrap_or_default();
+        let (base, query) = match without_fragment.split_once('?') {
+            Some((base, query)) => (base, Some(query.to_string()).filter(|q| !q.is_empty())),
+            None => (without_fragment, None),
+        };
         TraefikOptions {
-            url: url.trim_end_matches('/').to_string(),
+            url: endpoint_label(base).trim_end_matches('/').to_string(),
+            query,
             auth: None,
             insecure: false,
             timeout: Duration::from_secs(10),
             page_size: 100,
+            deadline: None,
+        }
+    }
+
+    /// The URL of an API path (which may have its own query).
+    fn request_url(&self, path: &str) -> String {
+        match &self.query {
+            None => format!("{}{path}", self.url),
+            Some(query) if path.contains('?') => format!("{}{path}&{query}", self.url),
+            Some(query) => format!("{}{path}?{query}", self.url),
         }
     }
 }
@@ -101,13 +140,27 @@ impl Client {
 
     /// GET a JSON document; `Ok((value, next page))`.
     fn get(&self, path: &str) -> Result<(Value, Option<usize>), CallError> {
-        let url = format!("{}{path}", self.options.url);
         let fail = |reason: String, not_found: bool| CallError {
-            url: url.clone(),
+            url: format!(
+                "{}{}",
+                self.options.url,
+                path.split('?').next().unwrap_or(path)
+            ),
             reason,
             not_found,
         };
-        let mut request = self.agent.get(&url).header("Accept", "application/json");
+        let timeout = match &self.options.deadline {
+            Some(deadline) if deadline.passed() => return Err(fail(deadline.reason(), false)),
+            Some(deadline) => deadline.remaining().min(self.options.timeout),
+            None => self.options.timeout,
+        };
+        let mut request = self
+            .agent
+            .get(&self.options.request_url(path))
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .header("Accept", "application/json");
         match &self.options.auth {
             Some(TraefikAuth::Basic { user, password }) => {
                 use base64::Engine as _;
@@ -120,9 +173,12 @@ impl Client {
             }
             None => {}
         }
-        let mut response = request
-            .call()
-            .map_err(|e| fail(format!("cannot reach Traefik: {e}"), false))?;
+        // A timeout cut short by the source's deadline is that deadline.
+        let describe = |error: &ureq::Error| match (error, &self.options.deadline) {
+            (ureq::Error::Timeout(_), Some(deadline)) if deadline.passed() => deadline.reason(),
+            _ => describe_transport_error(error),
+        };
+        let mut response = request.call().map_err(|e| fail(describe(&e), false))?;
         let status = response.status().as_u16();
         let next_page = response
             .headers()
@@ -132,9 +188,9 @@ impl Client {
         let body = response
             .body_mut()
             .with_config()
-            .limit(256 * 1024 * 1024)
+            .limit(MAX_ANSWER_BYTES)
             .read_to_string()
-            .map_err(|e| fail(format!("cannot read the answer: {e}"), false))?;
+            .map_err(|e| fail(describe(&e), false))?;
         match status {
             200 => {}
             401 | 403 => {
@@ -143,15 +199,13 @@ impl Client {
                     false,
                 ))
             }
-            404 => return Err(fail(format!("404: {}", excerpt(&body)), true)),
-            _ => return Err(fail(format!("HTTP {status}: {}", excerpt(&body)), false)),
+            404 => return Err(fail("404 Not Found".into(), true)),
+            _ => return Err(fail(format!("HTTP {status} (answer not shown)"), false)),
         }
         let value = serde_json::from_str(&body).map_err(|_| {
             fail(
-                format!(
-                    "not a Traefik API answer (expected JSON, got `{}`); is --traefik-url the API's address?",
-                    excerpt(&body)
-                ),
+                "not a Traefik API answer (expected JSON); is --traefik-url the API's address?"
+                    .into(),
                 false,
             )
         })?;
@@ -163,20 +217,17 @@ impl Client {
     fn list(&self, path: &str) -> Result<Vec<Value>, CallError> {
         let mut items = Vec::new();
         let mut page = 1;
-        loop {
+        for _ in 0..MAX_PAGES {
             let (value, next) = self.get(&format!(
                 "{path}?page={page}&per_page={}",
                 self.options.page_size
             ))?;
             match value {
                 Value::Array(found) => items.extend(found),
-                other => {
+                _ => {
                     return Err(CallError {
                         url: format!("{}{path}", self.options.url),
-                        reason: format!(
-                            "not a Traefik API answer (expected a list, got `{}`)",
-                            excerpt(&other.to_string())
-                        ),
+                        reason: "not a Traefik API answer (expected a list)".into(),
                         not_found: false,
                     })
                 }
@@ -186,24 +237,41 @@ impl Client {
                 _ => return Ok(items),
             }
         }
+        Err(CallError {
+            url: format!("{}{path}", self.options.url),
+            reason: format!(
+                "the API announced more than {MAX_PAGES} pages (of {} items); stopped reading",
+                self.options.page_size
+            ),
+            not_found: false,
+        })
     }
 }
 
-fn excerpt(text: &str) -> String {
-    let trimmed = text.trim();
-    let mut end = trimmed.len().min(120);
-    while !trimmed.is_char_boundary(end) {
-        end -= 1;
+/// A fixed category for a failed call; details only where they cannot carry
+/// a credential (an I/O error kind, a TLS alert).
+fn describe_transport_error(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Timeout(_) => "timed out".into(),
+        ureq::Error::HostNotFound => "cannot reach Traefik: host not found".into(),
+        ureq::Error::ConnectionFailed => "cannot reach Traefik: connection failed".into(),
+        ureq::Error::Io(e) => format!("cannot reach Traefik: {}", e.kind()),
+        ureq::Error::BodyExceedsLimit(_) => format!(
+            "the answer exceeds the {} MiB limit",
+            MAX_ANSWER_BYTES / (1024 * 1024)
+        ),
+        ureq::Error::Tls(message) => format!("TLS error: {message}"),
+        ureq::Error::Rustls(e) => format!("TLS error: {e}"),
+        ureq::Error::Protocol(_) => "not an HTTP answer".into(),
+        _ => "the request failed".into(),
     }
-    let suffix = if end < trimmed.len() { "..." } else { "" };
-    format!("{}{suffix}", &trimmed[..end])
 }
 
 /// Reads one Traefik. Never fails: what cannot be read is a coverage gap.
 pub fn collect(options: &TraefikOptions) -> LiveTarget {
     let client = Client::new(options);
     let mut target = LiveTarget {
-        name: format!("traefik {}", options.url),
+        name: target_name(options),
         sources: vec![Source::Traefik],
         uncompared_kinds: UNCOMPARED_KINDS.iter().map(|k| k.to_string()).collect(),
         ..LiveTarget::default()
@@ -229,10 +297,7 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
             "the whole Traefik API",
             &CallError {
                 url: format!("{}/api/version", options.url),
-                reason: format!(
-                    "not a Traefik API answer (no `Version` in `{}`)",
-                    excerpt(&version.to_string())
-                ),
+                reason: "not a Traefik API answer (no `Version`)".into(),
                 not_found: false,
             },
         ));

@@ -3,12 +3,13 @@
 //! provider (`admin-auth@file` inside a file router) lose the suffix, the
 //! API's runtime bookkeeping (`usedBy`, `serverStatus`, ...) is dropped, and
 //! credentials (basicAuth/digestAuth users, which the API returns in clear,
-//! and password- or token-like fields) become salted digests, so drift says
-//! `<redacted: changed>` and never the value.
+//! and password- or token-like fields and headers) become salted digests, and
+//! credentials inside URLs short markers (rules in `crate::redact`), so drift
+//! says `<redacted: changed>` and never the value.
 
 use serde_json::Value;
 
-use crate::redact::{digest, is_digest};
+use crate::redact::{digest_strings, redact_credential_fields, redact_urls};
 
 /// Fields the API adds to every object; they say how Traefik uses it, not how
 /// it is configured. `status` and `error` stay: a disabled router is a finding.
@@ -36,20 +37,9 @@ const REFERENCES: [&str; 10] = [
     "loadBalancer.serversTransport",
 ];
 
-/// Lists of credentials, one per item (`user:htpasswd-hash`).
+/// Lists of credentials, one per item (`user:htpasswd-hash`); also accepted
+/// as one string or as a list of maps.
 const CREDENTIAL_LISTS: [&str; 2] = ["basicAuth.users", "digestAuth.users"];
-
-/// Substrings of field names (lower case) whose string values are secrets.
-const SECRET_FIELD_HINTS: [&str; 8] = [
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "authorization",
-    "credential",
-];
 
 pub fn normalize_body(kind: &str, provider: &str, name: &str, body: &mut Value) {
     let Some(object) = body.as_object_mut() else {
@@ -70,16 +60,17 @@ pub fn normalize_body(kind: &str, provider: &str, name: &str, body: &mut Value) 
         let segments: Vec<&str> = reference.split('.').collect();
         strip_own_provider(body, &segments, provider);
     }
+    // The salt names the object and the field (not the list index), so the same
+    // entry gives the same digest on both sides wherever it sits in the list.
     let salt = format!("{kind} {name}");
     for list in CREDENTIAL_LISTS {
         let segments: Vec<&str> = list.split('.').collect();
-        if let Some(Value::Array(items)) = lookup_mut(body, &segments) {
-            for item in items {
-                redact_value(item, &salt, list);
-            }
+        if let Some(users) = lookup_mut(body, &segments) {
+            digest_strings(users, "traefik", &salt, list);
         }
     }
-    redact_secret_fields(body, &salt, "");
+    redact_credential_fields(body, "traefik", &salt, "");
+    redact_urls(body, &salt);
 }
 
 /// `x@provider` → `x` at the references under `segments`, when `provider` is
@@ -120,46 +111,10 @@ fn lookup_mut<'v>(value: &'v mut Value, segments: &[&str]) -> Option<&'v mut Val
         .try_fold(value, |current, key| current.get_mut(*key))
 }
 
-/// The salt names the object and the field (not the list index), so the same
-/// entry gives the same digest on both sides wherever it sits in the list.
-fn redact_value(value: &mut Value, salt: &str, field: &str) {
-    match value {
-        Value::String(text) if !is_digest(text) => {
-            *text = digest("traefik", salt, field, text.as_bytes());
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| redact_value(item, salt, field)),
-        _ => {}
-    }
-}
-
-fn redact_secret_fields(value: &mut Value, salt: &str, path: &str) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                let child_path = crate::yaml::push_key(path, key);
-                let lower = key.to_ascii_lowercase();
-                let private_key_pem = child
-                    .as_str()
-                    .is_some_and(|text| text.contains("PRIVATE KEY-----"));
-                if private_key_pem || SECRET_FIELD_HINTS.iter().any(|h| lower.contains(h)) {
-                    redact_value(child, salt, &child_path);
-                } else {
-                    redact_secret_fields(child, salt, &child_path);
-                }
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| redact_secret_fields(item, salt, path)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::is_digest;
     use serde_json::json;
 
     const CANARY: &str = "admin:$apr1$canary42$do-not-print";
@@ -208,5 +163,15 @@ mod tests {
         normalize_body("HttpMiddleware", "file", "p", &mut body);
         let text = body.to_string();
         assert!(!text.contains("canary"), "{text}");
+    }
+
+    #[test]
+    fn users_as_a_string_or_a_list_of_maps_are_digested() {
+        let mut string = json!({"basicAuth": {"users": CANARY}});
+        let mut maps = json!({"digestAuth": {"users": [{"user": "admin", "hash": CANARY}]}});
+        normalize_body("HttpMiddleware", "file", "a", &mut string);
+        normalize_body("HttpMiddleware", "file", "a", &mut maps);
+        assert!(!string.to_string().contains("canary42"), "{string}");
+        assert!(!maps.to_string().contains("canary42"), "{maps}");
     }
 }
