@@ -219,7 +219,15 @@ fn scan_deadline_leaves_later_sources_as_gaps_and_still_writes_the_report() {
     write(
         dir.path(),
         "snap.json",
-        &crate::common::snapshot_json("snap", &[]),
+        &crate::common::snapshot_json(
+            "snap",
+            &[crate::common::live_deployment(
+                "app",
+                "shop",
+                1,
+                "registry.example.com/app:1.0",
+            )],
+        ),
     );
     let (run, took) = scan(
         dir.path(),
