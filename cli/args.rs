@@ -167,6 +167,10 @@ pub struct ScanArgs {
     /// Limit of each Kubernetes API request, in seconds.
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     pub kube_timeout: u64,
+    /// Total time all policy evaluations of a scan may take, in seconds; rules
+    /// left unevaluated when it runs out are errors (exit 2).
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = clap::value_parser!(u64).range(1..))]
+    pub policy_timeout: u64,
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
     #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config", "postgres", "pgbackrest_stanza"])]
     pub demo: bool,
@@ -453,6 +457,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 managed_selector: config.unmanaged.selector.clone(),
             },
             now,
+            policy_timeout: Some(std::time::Duration::from_secs(arguments.policy_timeout)),
             evaluate_policies: policies,
             fail_on,
             fail_on_drift: arguments.fail_on_drift,

@@ -39,6 +39,8 @@ pub struct ScanOptions {
     pub disabled_rules: Vec<String>,
     pub drift: DriftOptions,
     pub now: OffsetDateTime,
+    /// Total time all policy evaluations of the scan may take (`--policy-timeout`).
+    pub policy_timeout: Option<std::time::Duration>,
     /// `false` for `driftaudit diff`: drift only.
     pub evaluate_policies: bool,
     pub fail_on: Option<Severity>,
@@ -354,7 +356,8 @@ fn evaluate_policies(
         }),
         None => inventory_inputs[position - contexts.len()].clone(),
     };
-    let results = policies.evaluate(&units, input_of);
+    let clock_ns = options.now.unix_timestamp_nanos() as i64;
+    let results = policies.evaluate(&units, clock_ns, options.policy_timeout, input_of);
     let findings = collect_findings(&policies, &contexts, results, &mut errors);
     (findings, errors, policies.rules.len())
 }
