@@ -378,9 +378,9 @@ mod tests {
     fn nesting_beyond_the_limit_is_a_syntax_error_with_its_line() {
         let at_limit = format!("{}x\n", "- ".repeat(MAX_DEPTH));
         assert!(parse_documents(&at_limit).is_ok());
-        let text = format!("a: 1\nb: {}x\n", "- ".repeat(MAX_DEPTH * 100));
+        let text = format!("a: 1\nb:\n  {}x\n", "- ".repeat(MAX_DEPTH * 100));
         let err = parse_documents(&text).unwrap_err();
-        assert_eq!(err.line, 2, "{err:?}");
+        assert_eq!(err.line, 3, "{err:?}");
         assert!(err.message.contains("nested deeper"), "{err:?}");
     }
 

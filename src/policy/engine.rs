@@ -126,7 +126,11 @@ fn add_bounded_builtins(engine: &mut Engine) {
         bail!("rand.intn is not available: reports must be reproducible")
     };
     for (name, arity, extension) in [
-        ("numbers.range", 2, Box::new(range) as Box<dyn regorus::Extension>),
+        (
+            "numbers.range",
+            2,
+            Box::new(range) as Box<dyn regorus::Extension>,
+        ),
         ("numbers.range_step", 3, Box::new(range_step)),
         ("rand.intn", 2, Box::new(random)),
     ] {

@@ -8,7 +8,11 @@ use crate::common::{deployment_yaml, run_in, write, Run};
 /// Asserts a run ended with exit 2 (not a signal) and `needle` in its output.
 fn assert_input_error(run: &Run, needle: &str) {
     assert_eq!(run.code, 2, "expected exit 2 (input error):\n{}", run.all());
-    assert!(run.all().contains(needle), "no `{needle}` in:\n{}", run.all());
+    assert!(
+        run.all().contains(needle),
+        "no `{needle}` in:\n{}",
+        run.all()
+    );
 }
 
 /// A nested block sequence (`- - - … x`) `levels` deep, on one line.
@@ -25,7 +29,11 @@ fn scan_repo(dir: &std::path::Path, extra: &[&str]) -> Run {
 #[test]
 fn deeply_nested_block_yaml_manifest_is_an_input_error_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
     write(dir.path(), "repo/deep.yaml", &nested_block_sequence(5_000));
     let run = scan_repo(dir.path(), &[]);
     assert_input_error(&run, "deep.yaml:1");
@@ -35,7 +43,8 @@ fn deeply_nested_block_yaml_manifest_is_an_input_error_not_a_stack_overflow() {
 #[test]
 fn deeply_nested_block_mappings_over_many_lines_are_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n");
+    let mut text =
+        String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n");
     for level in 0..400 {
         text.push_str(&" ".repeat(level + 1));
         text.push_str("a:\n");
@@ -48,8 +57,16 @@ fn deeply_nested_block_mappings_over_many_lines_are_an_input_error() {
 #[test]
 fn sixty_thousand_level_config_file_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
-    write(dir.path(), "driftaudit.yaml", &format!("git:\n  paths:\n    {}", nested_block_sequence(60_000)));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    write(
+        dir.path(),
+        "driftaudit.yaml",
+        &format!("git:\n  paths:\n    {}", nested_block_sequence(60_000)),
+    );
     let run = scan_repo(dir.path(), &["--config", "driftaudit.yaml"]);
     assert_input_error(&run, "driftaudit.yaml:");
 }
@@ -57,8 +74,16 @@ fn sixty_thousand_level_config_file_is_an_input_error() {
 #[test]
 fn sixty_thousand_level_baseline_file_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
-    write(dir.path(), "deep-baseline.yaml", &format!("images:\n  x:\n    {}", nested_block_sequence(60_000)));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    write(
+        dir.path(),
+        "deep-baseline.yaml",
+        &format!("images:\n  x:\n    {}", nested_block_sequence(60_000)),
+    );
     let run = scan_repo(dir.path(), &["--baseline", "deep-baseline.yaml"]);
     assert_input_error(&run, "deep-baseline.yaml:");
 }
@@ -66,7 +91,11 @@ fn sixty_thousand_level_baseline_file_is_an_input_error() {
 #[test]
 fn deeply_nested_json_manifest_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{{\"kind\": {}1{}}}\n", "[".repeat(20_000), "]".repeat(20_000));
+    let text = format!(
+        "{{\"kind\": {}1{}}}\n",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
     write(dir.path(), "repo/deep.json", &text);
     let run = scan_repo(dir.path(), &[]);
     assert_input_error(&run, "deep.json:1");
@@ -75,10 +104,22 @@ fn deeply_nested_json_manifest_is_an_input_error() {
 #[test]
 fn deeply_nested_traefik_toml_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
-    let text = format!("[http.routers.r]\nrule = {}\"x\"{}\n", "[".repeat(20_000), "]".repeat(20_000));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    let text = format!(
+        "[http.routers.r]\nrule = {}\"x\"{}\n",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
     write(dir.path(), "repo/traefik/dynamic.toml", &text);
-    write(dir.path(), "driftaudit.yaml", "git:\n  traefik: [\"traefik/*.toml\"]\n");
+    write(
+        dir.path(),
+        "driftaudit.yaml",
+        "git:\n  traefik: [\"traefik/*.toml\"]\n",
+    );
     let run = scan_repo(dir.path(), &["--config", "driftaudit.yaml"]);
     assert_input_error(&run, "dynamic.toml:");
 }
@@ -86,8 +127,16 @@ fn deeply_nested_traefik_toml_is_an_input_error() {
 #[test]
 fn deeply_nested_snapshot_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
-    let text = format!("{{\"format\": {}1{}}}\n", "[".repeat(60_000), "]".repeat(60_000));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    let text = format!(
+        "{{\"format\": {}1{}}}\n",
+        "[".repeat(60_000),
+        "]".repeat(60_000)
+    );
     write(dir.path(), "snapshot.json", &text);
     let run = scan_repo(dir.path(), &["--live-snapshot", "snapshot.json"]);
     assert_input_error(&run, "snapshot.json:1");
@@ -98,7 +147,11 @@ const RULE_HEADER: &str = "package team.hostile\n\n# METADATA\n# title: Hostile 
 #[test]
 fn recursive_user_rego_function_is_rejected_at_load_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
     let policy = format!(
         "{RULE_HEADER}deny contains \"loop\" if {{\n  f(1)\n}}\n\nf(x) if {{\n  f(x + 1)\n}}\n"
     );
@@ -111,7 +164,11 @@ fn recursive_user_rego_function_is_rejected_at_load_with_file_and_line() {
 #[test]
 fn mutually_recursive_user_rules_are_rejected_at_load() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
     let policy = format!(
         "{RULE_HEADER}deny contains \"loop\" if {{\n  ping(1)\n}}\n\nping(x) := y if {{\n  y := pong(x)\n}}\n\npong(x) := y if {{\n  y := ping(x)\n}}\n"
     );
@@ -124,7 +181,11 @@ fn mutually_recursive_user_rules_are_rejected_at_load() {
 #[test]
 fn huge_numbers_range_is_a_rule_error_not_an_abort() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
     let policy = format!(
         "{RULE_HEADER}deny contains \"big\" if {{\n  count(numbers.range(0, 1e9)) > 0\n}}\n"
     );
@@ -146,9 +207,16 @@ fn total_policy_budget_stops_a_slow_rule_across_many_inputs() {
             &deployment_yaml(&format!("web{i}"), "shop", 3, "nginx:1.27"),
         );
     }
-    write(dir.path(), "policies/hostile.rego", &format!("{RULE_HEADER}{SLOW_RULE}"));
+    write(
+        dir.path(),
+        "policies/hostile.rego",
+        &format!("{RULE_HEADER}{SLOW_RULE}"),
+    );
     let started = Instant::now();
-    let run = scan_repo(dir.path(), &["--policy", "policies", "--policy-timeout", "2"]);
+    let run = scan_repo(
+        dir.path(),
+        &["--policy", "policies", "--policy-timeout", "2"],
+    );
     let took = started.elapsed();
     assert_input_error(&run, "HOSTILE-001");
     assert!(run.all().contains("not evaluated"), "{}", run.all());

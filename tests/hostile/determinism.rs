@@ -6,7 +6,15 @@ use crate::common::{deployment_yaml, run_in, write, Run};
 const RULE_HEADER: &str = "package team.clock\n\n# METADATA\n# title: Clock rule\n# custom:\n#   id: CLOCK-001\n#   kinds: [Deployment]\n";
 
 fn scan(dir: &std::path::Path, extra: &[&str]) -> Run {
-    let mut args = vec!["scan", "--repo", "repo", "--format", "json", "--now", "2030-01-01T00:00:00Z"];
+    let mut args = vec![
+        "scan",
+        "--repo",
+        "repo",
+        "--format",
+        "json",
+        "--now",
+        "2030-01-01T00:00:00Z",
+    ];
     args.extend_from_slice(extra);
     run_in(dir, &args)
 }
@@ -14,8 +22,13 @@ fn scan(dir: &std::path::Path, extra: &[&str]) -> Run {
 #[test]
 fn user_policy_time_now_ns_reads_the_scan_clock_not_the_wall_clock() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
-    let policy = format!("{RULE_HEADER}deny contains sprintf(\"now=%d\", [time.now_ns()]) if true\n");
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    let policy =
+        format!("{RULE_HEADER}deny contains sprintf(\"now=%d\", [time.now_ns()]) if true\n");
     write(dir.path(), "policies/clock.rego", &policy);
     let run = scan(dir.path(), &["--policy", "policies"]);
     let report = run.json();
@@ -32,31 +45,53 @@ fn user_policy_time_now_ns_reads_the_scan_clock_not_the_wall_clock() {
 #[test]
 fn policy_time_limit_errors_carry_no_elapsed_duration() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
     let policy = format!(
         "{RULE_HEADER}deny contains \"slow\" if {{\n  count([x | some x in numbers.range(0, 100000); some y in numbers.range(0, 100000)]) < 0\n}}\n"
     );
     write(dir.path(), "policies/slow.rego", &policy);
-    let first = scan(dir.path(), &["--policy", "policies", "--policy-timeout", "1"]);
+    let first = scan(
+        dir.path(),
+        &["--policy", "policies", "--policy-timeout", "1"],
+    );
     assert_eq!(first.code, 2, "{}", first.all());
     assert!(first.all().contains("CLOCK-001"), "{}", first.all());
     assert!(!first.all().contains("elapsed"), "{}", first.all());
-    let second = scan(dir.path(), &["--policy", "policies", "--policy-timeout", "1"]);
+    let second = scan(
+        dir.path(),
+        &["--policy", "policies", "--policy-timeout", "1"],
+    );
     assert_eq!(first.stdout, second.stdout);
     assert_eq!(first.stderr, second.stderr);
 }
 
 fn assert_number_rejected(value: &str) {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "repo/web.yaml", &deployment_yaml("web", "shop", 3, "nginx:1.27"));
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
     let text = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: numbers\n  namespace: shop\ndata:\n  x: \"1\"\nweight: {value}\n"
     );
     write(dir.path(), "repo/numbers.yaml", &text);
     let run = scan(dir.path(), &[]);
     assert_eq!(run.code, 2, "{value}: {}", run.all());
-    assert!(run.all().contains("numbers.yaml:8"), "{value}: {}", run.all());
-    assert!(!run.all().contains("\"inf\"") && !run.all().contains("\"NaN\""), "{}", run.all());
+    assert!(
+        run.all().contains("numbers.yaml:8"),
+        "{value}: {}",
+        run.all()
+    );
+    assert!(
+        !run.all().contains("\"inf\"") && !run.all().contains("\"NaN\""),
+        "{}",
+        run.all()
+    );
 }
 
 #[test]
