@@ -15,10 +15,10 @@ use driftaudit::report::{self, exit, text};
 
 use args::{Cli, Command, Format, PolicyCommand};
 
-// Policy evaluation allocates and frees many small values; mimalloc roughly
-// halves the time the system allocator spends on that (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The global allocator is mimalloc, declared by regorus (feature
+// `allocator-memory-limits`): policy evaluation allocates and frees many small
+// values, mimalloc roughly halves the time spent on that (docs/benchmarks.md),
+// and regorus's build of it counts live bytes, which bounds policy memory.
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -202,6 +202,49 @@ impl Budget {
     }
 }
 
+/// Whether an evaluation error is regorus's memory limit.
+fn is_memory_limit(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<LimitError>(),
+        Some(LimitError::MemoryLimitExceeded { .. })
+    ) || error
+        .to_string()
+        .contains("execution exceeded memory limit")
+}
+
+const MEMORY_SPENT: &str =
+    "stopped: policy evaluation went beyond its memory bound (--policy-memory)";
+
+/// What bounds one scan's policy evaluation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvaluationLimits {
+    /// The scan clock, returned by `time.now_ns()`.
+    pub clock_ns: i64,
+    /// Total time for all evaluations.
+    pub time: Option<Duration>,
+    /// Bytes the evaluations may hold beyond what the process held when they began.
+    pub memory: Option<u64>,
+}
+
+/// Sets regorus's process-wide memory limit for the life of the guard.
+struct MemoryBound;
+
+impl MemoryBound {
+    fn new(extra: Option<u64>) -> Option<MemoryBound> {
+        let extra = extra?;
+        regorus::flush_thread_memory_counters();
+        let held = regorus_mimalloc::global_allocation_stats_snapshot().allocated;
+        regorus::set_global_memory_limit(Some(held.saturating_add(extra)));
+        Some(MemoryBound)
+    }
+}
+
+impl Drop for MemoryBound {
+    fn drop(&mut self) {
+        regorus::set_global_memory_limit(None);
+    }
+}
+
 const BUDGET_SPENT: &str =
     "not evaluated: the total policy evaluation time (--policy-timeout) ran out";
 
@@ -287,23 +330,25 @@ pub struct UnitResult {
 
 impl PolicySet {
     /// Evaluates every unit against the rules routed to it, in parallel, with
-    /// `time.now_ns()` reading `clock_ns` (the scan clock). With a `budget`,
-    /// evaluations that would start, or still run, after it has passed end as
-    /// errors ("not evaluated"): a slow rule costs at most the budget, not
-    /// inputs × rules × the per-evaluation limit.
+    /// `time.now_ns()` reading the scan clock. With a time limit, evaluations
+    /// that would start, or still run, after it has passed end as errors ("not
+    /// evaluated"): a slow rule costs at most the limit, not inputs × rules ×
+    /// the per-evaluation limit. With a memory limit, a rule that allocates
+    /// beyond it ends as an error instead of exhausting the machine.
     pub fn evaluate<F>(
         &self,
         units: &[EvalUnit],
-        clock_ns: i64,
-        budget: Option<Duration>,
+        limits: &EvaluationLimits,
         input_of: F,
     ) -> Vec<UnitResult>
     where
         F: Fn(usize) -> Value + Sync,
     {
         let budget = Budget {
-            deadline: budget.map(|b| Instant::now() + b),
+            deadline: limits.time.map(|b| Instant::now() + b),
         };
+        let clock_ns = limits.clock_ns;
+        let _memory = MemoryBound::new(limits.memory);
         units
             .par_iter()
             .enumerate()
@@ -379,6 +424,9 @@ impl PolicySet {
                             engine.set_execution_timer_config(timer(limit));
                             match engine.eval_rule(rule.query()) {
                                 Ok(value) => collect_verdicts(index, rule, &value, &mut result),
+                                Err(e) if is_memory_limit(&e) => {
+                                    result.errors.push((index, MEMORY_SPENT.to_string()));
+                                }
                                 Err(e) if is_time_limit(&e) && budget.spent() => {
                                     result.errors.push((index, BUDGET_SPENT.to_string()));
                                 }

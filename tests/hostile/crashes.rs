@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{deployment_yaml, run_in, write, Run};
+use std::os::unix::process::CommandExt;
+
+use crate::common::{deployment_yaml, driftaudit, finish, run_in, write, Run};
 
 /// Asserts a run ended with exit 2 (not a signal) and `needle` in its output.
 fn assert_input_error(run: &Run, needle: &str) {
@@ -221,4 +223,49 @@ fn total_policy_budget_stops_a_slow_rule_across_many_inputs() {
     assert_input_error(&run, "HOSTILE-001");
     assert!(run.all().contains("not evaluated"), "{}", run.all());
     assert!(took < Duration::from_secs(9), "took {took:?}");
+}
+
+#[test]
+fn policy_allocating_gigabytes_is_stopped_by_the_memory_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    // Each element is a new 2-million-number list (48 MB): gigabytes within seconds.
+    let policy = format!(
+        "{RULE_HEADER}deny contains \"big\" if {{\n  r := numbers.range(0, 999999)\n  count([array.concat(r, r) | some x in r]) < 0\n}}\n"
+    );
+    write(dir.path(), "policies/hostile.rego", &policy);
+    let mut command = driftaudit();
+    command.current_dir(dir.path()).args([
+        "scan",
+        "--repo",
+        "repo",
+        "--format",
+        "json",
+        "--policy",
+        "policies",
+        "--policy-memory",
+        "256",
+    ]);
+    // Without a bound the rule fills the address space and the process aborts
+    // on a failed allocation; the limit keeps the machine running the tests safe.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 3 << 30,
+                rlim_max: 3 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let run = finish(&mut command);
+    assert_input_error(&run, "HOSTILE-001");
+    assert!(run.all().contains("--policy-memory"), "{}", run.all());
+    assert!(!run.all().contains("usage="), "{}", run.all());
 }
