@@ -70,6 +70,18 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
                 cycle.location.clone(),
                 format!("Rego error: recursion is not allowed ({rules} refer to themselves through each other)"),
             ));
+            // Every file of the group is left out, so each is reported: the
+            // rules of a file that is not loaded are not evaluated.
+            let first_file = cycle.location.rsplit_once(':').map_or("", |(file, _)| file);
+            for file in cycle.files.iter().filter(|f| f.as_str() != first_file) {
+                errors.push(InputError::new(
+                    file.clone(),
+                    format!(
+                        "Rego error: left out, it takes part in the recursion reported at {}",
+                        cycle.location
+                    ),
+                ));
+            }
             excluded.extend(cycle.files.iter().map(String::as_str));
         }
         // The engine is rebuilt without those files; their other errors are

@@ -269,3 +269,37 @@ fn policy_allocating_gigabytes_is_stopped_by_the_memory_bound() {
     assert!(run.all().contains("--policy-memory"), "{}", run.all());
     assert!(!run.all().contains("usage="), "{}", run.all());
 }
+
+#[test]
+fn recursion_across_two_files_reports_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    write(
+        dir.path(),
+        "policies/a.rego",
+        &format!("{RULE_HEADER}deny contains \"a\" if {{\n  data.team.other.y\n}}\n"),
+    );
+    write(
+        dir.path(),
+        "policies/b.rego",
+        "package team.other\n\n# METADATA\n# title: Other\n# custom:\n#   id: OTHER-001\n#   kinds: [Deployment]\ndeny contains \"other\" if true\n\ny if {\n  count(data.team.hostile.deny) > 0\n}\n",
+    );
+    let run = scan_repo(dir.path(), &["--policy", "policies"]);
+    assert_input_error(&run, "a.rego:");
+    // The other file is left out as a whole, and says why.
+    assert!(
+        run.all().contains("b.rego  Rego error: left out")
+            || run.all().contains("\"policies/b.rego\""),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.all().contains("takes part in the recursion"),
+        "{}",
+        run.all()
+    );
+}
