@@ -176,6 +176,14 @@ pub struct ScanArgs {
     /// then are coverage gaps, and the report is still written.
     #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = clap::value_parser!(u64).range(1..))]
     pub scan_timeout: u64,
+    /// Total time all policy evaluations of a scan may take, in seconds; rules
+    /// left unevaluated when it runs out are errors (exit 2).
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = clap::value_parser!(u64).range(1..))]
+    pub policy_timeout: u64,
+    /// Memory policy evaluation may use on top of what the scan already holds,
+    /// in MiB; a rule that goes beyond it is an error (exit 2).
+    #[arg(long, value_name = "MIB", default_value = "2048", value_parser = clap::value_parser!(u64).range(1..))]
+    pub policy_memory: u64,
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
     #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config", "postgres", "pgbackrest_stanza"])]
     pub demo: bool,
@@ -472,6 +480,8 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 managed_selector: config.unmanaged.selector.clone(),
             },
             now,
+            policy_timeout: Some(std::time::Duration::from_secs(arguments.policy_timeout)),
+            policy_memory: Some(arguments.policy_memory << 20),
             evaluate_policies: policies,
             fail_on,
             fail_on_drift: arguments.fail_on_drift,

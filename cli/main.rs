@@ -25,10 +25,10 @@ macro_rules! warn {
     }};
 }
 
-// Policy evaluation allocates and frees many small values; mimalloc roughly
-// halves the time the system allocator spends on that (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The global allocator is mimalloc, declared by regorus (feature
+// `allocator-memory-limits`): policy evaluation allocates and frees many small
+// values, mimalloc roughly halves the time spent on that (docs/benchmarks.md),
+// and regorus's build of it counts live bytes, which bounds policy memory.
 
 /// Set when the process started with standard output closed (`>&-`). Rust's
 /// runtime then quietly reopens it on `/dev/null` before `main`, and the report

@@ -15,7 +15,7 @@ use crate::drift::{
 };
 use crate::facts::with_clock;
 use crate::model::{CoverageGap, Identity, InputError, Inventory, Resource, Severity};
-use crate::policy::engine::UnitResult;
+use crate::policy::engine::{EvaluationLimits, UnitResult};
 use crate::policy::{
     builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope,
 };
@@ -40,6 +40,10 @@ pub struct ScanOptions {
     pub disabled_rules: Vec<String>,
     pub drift: DriftOptions,
     pub now: OffsetDateTime,
+    /// Total time all policy evaluations of the scan may take (`--policy-timeout`).
+    pub policy_timeout: Option<std::time::Duration>,
+    /// Bytes policy evaluation may allocate beyond what the scan holds (`--policy-memory`).
+    pub policy_memory: Option<u64>,
     /// `false` for `driftaudit diff`: drift only.
     pub evaluate_policies: bool,
     pub fail_on: Option<Severity>,
@@ -419,7 +423,13 @@ fn evaluate_policies(
         }),
         None => inventory_inputs[position - contexts.len()].clone(),
     };
-    let results = policies.evaluate(&units, input_of);
+    let clock_ns = options.now.unix_timestamp_nanos() as i64;
+    let limits = EvaluationLimits {
+        clock_ns,
+        time: options.policy_timeout,
+        memory: options.policy_memory,
+    };
+    let results = policies.evaluate(&units, &limits, input_of);
     let findings = collect_findings(&policies, &contexts, results, &mut errors);
     (findings, errors, policies.rules.len())
 }

@@ -4,8 +4,15 @@
 
 use std::borrow::Cow;
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
+use saphyr_parser::{Event, Parser, ScanError, SpannedEventReceiver};
 use serde_json::{Map, Number, Value};
+
+/// Deepest nesting of mappings and sequences accepted in any YAML or JSON
+/// input (serde_json's own limit). Kubernetes objects stay far below it; a
+/// deeper document is hostile, and walking it would overflow the stack of the
+/// worker threads (2 MiB) that parse, compare and evaluate documents.
+pub const MAX_DEPTH: usize = 128;
 
 /// One document of a multi-document stream.
 #[derive(Debug, Clone)]
@@ -109,11 +116,7 @@ pub struct SyntaxError {
 
 /// Parses a (multi-document) YAML or JSON text. Empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, SyntaxError> {
-    let nodes = MarkedYaml::load_from_str(text).map_err(|e| SyntaxError {
-        line: e.marker().line() as u32,
-        column: e.marker().col() as u32 + 1,
-        message: e.info().to_string(),
-    })?;
+    let nodes = load_nodes(text)?;
     let mut documents = Vec::with_capacity(nodes.len());
     for node in &nodes {
         let mut entries = Vec::new();
@@ -132,6 +135,46 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, SyntaxError> {
     Ok(documents)
 }
 
+fn scan_error(error: &ScanError) -> SyntaxError {
+    SyntaxError {
+        line: error.marker().line() as u32,
+        column: error.marker().col() as u32 + 1,
+        message: error.info().to_string(),
+    }
+}
+
+/// Builds the node trees from the parser's events, refusing nesting beyond
+/// [`MAX_DEPTH`] as soon as it opens. saphyr's own `load` recurses once per
+/// level, so the events are pulled here in a loop instead.
+fn load_nodes(text: &str) -> Result<Vec<MarkedYaml<'_>>, SyntaxError> {
+    let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| scan_error(&e))?;
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SyntaxError {
+                        line: span.start.line() as u32,
+                        column: span.start.col() as u32 + 1,
+                        message: format!(
+                            "mappings and sequences nested deeper than {MAX_DEPTH} levels"
+                        ),
+                    });
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        loader.on_event(event, span);
+        if let Some(error) = loader.error() {
+            return Err(scan_error(error));
+        }
+    }
+    Ok(loader.into_documents())
+}
+
 fn convert(
     node: &MarkedYaml<'_>,
     path: String,
@@ -139,6 +182,15 @@ fn convert(
 ) -> Result<Value, SyntaxError> {
     let line = node.span.start.line() as u32;
     Ok(match &node.data {
+        YamlData::Value(Scalar::FloatingPoint(f)) if !f.is_finite() => {
+            return Err(SyntaxError {
+                line,
+                column: node.span.start.col() as u32 + 1,
+                message: "number is infinite or NaN (`.inf`, `.nan` or out of range); \
+                          Kubernetes rejects it"
+                    .into(),
+            })
+        }
         YamlData::Value(scalar) => scalar_value(scalar),
         YamlData::Representation(text, _, _) => Value::String(text.to_string()),
         YamlData::Sequence(items) => {
@@ -320,6 +372,24 @@ mod tests {
     fn syntax_errors_carry_their_line() {
         let err = parse_documents("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_a_syntax_error_with_its_line() {
+        let at_limit = format!("{}x\n", "- ".repeat(MAX_DEPTH));
+        assert!(parse_documents(&at_limit).is_ok());
+        let text = format!("a: 1\nb:\n  {}x\n", "- ".repeat(MAX_DEPTH * 100));
+        let err = parse_documents(&text).unwrap_err();
+        assert_eq!(err.line, 3, "{err:?}");
+        assert!(err.message.contains("nested deeper"), "{err:?}");
+    }
+
+    #[test]
+    fn non_finite_numbers_are_syntax_errors() {
+        for number in ["1e400", ".nan", "-.inf", ".Inf"] {
+            let err = parse_documents(&format!("a: 1\nb: {number}\n")).unwrap_err();
+            assert_eq!(err.line, 2, "{number}: {err:?}");
+        }
     }
 
     #[test]

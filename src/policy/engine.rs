@@ -4,18 +4,25 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use anyhow::bail;
 use rayon::prelude::*;
 use regorus::utils::limits::ExecutionTimerConfig;
-use regorus::Engine;
+use regorus::{Engine, LimitError};
 use serde_json::{json, Value};
 
 use super::library::{rules_of, PolicyFile, RuleInfo, Scope};
+use super::recursion::find_cycles;
 use crate::model::{Identity, InputError, Severity};
 
 /// Longest a single rule may run on one input before it is stopped as an error.
 const EVALUATION_LIMIT: Duration = Duration::from_secs(10);
+
+/// Most elements `numbers.range` may build: regorus allocates the whole list
+/// up front, so `numbers.range(0, 1e9)` would abort the process on a 24 GB
+/// allocation. A million elements is 24 MB.
+const MAX_RANGE_ELEMENTS: u64 = 1_000_000;
 
 /// Compiled policies and the rules the scan evaluates.
 #[derive(Clone)]
@@ -48,18 +55,38 @@ fn describe_rego_error(message: &str, fallback: &str) -> (String, String) {
 
 /// Builds an engine with the given files (a broken file is reported and left
 /// out, the others still load) and the baseline data as `data.baselines`.
+///
+/// Recursive rules are rejected here (each group reported at its first rule),
+/// and the files that define them are left out: regorus would recurse until
+/// the stack overflows.
 pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<InputError>) {
-    let mut engine = Engine::new();
-    engine.set_execution_timer_config(ExecutionTimerConfig {
-        limit: EVALUATION_LIMIT,
-        check_interval: NonZeroU32::new(256).expect("non-zero"),
-    });
-    let mut errors = Vec::new();
-    for file in files {
-        if let Err(e) = engine.add_policy(file.name.clone(), file.text.clone()) {
-            let (location, message) = describe_rego_error(&e.to_string(), &file.name);
-            errors.push(InputError::new(location, format!("Rego error: {message}")));
+    let (mut engine, mut errors) = engine_with(files, None);
+    let cycles = find_cycles(engine.get_modules());
+    if !cycles.is_empty() {
+        let mut excluded: Vec<&str> = Vec::new();
+        for cycle in &cycles {
+            let rules = cycle.rules.join(", ");
+            errors.push(InputError::new(
+                cycle.location.clone(),
+                format!("Rego error: recursion is not allowed ({rules} refer to themselves through each other)"),
+            ));
+            // Every file of the group is left out, so each is reported: the
+            // rules of a file that is not loaded are not evaluated.
+            let first_file = cycle.location.rsplit_once(':').map_or("", |(file, _)| file);
+            for file in cycle.files.iter().filter(|f| f.as_str() != first_file) {
+                errors.push(InputError::new(
+                    file.clone(),
+                    format!(
+                        "Rego error: left out, it takes part in the recursion reported at {}",
+                        cycle.location
+                    ),
+                ));
+            }
+            excluded.extend(cycle.files.iter().map(String::as_str));
         }
+        // The engine is rebuilt without those files; their other errors are
+        // already reported.
+        (engine, _) = engine_with(files, Some(&excluded));
     }
     if let Err(e) = engine.add_data(regorus::Value::from(json!({ "baselines": baselines }))) {
         errors.push(InputError::new(
@@ -69,6 +96,169 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
     }
     (engine, errors)
 }
+
+/// An engine with the limits and bounded builtins, and every file not in `excluded`.
+fn engine_with(files: &[PolicyFile], excluded: Option<&[&str]>) -> (Engine, Vec<InputError>) {
+    let mut engine = Engine::new();
+    engine.set_execution_timer_config(timer(EVALUATION_LIMIT));
+    add_bounded_builtins(&mut engine);
+    let mut errors = Vec::new();
+    for file in files {
+        if excluded.is_some_and(|names| names.contains(&file.name.as_str())) {
+            continue;
+        }
+        if let Err(e) = engine.add_policy(file.name.clone(), file.text.clone()) {
+            let (location, message) = describe_rego_error(&e.to_string(), &file.name);
+            errors.push(InputError::new(location, format!("Rego error: {message}")));
+        }
+    }
+    (engine, errors)
+}
+
+fn timer(limit: Duration) -> ExecutionTimerConfig {
+    ExecutionTimerConfig {
+        limit,
+        check_interval: NonZeroU32::new(256).expect("non-zero"),
+    }
+}
+
+/// Replaces builtins that would abort or break reproducibility. regorus looks
+/// up extensions before its builtins, so these take their place.
+fn add_bounded_builtins(engine: &mut Engine) {
+    let range = |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
+        bounded_range("numbers.range", &args[0], &args[1], 1)
+    };
+    let range_step = |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
+        match args[2].as_i64() {
+            Ok(step) if step > 0 => bounded_range("numbers.range_step", &args[0], &args[1], step),
+            _ => bail!("numbers.range_step: the step must be a positive integer"),
+        }
+    };
+    let random = |_: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
+        bail!("rand.intn is not available: reports must be reproducible")
+    };
+    for (name, arity, extension) in [
+        (
+            "numbers.range",
+            2,
+            Box::new(range) as Box<dyn regorus::Extension>,
+        ),
+        ("numbers.range_step", 3, Box::new(range_step)),
+        ("rand.intn", 2, Box::new(random)),
+    ] {
+        engine
+            .add_extension(name.to_string(), arity, extension)
+            .expect("each builtin is replaced once, on a new engine");
+    }
+}
+
+/// The integers from `from` to `to` (either direction) every `step`, refusing
+/// more than [`MAX_RANGE_ELEMENTS`] before anything is allocated.
+fn bounded_range(
+    name: &str,
+    from: &regorus::Value,
+    to: &regorus::Value,
+    step: i64,
+) -> anyhow::Result<regorus::Value> {
+    let (Ok(from), Ok(to)) = (from.as_i64(), to.as_i64()) else {
+        return Ok(regorus::Value::Undefined);
+    };
+    let elements = (i128::from(to) - i128::from(from)).unsigned_abs() / step as u128 + 1;
+    if elements > u128::from(MAX_RANGE_ELEMENTS) {
+        bail!("{name}: {elements} elements exceed the limit of {MAX_RANGE_ELEMENTS}");
+    }
+    let direction = if to >= from { step } else { -step };
+    let values: Vec<regorus::Value> = (0..elements as i64)
+        .map(|i| regorus::Value::from(from + i * direction))
+        .collect();
+    Ok(regorus::Value::from(values))
+}
+
+/// Binds `time.now_ns()` to the scan clock: policies never read the wall clock.
+pub fn bind_clock(engine: &mut Engine, clock_ns: i64) {
+    let now = move |_: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
+        Ok(regorus::Value::from(clock_ns))
+    };
+    engine
+        .add_extension("time.now_ns".to_string(), 0, Box::new(now))
+        .expect("the clock is bound once per engine copy");
+}
+
+/// Whether an evaluation error is regorus's time limit (its message carries
+/// the elapsed time, which must never reach a report).
+pub(crate) fn is_time_limit(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<LimitError>(),
+        Some(LimitError::TimeLimitExceeded { .. })
+    ) || error.to_string().contains("execution exceeded time limit")
+}
+
+/// The time left for evaluations: the total policy budget of a scan.
+#[derive(Clone, Copy)]
+struct Budget {
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    /// The limit for the next evaluation, or `None` when the budget is spent.
+    fn next_limit(&self) -> Option<Duration> {
+        let Some(deadline) = self.deadline else {
+            return Some(EVALUATION_LIMIT);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then(|| left.min(EVALUATION_LIMIT))
+    }
+
+    fn spent(&self) -> bool {
+        self.next_limit().is_none()
+    }
+}
+
+/// Whether an evaluation error is regorus's memory limit.
+fn is_memory_limit(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<LimitError>(),
+        Some(LimitError::MemoryLimitExceeded { .. })
+    ) || error
+        .to_string()
+        .contains("execution exceeded memory limit")
+}
+
+const MEMORY_SPENT: &str =
+    "stopped: policy evaluation went beyond its memory bound (--policy-memory)";
+
+/// What bounds one scan's policy evaluation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvaluationLimits {
+    /// The scan clock, returned by `time.now_ns()`.
+    pub clock_ns: i64,
+    /// Total time for all evaluations.
+    pub time: Option<Duration>,
+    /// Bytes the evaluations may hold beyond what the process held when they began.
+    pub memory: Option<u64>,
+}
+
+/// Sets regorus's process-wide memory limit for the life of the guard.
+struct MemoryBound;
+
+impl MemoryBound {
+    fn new(extra: Option<u64>) -> Option<MemoryBound> {
+        let extra = extra?;
+        regorus::flush_thread_memory_counters();
+        let held = regorus_mimalloc::global_allocation_stats_snapshot().allocated;
+        regorus::set_global_memory_limit(Some(held.saturating_add(extra)));
+        Some(MemoryBound)
+    }
+}
+
+impl Drop for MemoryBound {
+    fn drop(&mut self) {
+        regorus::set_global_memory_limit(None);
+    }
+}
+
+const BUDGET_SPENT: &str =
+    "not evaluated: the total policy evaluation time (--policy-timeout) ran out";
 
 impl PolicySet {
     /// Compiles the policy files (test files are left out) and reads their rules.
@@ -151,16 +341,35 @@ pub struct UnitResult {
 }
 
 impl PolicySet {
-    /// Evaluates every unit against the rules routed to it, in parallel.
-    pub fn evaluate<F>(&self, units: &[EvalUnit], input_of: F) -> Vec<UnitResult>
+    /// Evaluates every unit against the rules routed to it, in parallel, with
+    /// `time.now_ns()` reading the scan clock. With a time limit, evaluations
+    /// that would start, or still run, after it has passed end as errors ("not
+    /// evaluated"): a slow rule costs at most the limit, not inputs × rules ×
+    /// the per-evaluation limit. With a memory limit, a rule that allocates
+    /// beyond it ends as an error instead of exhausting the machine.
+    pub fn evaluate<F>(
+        &self,
+        units: &[EvalUnit],
+        limits: &EvaluationLimits,
+        input_of: F,
+    ) -> Vec<UnitResult>
     where
         F: Fn(usize) -> Value + Sync,
     {
+        let budget = Budget {
+            deadline: limits.time.map(|b| Instant::now() + b),
+        };
+        let clock_ns = limits.clock_ns;
+        let _memory = MemoryBound::new(limits.memory);
         units
             .par_iter()
             .enumerate()
             .map_init(
-                || self.engine.clone(),
+                || {
+                    let mut engine = self.engine.clone();
+                    bind_clock(&mut engine, clock_ns);
+                    engine
+                },
                 |engine, (position, unit)| {
                     let routed: Vec<usize> = self
                         .rules
@@ -196,6 +405,13 @@ impl PolicySet {
                     }
                     for (package, indices) in by_package {
                         if indices.len() > 1 {
+                            let Some(limit) = budget.next_limit() else {
+                                for index in indices {
+                                    result.errors.push((index, BUDGET_SPENT.to_string()));
+                                }
+                                continue;
+                            };
+                            engine.set_execution_timer_config(timer(limit));
                             if let Ok(value) = evaluate_package(engine, package) {
                                 for index in indices {
                                     let rule = &self.rules[index];
@@ -213,8 +429,26 @@ impl PolicySet {
                         // so an error is pinned on the rule that raised it.
                         for index in indices {
                             let rule = &self.rules[index];
+                            let Some(limit) = budget.next_limit() else {
+                                result.errors.push((index, BUDGET_SPENT.to_string()));
+                                continue;
+                            };
+                            engine.set_execution_timer_config(timer(limit));
                             match engine.eval_rule(rule.query()) {
                                 Ok(value) => collect_verdicts(index, rule, &value, &mut result),
+                                Err(e) if is_memory_limit(&e) => {
+                                    result.errors.push((index, MEMORY_SPENT.to_string()));
+                                }
+                                Err(e) if is_time_limit(&e) && budget.spent() => {
+                                    result.errors.push((index, BUDGET_SPENT.to_string()));
+                                }
+                                Err(e) if is_time_limit(&e) => result.errors.push((
+                                    index,
+                                    format!(
+                                        "stopped: it ran longer than {} s on one input",
+                                        EVALUATION_LIMIT.as_secs()
+                                    ),
+                                )),
                                 Err(e) => {
                                     let (at, message) =
                                         describe_rego_error(&e.to_string(), &rule.location);

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod library;
+pub mod recursion;
 pub mod testing;
 
 pub use engine::{EvalUnit, PolicySet};

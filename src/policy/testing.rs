@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::engine::load_engine;
+use super::engine::{bind_clock, is_time_limit, load_engine};
 use super::library::PolicyFile;
 use crate::model::InputError;
 
@@ -35,6 +35,11 @@ pub fn run_tests(
         }
     }
     let (mut engine, errors) = load_engine(&all, baselines);
+    // Tests have no scan clock; `time.now_ns()` reads the start of the run.
+    bind_clock(
+        &mut engine,
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64,
+    );
     let mut results = Vec::new();
     for file in tests {
         let mut package = String::new();
@@ -59,6 +64,9 @@ pub fn run_tests(
             let outcome = match engine.eval_rule(query.clone()) {
                 Ok(regorus::Value::Bool(true)) => Outcome::Pass,
                 Ok(_) => Outcome::Fail,
+                Err(e) if is_time_limit(&e) => {
+                    Outcome::Error("stopped: it ran longer than its time limit".into())
+                }
                 Err(e) => Outcome::Error(e.to_string()),
             };
             results.push(TestResult {

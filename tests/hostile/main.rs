@@ -4,8 +4,10 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod crashes;
 mod credentials;
 mod deadlines;
+mod determinism;
 mod false_clean;
 mod git_export;
 mod terminal_and_globs;
