@@ -107,12 +107,79 @@ fn engine_with(files: &[PolicyFile], excluded: Option<&[&str]>) -> (Engine, Vec<
         if excluded.is_some_and(|names| names.contains(&file.name.as_str())) {
             continue;
         }
+        if let Some(line) = too_deeply_nested(&file.text) {
+            errors.push(InputError::new(
+                format!("{}:{line}", file.name),
+                format!(
+                    "Rego error: brackets nested deeper than {MAX_REGO_NESTING} levels \
+                     (the Rego parser's time grows exponentially with nesting)"
+                ),
+            ));
+            continue;
+        }
         if let Err(e) = engine.add_policy(file.name.clone(), file.text.clone()) {
             let (location, message) = describe_rego_error(&e.to_string(), &file.name);
             errors.push(InputError::new(location, format!("Rego error: {message}")));
         }
     }
     (engine, errors)
+}
+
+/// Deepest bracket nesting a policy file may have. regorus's parser takes
+/// time exponential in the nesting of `[`, `{` and `(` (a second at 16 levels,
+/// minutes at 20); real policies stay well below this.
+const MAX_REGO_NESTING: usize = 12;
+
+/// The line where a policy's brackets first nest deeper than
+/// `MAX_REGO_NESTING`, outside strings and comments; checked before parsing.
+fn too_deeply_nested(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut line = 1;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        line += 1;
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => {
+                            line += usize::from(c == '\n');
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                    line += usize::from(c == '\n');
+                }
+            }
+            '[' | '{' | '(' => {
+                depth += 1;
+                if depth > MAX_REGO_NESTING {
+                    return Some(line);
+                }
+            }
+            ']' | '}' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn timer(limit: Duration) -> ExecutionTimerConfig {

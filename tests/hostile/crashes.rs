@@ -303,3 +303,24 @@ fn recursion_across_two_files_reports_both_files() {
         run.all()
     );
 }
+
+#[test]
+fn deeply_nested_rego_brackets_are_rejected_before_the_parser_spins() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+    );
+    let nested = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    let policy =
+        format!("{RULE_HEADER}deny contains \"deep\" if {{\n  x := {nested}\n  count(x) > 5\n}}\n");
+    write(dir.path(), "policies/deep.rego", &policy);
+    let started = Instant::now();
+    let run = scan_repo(dir.path(), &["--policy", "policies"]);
+    assert_input_error(&run, "deep.rego:");
+    assert!(run.all().contains("nested deeper than"), "{}", run.all());
+    // A hang guard far above a normal run, not a speed target: the parser
+    // alone would spin for hours on this file.
+    assert!(started.elapsed() < Duration::from_secs(120));
+}
