@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The short fuzzing run of the test command (docs/fuzzing.md): every fuzz
+# target first replays the crash reproducers found so far
+# (fuzz/artifacts-found/<target>/), then fuzzes for a few seconds starting
+# from its committed seed corpus (fuzz/corpus/<target>/). Any crash, timeout
+# or memory blow-up fails the run. Safe to run again; needs rustup with a
+# nightly toolchain (installed here when missing) and a C++ compiler.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Seconds of fuzzing per target (the long runs use the same targets, see docs/fuzzing.md).
+seconds="${FUZZ_SMOKE_SECONDS:-10}"
+
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+
+# No sanitizer: the code under test is safe Rust, and libFuzzer still catches
+# panics, aborts, stack overflows, timeouts and memory limits (build and runs
+# are several times faster than with AddressSanitizer).
+fuzz=(cargo +nightly fuzz)
+build_flags=(--sanitizer none)
+# Production's limits: a scan must never take 10 s on one small input, nor 2 GB.
+libfuzzer_flags=(-timeout=10 -rss_limit_mb=2048)
+
+"${fuzz[@]}" build "${build_flags[@]}"
+
+# New inputs go to a scratch corpus; the committed seeds are only read.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+
+for target in $("${fuzz[@]}" list); do
+  found="fuzz/artifacts-found/$target"
+  if compgen -G "$found/*" >/dev/null; then
+    echo "fuzz-smoke: $target: replaying the reproducers in $found"
+    "${fuzz[@]}" run "${build_flags[@]}" "$target" "$found"/* -- "${libfuzzer_flags[@]}"
+  fi
+  echo "fuzz-smoke: $target: fuzzing ${seconds}s from fuzz/corpus/$target"
+  mkdir -p "$scratch/$target"
+  "${fuzz[@]}" run "${build_flags[@]}" "$target" "$scratch/$target" "fuzz/corpus/$target" -- \
+    "${libfuzzer_flags[@]}" -max_total_time="$seconds" -print_final_stats=1
+done
+echo "fuzz-smoke: every target ran without a crash"
