@@ -32,15 +32,23 @@ libfuzzer_flags=(-timeout=10 -rss_limit_mb=2048)
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
+# Every target runs even after one fails, so one run names every crash.
+failed=()
 for target in $("${fuzz[@]}" list); do
   found="fuzz/artifacts-found/$target"
   if compgen -G "$found/*" >/dev/null; then
     echo "fuzz-smoke: $target: replaying the reproducers in $found"
-    "${fuzz[@]}" run "${build_flags[@]}" "$target" "$found"/* -- "${libfuzzer_flags[@]}"
+    "${fuzz[@]}" run "${build_flags[@]}" "$target" "$found"/* -- "${libfuzzer_flags[@]}" \
+      || failed+=("$target (a reproducer in $found)")
   fi
   echo "fuzz-smoke: $target: fuzzing ${seconds}s from fuzz/corpus/$target"
   mkdir -p "$scratch/$target"
   "${fuzz[@]}" run "${build_flags[@]}" "$target" "$scratch/$target" "fuzz/corpus/$target" -- \
-    "${libfuzzer_flags[@]}" -max_total_time="$seconds" -print_final_stats=1
+    "${libfuzzer_flags[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+    || failed+=("$target (fuzzing; the input is in fuzz/artifacts/$target/)")
 done
+if [ "${#failed[@]}" -gt 0 ]; then
+  printf 'fuzz-smoke: crashed: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
 echo "fuzz-smoke: every target ran without a crash"

@@ -15,7 +15,7 @@ use driftaudit::scan::{run_scan, ScanOptions};
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
 use driftaudit::sources::live::LiveSource;
-use driftaudit_fuzz::{section, snapshot_text};
+use driftaudit_fuzz::{catch_stack_overflows_in_rayon, section, snapshot_text};
 use libfuzzer_sys::fuzz_target;
 use time::OffsetDateTime;
 
@@ -76,6 +76,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    catch_stack_overflows_in_rayon();
     let scratch = scratch();
     let declared_yaml = section(text, 0);
     let live_yaml = section(text, 1);
