@@ -4,7 +4,7 @@
 # (fuzz/artifacts-found/<target>/), then fuzzes for a few seconds starting
 # from its committed seed corpus (fuzz/corpus/<target>/). Any crash, timeout
 # or memory blow-up fails the run. Safe to run again; needs rustup with a
-# nightly toolchain (installed here when missing) and a C++ compiler.
+# nightly toolchain (installed here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SMOKE_SECONDS:-10}"
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+# libFuzzer itself is C++, built by libfuzzer-sys.
+if ! command -v c++ >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null
+fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
