@@ -36,3 +36,4 @@ cargo build --locked --quiet
 cargo test --locked
 # The Rego unit tests of the built-in policy library, through the binary.
 ./target/debug/driftaudit policy test
+bash scripts/fuzz-smoke.sh
