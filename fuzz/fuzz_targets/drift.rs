@@ -28,9 +28,9 @@ fuzz_target!(|data: &[u8]| {
         .filter(|line| !line.trim().is_empty())
         .take(MAX_IGNORE_PATHS)
         .map(|path| IgnoreRule {
-            kind: "*".into(),
-            namespace: "*".into(),
-            name: "*".into(),
+            kind: Default::default(),
+            namespace: Default::default(),
+            name: Default::default(),
             paths: vec![path.to_string()],
         })
         .collect();

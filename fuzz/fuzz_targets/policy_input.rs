@@ -49,6 +49,7 @@ fn scratch() -> &'static Scratch {
             }),
             declared_label: "fuzz".into(),
             live: vec![LiveSource::Snapshot(snapshot.clone())],
+            live_timeouts: Default::default(),
             orphan_kinds: Vec::new(),
             policy_dirs: Vec::new(),
             baselines: Vec::new(),
@@ -58,6 +59,9 @@ fn scratch() -> &'static Scratch {
                 ..DriftOptions::default()
             },
             now: OffsetDateTime::from_unix_timestamp(SCAN_CLOCK).expect("valid clock"),
+            // The CLI's defaults.
+            policy_timeout: Some(std::time::Duration::from_secs(300)),
+            policy_memory: Some(2048 << 20),
             evaluate_policies: true,
             fail_on: None,
             fail_on_drift: false,
