@@ -222,6 +222,31 @@ fn second_document_of_the_config_is_an_error_not_ignored() {
     );
 }
 
+/// A repository declaring the Deployment `app` in `shop`, scanned with
+/// `--fail-on-drift` against a snapshot holding `objects`.
+fn drift_gate_against(objects: &[serde_json::Value]) -> crate::common::Run {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "repo/app.yaml",
+        &deployment_yaml("app", "shop", 1, "registry.example.com/app:1.0"),
+    );
+    write(dir.path(), "live.json", &snapshot_json("prod", objects));
+    run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--repo",
+            "repo",
+            "--live-snapshot",
+            "live.json",
+            "--fail-on-drift",
+            "--format",
+            "json",
+        ],
+    )
+}
+
 /// The live Deployment `name` in `shop`, privileged, with the given owners.
 fn privileged_live(name: &str, owners: serde_json::Value) -> serde_json::Value {
     let mut object = live_deployment(name, "shop", 1, "registry.example.com/app:1.0");
@@ -234,12 +259,6 @@ fn privileged_live(name: &str, owners: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn dangling_owner_reference_does_not_hide_an_unmanaged_object() {
-    let dir = scratch();
-    write(
-        dir.path(),
-        "repo/app.yaml",
-        &deployment_yaml("app", "shop", 1, "registry.example.com/app:1.0"),
-    );
     let mut app = live_deployment("app", "shop", 1, "registry.example.com/app:1.0");
     app["metadata"]["uid"] = json!("uid-app");
     let fake_owner = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "ghost",
@@ -252,20 +271,7 @@ fn dangling_owner_reference_does_not_hide_an_unmanaged_object() {
         privileged_live("backdoor", fake_owner),
         privileged_live("child", real_owner),
     ];
-    write(dir.path(), "live.json", &snapshot_json("prod", &objects));
-    let run = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--repo",
-            "repo",
-            "--live-snapshot",
-            "live.json",
-            "--fail-on-drift",
-            "--format",
-            "json",
-        ],
-    );
+    let run = drift_gate_against(&objects);
     let report = run.json();
     assert_eq!(
         crate::common::drift_status(&report, "Deployment", "backdoor").as_deref(),
@@ -286,12 +292,6 @@ fn dangling_owner_reference_does_not_hide_an_unmanaged_object() {
 
 #[test]
 fn hand_made_service_account_token_secret_is_unmanaged() {
-    let dir = scratch();
-    write(
-        dir.path(),
-        "repo/app.yaml",
-        &deployment_yaml("app", "shop", 1, "registry.example.com/app:1.0"),
-    );
     let token = json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
         "metadata": {"name": "admin-token", "namespace": "shop", "uid": "uid-token",
             "annotations": {"kubernetes.io/service-account.name": "admin"}},
@@ -300,20 +300,7 @@ fn hand_made_service_account_token_secret_is_unmanaged() {
         live_deployment("app", "shop", 1, "registry.example.com/app:1.0"),
         token,
     ];
-    write(dir.path(), "live.json", &snapshot_json("prod", &objects));
-    let run = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--repo",
-            "repo",
-            "--live-snapshot",
-            "live.json",
-            "--fail-on-drift",
-            "--format",
-            "json",
-        ],
-    );
+    let run = drift_gate_against(&objects);
     let report = run.json();
     assert_eq!(
         crate::common::drift_status(&report, "Secret", "admin-token").as_deref(),
