@@ -160,3 +160,69 @@ impl Drop for ChildGroup {
         self.kill();
     }
 }
+
+/// How a command run by `run_until` ended, when it did not exit on its own.
+pub enum RunFailure {
+    /// The program is not installed or not on PATH.
+    NotFound,
+    /// It could not be started, or waiting for it failed.
+    Io(io::Error),
+    /// It was still running at the deadline; its group was killed.
+    TimedOut,
+}
+
+/// What a command that exited printed, and how it exited.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs `command` as its own process group with both output pipes drained
+/// while it runs (a large answer cannot block it), and kills the group if it
+/// has not exited by `end`.
+pub fn run_until(command: &mut Command, end: std::time::Instant) -> Result<Finished, RunFailure> {
+    use std::io::Read;
+    use std::process::Stdio;
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut group = ChildGroup::spawn(command).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => RunFailure::NotFound,
+        _ => RunFailure::Io(e),
+    })?;
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buffer = Vec::new();
+            pipe.read_to_end(&mut buffer).map(|_| buffer)
+        })
+    };
+    let stdout = drain(Box::new(group.child().stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(group.child().stderr.take().expect("piped stderr")));
+    let status = loop {
+        match group.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() >= end => {
+                // The readers are left to end with the pipes: a process that
+                // escaped the group could hold them open forever.
+                group.kill();
+                return Err(RunFailure::TimedOut);
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(e) => return Err(RunFailure::Io(e)),
+        }
+    };
+    let collect = |reader: std::thread::JoinHandle<io::Result<Vec<u8>>>| {
+        reader
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("an output reader panicked")))
+            .map_err(RunFailure::Io)
+    };
+    Ok(Finished {
+        status,
+        stdout: collect(stdout)?,
+        // The error text is a diagnostic only; a broken stderr pipe is not a failure.
+        stderr: collect(stderr).unwrap_or_default(),
+    })
+}

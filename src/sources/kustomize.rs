@@ -5,12 +5,11 @@
 //! prefixes lines with timestamps and PIDs, so a failure becomes a fixed
 //! category plus the parts of the message known to be safe.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::scratch::ChildGroup;
+use crate::scratch::{run_until, RunFailure};
 
 /// How long one render may take (remote bases can hang on a closed network).
 const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
@@ -39,58 +38,25 @@ enum RunError {
 
 fn run(program: &str, args: &[&str], dir: &Path, limit: Duration) -> Result<String, RunError> {
     let tool = format!("`{program} {}`", args.join(" "));
-    let mut group = ChildGroup::spawn(
-        Command::new(program)
-            .args(args)
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
+    let finished = run_until(
+        Command::new(program).args(args).arg(dir),
+        Instant::now() + limit,
     )
-    .map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => RunError::NotFound,
-        _ => RunError::Failed(format!("cannot start `{program}`: {e}")),
+    .map_err(|failure| match failure {
+        RunFailure::NotFound => RunError::NotFound,
+        RunFailure::Io(e) => RunError::Failed(format!("running `{program}`: {e}")),
+        RunFailure::TimedOut => RunError::Failed(format!(
+            "{tool} timed out: it did not finish within its {} s limit and was stopped (a remote base or resource may be unreachable)",
+            limit.as_secs()
+        )),
     })?;
-    let mut stdout = group.child().stdout.take().expect("piped stdout");
-    let mut stderr = group.child().stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        stdout.read_to_end(&mut buf).map(|_| buf)
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
-    let started = Instant::now();
-    let status = loop {
-        match group.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > limit => {
-                // The readers are left to end with the pipes: a process that
-                // escaped the group could hold them open forever.
-                group.kill();
-                return Err(RunError::Failed(format!(
-                    "{tool} timed out: it did not finish within its {} s limit and was stopped (a remote base or resource may be unreachable)",
-                    limit.as_secs()
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(RunError::Failed(format!("waiting for `{program}`: {e}"))),
-        }
-    };
-    let stdout = out_reader
-        .join()
-        .map_err(|_| RunError::Failed("output reader panicked".into()))?
-        .map_err(|e| RunError::Failed(e.to_string()))?;
-    let stderr = err_reader.join().unwrap_or_default();
-    if !status.success() {
+    if !finished.status.success() {
         return Err(RunError::Failed(format!(
             "{tool} failed: {}",
-            describe_failure(&String::from_utf8_lossy(&stderr))
+            describe_failure(&String::from_utf8_lossy(&finished.stderr))
         )));
     }
-    String::from_utf8(stdout)
+    String::from_utf8(finished.stdout)
         .map_err(|_| RunError::Failed(format!("`{program}` printed invalid UTF-8")))
 }
 

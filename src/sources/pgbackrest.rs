@@ -7,9 +7,8 @@
 //! `status.code` says so, and the rules read it. `db[].system-id` exceeds 2^53,
 //! so the JSON is kept as exact integers (serde_json stores u64 exactly).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
+use crate::scratch::{run_until, Finished, RunFailure};
 use crate::sources::live::{Deadline, LiveTarget};
 use crate::yaml::LineMap;
 
@@ -157,29 +157,7 @@ fn run_info(options: &PgBackRestOptions) -> Result<Value, String> {
             "--log-level-stderr=error",
             "--log-level-file=off",
         ])
-        .args(["info", "--output=json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            "the pgbackrest binary is not installed or not on PATH".to_string()
-        }
-        _ => format!("cannot run pgbackrest: {e}"),
-    })?;
-    // Read both pipes while waiting, so a large answer cannot block the child.
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        let _ = stdout.read_to_end(&mut buffer);
-        buffer
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        let _ = stderr.read_to_end(&mut buffer);
-        buffer
-    });
+        .args(["info", "--output=json"]);
     let own_end = Instant::now() + INFO_TIMEOUT;
     let (end, overdue) = match &options.deadline {
         Some(deadline) if deadline.at < own_end => (deadline.at, deadline.reason()),
@@ -191,21 +169,15 @@ fn run_info(options: &PgBackRestOptions) -> Result<Value, String> {
             ),
         ),
     };
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= end => {
-                // By PID: only the child started here.
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(overdue);
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("waiting for pgbackrest failed: {e}")),
-        }
-    };
-    let out = out_reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
+    let Finished {
+        status,
+        stdout: out,
+        stderr: err,
+    } = run_until(&mut command, end).map_err(|failure| match failure {
+        RunFailure::NotFound => "the pgbackrest binary is not installed or not on PATH".to_string(),
+        RunFailure::Io(e) => format!("running pgbackrest failed: {e}"),
+        RunFailure::TimedOut => overdue,
+    })?;
     if !status.success() {
         let message = String::from_utf8_lossy(&err);
         let first = message
