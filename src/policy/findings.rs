@@ -111,3 +111,135 @@ pub fn collect_findings(
     });
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{Identity, Origin, Resource, Severity, Source};
+    use crate::policy::engine::Verdict;
+    use crate::policy::input::Side;
+    use crate::policy::PolicyFile;
+
+    fn policies() -> PolicySet {
+        let file = PolicyFile {
+            name: "p.rego".into(),
+            text: "package p\n\n# METADATA\n# title: T\n# custom:\n#   id: T-1\n#   severity: low\n#   category: c\ndeny contains \"m\" if true\n".into(),
+        };
+        let (set, errors) = PolicySet::compile(&[file], &json!({}), &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        set
+    }
+
+    fn resource() -> Resource {
+        Resource {
+            identity: Identity {
+                source: Source::Kubernetes,
+                group: String::new(),
+                kind: "Pod".into(),
+                namespace: "shop".into(),
+                name: "p".into(),
+            },
+            api_version: "v1".into(),
+            body: json!({}),
+            origin: Origin::Declared {
+                file: "p.yaml".into(),
+                line: 1,
+                commit: None,
+            },
+            facts: json!({}),
+            lines: None,
+        }
+    }
+
+    fn verdict(severity: Severity) -> Verdict {
+        Verdict {
+            rule: 0,
+            message: "m".into(),
+            severity,
+            path: None,
+        }
+    }
+
+    #[test]
+    fn one_finding_per_rule_resource_and_message_across_sides_and_targets() {
+        let policies = policies();
+        let resource = resource();
+        let unit = |state, target| ResourceUnit {
+            resource: &resource,
+            declared: Some(&resource),
+            counterpart: None,
+            drift: None,
+            state,
+            target: Some(target),
+        };
+        let units = [
+            unit(Side::Live, "b"),
+            unit(Side::Declared, "a"),
+            unit(Side::Live, "a"),
+        ];
+        let found = |severity| UnitResult {
+            verdicts: vec![verdict(severity)],
+            errors: Vec::new(),
+        };
+        // The last one is a whole-inventory input, after the resource units.
+        let results = vec![
+            found(Severity::Low),
+            found(Severity::High),
+            found(Severity::Low),
+            found(Severity::Low),
+        ];
+        let mut errors = Vec::new();
+        let findings = collect_findings(&policies, &units, results, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(findings.len(), 2);
+        let on_resource = &findings[0];
+        assert_eq!(on_resource.severity, Severity::High, "the highest wins");
+        assert_eq!(
+            on_resource.states,
+            [FindingState::Declared, FindingState::Live]
+        );
+        assert_eq!(on_resource.targets, ["a", "b"]);
+        assert_eq!(on_resource.resource.as_ref().unwrap().name, "p");
+        let inventory = &findings[1];
+        assert_eq!(inventory.states, [FindingState::Inventory]);
+        assert!(inventory.resource.is_none() && inventory.targets.is_empty());
+        assert_eq!(
+            serde_json::to_value(&on_resource.states).unwrap(),
+            json!(["declared", "live"])
+        );
+    }
+
+    #[test]
+    fn a_failing_rule_is_one_error_however_many_inputs() {
+        let policies = policies();
+        let resource = resource();
+        let unit = ResourceUnit {
+            resource: &resource,
+            declared: Some(&resource),
+            counterpart: None,
+            drift: None,
+            state: Side::Declared,
+            target: None,
+        };
+        let failed = || UnitResult {
+            verdicts: Vec::new(),
+            errors: vec![(0, "boom\nat line 3".into())],
+        };
+        let mut errors = Vec::new();
+        let findings = collect_findings(
+            &policies,
+            &[unit.clone(), unit],
+            vec![failed(), failed(), failed()],
+            &mut errors,
+        );
+        assert!(findings.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].location, "p.rego:9");
+        assert_eq!(
+            errors[0].message,
+            "rule T-1 failed, so it was not checked (and 2 more inputs): Pod shop/p (declared): boom\nat line 3"
+        );
+    }
+}
