@@ -136,13 +136,12 @@ fn capture(arguments: args::ScanArgs) -> i32 {
         snapshot.targets.len(),
         output.display()
     );
-    if !errors.is_empty() {
-        exit::INPUT_ERROR
-    } else if !gaps.is_empty() && !arguments.allow_partial {
-        exit::INCOMPLETE
-    } else {
-        exit::CLEAN
-    }
+    exit::code_for(&exit::Outcome {
+        errors: !errors.is_empty(),
+        gaps: !gaps.is_empty(),
+        allow_partial: arguments.allow_partial,
+        failing: false,
+    })
 }
 
 fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputError> {
@@ -229,16 +228,14 @@ fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
     if let Err(error) = write_output(None, &out) {
         return fail(&error);
     }
-    if !errors.is_empty() || results.is_empty() {
-        if results.is_empty() {
-            warn!("driftaudit: error: no test_* rules found");
-        }
-        exit::INPUT_ERROR
-    } else if failed > 0 {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
+    if results.is_empty() {
+        warn!("driftaudit: error: no test_* rules found");
     }
+    exit::code_for(&exit::Outcome {
+        errors: !errors.is_empty() || results.is_empty(),
+        failing: failed > 0,
+        ..exit::Outcome::default()
+    })
 }
 
 fn package_of(text: &str) -> Option<&str> {
@@ -297,9 +294,8 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
     if let Err(error) = write_output(None, &out) {
         return fail(&error);
     }
-    if errors.is_empty() {
-        exit::CLEAN
-    } else {
-        exit::INPUT_ERROR
-    }
+    exit::code_for(&exit::Outcome {
+        errors: !errors.is_empty(),
+        ..exit::Outcome::default()
+    })
 }

@@ -9,59 +9,13 @@
 #   sources: [kubernetes]
 package driftaudit.backups
 
-# Settings come from data.baselines.backups (baselines/default.yaml). Each one
-# falls back to the documented default when the key is absent or has the wrong
-# type, so the rules behave the same with or without the default baseline file.
+import data.driftaudit.lib
 
-default _settings := {}
-
-_settings := s if {
-	s := data.baselines.backups
-	is_object(s)
-}
-
-_list(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_array(v)
-} else := fallback
-
-_rpo_hours_default := v if {
-	v := object.get(_settings, "rpo_hours", 24)
-	is_number(v)
-	v > 0
-} else := 24
+# Settings are read from data.baselines.backups (defaults: baselines/default.yaml).
 
 _backup_label := "driftaudit.io/backup"
 
 _rpo_annotation := "driftaudit.io/rpo-hours"
-
-_kind := k if {
-	k := input.identity.kind
-	is_string(k)
-} else := k if {
-	k := input.resource.kind
-	is_string(k)
-} else := ""
-
-# The API group, from the identity or else from the body's apiVersion.
-_group := g if {
-	g := input.identity.group
-	is_string(g)
-	g != ""
-} else := g if {
-	api_version := input.resource.apiVersion
-	is_string(api_version)
-	contains(api_version, "/")
-	g := split(api_version, "/")[0]
-} else := ""
-
-_name := n if {
-	n := input.resource.metadata.name
-	is_string(n)
-} else := n if {
-	n := input.identity.name
-	is_string(n)
-} else := ""
 
 _label := v if {
 	v := input.resource.metadata.labels[_backup_label]
@@ -71,27 +25,27 @@ _label := v if {
 # A CronJob is a backup when labelled driftaudit.io/backup=true, or when its
 # name matches backups.cronjob_name_patterns and it is not labelled "false".
 _is_backup_cronjob if {
-	_kind == "CronJob"
+	lib.kind == "CronJob"
 	_label == "true"
 }
 
 _is_backup_cronjob if {
-	_kind == "CronJob"
+	lib.kind == "CronJob"
 	_label != "false"
-	some pattern in _list("cronjob_name_patterns", ["backup|dump|snapshot"])
-	is_string(pattern)
+	some pattern in data.baselines.backups.cronjob_name_patterns
+	# A pattern RE2 rejects matches nothing (rather than failing every rule).
 	regex.is_valid(pattern)
-	regex.match(pattern, _name)
+	regex.match(pattern, lib.name)
 }
 
 _is_cnpg_scheduled_backup if {
-	_kind == "ScheduledBackup"
-	_group == "postgresql.cnpg.io"
+	lib.kind == "ScheduledBackup"
+	lib.group == "postgresql.cnpg.io"
 }
 
 _is_velero_schedule if {
-	_kind == "Schedule"
-	_group == "velero.io"
+	lib.kind == "Schedule"
+	lib.group == "velero.io"
 }
 
 _backup_kind := "backup CronJob" if _is_backup_cronjob
@@ -100,18 +54,13 @@ else := "CloudNativePG ScheduledBackup" if _is_cnpg_scheduled_backup
 
 else := "Velero Schedule" if _is_velero_schedule
 
-_is_timestamp(t) if {
-	is_string(t)
-	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`, t)
-}
-
 # The RPO for this resource: its driftaudit.io/rpo-hours annotation, else the baseline.
 _rpo_hours := to_number(v) if {
 	v := input.resource.metadata.annotations[_rpo_annotation]
 	is_string(v)
 	regex.match(`^[0-9]+(\.[0-9]+)?$`, v)
 	to_number(v) > 0
-} else := _rpo_hours_default
+} else := data.baselines.backups.rpo_hours
 
 # METADATA
 # title: Backup CronJob suspended
@@ -128,7 +77,7 @@ deny_suspended_backup_cronjob contains finding if {
 	_is_backup_cronjob
 	input.resource.spec.suspend == true
 	finding := {
-		"msg": sprintf(`backup CronJob "%s" is suspended (spec.suspend: true)`, [_name]),
+		"msg": sprintf(`backup CronJob "%s" is suspended (spec.suspend: true)`, [lib.name]),
 		"path": "spec.suspend",
 	}
 }
@@ -146,7 +95,7 @@ deny_suspended_cnpg_backup contains finding if {
 	_is_cnpg_scheduled_backup
 	input.resource.spec.suspend == true
 	finding := {
-		"msg": sprintf(`ScheduledBackup "%s"%s is suspended (spec.suspend: true)`, [_name, _cnpg_cluster]),
+		"msg": sprintf(`ScheduledBackup "%s"%s is suspended (spec.suspend: true)`, [lib.name, _cnpg_cluster]),
 		"path": "spec.suspend",
 	}
 }
@@ -169,7 +118,7 @@ deny_paused_velero_schedule contains finding if {
 	_is_velero_schedule
 	input.resource.spec.paused == true
 	finding := {
-		"msg": sprintf(`Velero Schedule "%s" is paused (spec.paused: true)`, [_name]),
+		"msg": sprintf(`Velero Schedule "%s" is paused (spec.paused: true)`, [lib.name]),
 		"path": "spec.paused",
 	}
 }
@@ -190,7 +139,7 @@ deny_declared_backup_missing contains finding if {
 	input.drift.status == "missing"
 	kind := _backup_kind
 	finding := {
-		"msg": sprintf(`%s "%s" is declared but does not exist in the live state`, [kind, _name]),
+		"msg": sprintf(`%s "%s" is declared but does not exist in the live state`, [kind, lib.name]),
 		"path": "metadata.name",
 	}
 }
@@ -215,14 +164,12 @@ deny_stale_backup contains finding if {
 	input.state == "live"
 	_is_backup_cronjob
 	last := input.resource.status.lastSuccessfulTime
-	_is_timestamp(last)
-	_is_timestamp(input.now)
-	age_ns := time.parse_rfc3339_ns(input.now) - time.parse_rfc3339_ns(last)
+	age_ns := lib.age_ns(last)
 	age_ns > (_rpo_hours * 3600) * 1000000000
 	finding := {
 		"msg": sprintf(
 			`backup CronJob "%s" last succeeded at %s, %v hours before the scan (RPO %v hours)`,
-			[_name, last, floor(age_ns / 3600000000000), _rpo_hours],
+			[lib.name, last, floor(age_ns / 3600000000000), _rpo_hours],
 		),
 		"path": "status.lastSuccessfulTime",
 	}
@@ -230,20 +177,9 @@ deny_stale_backup contains finding if {
 
 # --- CloudNativePG clusters, pgBackRest stanzas and WAL archiving -------------
 
-_number(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_number(v)
-	v > 0
-} else := fallback
-
-_bool(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_boolean(v)
-} else := fallback
-
 _is_cnpg_cluster if {
-	_kind == "Cluster"
-	_group == "postgresql.cnpg.io"
+	lib.kind == "Cluster"
+	lib.group == "postgresql.cnpg.io"
 }
 
 # A CNPG backup target: an object store (barmanObjectStore), volume snapshots,
@@ -278,7 +214,7 @@ deny_cnpg_cluster_without_backup contains finding if {
 	_is_cnpg_cluster
 	not _cnpg_has_backup
 	finding := {
-		"msg": sprintf(`CloudNativePG Cluster "%s" has no backup configuration (spec.backup)`, [_name]),
+		"msg": sprintf(`CloudNativePG Cluster "%s" has no backup configuration (spec.backup)`, [lib.name]),
 		"path": "spec",
 	}
 }
@@ -309,23 +245,23 @@ deny_cnpg_retention_too_short contains finding if {
 	policy := input.resource.spec.backup.retentionPolicy
 	is_string(policy)
 	days := _retention_days(policy)
-	minimum := _number("min_retention_days", 7)
+	minimum := data.baselines.backups.min_retention_days
 	days < minimum
 	finding := {
-		"msg": sprintf(`CloudNativePG Cluster "%s" keeps backups %v days (retentionPolicy %s), below the baseline of %v days`, [_name, days, policy, minimum]),
+		"msg": sprintf(`CloudNativePG Cluster "%s" keeps backups %v days (retentionPolicy %s), below the baseline of %v days`, [lib.name, days, policy, minimum]),
 		"path": "spec.backup.retentionPolicy",
 	}
 }
 
 _is_stanza if {
 	input.identity.source == "backup"
-	_kind == "PgBackRestStanza"
+	lib.kind == "PgBackRestStanza"
 }
 
 _stanza := s if {
 	s := input.resource.stanza
 	is_string(s)
-} else := _name
+} else := lib.name
 
 # METADATA
 # title: pgBackRest stanza missing or in error
@@ -372,14 +308,12 @@ deny_stanza_stale contains finding if {
 	last := input.resource.last_backup
 	is_object(last)
 	last.error != true
-	_is_timestamp(last.stop)
-	_is_timestamp(input.now)
-	age_ns := time.parse_rfc3339_ns(input.now) - time.parse_rfc3339_ns(last.stop)
-	age_ns > (_rpo_hours_default * 3600) * 1000000000
+	age_ns := lib.age_ns(last.stop)
+	age_ns > (data.baselines.backups.rpo_hours * 3600) * 1000000000
 	finding := {
 		"msg": sprintf(
 			`pgBackRest stanza "%s": newest backup %s (%s) finished at %s, %v hours before the scan (RPO %v hours)`,
-			[_stanza, last.label, last.type, last.stop, floor(age_ns / 3600000000000), _rpo_hours_default],
+			[_stanza, last.label, last.type, last.stop, floor(age_ns / 3600000000000), data.baselines.backups.rpo_hours],
 		),
 		"path": "last_backup.stop",
 	}
@@ -421,7 +355,7 @@ deny_stanza_retention contains finding if {
 	full := input.resource.retention.full
 	is_number(full)
 	object.get(input.resource.retention, "full_type", "count") == "count"
-	minimum := _number("min_retention_full", 2)
+	minimum := data.baselines.backups.min_retention_full
 	full < minimum
 	finding := {
 		"msg": sprintf(`pgBackRest stanza "%s" keeps %v full backups, below the baseline of %v`, [_stanza, full, minimum]),
@@ -434,7 +368,7 @@ deny_stanza_retention contains finding if {
 	full := input.resource.retention.full
 	is_number(full)
 	input.resource.retention.full_type == "time"
-	minimum := _number("min_retention_days", 7)
+	minimum := data.baselines.backups.min_retention_days
 	full < minimum
 	finding := {
 		"msg": sprintf(`pgBackRest stanza "%s" keeps full backups %v days, below the baseline of %v days`, [_stanza, full, minimum]),
@@ -444,13 +378,8 @@ deny_stanza_retention contains finding if {
 
 _is_archiver if {
 	input.identity.source == "postgres"
-	_kind == "Archiver"
+	lib.kind == "Archiver"
 }
-
-_server := s if {
-	s := input.identity.namespace
-	is_string(s)
-} else := ""
 
 # METADATA
 # title: WAL archiving off
@@ -467,10 +396,10 @@ _server := s if {
 #   remediation: Set archive_mode = on and an archive_command (e.g. pgbackrest --stanza=<name> archive-push %p), then restart the server.
 deny_archiving_off contains finding if {
 	_is_archiver
-	_bool("require_wal_archiving", true)
+	data.baselines.backups.require_wal_archiving == true
 	input.resource.archive_mode == "off"
 	finding := {
-		"msg": sprintf(`WAL archiving is off on %s (archive_mode = off)`, [_server]),
+		"msg": sprintf(`WAL archiving is off on %s (archive_mode = off)`, [lib.namespace]),
 		"path": "archive_mode",
 	}
 }
@@ -495,7 +424,7 @@ deny_archiving_failing contains finding if {
 	finding := {
 		"msg": sprintf(
 			`WAL archiving fails on %s: %v failures, last %v at %v; last success %v`,
-			[_server, input.resource.failed_count, input.resource.last_failed_wal, input.resource.last_failed_time, _last_archived],
+			[lib.namespace, input.resource.failed_count, input.resource.last_failed_wal, input.resource.last_failed_time, _last_archived],
 		),
 		"path": "failed_count",
 	}

@@ -99,18 +99,14 @@ test_backup_label_false_excludes_cronjob if {
 }
 
 test_custom_name_patterns if {
-	baselines := {"backups": {"cronjob_name_patterns": ["^pgbackrest-"]}}
-	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("pgbackrest-full")) with data.baselines as baselines
-	count(backups.deny_suspended_backup_cronjob) == 0 with input as _input("live", null, _suspended("db-backup")) with data.baselines as baselines
+	cronjob_name_patterns := ["^pgbackrest-"]
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("pgbackrest-full")) with data.baselines.backups.cronjob_name_patterns as cronjob_name_patterns
+	count(backups.deny_suspended_backup_cronjob) == 0 with input as _input("live", null, _suspended("db-backup")) with data.baselines.backups.cronjob_name_patterns as cronjob_name_patterns
 }
 
 test_invalid_pattern_is_ignored if {
-	baselines := {"backups": {"cronjob_name_patterns": ["(unclosed", "backup"]}}
-	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("db-backup")) with data.baselines as baselines
-}
-
-test_default_patterns_without_baselines if {
-	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("db-backup")) with data.baselines as {}
+	count(backups.deny_suspended_backup_cronjob) == 1 with input as _input("live", null, _suspended("db-backup"))
+		with data.baselines.backups.cronjob_name_patterns as ["(unclosed", "backup"]
 }
 
 # --- DA-BAK-002 CloudNativePG ScheduledBackup --------------------------------
@@ -213,8 +209,8 @@ test_stale_uses_input_now_with_offset if {
 
 test_stale_rpo_from_baselines if {
 	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-19T10:30:00Z"})
-	count(backups.deny_stale_backup) == 0 with input as _input("live", null, cronjob) with data.baselines as {"backups": {"rpo_hours": 72}}
-	count(backups.deny_stale_backup) == 1 with input as _input("live", null, cronjob) with data.baselines as {"backups": {"rpo_hours": 0.5}}
+	count(backups.deny_stale_backup) == 0 with input as _input("live", null, cronjob) with data.baselines.backups.rpo_hours as 72
+	count(backups.deny_stale_backup) == 1 with input as _input("live", null, cronjob) with data.baselines.backups.rpo_hours as 0.5
 }
 
 test_stale_rpo_annotation_overrides if {
@@ -296,7 +292,7 @@ test_cnpg_retention_below_baseline if {
 	findings == {{"msg": `CloudNativePG Cluster "shop-db" keeps backups 3 days (retentionPolicy 3d), below the baseline of 7 days`, "path": "spec.backup.retentionPolicy"}}
 	weeks := {"backup": {"barmanObjectStore": {}, "retentionPolicy": "2w"}}
 	count(backups.deny_cnpg_retention_too_short) == 0 with input as _input("declared", null, _cluster(weeks))
-	count(backups.deny_cnpg_retention_too_short) == 1 with input as _input("declared", null, _cluster(weeks)) with data.baselines as {"backups": {"min_retention_days": 30}}
+	count(backups.deny_cnpg_retention_too_short) == 1 with input as _input("declared", null, _cluster(weeks)) with data.baselines.backups.min_retention_days as 30
 }
 
 # --- DA-BAK-008 .. DA-BAK-010 pgBackRest ----------------------------------------
@@ -370,7 +366,7 @@ test_archiving_off if {
 	findings := backups.deny_archiving_off with input as _archiver_input({"archive_mode": "off"})
 	findings == {{"msg": "WAL archiving is off on 127.0.0.1:5432/appdb (archive_mode = off)", "path": "archive_mode"}}
 	count(backups.deny_archiving_off) == 0 with input as _archiver_input({"archive_mode": "on"})
-	count(backups.deny_archiving_off) == 0 with input as _archiver_input({"archive_mode": "off"}) with data.baselines as {"backups": {"require_wal_archiving": false}}
+	count(backups.deny_archiving_off) == 0 with input as _archiver_input({"archive_mode": "off"}) with data.baselines.backups.require_wal_archiving as false
 }
 
 test_archiving_failing if {

@@ -9,25 +9,13 @@
 #   facts: [certificates]
 package driftaudit.certificates
 
-# Thresholds come from data.baselines.certificates (baselines/default.yaml) and
-# fall back to the documented defaults when absent or not numbers. Dates come
-# from the facts (computed against input.now), never from the wall clock.
+# Thresholds are read from data.baselines.certificates (defaults:
+# baselines/default.yaml). Dates come from the facts (computed against
+# input.now), never from the wall clock.
 
-default _settings := {}
+_fail_days := data.baselines.certificates.fail_days
 
-_settings := s if {
-	s := data.baselines.certificates
-	is_object(s)
-}
-
-_days(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_number(v)
-} else := fallback
-
-_fail_days := _days("fail_days", 14)
-
-_warn_days := _days("warn_days", 30)
+_warn_days := data.baselines.certificates.warn_days
 
 # Parsed certificates: every fact without an error.
 _certificates contains cert if {

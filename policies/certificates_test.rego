@@ -91,21 +91,23 @@ test_warn_days_boundary if {
 }
 
 test_thresholds_from_baselines if {
-	baselines := {"certificates": {"fail_days": 7, "warn_days": 60}}
-	count(certificates.deny_expiring_soon) == 0 with input as _input([_cert(10, "2026-12-01T12:00:00Z")]) with data.baselines as baselines
-	count(certificates.warn_expiring) == 1 with input as _input([_cert(10, "2026-12-01T12:00:00Z")]) with data.baselines as baselines
-	count(certificates.warn_expiring) == 1 with input as _input([_cert(45, "2027-01-05T12:00:00Z")]) with data.baselines as baselines
+	count(certificates.deny_expiring_soon) == 0 with input as _input([_cert(10, "2026-12-01T12:00:00Z")])
+		with data.baselines.certificates.fail_days as 7
+		with data.baselines.certificates.warn_days as 60
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(10, "2026-12-01T12:00:00Z")])
+		with data.baselines.certificates.fail_days as 7
+		with data.baselines.certificates.warn_days as 60
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(45, "2027-01-05T12:00:00Z")])
+		with data.baselines.certificates.fail_days as 7
+		with data.baselines.certificates.warn_days as 60
 }
 
-test_thresholds_default_without_baselines if {
-	count(certificates.deny_expiring_soon) == 1 with input as _input([_cert(14, "2026-12-05T12:00:00Z")]) with data.baselines as {}
-	count(certificates.warn_expiring) == 1 with input as _input([_cert(30, "2026-12-21T12:00:00Z")]) with data.baselines as {}
-}
-
-test_thresholds_wrong_type_fall_back if {
-	baselines := {"certificates": {"fail_days": "14", "warn_days": null}}
-	count(certificates.deny_expiring_soon) == 1 with input as _input([_cert(14, "2026-12-05T12:00:00Z")]) with data.baselines as baselines
-	count(certificates.warn_expiring) == 1 with input as _input([_cert(30, "2026-12-21T12:00:00Z")]) with data.baselines as baselines
+# The defaults (fail_days 14, warn_days 30) come from baselines/default.yaml,
+# loaded as data for these tests as for a scan.
+test_thresholds_default if {
+	count(certificates.deny_expiring_soon) == 1 with input as _input([_cert(14, "2026-12-05T12:00:00Z")])
+	count(certificates.warn_expiring) == 1 with input as _input([_cert(30, "2026-12-21T12:00:00Z")])
+	count(certificates.warn_expiring) == 0 with input as _input([_cert(31, "2026-12-22T12:00:00Z")])
 }
 
 test_long_lived_certificate_passes if {

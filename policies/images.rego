@@ -7,104 +7,37 @@
 #   sources: [kubernetes]
 package driftaudit.images
 
-# Settings come from data.baselines.images (baselines/default.yaml). Each one
-# falls back to the documented default when the key is absent or has the wrong
-# type, so the rules behave the same with or without the default baseline file.
+import data.driftaudit.lib
 
-default _settings := {}
-
-_settings := s if {
-	s := data.baselines.images
-	is_object(s)
-}
-
-_list(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_array(v)
-} else := fallback
-
-_bool(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_boolean(v)
-} else := fallback
+# Settings are read from data.baselines.images (defaults: baselines/default.yaml).
 
 _approved_registries := {_normalise_location(entry) |
-	some entry in _list("approved_registries", [])
-	is_string(entry)
+	some entry in data.baselines.images.approved_registries
 	entry != ""
 }
 
 _approved_images := {ref.repository |
-	some entry in _list("approved_images", [])
-	is_string(entry)
+	some entry in data.baselines.images.approved_images
 	entry != ""
 	ref := _image_ref(entry)
 }
 
-_exempt_namespaces := {ns | some ns in _list("exempt_namespaces", ["kube-system"]); is_string(ns)}
-
-_namespace := ns if {
-	ns := input.identity.namespace
-	is_string(ns)
-	ns != ""
-} else := ns if {
-	ns := input.resource.metadata.namespace
-	is_string(ns)
-} else := ""
-
-_exempt if _namespace in _exempt_namespaces
-
-# Pod specs of the resource under evaluation: a Pod's own spec, a controller's
-# pod template, or a CronJob's job template. Found by shape, so a kind routed
-# here by a user's metadata (ReplicationController, Argo Rollout, ...) works too.
-_pod_specs contains {"path": "spec", "spec": s} if {
-	s := input.resource.spec
-	_is_pod_spec(s)
-}
-
-_pod_specs contains {"path": "spec.template.spec", "spec": s} if {
-	s := input.resource.spec.template.spec
-	_is_pod_spec(s)
-}
-
-_pod_specs contains {"path": "spec.jobTemplate.spec.template.spec", "spec": s} if {
-	s := input.resource.spec.jobTemplate.spec.template.spec
-	_is_pod_spec(s)
-}
-
-_is_pod_spec(s) if {
-	is_object(s)
-	is_array(s.containers)
-}
-
-_container_fields := {
-	"containers": "container",
-	"initContainers": "init container",
-	"ephemeralContainers": "ephemeral container",
-}
+# The image rules skip workloads of these namespaces.
+_exempt if lib.namespace in data.baselines.images.exempt_namespaces
 
 # Every container with a usable image reference, with the path of its entry.
 _images contains img if {
-	some pod in _pod_specs
-	some field, label in _container_fields
-	containers := pod.spec[field]
-	is_array(containers)
-	some i, container in containers
-	is_object(container)
-	image := container.image
+	some c in lib.containers
+	image := c.container.image
 	is_string(image)
 	image != ""
 	img := {
-		"what": sprintf(`%s "%s"`, [label, _container_name(container, i)]),
+		"what": c.what,
 		"image": image,
 		"ref": _image_ref(image),
-		"path": sprintf("%s.%s[%d].image", [pod.path, field, i]),
+		"path": sprintf("%s.image", [c.path]),
 	}
 }
-
-_container_name(container, _) := container.name if is_string(container.name)
-
-else := "(unnamed)"
 
 # An image reference split the way Docker normalises it:
 #   nginx                        -> docker.io/library/nginx, tag ""
@@ -211,7 +144,7 @@ deny_unapproved_registry contains finding if {
 #   remediation: Reference a fixed version tag (e.g. nginx:1.27.2) or pin the image by digest.
 deny_latest_tag contains finding if {
 	not _exempt
-	_bool("forbid_latest", true) == true
+	data.baselines.images.forbid_latest == true
 	some img in _images
 	img.ref.digest == ""
 	img.ref.tag in {"", "latest"}
@@ -237,7 +170,7 @@ _latest_reason("latest") := "with the tag :latest and without a digest"
 #   remediation: Append the image digest, e.g. registry.example.com/app:1.4.2@sha256:<digest>.
 deny_missing_digest contains finding if {
 	not _exempt
-	_bool("require_digest", false) == true
+	data.baselines.images.require_digest == true
 	some img in _images
 	not regex.match(`^sha256:[0-9a-f]{64}$`, img.ref.digest)
 	finding := {

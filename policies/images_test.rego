@@ -31,7 +31,6 @@ _image(image) := _deployment("shop", [{"name": "web", "image": image}])
 
 _path := "spec.template.spec.containers[0].image"
 
-_registries(list) := {"images": {"approved_registries": list}}
 
 # --- image reference normalisation -------------------------------------------
 
@@ -75,14 +74,9 @@ test_registry_not_enforced_by_default if {
 	count(images.deny_unapproved_registry) == 0 with input as _image("evil.example.com/app:1.0")
 }
 
-test_registry_not_enforced_without_baselines if {
-	count(images.deny_unapproved_registry) == 0 with input as _image("evil.example.com/app:1.0")
-		with data.baselines as {}
-}
-
 test_registry_unapproved_fires if {
 	findings := images.deny_unapproved_registry with input as _image("evil.example.com/app:1.0")
-		with data.baselines as _registries(["registry.example.com"])
+		with data.baselines.images.approved_registries as ["registry.example.com"]
 	findings == {{
 		"msg": `container "web" uses image "evil.example.com/app:1.0" from registry "evil.example.com", which is not in images.approved_registries`,
 		"path": _path,
@@ -91,43 +85,43 @@ test_registry_unapproved_fires if {
 
 test_registry_approved_passes if {
 	count(images.deny_unapproved_registry) == 0 with input as _image("registry.example.com/app:1.0")
-		with data.baselines as _registries(["registry.example.com"])
+		with data.baselines.images.approved_registries as ["registry.example.com"]
 }
 
 test_registry_hub_image_is_docker_io if {
 	findings := images.deny_unapproved_registry with input as _image("nginx:1.27")
-		with data.baselines as _registries(["registry.example.com"])
+		with data.baselines.images.approved_registries as ["registry.example.com"]
 	some f in findings
 	contains(f.msg, `from registry "docker.io"`)
 	count(images.deny_unapproved_registry) == 0 with input as _image("nginx:1.27")
-		with data.baselines as _registries(["docker.io"])
+		with data.baselines.images.approved_registries as ["docker.io"]
 }
 
 test_registry_host_compared_case_insensitively if {
 	count(images.deny_unapproved_registry) == 0 with input as _image("Registry.Example.com/app:1.0")
-		with data.baselines as _registries(["https://registry.example.COM/"])
+		with data.baselines.images.approved_registries as ["https://registry.example.COM/"]
 }
 
 test_registry_path_prefix if {
-	baselines := _registries(["ghcr.io/acme"])
+	approved_registries := ["ghcr.io/acme"]
 	count(images.deny_unapproved_registry) == 0 with input as _image("ghcr.io/acme/api:1.0")
-		with data.baselines as baselines
+		with data.baselines.images.approved_registries as approved_registries
 	count(images.deny_unapproved_registry) == 1 with input as _image("ghcr.io/other/api:1.0")
-		with data.baselines as baselines
+		with data.baselines.images.approved_registries as approved_registries
 	# a prefix must end at a path boundary
 	count(images.deny_unapproved_registry) == 1 with input as _image("ghcr.io/acmecorp/api:1.0")
-		with data.baselines as baselines
+		with data.baselines.images.approved_registries as approved_registries
 }
 
 test_registry_hub_official_only if {
-	baselines := _registries(["docker.io/library"])
-	count(images.deny_unapproved_registry) == 0 with input as _image("nginx:1.27") with data.baselines as baselines
-	count(images.deny_unapproved_registry) == 1 with input as _image("bitnami/nginx:1.27") with data.baselines as baselines
+	approved_registries := ["docker.io/library"]
+	count(images.deny_unapproved_registry) == 0 with input as _image("nginx:1.27") with data.baselines.images.approved_registries as approved_registries
+	count(images.deny_unapproved_registry) == 1 with input as _image("bitnami/nginx:1.27") with data.baselines.images.approved_registries as approved_registries
 }
 
 test_registry_exempt_namespace if {
 	count(images.deny_unapproved_registry) == 0 with input as _deployment("kube-system", [{"name": "dns", "image": "evil.example.com/dns:1"}])
-		with data.baselines as _registries(["registry.example.com"])
+		with data.baselines.images.approved_registries as ["registry.example.com"]
 }
 
 # --- DA-IMG-002 latest / untagged --------------------------------------------
@@ -164,17 +158,13 @@ test_latest_with_digest_passes if {
 
 test_latest_disabled if {
 	count(images.deny_latest_tag) == 0 with input as _image("nginx:latest")
-		with data.baselines as {"images": {"forbid_latest": false}}
-}
-
-test_latest_on_without_baselines if {
-	count(images.deny_latest_tag) == 1 with input as _image("nginx:latest") with data.baselines as {}
+		with data.baselines.images.forbid_latest as false
 }
 
 test_latest_exempt_namespace if {
 	count(images.deny_latest_tag) == 0 with input as _deployment("kube-system", [{"name": "x", "image": "nginx"}])
 	count(images.deny_latest_tag) == 1 with input as _deployment("kube-system", [{"name": "x", "image": "nginx"}])
-		with data.baselines as {"images": {"exempt_namespaces": []}}
+		with data.baselines.images.exempt_namespaces as []
 }
 
 test_latest_every_container_kind if {
@@ -219,18 +209,18 @@ test_digest_off_by_default if {
 
 test_digest_required_fires if {
 	findings := images.deny_missing_digest with input as _image("nginx:1.27")
-		with data.baselines as {"images": {"require_digest": true}}
+		with data.baselines.images.require_digest as true
 	findings == {{"msg": `container "web" uses image "nginx:1.27", which is not pinned by a sha256 digest`, "path": _path}}
 }
 
 test_digest_required_passes if {
 	count(images.deny_missing_digest) == 0 with input as _image("nginx:1.27@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
-		with data.baselines as {"images": {"require_digest": true}}
+		with data.baselines.images.require_digest as true
 }
 
 test_digest_malformed_fires if {
 	count(images.deny_missing_digest) == 1 with input as _image("nginx@sha256:abc")
-		with data.baselines as {"images": {"require_digest": true}}
+		with data.baselines.images.require_digest as true
 }
 
 # --- DA-IMG-004 approved images ----------------------------------------------
@@ -240,15 +230,15 @@ test_approved_images_not_enforced_by_default if {
 }
 
 test_approved_images_normalised if {
-	baselines := {"images": {"approved_images": ["nginx", "ghcr.io/acme/api:ignored-tag"]}}
-	count(images.deny_unapproved_image) == 0 with input as _image("docker.io/library/nginx:1.27") with data.baselines as baselines
+	approved_images := ["nginx", "ghcr.io/acme/api:ignored-tag"]
+	count(images.deny_unapproved_image) == 0 with input as _image("docker.io/library/nginx:1.27") with data.baselines.images.approved_images as approved_images
 	count(images.deny_unapproved_image) == 0 with input as _image("ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
-		with data.baselines as baselines
+		with data.baselines.images.approved_images as approved_images
 }
 
 test_approved_images_fires if {
 	findings := images.deny_unapproved_image with input as _image("bitnami/nginx:1.27")
-		with data.baselines as {"images": {"approved_images": ["nginx"]}}
+		with data.baselines.images.approved_images as ["nginx"]
 	findings == {{
 		"msg": `container "web" uses image "bitnami/nginx:1.27" (repository docker.io/bitnami/nginx), which is not in images.approved_images`,
 		"path": _path,
@@ -258,18 +248,18 @@ test_approved_images_fires if {
 test_approved_images_exact_repository if {
 	# ghcr.io/acme does not approve ghcr.io/acme/api: entries are repositories, not prefixes
 	count(images.deny_unapproved_image) == 1 with input as _image("ghcr.io/acme/api:1")
-		with data.baselines as {"images": {"approved_images": ["ghcr.io/acme"]}}
+		with data.baselines.images.approved_images as ["ghcr.io/acme"]
 }
 
 # --- totality on unrelated or malformed shapes -------------------------------
 
 _all_findings := images.deny_unapproved_registry | images.deny_latest_tag | images.deny_missing_digest | images.deny_unapproved_image
 
-_strict := {"images": {
+_strict := object.union(data.baselines, {"images": {
 	"approved_registries": ["registry.example.com"],
 	"approved_images": ["registry.example.com/app"],
 	"require_digest": true,
-}}
+}})
 
 test_unrelated_shapes_yield_nothing if {
 	shapes := [
@@ -286,12 +276,6 @@ test_unrelated_shapes_yield_nothing if {
 	}
 }
 
-test_malformed_baselines_fall_back if {
-	baselines := {"images": {"approved_registries": "registry.example.com", "forbid_latest": "yes", "exempt_namespaces": null}}
-	count(images.deny_unapproved_registry) == 0 with input as _image("nginx") with data.baselines as baselines
-	count(images.deny_latest_tag) == 1 with input as _image("nginx") with data.baselines as baselines
-}
-
 test_input_without_identity if {
 	findings := images.deny_latest_tag with input as {"resource": {"kind": "Pod", "spec": {"containers": [{"name": "a", "image": "nginx"}]}}}
 	count(findings) == 1
@@ -300,7 +284,6 @@ test_input_without_identity if {
 test_exempt_namespace_skips_every_rule if {
 	kube_system := _deployment("kube-system", [{"name": "dns", "image": "evil.example.com/dns"}])
 	count(_all_findings) == 0 with input as kube_system with data.baselines as _strict
-	baselines := {"images": object.union(_strict.images, {"exempt_namespaces": []})}
-	findings := _all_findings with input as kube_system with data.baselines as baselines
+	findings := _all_findings with input as kube_system with data.baselines as object.union(_strict, {"images": {"exempt_namespaces": []}})
 	count(findings) == 4
 }

@@ -9,61 +9,9 @@
 #   sources: [postgres]
 package driftaudit.postgres
 
-# Settings come from data.baselines.postgres (baselines/default.yaml). Each one
-# falls back to the documented default when the key is absent or has the wrong
-# type, so the rules behave the same with or without the default baseline file.
+import data.driftaudit.lib
 
-default _settings := {}
-
-_settings := s if {
-	s := data.baselines.postgres
-	is_object(s)
-}
-
-_default_approved := {
-	"superuser": ["postgres"],
-	"createrole": ["postgres"],
-	"createdb": ["postgres"],
-	"replication": ["postgres"],
-	"bypassrls": ["postgres"],
-}
-
-_default_public_grants := [
-	{"on": "database", "privileges": ["CONNECT", "TEMPORARY"]},
-	{"on": "schema", "objects": ["public"], "privileges": ["USAGE"]},
-]
-
-_approved_roles(attribute) := {r | some r in v; is_string(r)} if {
-	approved := object.get(_settings, "approved_roles", _default_approved)
-	is_object(approved)
-	v := object.get(approved, attribute, object.get(_default_approved, attribute, []))
-	is_array(v)
-} else := {r | some r in object.get(_default_approved, attribute, [])}
-
-_public_allowances := v if {
-	v := object.get(_settings, "allowed_public_grants", _default_public_grants)
-	is_array(v)
-} else := _default_public_grants
-
-_bool(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_boolean(v)
-} else := fallback
-
-_expiry_exempt := {r | some r in v; is_string(r)} if {
-	v := object.get(_settings, "password_expiry_exempt_roles", ["postgres"])
-	is_array(v)
-} else := {"postgres"}
-
-_server := s if {
-	s := input.identity.namespace
-	is_string(s)
-} else := ""
-
-_kind := k if {
-	k := input.identity.kind
-	is_string(k)
-} else := ""
+# Settings are read from data.baselines.postgres (defaults: baselines/default.yaml).
 
 _attribute_names := {
 	"superuser": "SUPERUSER",
@@ -75,7 +23,7 @@ _attribute_names := {
 
 # A live role attribute is approved when baselines/ lists the role for it, or
 # when the declared PostgresBaseline gives the role that attribute.
-_approved(role, attribute) if role in _approved_roles(attribute)
+_approved(role, attribute) if role in data.baselines.postgres.approved_roles[attribute]
 
 _approved(_, attribute) if {
 	input.counterpart[attribute] == true
@@ -83,7 +31,7 @@ _approved(_, attribute) if {
 
 _unapproved_attribute(attribute) if {
 	input.state == "live"
-	_kind == "Role"
+	lib.kind == "Role"
 	input.resource[attribute] == true
 	role := input.resource.name
 	is_string(role)
@@ -104,7 +52,7 @@ _unapproved_attribute(attribute) if {
 deny_unapproved_superuser contains finding if {
 	_unapproved_attribute("superuser")
 	finding := {
-		"msg": sprintf(`role "%s" on %s has SUPERUSER, which the baseline does not approve`, [input.resource.name, _server]),
+		"msg": sprintf(`role "%s" on %s has SUPERUSER, which the baseline does not approve`, [input.resource.name, lib.namespace]),
 		"path": "superuser",
 	}
 }
@@ -123,13 +71,13 @@ deny_unapproved_role_attribute contains finding if {
 	some attribute in ["createrole", "createdb", "replication", "bypassrls"]
 	_unapproved_attribute(attribute)
 	finding := {
-		"msg": sprintf(`role "%s" on %s has %s, which the baseline does not approve`, [input.resource.name, _server, _attribute_names[attribute]]),
+		"msg": sprintf(`role "%s" on %s has %s, which the baseline does not approve`, [input.resource.name, lib.namespace, _attribute_names[attribute]]),
 		"path": attribute,
 	}
 }
 
 _public_allowed(grant, privilege) if {
-	some allowance in _public_allowances
+	some allowance in data.baselines.postgres.allowed_public_grants
 	is_object(allowance)
 	allowance.on == grant.on
 	privileges := object.get(allowance, "privileges", [])
@@ -159,14 +107,14 @@ _allowance_covers_object(allowance, grant) if {
 #   kinds: [Grant]
 #   remediation: REVOKE the privilege FROM PUBLIC and grant it to the roles that need it.
 deny_public_grant contains finding if {
-	_kind == "Grant"
+	lib.kind == "Grant"
 	input.resource.grantee == "PUBLIC"
 	privileges := input.resource.privileges
 	is_array(privileges)
 	denied := sort([p | some p in privileges; not _public_allowed(input.resource, p)])
 	count(denied) > 0
 	finding := {
-		"msg": sprintf(`%s granted to PUBLIC on %s %s (server %s)`, [concat(", ", denied), input.resource.on, _grant_object, _server]),
+		"msg": sprintf(`%s granted to PUBLIC on %s %s (server %s)`, [concat(", ", denied), input.resource.on, _grant_object, lib.namespace]),
 		"path": "privileges",
 	}
 }
@@ -190,12 +138,12 @@ _weak_methods := {"trust": "critical", "password": "high"}
 #   kinds: [HbaRule]
 #   remediation: Use scram-sha-256 (or cert) for every non-local rule; keep trust and peer for local connections only.
 deny_weak_hba_method contains finding if {
-	_kind == "HbaRule"
+	lib.kind == "HbaRule"
 	input.resource.type != "local"
 	method := input.resource.method
 	severity := _weak_methods[method]
 	finding := {
-		"msg": sprintf(`pg_hba rule %s on %s lets %s connections in with "%s" authentication`, [input.identity.name, _server, input.resource.type, method]),
+		"msg": sprintf(`pg_hba rule %s on %s lets %s connections in with "%s" authentication`, [input.identity.name, lib.namespace, input.resource.type, method]),
 		"severity": severity,
 		"path": "method",
 	}
@@ -210,11 +158,11 @@ deny_weak_hba_method contains finding if {
 #   kinds: [Setting]
 #   remediation: Set ssl = on with a server certificate and key, and use hostssl rules in pg_hba.conf.
 deny_ssl_off contains finding if {
-	_kind == "Setting"
+	lib.kind == "Setting"
 	input.resource.name == "ssl"
 	input.resource.value == "off"
 	finding := {
-		"msg": sprintf(`ssl is off on %s: connections are not encrypted`, [_server]),
+		"msg": sprintf(`ssl is off on %s: connections are not encrypted`, [lib.namespace]),
 		"path": "value",
 	}
 }
@@ -231,14 +179,14 @@ deny_ssl_off contains finding if {
 #   kinds: [Role]
 #   remediation: ALTER ROLE ... VALID UNTIL '<date>' and rotate the password before that date.
 deny_password_without_expiry contains finding if {
-	_bool("require_password_expiry", false)
-	_kind == "Role"
+	data.baselines.postgres.require_password_expiry == true
+	lib.kind == "Role"
 	input.resource.login == true
 	role := input.resource.name
-	not role in _expiry_exempt
+	not role in data.baselines.postgres.password_expiry_exempt_roles
 	_no_expiry
 	finding := {
-		"msg": sprintf(`login role "%s" on %s has a password without expiry (no VALID UNTIL)`, [role, _server]),
+		"msg": sprintf(`login role "%s" on %s has a password without expiry (no VALID UNTIL)`, [role, lib.namespace]),
 		"path": "valid_until",
 	}
 }

@@ -53,9 +53,9 @@ test_declared_side_is_not_judged_for_attributes if {
 }
 
 test_baseline_list_replaces_defaults if {
-	baselines := {"postgres": {"approved_roles": {"superuser": ["dba_admin"]}}}
-	count(postgres.deny_unapproved_superuser) == 0 with input as _role_input("live", _role("dba_admin", {"superuser": true}), null) with data.baselines as baselines
-	count(postgres.deny_unapproved_superuser) == 1 with input as _role_input("live", _role("postgres", {"superuser": true}), null) with data.baselines as baselines
+	approved_roles := {"superuser": ["dba_admin"]}
+	count(postgres.deny_unapproved_superuser) == 0 with input as _role_input("live", _role("dba_admin", {"superuser": true}), null) with data.baselines.postgres.approved_roles as approved_roles
+	count(postgres.deny_unapproved_superuser) == 1 with input as _role_input("live", _role("postgres", {"superuser": true}), null) with data.baselines.postgres.approved_roles as approved_roles
 }
 
 test_other_attributes_fire_one_each if {
@@ -65,13 +65,9 @@ test_other_attributes_fire_one_each if {
 }
 
 test_replication_approved_in_baseline if {
-	baselines := {"postgres": {"approved_roles": {"replication": ["replicator"]}}}
+	approved_roles := {"replication": ["replicator"]}
 	role := _role("replicator", {"replication": true})
-	count(postgres.deny_unapproved_role_attribute) == 0 with input as _role_input("live", role, null) with data.baselines as baselines
-}
-
-test_malformed_baseline_falls_back if {
-	count(postgres.deny_unapproved_superuser) == 0 with input as _role_input("live", _role("postgres", {"superuser": true}), null) with data.baselines as {"postgres": {"approved_roles": "nope"}}
+	count(postgres.deny_unapproved_role_attribute) == 0 with input as _role_input("live", role, null) with data.baselines.postgres.approved_roles as approved_roles
 }
 
 # --- DA-PG-003 -------------------------------------------------------------------
@@ -143,11 +139,11 @@ test_expiry_not_required_by_default if {
 }
 
 test_expiry_required_by_baseline if {
-	baselines := {"postgres": {"require_password_expiry": true}}
-	findings := postgres.deny_password_without_expiry with input as _role_input("live", _role("app", {}), null) with data.baselines as baselines
+	require_password_expiry := true
+	findings := postgres.deny_password_without_expiry with input as _role_input("live", _role("app", {}), null) with data.baselines.postgres.require_password_expiry as require_password_expiry
 	findings == {{"msg": `login role "app" on 127.0.0.1:5432/appdb has a password without expiry (no VALID UNTIL)`, "path": "valid_until"}}
-	count(postgres.deny_password_without_expiry) == 1 with input as _role_input("live", _role("app", {"valid_until": "infinity"}), null) with data.baselines as baselines
-	count(postgres.deny_password_without_expiry) == 0 with input as _role_input("live", _role("app", {"valid_until": "2027-06-30T00:00:00Z"}), null) with data.baselines as baselines
-	count(postgres.deny_password_without_expiry) == 0 with input as _role_input("live", _role("postgres", {}), null) with data.baselines as baselines
-	count(postgres.deny_password_without_expiry) == 0 with input as _role_input("live", _role("readonly", {"login": false}), null) with data.baselines as baselines
+	count(postgres.deny_password_without_expiry) == 1 with input as _role_input("live", _role("app", {"valid_until": "infinity"}), null) with data.baselines.postgres.require_password_expiry as require_password_expiry
+	count(postgres.deny_password_without_expiry) == 0 with input as _role_input("live", _role("app", {"valid_until": "2027-06-30T00:00:00Z"}), null) with data.baselines.postgres.require_password_expiry as require_password_expiry
+	count(postgres.deny_password_without_expiry) == 0 with input as _role_input("live", _role("postgres", {}), null) with data.baselines.postgres.require_password_expiry as require_password_expiry
+	count(postgres.deny_password_without_expiry) == 0 with input as _role_input("live", _role("readonly", {"login": false}), null) with data.baselines.postgres.require_password_expiry as require_password_expiry
 }

@@ -7,123 +7,19 @@
 #   sources: [kubernetes]
 package driftaudit.privileges
 
-# Settings come from data.baselines.privileges (baselines/default.yaml). Each one
-# falls back to the documented default when the key is absent or has the wrong
-# type, so the rules behave the same with or without the default baseline file.
+import data.driftaudit.lib
 
-default _settings := {}
+# Settings are read from data.baselines.privileges (defaults: baselines/default.yaml).
 
-_settings := s if {
-	s := data.baselines.privileges
-	is_object(s)
-}
+_dangerous_capabilities := {_capability(c) | some c in data.baselines.privileges.dangerous_capabilities}
 
-_list(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_array(v)
-} else := fallback
-
-_bool(key, fallback) := v if {
-	v := object.get(_settings, key, fallback)
-	is_boolean(v)
-} else := fallback
-
-_default_dangerous_capabilities := [
-	"SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE",
-	"DAC_READ_SEARCH", "NET_RAW", "ALL",
-]
-
-_default_cluster_admin_subjects := [
-	{"kind": "Group", "name": "system:masters"},
-	{"kind": "Group", "name": "kubeadm:cluster-admins"},
-]
-
-_default_wildcard_roles := ["cluster-admin", "system:*"]
-
-_dangerous_capabilities := {_capability(c) | some c in _list("dangerous_capabilities", _default_dangerous_capabilities); is_string(c)}
-
-_allowed_capabilities := {_capability(c) | some c in _list("allowed_capabilities", []); is_string(c)}
-
-_exempt_namespaces := {ns | some ns in _list("exempt_namespaces", ["kube-system"]); is_string(ns)}
+_allowed_capabilities := {_capability(c) | some c in data.baselines.privileges.allowed_capabilities}
 
 # "cap_sys_admin" and "SYS_ADMIN" name the same capability.
 _capability(c) := trim_prefix(upper(c), "CAP_")
 
-_kind := k if {
-	k := input.identity.kind
-	is_string(k)
-} else := k if {
-	k := input.resource.kind
-	is_string(k)
-} else := ""
-
-_namespace := ns if {
-	ns := input.identity.namespace
-	is_string(ns)
-	ns != ""
-} else := ns if {
-	ns := input.resource.metadata.namespace
-	is_string(ns)
-} else := ""
-
-_name := n if {
-	n := input.identity.name
-	is_string(n)
-	n != ""
-} else := n if {
-	n := input.resource.metadata.name
-	is_string(n)
-} else := ""
-
-_exempt if _namespace in _exempt_namespaces
-
-# Pod specs of the resource under evaluation: a Pod's own spec, a controller's
-# pod template, or a CronJob's job template. Found by shape, so a kind routed
-# here by a user's metadata (ReplicationController, Argo Rollout, ...) works too.
-_pod_specs contains {"path": "spec", "spec": s} if {
-	s := input.resource.spec
-	_is_pod_spec(s)
-}
-
-_pod_specs contains {"path": "spec.template.spec", "spec": s} if {
-	s := input.resource.spec.template.spec
-	_is_pod_spec(s)
-}
-
-_pod_specs contains {"path": "spec.jobTemplate.spec.template.spec", "spec": s} if {
-	s := input.resource.spec.jobTemplate.spec.template.spec
-	_is_pod_spec(s)
-}
-
-_is_pod_spec(s) if {
-	is_object(s)
-	is_array(s.containers)
-}
-
-_container_fields := {
-	"containers": "container",
-	"initContainers": "init container",
-	"ephemeralContainers": "ephemeral container",
-}
-
-_containers contains c if {
-	some pod in _pod_specs
-	some field, label in _container_fields
-	containers := pod.spec[field]
-	is_array(containers)
-	some i, container in containers
-	is_object(container)
-	c := {
-		"what": sprintf(`%s "%s"`, [label, _container_name(container)]),
-		"container": container,
-		"path": sprintf("%s.%s[%d]", [pod.path, field, i]),
-		"pod": pod,
-	}
-}
-
-_container_name(container) := container.name if is_string(container.name)
-
-else := "(unnamed)"
+# The privilege rules skip resources of these namespaces.
+_exempt if lib.namespace in data.baselines.privileges.exempt_namespaces
 
 # The securityContext field that decides `key` for a container: the container's
 # own setting wins over the pod's.
@@ -150,7 +46,7 @@ _windows(pod) if pod.spec.os.name == "windows"
 #   remediation: Remove securityContext.privileged (or set it to false) and add only the capabilities the container needs.
 deny_privileged_container contains finding if {
 	not _exempt
-	some c in _containers
+	some c in lib.containers
 	c.container.securityContext.privileged == true
 	finding := {
 		"msg": sprintf("%s runs privileged", [c.what]),
@@ -170,7 +66,7 @@ deny_privileged_container contains finding if {
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
 deny_host_namespace contains finding if {
 	not _exempt
-	some pod in _pod_specs
+	some pod in lib.pod_specs
 	some field, namespace in {"hostNetwork": "network", "hostPID": "process", "hostIPC": "IPC"}
 	pod.spec[field] == true
 	finding := {
@@ -191,20 +87,16 @@ deny_host_namespace contains finding if {
 #   remediation: Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.
 deny_host_path_volume contains finding if {
 	not _exempt
-	some pod in _pod_specs
+	some pod in lib.pod_specs
 	volumes := pod.spec.volumes
 	is_array(volumes)
 	some i, volume in volumes
 	is_object(volume.hostPath)
 	finding := {
-		"msg": sprintf(`volume "%s" mounts the host path "%s"`, [_volume_name(volume), _host_path(volume)]),
+		"msg": sprintf(`volume "%s" mounts the host path "%s"`, [lib.name_of(volume), _host_path(volume)]),
 		"path": sprintf("%s.volumes[%d].hostPath", [pod.path, i]),
 	}
 }
-
-_volume_name(volume) := volume.name if is_string(volume.name)
-
-else := "(unnamed)"
 
 _host_path(volume) := volume.hostPath.path if is_string(volume.hostPath.path)
 
@@ -222,7 +114,7 @@ else := "(no path)"
 #   remediation: Set securityContext.allowPrivilegeEscalation to false.
 deny_privilege_escalation contains finding if {
 	not _exempt
-	some c in _containers
+	some c in lib.containers
 	c.container.securityContext.allowPrivilegeEscalation == true
 	finding := {
 		"msg": sprintf("%s allows privilege escalation", [c.what]),
@@ -243,7 +135,7 @@ deny_privilege_escalation contains finding if {
 #   remediation: Drop the capability from securityContext.capabilities.add, or allow it in privileges.allowed_capabilities.
 deny_dangerous_capability contains finding if {
 	not _exempt
-	some c in _containers
+	some c in lib.containers
 	added := c.container.securityContext.capabilities.add
 	is_array(added)
 	some j, capability in added
@@ -268,7 +160,7 @@ deny_dangerous_capability contains finding if {
 #   remediation: Set securityContext.runAsUser to a non-zero UID (and runAsNonRoot to true).
 deny_run_as_root contains finding if {
 	not _exempt
-	some c in _containers
+	some c in lib.containers
 	not _windows(c.pod)
 	user := _effective(c, "runAsUser")
 	user.value == 0
@@ -291,8 +183,8 @@ deny_run_as_root contains finding if {
 #   remediation: Set securityContext.runAsNonRoot to true on the pod or the container.
 deny_missing_run_as_non_root contains finding if {
 	not _exempt
-	_bool("require_run_as_non_root", true) == true
-	some c in _containers
+	data.baselines.privileges.require_run_as_non_root == true
+	some c in lib.containers
 	not _windows(c.pod)
 	not _effective(c, "runAsNonRoot").value == true
 	finding := _run_as_non_root_finding(c)
@@ -323,7 +215,7 @@ _run_as_non_root_finding(c) := {
 #     Bind a role that grants only what the subject needs, or list the subject
 #     (kind, name, namespace) in privileges.allowed_cluster_admin_subjects.
 deny_cluster_admin_binding contains finding if {
-	_kind in {"RoleBinding", "ClusterRoleBinding"}
+	lib.kind in {"RoleBinding", "ClusterRoleBinding"}
 	not _exempt
 	input.resource.roleRef.kind == "ClusterRole"
 	input.resource.roleRef.name == "cluster-admin"
@@ -335,7 +227,7 @@ deny_cluster_admin_binding contains finding if {
 	finding := {
 		"msg": sprintf(
 			`%s "%s" grants cluster-admin to %s, which is not in privileges.allowed_cluster_admin_subjects`,
-			[_kind, _name, _describe_subject(subject)],
+			[lib.kind, lib.name, _describe_subject(subject)],
 		),
 		"path": sprintf("subjects[%d]", [i]),
 	}
@@ -343,8 +235,7 @@ deny_cluster_admin_binding contains finding if {
 
 # An allowed entry matches on kind and name, and on namespace (absent = "").
 _cluster_admin_allowed(subject) if {
-	some allowed in _list("allowed_cluster_admin_subjects", _default_cluster_admin_subjects)
-	is_object(allowed)
+	some allowed in data.baselines.privileges.allowed_cluster_admin_subjects
 	object.get(allowed, "kind", "") == object.get(subject, "kind", "")
 	object.get(allowed, "name", "") == object.get(subject, "name", "")
 	object.get(allowed, "namespace", "") == object.get(subject, "namespace", "")
@@ -368,7 +259,7 @@ _describe_subject(s) := sprintf("%s %s/%s", [object.get(s, "kind", "subject"), s
 #   kinds: [Role, ClusterRole]
 #   remediation: List the API groups, resources and verbs the role needs instead of "*".
 deny_wildcard_role contains finding if {
-	_kind in {"Role", "ClusterRole"}
+	lib.kind in {"Role", "ClusterRole"}
 	not _exempt
 	not _wildcard_role_allowed
 	rules := input.resource.rules
@@ -381,7 +272,7 @@ deny_wildcard_role contains finding if {
 	]
 	count(fields) > 0
 	finding := {
-		"msg": sprintf(`%s "%s" rule %d grants "*" in %s`, [_kind, _role_key, i, concat(", ", fields)]),
+		"msg": sprintf(`%s "%s" rule %d grants "*" in %s`, [lib.kind, _role_key, i, concat(", ", fields)]),
 		"path": sprintf("rules[%d]", [i]),
 	}
 }
@@ -392,14 +283,13 @@ _has_wildcard(values) if {
 }
 
 # ClusterRoles are matched by name, Roles by "namespace/name".
-_role_key := _name if _kind == "ClusterRole"
+_role_key := lib.name if lib.kind == "ClusterRole"
 
-else := concat("/", [_namespace, _name])
+else := concat("/", [lib.namespace, lib.name])
 
 # Entries ending in "*" match by prefix ("system:*"), others exactly.
 _wildcard_role_allowed if {
-	some entry in _list("allowed_wildcard_roles", _default_wildcard_roles)
-	is_string(entry)
+	some entry in data.baselines.privileges.allowed_wildcard_roles
 	_name_matches(entry, _role_key)
 }
 

@@ -66,12 +66,7 @@ test_privileged_exempt_namespace if {
 	input_value := _deployment_in("kube-system", {"containers": [{"name": "cni", "securityContext": {"privileged": true}}]})
 	count(privileges.deny_privileged_container) == 0 with input as input_value
 	count(privileges.deny_privileged_container) == 1 with input as input_value
-		with data.baselines as {"privileges": {"exempt_namespaces": []}}
-}
-
-test_privileged_exempt_default_without_baselines if {
-	input_value := _deployment_in("kube-system", {"containers": [{"name": "cni", "securityContext": {"privileged": true}}]})
-	count(privileges.deny_privileged_container) == 0 with input as input_value with data.baselines as {}
+		with data.baselines.privileges.exempt_namespaces as []
 }
 
 # --- DA-PRIV-002 host namespaces ---------------------------------------------
@@ -152,13 +147,13 @@ test_harmless_capability_passes if {
 
 test_allowed_capability_passes if {
 	count(privileges.deny_dangerous_capability) == 0 with input as _container({"capabilities": {"add": ["NET_ADMIN"]}})
-		with data.baselines as {"privileges": {"allowed_capabilities": ["CAP_NET_ADMIN"]}}
+		with data.baselines.privileges.allowed_capabilities as ["CAP_NET_ADMIN"]
 }
 
 test_custom_dangerous_list if {
-	baselines := {"privileges": {"dangerous_capabilities": ["CHOWN"]}}
-	count(privileges.deny_dangerous_capability) == 1 with input as _container({"capabilities": {"add": ["CHOWN"]}}) with data.baselines as baselines
-	count(privileges.deny_dangerous_capability) == 0 with input as _container({"capabilities": {"add": ["SYS_ADMIN"]}}) with data.baselines as baselines
+	dangerous_capabilities := ["CHOWN"]
+	count(privileges.deny_dangerous_capability) == 1 with input as _container({"capabilities": {"add": ["CHOWN"]}}) with data.baselines.privileges.dangerous_capabilities as dangerous_capabilities
+	count(privileges.deny_dangerous_capability) == 0 with input as _container({"capabilities": {"add": ["SYS_ADMIN"]}}) with data.baselines.privileges.dangerous_capabilities as dangerous_capabilities
 }
 
 # --- DA-PRIV-006 runAsUser 0 -------------------------------------------------
@@ -228,7 +223,7 @@ test_run_as_non_root_container_false_overrides_pod if {
 
 test_run_as_non_root_disabled if {
 	count(privileges.deny_missing_run_as_non_root) == 0 with input as _deployment({"containers": [{"name": "app"}]})
-		with data.baselines as {"privileges": {"require_run_as_non_root": false}}
+		with data.baselines.privileges.require_run_as_non_root as false
 }
 
 test_run_as_non_root_windows_skipped if {
@@ -262,18 +257,17 @@ test_cluster_admin_role_binding_fires if {
 test_cluster_admin_builtin_group_allowed if {
 	count(privileges.deny_cluster_admin_binding) == 0 with input as _binding("ClusterRoleBinding", "", [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}])
 	count(privileges.deny_cluster_admin_binding) == 0 with input as _binding("ClusterRoleBinding", "", [{"kind": "Group", "name": "system:masters"}])
-		with data.baselines as {}
 }
 
 test_cluster_admin_only_unlisted_subjects_fire if {
-	baselines := {"privileges": {"allowed_cluster_admin_subjects": [_deployer, {"kind": "User", "name": "alice"}]}}
+	allowed_cluster_admin_subjects := [_deployer, {"kind": "User", "name": "alice"}]
 	findings := privileges.deny_cluster_admin_binding with input as _binding("ClusterRoleBinding", "", [
 		_deployer,
 		{"kind": "User", "name": "alice"},
 		{"kind": "User", "name": "bob"},
 		{"kind": "ServiceAccount", "name": "deployer", "namespace": "other"},
 	])
-		with data.baselines as baselines
+		with data.baselines.privileges.allowed_cluster_admin_subjects as allowed_cluster_admin_subjects
 	{f.path | some f in findings} == {"subjects[2]", "subjects[3]"}
 	some f in findings
 	contains(f.msg, "User bob")
@@ -281,13 +275,13 @@ test_cluster_admin_only_unlisted_subjects_fire if {
 
 test_cluster_admin_all_subjects_allowed_passes if {
 	count(privileges.deny_cluster_admin_binding) == 0 with input as _binding("ClusterRoleBinding", "", [_deployer])
-		with data.baselines as {"privileges": {"allowed_cluster_admin_subjects": [_deployer]}}
+		with data.baselines.privileges.allowed_cluster_admin_subjects as [_deployer]
 }
 
 test_cluster_admin_namespace_must_match if {
 	# an entry without namespace does not allow a ServiceAccount of any namespace
 	count(privileges.deny_cluster_admin_binding) == 1 with input as _binding("ClusterRoleBinding", "", [_deployer])
-		with data.baselines as {"privileges": {"allowed_cluster_admin_subjects": [{"kind": "ServiceAccount", "name": "deployer"}]}}
+		with data.baselines.privileges.allowed_cluster_admin_subjects as [{"kind": "ServiceAccount", "name": "deployer"}]
 }
 
 test_other_role_ref_passes if {
@@ -362,11 +356,11 @@ test_builtin_wildcard_roles_allowed if {
 
 test_allowed_wildcard_role_by_namespace_and_name if {
 	rules := [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
-	baselines := {"privileges": {"allowed_wildcard_roles": ["shop/shop-everything"]}}
-	count(privileges.deny_wildcard_role) == 0 with input as _role("Role", "shop", "shop-everything", rules) with data.baselines as baselines
-	count(privileges.deny_wildcard_role) == 1 with input as _role("Role", "other", "shop-everything", rules) with data.baselines as baselines
+	allowed_wildcard_roles := ["shop/shop-everything"]
+	count(privileges.deny_wildcard_role) == 0 with input as _role("Role", "shop", "shop-everything", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
+	count(privileges.deny_wildcard_role) == 1 with input as _role("Role", "other", "shop-everything", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
 	# a custom list replaces the default one
-	count(privileges.deny_wildcard_role) == 1 with input as _role("ClusterRole", "", "cluster-admin", rules) with data.baselines as baselines
+	count(privileges.deny_wildcard_role) == 1 with input as _role("ClusterRole", "", "cluster-admin", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
 }
 
 # --- totality on unrelated or malformed shapes -------------------------------
@@ -390,9 +384,9 @@ test_unrelated_shapes_yield_nothing if {
 		{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}, "rules": [null, {"verbs": "*"}]},
 	]
 	# the malformed Pod's container "a" really lacks runAsNonRoot
-	baselines := {"privileges": {"require_run_as_non_root": false}}
+	require_run_as_non_root := false
 	every shape in shapes {
-		count(_all_findings) == 0 with input as _input(shape) with data.baselines as baselines
+		count(_all_findings) == 0 with input as _input(shape) with data.baselines.privileges.require_run_as_non_root as require_run_as_non_root
 	}
 }
 
@@ -416,7 +410,7 @@ test_exempt_namespace_skips_every_rule if {
 	count(_all_findings) == 0 with input as _deployment_in("kube-system", pod)
 	# the same pod elsewhere: privileged, hostNetwork, hostPID, hostPath, escalation, SYS_ADMIN, root, runAsNonRoot
 	count(_all_findings) == 8 with input as _deployment_in("monitoring", pod)
-	count(_all_findings) == 8 with input as _deployment_in("kube-system", pod) with data.baselines as {"privileges": {"exempt_namespaces": []}}
+	count(_all_findings) == 8 with input as _deployment_in("kube-system", pod) with data.baselines.privileges.exempt_namespaces as []
 }
 
 test_exempt_namespace_skips_rbac_rules if {

@@ -9,6 +9,8 @@
 #   sources: [traefik]
 package driftaudit.traefik
 
+import data.driftaudit.lib
+
 _errors_text(router) := concat("; ", sort([e | some e in router.error; is_string(e)])) if {
 	is_array(router.error)
 	count(router.error) > 0
@@ -29,7 +31,7 @@ deny_router_disabled contains finding if {
 	input.state == "live"
 	input.resource.status == "disabled"
 	finding := {
-		"msg": sprintf("router %s is disabled in the running Traefik: %s", [input.identity.name, _errors_text(input.resource)]),
+		"msg": sprintf("router %s is disabled in the running Traefik: %s", [lib.name, _errors_text(input.resource)]),
 		"path": "rule",
 	}
 }

@@ -199,3 +199,91 @@ fn policy_list_shows_every_family() {
         }
     }
 }
+
+#[test]
+fn policy_list_lists_rules_not_library_helpers() {
+    let r = run(&["policy", "list", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let rules: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let locations: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["location"].as_str().unwrap())
+        .collect();
+    assert!(
+        locations
+            .iter()
+            .any(|l| l.starts_with("builtin:policies/images.rego:")),
+        "{locations:?}"
+    );
+    assert!(
+        !locations.iter().any(|l| l.contains("policies/lib.rego")),
+        "{locations:?}"
+    );
+}
+
+const LIB_POLICY: &str = r#"# METADATA
+# custom:
+#   category: team
+#   kinds: [Deployment]
+package team.names
+
+import data.driftaudit.lib
+
+# METADATA
+# title: Containers are named after the workload
+# custom:
+#   id: TEAM-002
+#   severity: low
+deny_name contains {"msg": sprintf("%s is not named %s", [c.what, lib.name]), "path": c.path} if {
+  some c in lib.containers
+  c.container.name != lib.name
+}
+"#;
+
+#[test]
+fn user_policies_and_their_tests_import_the_builtin_library() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 2, "nginx:1.27"),
+    );
+    write(dir.path(), "policies/names.rego", LIB_POLICY);
+    let r = run_in(
+        dir.path(),
+        &[
+            "scan", "--repo", "repo", "--policy", "policies", "--format", "json",
+        ],
+    );
+    assert!(r.code <= 1, "{}", r.all());
+    let report = r.json();
+    assert_eq!(report["errors"], serde_json::json!([]), "{}", r.all());
+    let team: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "TEAM-002")
+        .collect();
+    // deployment_yaml names its container "main", not after the workload.
+    assert_eq!(team.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        team[0]["path"], "spec.template.spec.containers[0]",
+        "{}",
+        r.stdout
+    );
+
+    write(
+        dir.path(),
+        "policies/names_test.rego",
+        "package team.names_test\n\nimport data.team.names\n\ntest_other_name_denied if {\n  count(names.deny_name) == 1 with input as {\"identity\": {\"name\": \"web\"}, \"resource\": {\"spec\": {\"containers\": [{\"name\": \"app\"}]}}}\n}\n",
+    );
+    let r = run_in(dir.path(), &["policy", "test", "policies"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("policy tests: 1 passed, 0 failed"),
+        "{}",
+        r.stdout
+    );
+}

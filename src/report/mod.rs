@@ -12,12 +12,105 @@ use crate::model::{CoverageGap, InputError, Location, ResourceRef, Severity};
 /// Version of the JSON report schema (`docs/report-schema.json`).
 pub const SCHEMA_VERSION: &str = "1";
 
-/// Exit codes (also in the README).
+/// Exit codes, and the one place that decides between them (also in the README).
 pub mod exit {
+    use serde::Serialize;
+
     pub const CLEAN: i32 = 0;
     pub const FINDINGS: i32 = 1;
     pub const INPUT_ERROR: i32 = 2;
     pub const INCOMPLETE: i32 = 3;
+
+    /// What a command ran into, as far as its exit code is concerned.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Outcome {
+        /// Some input could not be used (config, YAML, Rego, a source, the output).
+        pub errors: bool,
+        /// Part of what was asked for could not be read or compared (coverage gaps).
+        pub gaps: bool,
+        /// `--allow-partial`: gaps are reported but do not decide the result.
+        pub allow_partial: bool,
+        /// Something fails the gate: findings at or above `--fail-on`, drift with
+        /// `--fail-on-drift`, a failing policy test.
+        pub failing: bool,
+    }
+
+    /// The result of a command, as `summary.result` names it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Status {
+        Pass,
+        Fail,
+        Incomplete,
+        Error,
+    }
+
+    impl Status {
+        pub fn code(self) -> i32 {
+            match self {
+                Status::Pass => CLEAN,
+                Status::Fail => FINDINGS,
+                Status::Error => INPUT_ERROR,
+                Status::Incomplete => INCOMPLETE,
+            }
+        }
+    }
+
+    /// Precedence: an input error beats an incomplete result beats a failing
+    /// one beats clean (2, then 3, then 1, then 0). A gate must never read
+    /// "only findings", or "clean", when part of the input was not checked.
+    pub fn status_for(outcome: &Outcome) -> Status {
+        if outcome.errors {
+            Status::Error
+        } else if outcome.gaps && !outcome.allow_partial {
+            Status::Incomplete
+        } else if outcome.failing {
+            Status::Fail
+        } else {
+            Status::Pass
+        }
+    }
+
+    /// The exit code of a command that ran into `outcome`.
+    pub fn code_for(outcome: &Outcome) -> i32 {
+        status_for(outcome).code()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn precedence_is_error_then_incomplete_then_fail() {
+            let all = Outcome {
+                errors: true,
+                gaps: true,
+                allow_partial: false,
+                failing: true,
+            };
+            assert_eq!(code_for(&all), INPUT_ERROR);
+            let no_errors = Outcome {
+                errors: false,
+                ..all
+            };
+            assert_eq!(code_for(&no_errors), INCOMPLETE);
+            let partial = Outcome {
+                allow_partial: true,
+                ..no_errors
+            };
+            assert_eq!(code_for(&partial), FINDINGS);
+            let clean = Outcome {
+                failing: false,
+                ..partial
+            };
+            assert_eq!(code_for(&clean), CLEAN);
+            assert_eq!(status_for(&clean), Status::Pass);
+            assert_eq!(
+                serde_json::to_value(Status::Incomplete).unwrap(),
+                serde_json::json!("incomplete")
+            );
+        }
+    }
 }
 
 /// What was scanned, and with which clock.
@@ -35,6 +128,26 @@ pub struct ScanDescription {
     pub policies: bool,
 }
 
+/// Where a finding was seen: a declared or live resource side, or a
+/// whole-inventory rule. Ordered as the report lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingState {
+    Declared,
+    Inventory,
+    Live,
+}
+
+impl FindingState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingState::Declared => "declared",
+            FindingState::Inventory => "inventory",
+            FindingState::Live => "live",
+        }
+    }
+}
+
 /// A policy violation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -45,8 +158,8 @@ pub struct Finding {
     pub message: String,
     /// Null for whole-inventory rules.
     pub resource: Option<ResourceRef>,
-    /// Which sides showed it: `declared`, `live` (or `inventory`).
-    pub states: Vec<String>,
+    /// Which sides showed it: `declared`, `live` (or `inventory`), in that order.
+    pub states: Vec<FindingState>,
     pub targets: Vec<String>,
     /// File and line in the declared repository, where the resource is declared.
     pub location: Option<Location>,
@@ -87,7 +200,7 @@ pub struct Summary {
     pub fail_on: Option<Severity>,
     pub fail_on_drift: bool,
     /// `pass`, `fail`, `incomplete` or `error`.
-    pub result: &'static str,
+    pub result: exit::Status,
     pub exit_code: i32,
 }
 
@@ -145,17 +258,13 @@ impl Report {
         let failing_drift = fail_on_drift
             && drift_counts.modified + drift_counts.missing + drift_counts.unmanaged > 0;
         let complete = coverage.is_empty() && errors.is_empty();
-        // Precedence: an input error beats an incomplete scan beats findings:
-        // a gate must never read "only findings" when part of the input was not checked.
-        let (result, exit_code) = if !errors.is_empty() {
-            ("error", exit::INPUT_ERROR)
-        } else if !coverage.is_empty() && !allow_partial {
-            ("incomplete", exit::INCOMPLETE)
-        } else if failing_findings || failing_drift {
-            ("fail", exit::FINDINGS)
-        } else {
-            ("pass", exit::CLEAN)
-        };
+        let result = exit::status_for(&exit::Outcome {
+            errors: !errors.is_empty(),
+            gaps: !coverage.is_empty(),
+            allow_partial,
+            failing: failing_findings || failing_drift,
+        });
+        let exit_code = result.code();
         let drift_checked = !scan.live.is_empty();
         Report {
             schema_version: SCHEMA_VERSION,

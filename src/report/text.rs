@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::exit::Status;
 use super::{Finding, Report};
 use crate::drift::{Drift, DriftStatus};
 use crate::model::Severity;
@@ -263,7 +264,15 @@ fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
                 s.severity(finding.severity),
                 printable(&finding.rule),
                 s.bold(&subject),
-                s.dim(&printable(&format!("[{}]", finding.states.join(", "))))
+                s.dim(&printable(&format!(
+                    "[{}]",
+                    finding
+                        .states
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
             );
             let _ = writeln!(out, "             {}", printable(&finding.message));
             if let Some(location) = &finding.location {
@@ -305,14 +314,14 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
         f.info
     );
     let why = match summary.result {
-        "error" => s.red(&format!(
+        Status::Error => s.red(&format!(
             "ERROR: {} input(s) could not be used; the result below them is not complete",
             summary.errors
         )),
-        "incomplete" => {
+        Status::Incomplete => {
             s.yellow("INCOMPLETE: part of the live state could not be read (see NOT CHECKED)")
         }
-        "fail" => {
+        Status::Fail => {
             let mut reasons = Vec::new();
             if let Some(threshold) = summary.fail_on {
                 let n = report
@@ -333,7 +342,7 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
             }
             s.red(&format!("FAIL: {}", reasons.join("; ")))
         }
-        _ => s.green("PASS"),
+        Status::Pass => s.green("PASS"),
     };
     let _ = writeln!(out, "{why} (exit {})", summary.exit_code);
 }

@@ -1,0 +1,245 @@
+//! From rule results to report findings: each verdict becomes a finding of
+//! its rule, findings that say the same thing about the same resource are
+//! merged (their states and targets joined), and rules that failed to
+//! evaluate become one input error each, however many inputs they failed on.
+
+use std::collections::BTreeMap;
+
+use super::engine::{PolicySet, UnitResult};
+use super::input::ResourceUnit;
+use crate::model::InputError;
+use crate::report::{Finding, FindingState};
+
+/// Findings of `results` (one per unit: the resource units first, in order,
+/// then the whole-inventory inputs), sorted as the report lists them: most
+/// severe first, then by category, rule, resource and message. Rules that
+/// failed are pushed onto `errors`.
+pub fn collect_findings(
+    policies: &PolicySet,
+    units: &[ResourceUnit],
+    results: Vec<UnitResult>,
+    errors: &mut Vec<InputError>,
+) -> Vec<Finding> {
+    let mut merged: BTreeMap<(String, String, String, Option<String>), Finding> = BTreeMap::new();
+    let mut failures: BTreeMap<(usize, String), (String, usize)> = BTreeMap::new();
+    for (position, result) in results.into_iter().enumerate() {
+        let unit = units.get(position);
+        for (rule, message) in result.errors {
+            let subject = unit
+                .map(|u| {
+                    let state = FindingState::from(u.state).as_str();
+                    format!("{} ({state})", u.resource.identity)
+                })
+                .unwrap_or_else(|| "the whole inventory".into());
+            let first_line = message.lines().next().unwrap_or_default().to_string();
+            failures
+                .entry((rule, first_line))
+                .and_modify(|(_, count)| *count += 1)
+                .or_insert((format!("{subject}: {message}"), 1));
+        }
+        for verdict in result.verdicts {
+            let rule = &policies.rules[verdict.rule];
+            let (resource, location, state, target) = match unit {
+                Some(u) => (
+                    Some(u.resource.reference()),
+                    u.declared
+                        .and_then(|d| d.location_of(verdict.path.as_deref())),
+                    FindingState::from(u.state),
+                    u.target,
+                ),
+                None => (None, None, FindingState::Inventory, None),
+            };
+            let key_resource = resource
+                .as_ref()
+                .map(|r| format!("{:?}", (r.source, &r.kind, &r.namespace, &r.name)))
+                .unwrap_or_default();
+            let key = (
+                rule.id.clone(),
+                key_resource,
+                verdict.message.clone(),
+                verdict.path.clone(),
+            );
+            let finding = merged.entry(key).or_insert_with(|| Finding {
+                rule: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: verdict.severity,
+                category: rule.category.clone(),
+                message: verdict.message.clone(),
+                resource,
+                states: Vec::new(),
+                targets: Vec::new(),
+                location,
+                path: verdict.path.clone(),
+                remediation: rule.remediation.clone(),
+            });
+            finding.severity = finding.severity.max(verdict.severity);
+            if !finding.states.contains(&state) {
+                finding.states.push(state);
+                finding.states.sort();
+            }
+            if let Some(t) = target {
+                if !finding.targets.iter().any(|known| known == t) {
+                    finding.targets.push(t.to_string());
+                    finding.targets.sort();
+                }
+            }
+        }
+    }
+    for ((rule, _), (message, count)) in failures {
+        let info = &policies.rules[rule];
+        let more = if count > 1 {
+            format!(" (and {} more inputs)", count - 1)
+        } else {
+            String::new()
+        };
+        errors.push(InputError::new(
+            info.location.clone(),
+            format!(
+                "rule {} failed, so it was not checked{more}: {message}",
+                info.id
+            ),
+        ));
+    }
+    let mut findings: Vec<Finding> = merged.into_values().collect();
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.category.cmp(&b.category))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{Identity, Origin, Resource, Severity, Source};
+    use crate::policy::engine::Verdict;
+    use crate::policy::input::Side;
+    use crate::policy::PolicyFile;
+
+    fn policies() -> PolicySet {
+        let file = PolicyFile {
+            name: "p.rego".into(),
+            text: "package p\n\n# METADATA\n# title: T\n# custom:\n#   id: T-1\n#   severity: low\n#   category: c\ndeny contains \"m\" if true\n".into(),
+        };
+        let (set, errors) = PolicySet::compile(&[file], &json!({}), &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        set
+    }
+
+    fn resource() -> Resource {
+        Resource {
+            identity: Identity {
+                source: Source::Kubernetes,
+                group: String::new(),
+                kind: "Pod".into(),
+                namespace: "shop".into(),
+                name: "p".into(),
+            },
+            api_version: "v1".into(),
+            body: json!({}),
+            origin: Origin::Declared {
+                file: "p.yaml".into(),
+                line: 1,
+                commit: None,
+            },
+            facts: json!({}),
+            lines: None,
+        }
+    }
+
+    fn verdict(severity: Severity) -> Verdict {
+        Verdict {
+            rule: 0,
+            message: "m".into(),
+            severity,
+            path: None,
+        }
+    }
+
+    #[test]
+    fn one_finding_per_rule_resource_and_message_across_sides_and_targets() {
+        let policies = policies();
+        let resource = resource();
+        let unit = |state, target| ResourceUnit {
+            resource: &resource,
+            declared: Some(&resource),
+            counterpart: None,
+            drift: None,
+            state,
+            target: Some(target),
+        };
+        let units = [
+            unit(Side::Live, "b"),
+            unit(Side::Declared, "a"),
+            unit(Side::Live, "a"),
+        ];
+        let found = |severity| UnitResult {
+            verdicts: vec![verdict(severity)],
+            errors: Vec::new(),
+        };
+        // The last one is a whole-inventory input, after the resource units.
+        let results = vec![
+            found(Severity::Low),
+            found(Severity::High),
+            found(Severity::Low),
+            found(Severity::Low),
+        ];
+        let mut errors = Vec::new();
+        let findings = collect_findings(&policies, &units, results, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(findings.len(), 2);
+        let on_resource = &findings[0];
+        assert_eq!(on_resource.severity, Severity::High, "the highest wins");
+        assert_eq!(
+            on_resource.states,
+            [FindingState::Declared, FindingState::Live]
+        );
+        assert_eq!(on_resource.targets, ["a", "b"]);
+        assert_eq!(on_resource.resource.as_ref().unwrap().name, "p");
+        let inventory = &findings[1];
+        assert_eq!(inventory.states, [FindingState::Inventory]);
+        assert!(inventory.resource.is_none() && inventory.targets.is_empty());
+        assert_eq!(
+            serde_json::to_value(&on_resource.states).unwrap(),
+            json!(["declared", "live"])
+        );
+    }
+
+    #[test]
+    fn a_failing_rule_is_one_error_however_many_inputs() {
+        let policies = policies();
+        let resource = resource();
+        let unit = ResourceUnit {
+            resource: &resource,
+            declared: Some(&resource),
+            counterpart: None,
+            drift: None,
+            state: Side::Declared,
+            target: None,
+        };
+        let failed = || UnitResult {
+            verdicts: Vec::new(),
+            errors: vec![(0, "boom\nat line 3".into())],
+        };
+        let mut errors = Vec::new();
+        let findings = collect_findings(
+            &policies,
+            &[unit.clone(), unit],
+            vec![failed(), failed(), failed()],
+            &mut errors,
+        );
+        assert!(findings.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].location, "p.rego:9");
+        assert_eq!(
+            errors[0].message,
+            "rule T-1 failed, so it was not checked (and 2 more inputs): Pod shop/p (declared): boom\nat line 3"
+        );
+    }
+}

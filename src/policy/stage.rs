@@ -1,0 +1,128 @@
+//! The policy stage of a scan: load the baselines and the rules (built-in and
+//! the user's), evaluate them against every input the scan judges
+//! (`input.rs`), and turn what they yield into findings (`findings.rs`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::engine::EvaluationLimits;
+use super::findings::collect_findings;
+use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput};
+use super::{builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope};
+use crate::drift::Drift;
+use crate::model::{InputError, Inventory};
+use crate::report::Finding;
+use crate::sources::live::LiveTarget;
+
+/// What the policy stage needs from the scan options.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyOptions<'a> {
+    pub policy_dirs: &'a [PathBuf],
+    pub baselines: &'a [PathBuf],
+    pub disabled_rules: &'a [String],
+    /// The scan clock: `input.now`, certificate ages, `time.now_ns()`.
+    pub now: OffsetDateTime,
+    /// `input.now`, as the report writes it.
+    pub now_text: &'a str,
+    /// Total time all evaluations may take (`--policy-timeout`).
+    pub timeout: Option<Duration>,
+    /// Bytes evaluation may allocate beyond what the scan holds (`--policy-memory`).
+    pub memory: Option<u64>,
+}
+
+/// What the policy stage found.
+#[derive(Debug, Default)]
+pub struct PolicyOutcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    /// Rules loaded (and evaluated where they applied).
+    pub rules_evaluated: usize,
+}
+
+/// Evaluates every rule against the declared and live resources and the drift
+/// between them.
+pub fn evaluate(
+    options: &PolicyOptions,
+    declared: &Inventory,
+    targets: &[LiveTarget],
+    drift: &[Drift],
+) -> PolicyOutcome {
+    let mut errors = Vec::new();
+    let baselines = match load_baselines(options.baselines) {
+        Ok(b) => b,
+        Err(e) => {
+            errors.push(e);
+            return PolicyOutcome {
+                errors,
+                ..PolicyOutcome::default()
+            };
+        }
+    };
+    let mut files = builtin_policy_files();
+    for dir in options.policy_dirs {
+        match policy_files_in(dir) {
+            Ok(found) => files.extend(found),
+            Err(e) => errors.push(e),
+        }
+    }
+    let (policies, compile_errors) = PolicySet::compile(&files, &baselines, options.disabled_rules);
+    errors.extend(compile_errors);
+    tracing::debug!(
+        files = files.len(),
+        rules = policies.rules.len(),
+        "policies loaded"
+    );
+
+    let drift_by = index_drift(drift);
+    let resource_units = resource_units(declared, targets, &drift_by);
+    // Building these copies no body, but walks every resource: only when some
+    // rule reads them.
+    let inventories: Vec<InventoryInput> =
+        if policies.rules.iter().any(|r| r.scope == Scope::Inventory) {
+            inventory_inputs(declared, targets, &drift_by, options.now_text, options.now)
+        } else {
+            Vec::new()
+        };
+
+    let mut units: Vec<EvalUnit> = resource_units
+        .iter()
+        .map(|u| EvalUnit {
+            identity: Some(u.resource.identity.clone()),
+            scope: Scope::Resource,
+            facts: u.present_facts(),
+        })
+        .collect();
+    units.extend(inventories.iter().map(|_| EvalUnit {
+        identity: None,
+        scope: Scope::Inventory,
+        facts: Vec::new(),
+    }));
+    let input_of = |position: usize| {
+        let value = match resource_units.get(position) {
+            Some(unit) => serde_json::to_value(unit.input(options.now_text, options.now)),
+            None => serde_json::to_value(&inventories[position - resource_units.len()]),
+        };
+        value.expect("a policy input serialises")
+    };
+    let limits = EvaluationLimits {
+        clock_ns: options.now.unix_timestamp_nanos() as i64,
+        time: options.timeout,
+        memory: options.memory,
+    };
+    tracing::info!(target: "driftaudit::progress", event = "start", what = %"policies");
+    let results = policies.evaluate(&units, &limits, input_of);
+    tracing::info!(
+        target: "driftaudit::progress",
+        event = "done",
+        what = %"policies",
+        objects = units.len()
+    );
+    let findings = collect_findings(&policies, &resource_units, results, &mut errors);
+    PolicyOutcome {
+        findings,
+        errors,
+        rules_evaluated: policies.rules.len(),
+    }
+}
