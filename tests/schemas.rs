@@ -67,9 +67,18 @@ fn the_default_baseline_matches_its_schema() {
     assert!(!validator.is_valid(&bad), "a wrong type must be rejected");
     // Unknown keys inside the five built-in sections are typos; other
     // top-level sections belong to the user's own policies.
-    for section in ["certificates", "images", "privileges", "backups", "postgres"] {
+    for section in [
+        "certificates",
+        "images",
+        "privileges",
+        "backups",
+        "postgres",
+    ] {
         let typo = serde_json::json!({ section: {"aproved_registries": []} });
-        assert!(!validator.is_valid(&typo), "{section}: unknown key accepted");
+        assert!(
+            !validator.is_valid(&typo),
+            "{section}: unknown key accepted"
+        );
     }
     let own: Value = serde_json::json!({"acme": {"anything": [1, "two"]}});
     assert!(validator.is_valid(&own), "a user section must be allowed");

@@ -444,9 +444,49 @@ impl Serialize for Diagnostic {
     }
 }
 
+/// The candidate nearest to a misspelt `word` (for "did you mean"), if any is
+/// close: a third of its letters, plus one, may differ.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d > 0 && *d <= c.chars().count() / 3 + 1)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn near_misses_are_suggested() {
+        let keys = ["managed_namespaces", "git", "drift", "baselines"];
+        assert_eq!(
+            closest("managed_namespace", &keys),
+            Some("managed_namespaces")
+        );
+        assert_eq!(closest("gti", &keys), Some("git"));
+        assert_eq!(closest("colour", &keys), None);
+    }
 
     #[test]
     fn free_form_locations_are_read_into_places() {
