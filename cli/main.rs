@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
+use driftaudit::diag::{render, RenderOptions};
 use driftaudit::model::InputError;
 use driftaudit::policy::testing::{run_tests, Outcome};
 use driftaudit::policy::{builtin_policy_files, load_baselines, policy_files_in, PolicySet};
@@ -66,8 +67,16 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// Prints an input error on stderr through the one renderer (with the
+/// offending line of its file, when it has one and the file is readable).
+fn print_error(error: &InputError) {
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = std::io::stderr().write_all(render(error, &RenderOptions { color }).as_bytes());
+}
+
 fn fail(error: &InputError) -> i32 {
-    warn!("driftaudit: error: {error}");
+    print_error(error);
     exit::INPUT_ERROR
 }
 
@@ -110,7 +119,7 @@ fn capture(arguments: args::ScanArgs) -> i32 {
     };
     let (snapshot, errors) = driftaudit::scan::run_capture(&prepared.options);
     for error in &errors {
-        warn!("driftaudit: error: {error}");
+        print_error(error);
     }
     let gaps: Vec<_> = snapshot
         .targets
@@ -203,7 +212,7 @@ fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
     };
     let (results, errors) = run_tests(&library, &tests, &baselines);
     for error in &errors {
-        warn!("driftaudit: error: {error}");
+        print_error(error);
     }
     let mut out = String::new();
     let (mut passed, mut failed) = (0, 0);
@@ -260,7 +269,7 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
     }
     let (set, errors) = PolicySet::compile(&files, &baselines, &[]);
     for error in &errors {
-        warn!("driftaudit: error: {error}");
+        print_error(error);
     }
     let mut out = String::new();
     match arguments.format {

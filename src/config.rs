@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::diag::{closest, Code, Diagnostic, Place, Span};
+use crate::diag::{read_text, unknown_key, Code, Diagnostic, Place, Span};
 use crate::model::InputError;
 use crate::yaml::{parse_spanned, push_index, push_key, SpanMap};
 
@@ -220,19 +220,13 @@ fn describe_serde_error(
             push_key(&path, key)
         };
         let span = spans.get(&key_path).map(|s| s.key).unwrap_or_default();
-        let mut diagnostic = Diagnostic::error(
+        return unknown_key(
             Code::ConfigUnknownKey,
             Place::span(name, span),
-            format!("unknown key `{key}` in {section}"),
-        )
-        .with_label("unknown key");
-        if let Some(near) = closest(key, &known) {
-            diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));
-        }
-        if !known.is_empty() {
-            diagnostic = diagnostic.with_note(format!("known keys: {}", known.join(", ")));
-        }
-        return diagnostic;
+            key,
+            &section,
+            &known,
+        );
     }
     let at = Place::span(name, value_span(spans, &path));
     let shown = if path.is_empty() {
@@ -295,14 +289,7 @@ impl Config {
     /// JSONPaths. Each problem points at its line and column.
     pub fn load(path: &Path) -> Result<Config, InputError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::error(
-                Code::Io,
-                Place::file(&name),
-                format!("cannot read config: {e}"),
-            )
-            .with_source(e)
-        })?;
+        let text = read_text(path, "config")?;
         let mut config = Config::parse(&text, &name)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)

@@ -444,6 +444,38 @@ impl Serialize for Diagnostic {
     }
 }
 
+/// Reads a text file; `what` names it in the message (`config`, `baseline`).
+pub fn read_text(path: &std::path::Path, what: &str) -> Result<String, Diagnostic> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::error(
+            Code::Io,
+            Place::file(path.display().to_string()),
+            format!("cannot read {what}: {e}"),
+        )
+        .with_source(e)
+    })
+}
+
+/// An unknown `key` in `within` (a phrase: "the configuration", "`drift`"),
+/// with the nearest known key as help and every known key as a note.
+pub fn unknown_key(
+    code: Code,
+    place: Place,
+    key: &str,
+    within: &str,
+    known: &[&str],
+) -> Diagnostic {
+    let mut diagnostic = Diagnostic::error(code, place, format!("unknown key `{key}` in {within}"))
+        .with_label("unknown key");
+    if let Some(near) = closest(key, known) {
+        diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));
+    }
+    if !known.is_empty() {
+        diagnostic = diagnostic.with_note(format!("known keys: {}", known.join(", ")));
+    }
+    diagnostic
+}
+
 /// The candidate nearest to a misspelt `word` (for "did you mean"), if any is
 /// close: a third of its letters, plus one, may differ.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
