@@ -575,6 +575,17 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_documented() {
+        let docs = include_str!("../../docs/diagnostics.md");
+        for code in Code::ALL {
+            assert!(
+                docs.contains(&format!("| `{code}` |")),
+                "{code} is missing from docs/diagnostics.md"
+            );
+        }
+    }
+
+    #[test]
     fn the_cause_is_the_source() {
         use std::error::Error;
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
