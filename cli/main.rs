@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
-use driftaudit::diag::{render, RenderOptions};
+use driftaudit::diag::{render, render_with_source, RenderOptions};
 use driftaudit::model::InputError;
+use driftaudit::policy::library::builtin_text;
 use driftaudit::policy::testing::{run_tests, Outcome};
 use driftaudit::policy::{builtin_policy_files, load_baselines, policy_files_in, PolicySet};
 use driftaudit::printable::printable;
@@ -68,11 +69,17 @@ fn main() -> ExitCode {
 }
 
 /// Prints an input error on stderr through the one renderer (with the
-/// offending line of its file, when it has one and the file is readable).
+/// offending line of its file, when it has one and the file is readable or
+/// embedded in the binary).
 fn print_error(error: &InputError) {
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let _ = std::io::stderr().write_all(render(error, &RenderOptions { color }).as_bytes());
+    let options = RenderOptions { color };
+    let text = match error.location.path().and_then(builtin_text) {
+        Some(embedded) => render_with_source(error, Some(embedded), &options),
+        None => render(error, &options),
+    };
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 fn fail(error: &InputError) -> i32 {

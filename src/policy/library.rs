@@ -30,6 +30,18 @@ impl PolicyFile {
     }
 }
 
+/// The text of an embedded file, named as in messages
+/// (`builtin:policies/images.rego`, `builtin:baselines/default.yaml`).
+pub fn builtin_text(name: &str) -> Option<&'static str> {
+    let (folder, path) = name.strip_prefix("builtin:")?.split_once('/')?;
+    let files = match folder {
+        "policies" => &BUILTIN_POLICIES,
+        "baselines" => &BUILTIN_BASELINES,
+        _ => return None,
+    };
+    files.get_file(path)?.contents_utf8()
+}
+
 /// The built-in policy files, in name order.
 pub fn builtin_policy_files() -> Vec<PolicyFile> {
     let mut files: Vec<PolicyFile> = BUILTIN_POLICIES
@@ -462,6 +474,16 @@ mod tests {
         let err = rules_of(&file).unwrap_err();
         assert_eq!(err.location, "p.rego:6");
         assert_eq!(err.code, Code::PolicyMetadata);
+    }
+
+    #[test]
+    fn builtin_files_are_found_by_their_message_name() {
+        let text = builtin_text("builtin:baselines/default.yaml").unwrap();
+        assert!(text.contains("certificates:"));
+        let first = &builtin_policy_files()[0];
+        assert_eq!(builtin_text(&first.name), Some(first.text.as_str()));
+        assert_eq!(builtin_text("builtin:elsewhere/x"), None);
+        assert_eq!(builtin_text("policies/x.rego"), None);
     }
 
     #[test]
