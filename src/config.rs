@@ -29,6 +29,12 @@ pub struct Config {
     /// Directory the relative paths above are resolved against (the config's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// The config file as named in diagnostics, and where each of its keys
+    /// and values sits, so later checks can point at the line that set them.
+    #[serde(skip)]
+    pub name: String,
+    #[serde(skip)]
+    pub spans: SpanMap,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,7 +298,41 @@ impl Config {
         let text = read_text(path, "config")?;
         let mut config = Config::parse(&text, &name)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.check_files()?;
         Ok(config)
+    }
+
+    /// The place of a key or value of the config file (`drift.ignore[0].paths`).
+    pub fn place_of(&self, path: &str) -> Place {
+        Place::span(&self.name, value_span(&self.spans, path))
+    }
+
+    /// The policy folders and baseline files the config names exist (checked
+    /// here, so the error points at the config line that names them).
+    fn check_files(&self) -> Result<(), InputError> {
+        for (i, dir) in self.policies.dirs.iter().enumerate() {
+            let resolved = self.resolve(dir);
+            if !resolved.is_dir() {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    self.place_of(&push_index("policies.dirs", i)),
+                    format!("policy directory {} does not exist", resolved.display()),
+                )
+                .with_label("no such directory"));
+            }
+        }
+        for (i, file) in self.baselines.iter().enumerate() {
+            let resolved = self.resolve(file);
+            if !resolved.is_file() {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    self.place_of(&push_index("baselines", i)),
+                    format!("baseline file {} does not exist", resolved.display()),
+                )
+                .with_label("no such file"));
+            }
+        }
+        Ok(())
     }
 
     /// Parses config text; `name` (the file) is used in diagnostics.
@@ -312,7 +352,7 @@ impl Config {
             None => (Value::Object(Default::default()), SpanMap::default()),
         };
         let at = |path: &str| Place::span(name, value_span(&spans, path));
-        let config: Config = serde_path_to_error::deserialize(&value)
+        let mut config: Config = serde_path_to_error::deserialize(&value)
             .map_err(|e| describe_serde_error(&e, name, &spans))?;
         if config.version > 1 {
             return Err(Diagnostic::error(
@@ -337,6 +377,8 @@ impl Config {
         }
         config.check_globs(&at)?;
         config.check_json_paths(&at)?;
+        config.name = name.to_string();
+        config.spans = spans;
         Ok(config)
     }
 
@@ -429,6 +471,31 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.location, "c.yaml:4:7", "{err:?}");
+    }
+
+    #[test]
+    fn missing_policy_folders_and_baselines_point_at_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("driftaudit.yaml");
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        std::fs::write(dir.path().join("acme.yaml"), "images: {}\n").unwrap();
+        std::fs::write(
+            &path,
+            "policies:\n  dirs: [policies]\nbaselines: [acme.yaml]\n",
+        )
+        .unwrap();
+        assert!(Config::load(&path).is_ok());
+        std::fs::write(&path, "policies:\n  dirs: [policies, nope]\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert_eq!(err.code, Code::ConfigInvalidValue);
+        assert_eq!(
+            err.location,
+            format!("{}:2:20", path.display()).as_str(),
+            "{err:?}"
+        );
+        std::fs::write(&path, "baselines:\n  - acme.yaml\n  - gone.yaml\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert_eq!(err.location, format!("{}:3:5", path.display()).as_str());
     }
 
     #[test]

@@ -100,6 +100,15 @@ fn config_bad_glob_in_git_exclude() {
 }
 
 #[test]
+fn config_names_a_baseline_that_does_not_exist() {
+    let run = scan_with(
+        &[("driftaudit.yaml", "baselines:\n  - baselines/acme.yaml\n")],
+        &[],
+    );
+    insta::assert_snapshot!(refused(&run));
+}
+
+#[test]
 fn config_yaml_syntax_error() {
     let run = scan_with(
         &[(
