@@ -310,26 +310,34 @@ impl Config {
     /// The policy folders and baseline files the config names exist (checked
     /// here, so the error points at the config line that names them).
     fn check_files(&self) -> Result<(), InputError> {
-        for (i, dir) in self.policies.dirs.iter().enumerate() {
-            let resolved = self.resolve(dir);
-            if !resolved.is_dir() {
+        let folders = self
+            .policies
+            .dirs
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| (push_index("policies.dirs", i), dir, true));
+        let files = self
+            .baselines
+            .iter()
+            .enumerate()
+            .map(|(i, file)| (push_index("baselines", i), file, false));
+        for (key, path, folder) in folders.chain(files) {
+            let resolved = self.resolve(path);
+            let (exists, what) = if folder {
+                (resolved.is_dir(), "policy directory")
+            } else {
+                (resolved.is_file(), "baseline file")
+            };
+            if !exists {
                 return Err(Diagnostic::error(
                     Code::ConfigInvalidValue,
-                    self.place_of(&push_index("policies.dirs", i)),
-                    format!("policy directory {} does not exist", resolved.display()),
+                    self.place_of(&key),
+                    format!("{what} {} does not exist", resolved.display()),
                 )
-                .with_label("no such directory"));
-            }
-        }
-        for (i, file) in self.baselines.iter().enumerate() {
-            let resolved = self.resolve(file);
-            if !resolved.is_file() {
-                return Err(Diagnostic::error(
-                    Code::ConfigInvalidValue,
-                    self.place_of(&push_index("baselines", i)),
-                    format!("baseline file {} does not exist", resolved.display()),
-                )
-                .with_label("no such file"));
+                .with_label(format!(
+                    "no such {}",
+                    if folder { "directory" } else { "file" }
+                )));
             }
         }
         Ok(())
