@@ -247,7 +247,7 @@ fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
     }
     if !errors.is_empty() || results.is_empty() {
         if results.is_empty() {
-            warn!("driftaudit: error: no test_* rules found");
+            print_error(&InputError::new("policy test", "no test_* rules found"));
         }
         exit::INPUT_ERROR
     } else if failed > 0 {
