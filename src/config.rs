@@ -193,7 +193,7 @@ fn value_span(spans: &SpanMap, path: &str) -> Span {
 
 /// Turns serde's refusal of the config into a diagnostic at the key or value
 /// it names. serde reports an unknown key and a bad pattern only as text
-/// (`unknown field `x`, expected one of ...`); that text is read here, and
+/// ("unknown field \`x\`, expected one of ..."); that text is read here, and
 /// nowhere else.
 fn describe_serde_error(
     error: &serde_path_to_error::Error<serde_json::Error>,
@@ -210,20 +210,18 @@ fn describe_serde_error(
         }
     }
     let text = error.inner().to_string();
-    let parent = crate::yaml::parent_path(&path).unwrap_or_default();
-    let section = if parent.is_empty() {
-        "the configuration".to_string()
-    } else {
-        format!("`{parent}`")
-    };
     if let Some(rest) = text.strip_prefix("unknown field `") {
         let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        // The unknown key is the path's last segment, when serde recorded it.
+        // The unknown key ends the path when serde recorded it.
         let key_path = if spans.contains(&path) {
             path.clone()
         } else {
             push_key(&path, key)
+        };
+        let section = match crate::yaml::parent_path(&key_path) {
+            None | Some("") => "the configuration".to_string(),
+            Some(parent) => format!("`{parent}`"),
         };
         let span = spans.get(&key_path).map(|s| s.key).unwrap_or_default();
         return unknown_key(
