@@ -391,7 +391,7 @@ fn check_baseline(value: &Value, name: &str, spans: &SpanMap) -> Result<(), Inpu
                     Diagnostic::error(
                         Code::BaselineInvalidValue,
                         Place::span(name, span),
-                        format!("{shown}: {}", error.masked()),
+                        format!("{shown}: {}", describe_schema_error(&error)),
                     )
                     .with_label("does not match baselines/default.schema.json")
                     .with_note("docs/baselines.md describes every key of the built-in sections")
@@ -406,6 +406,22 @@ fn check_baseline(value: &Value, name: &str, spans: &SpanMap) -> Result<(), Inpu
     match problems.into_iter().next() {
         Some(problem) => Err(problem),
         None => Ok(()),
+    }
+}
+
+/// The schema's complaint, naming the value when it is a short scalar
+/// (`"two weeks" is not of type "integer"`), else calling it `value`.
+fn describe_schema_error(error: &jsonschema::ValidationError<'_>) -> String {
+    let instance: &Value = error.instance();
+    let short = match instance {
+        Value::Object(_) | Value::Array(_) => false,
+        Value::String(text) => text.chars().count() <= 60,
+        _ => true,
+    };
+    if short {
+        error.to_string()
+    } else {
+        error.masked().to_string()
     }
 }
 
