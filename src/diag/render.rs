@@ -188,6 +188,27 @@ mod tests {
     }
 
     #[test]
+    fn colour_is_only_what_the_renderer_adds() {
+        let diagnostic = Diagnostic::error(
+            Code::Syntax,
+            Place::span(
+                "a.yaml",
+                Span {
+                    line: 1,
+                    column: 1,
+                    len: 1,
+                },
+            ),
+            "bad",
+        );
+        let plain = render_with_source(&diagnostic, Some("x\n"), &RenderOptions::default());
+        let coloured = render_with_source(&diagnostic, Some("x\n"), &RenderOptions { color: true });
+        assert!(!plain.contains('\u{1b}'));
+        assert!(coloured.contains('\u{1b}'));
+        assert!(coloured.contains("bad") && coloured.contains("a.yaml"));
+    }
+
+    #[test]
     fn control_characters_never_reach_the_terminal() {
         let diagnostic = Diagnostic::error(
             Code::Syntax,
