@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
+use driftaudit::diag::{render, render_with_source, RenderOptions};
 use driftaudit::model::InputError;
+use driftaudit::policy::library::builtin_text;
 use driftaudit::policy::testing::{run_tests, Outcome};
 use driftaudit::policy::{builtin_policy_files, load_baselines, policy_files_in, PolicySet};
 use driftaudit::printable::printable;
@@ -66,8 +68,22 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// Prints an input error on stderr through the one renderer (with the
+/// offending line of its file, when it has one and the file is readable or
+/// embedded in the binary).
+fn print_error(error: &InputError) {
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let options = RenderOptions { color };
+    let text = match error.location.path().and_then(builtin_text) {
+        Some(embedded) => render_with_source(error, Some(embedded), &options),
+        None => render(error, &options),
+    };
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
 fn fail(error: &InputError) -> i32 {
-    warn!("driftaudit: error: {error}");
+    print_error(error);
     exit::INPUT_ERROR
 }
 
@@ -110,7 +126,7 @@ fn capture(arguments: args::ScanArgs) -> i32 {
     };
     let (snapshot, errors) = driftaudit::scan::run_capture(&prepared.options);
     for error in &errors {
-        warn!("driftaudit: error: {error}");
+        print_error(error);
     }
     let gaps: Vec<_> = snapshot
         .targets
@@ -202,7 +218,7 @@ fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
     };
     let (results, errors) = run_tests(&library, &tests, &baselines);
     for error in &errors {
-        warn!("driftaudit: error: {error}");
+        print_error(error);
     }
     let mut out = String::new();
     let (mut passed, mut failed) = (0, 0);
@@ -229,7 +245,7 @@ fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
         return fail(&error);
     }
     if results.is_empty() {
-        warn!("driftaudit: error: no test_* rules found");
+        print_error(&InputError::new("policy test", "no test_* rules found"));
     }
     exit::code_for(&exit::Outcome {
         errors: !errors.is_empty() || results.is_empty(),
@@ -257,7 +273,7 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
     }
     let (set, errors) = PolicySet::compile(&files, &baselines, &[]);
     for error in &errors {
-        warn!("driftaudit: error: {error}");
+        print_error(error);
     }
     let mut out = String::new();
     match arguments.format {

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::diag::{read_text, unknown_key, Code, Diagnostic, Place, Span};
 use crate::model::InputError;
-use crate::yaml::parse_documents;
+use crate::yaml::{parse_spanned, push_index, push_key, SpanMap};
 
 /// The whole configuration. Every field has a default, so an empty file is valid.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -28,6 +29,12 @@ pub struct Config {
     /// Directory the relative paths above are resolved against (the config's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// The config file as named in diagnostics, and where each of its keys
+    /// and values sits, so later checks can point at the line that set them.
+    #[serde(skip)]
+    pub name: String,
+    #[serde(skip)]
+    pub spans: SpanMap,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,17 +71,41 @@ pub struct DriftConfig {
     pub ignore: Vec<IgnoreRule>,
 }
 
-/// Fields (JSONPath) that are never drift for the matching resources.
+/// Fields (JSONPath) that are never drift for the matching resources: an
+/// [`ObjectPattern`] with `paths` (written flat: `{kind, namespace, name, paths}`).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "IgnoreRuleFields")]
 pub struct IgnoreRule {
-    #[serde(default)]
-    pub kind: NamePattern,
-    #[serde(default)]
-    pub namespace: NamePattern,
-    #[serde(default)]
-    pub name: NamePattern,
+    pub object: ObjectPattern,
+    /// JSONPath expressions, checked when the config is read.
     pub paths: Vec<String>,
+}
+
+/// How an ignore rule is written. serde cannot refuse unknown keys of a
+/// flattened struct, so the pattern's keys are named here once more.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IgnoreRuleFields {
+    #[serde(default)]
+    kind: NamePattern,
+    #[serde(default)]
+    namespace: NamePattern,
+    #[serde(default)]
+    name: NamePattern,
+    paths: Vec<String>,
+}
+
+impl From<IgnoreRuleFields> for IgnoreRule {
+    fn from(fields: IgnoreRuleFields) -> IgnoreRule {
+        IgnoreRule {
+            object: ObjectPattern {
+                kind: fields.kind,
+                namespace: fields.namespace,
+                name: fields.name,
+            },
+            paths: fields.paths,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -93,7 +124,7 @@ pub struct UnmanagedConfig {
 }
 
 /// `kind`/`namespace`/`name` glob patterns (`*` matches anything).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectPattern {
     #[serde(default)]
@@ -122,8 +153,12 @@ pub struct NamePattern {
     matcher: globset::GlobMatcher,
 }
 
+/// How the error of a pattern that does not compile starts, when serde
+/// carries it as text (see `describe_serde_error`).
+const BAD_PATTERN: &str = "bad pattern";
+
 impl NamePattern {
-    pub fn new(pattern: &str) -> Result<NamePattern, String> {
+    pub fn new(pattern: &str) -> Result<NamePattern, globset::Error> {
         globset::GlobBuilder::new(pattern)
             .literal_separator(false)
             .backslash_escape(true)
@@ -131,7 +166,6 @@ impl NamePattern {
             .map(|glob| NamePattern {
                 matcher: glob.compile_matcher(),
             })
-            .map_err(|e| format!("bad pattern `{pattern}`: {e}"))
     }
 
     pub fn is_match(&self, text: &str) -> bool {
@@ -142,7 +176,7 @@ impl NamePattern {
 impl TryFrom<String> for NamePattern {
     type Error = String;
     fn try_from(pattern: String) -> Result<NamePattern, String> {
-        NamePattern::new(&pattern)
+        NamePattern::new(&pattern).map_err(|e| format!("{BAD_PATTERN} `{pattern}`: {}", e.kind()))
     }
 }
 
@@ -150,6 +184,70 @@ impl Default for NamePattern {
     fn default() -> NamePattern {
         NamePattern::new("*").expect("`*` is a valid pattern")
     }
+}
+
+/// The span of the value at `path` (or of its nearest ancestor).
+fn value_span(spans: &SpanMap, path: &str) -> Span {
+    spans.get(path).map(|s| s.value).unwrap_or_default()
+}
+
+/// Turns serde's refusal of the config into a diagnostic at the key or value
+/// it names. serde reports an unknown key and a bad pattern only as text
+/// ("unknown field \`x\`, expected one of ..."); that text is read here, and
+/// nowhere else.
+fn describe_serde_error(
+    error: &serde_path_to_error::Error<serde_json::Error>,
+    name: &str,
+    spans: &SpanMap,
+) -> Diagnostic {
+    let mut path = String::new();
+    for segment in error.path().iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => path = push_index(&path, *index),
+            serde_path_to_error::Segment::Map { key } => path = push_key(&path, key),
+            serde_path_to_error::Segment::Enum { variant } => path = push_key(&path, variant),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let text = error.inner().to_string();
+    if let Some(rest) = text.strip_prefix("unknown field `") {
+        let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        // The unknown key ends the path when serde recorded it.
+        let key_path = if spans.contains(&path) {
+            path.clone()
+        } else {
+            push_key(&path, key)
+        };
+        let section = match crate::yaml::parent_path(&key_path) {
+            None | Some("") => "the configuration".to_string(),
+            Some(parent) => format!("`{parent}`"),
+        };
+        let span = spans.get(&key_path).map(|s| s.key).unwrap_or_default();
+        return unknown_key(
+            Code::ConfigUnknownKey,
+            Place::span(name, span),
+            key,
+            &section,
+            &known,
+        );
+    }
+    let at = Place::span(name, value_span(spans, &path));
+    let shown = if path.is_empty() {
+        "the configuration".to_string()
+    } else {
+        path.clone()
+    };
+    if let Some(rest) = text.strip_prefix(BAD_PATTERN) {
+        return Diagnostic::error(
+            Code::ConfigBadGlob,
+            at,
+            format!("{shown}: {BAD_PATTERN}{rest}"),
+        )
+        .with_label("not a glob");
+    }
+    Diagnostic::error(Code::ConfigInvalidValue, at, format!("{shown}: {text}"))
+        .with_label("invalid value")
 }
 
 /// Whether labels match an equality-based label selector. An empty selector
@@ -184,51 +282,88 @@ impl ObjectPattern {
 }
 
 impl IgnoreRule {
+    /// Whether the rule's object pattern matches.
     pub fn matches(&self, kind: &str, namespace: &str, name: &str) -> bool {
-        self.kind.is_match(kind) && self.namespace.is_match(namespace) && self.name.is_match(name)
+        self.object.matches(kind, namespace, name)
     }
 }
 
 impl Config {
-    /// Reads a config file; errors name the file (and line for syntax errors).
+    /// Reads a config file and checks it whole: keys, types, globs and
+    /// JSONPaths. Each problem points at its line and column.
     pub fn load(path: &Path) -> Result<Config, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::new(
-                path.display().to_string(),
-                format!("cannot read config: {e}"),
-            )
-        })?;
-        let mut config = Config::parse(&text, &path.display().to_string())?;
+        let name = path.display().to_string();
+        let text = read_text(path, "config")?;
+        let mut config = Config::parse(&text, &name)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.check_files()?;
         Ok(config)
     }
 
-    /// Parses config text; `name` is used in error messages.
+    /// The place of a key or value of the config file (`drift.ignore[0].paths`).
+    pub fn place_of(&self, path: &str) -> Place {
+        Place::span(&self.name, value_span(&self.spans, path))
+    }
+
+    /// The policy folders and baseline files the config names exist (checked
+    /// here, so the error points at the config line that names them).
+    fn check_files(&self) -> Result<(), InputError> {
+        let folders = self
+            .policies
+            .dirs
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| (push_index("policies.dirs", i), dir, true));
+        let files = self
+            .baselines
+            .iter()
+            .enumerate()
+            .map(|(i, file)| (push_index("baselines", i), file, false));
+        for (key, path, folder) in folders.chain(files) {
+            let resolved = self.resolve(path);
+            let (exists, what) = if folder {
+                (resolved.is_dir(), "policy directory")
+            } else {
+                (resolved.is_file(), "baseline file")
+            };
+            if !exists {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    self.place_of(&key),
+                    format!("{what} {} does not exist", resolved.display()),
+                )
+                .with_label(format!(
+                    "no such {}",
+                    if folder { "directory" } else { "file" }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses config text; `name` (the file) is used in diagnostics.
     pub fn parse(text: &str, name: &str) -> Result<Config, InputError> {
-        let documents = parse_documents(text).map_err(|e| {
-            InputError::new(
-                format!("{name}:{}", e.line),
-                format!("YAML syntax error: {}", e.message),
-            )
-        })?;
+        let mut documents = parse_spanned(text).map_err(|e| e.diagnostic(name))?;
         // A second document would be silently ignored: settings a reader sees
         // in the file must be settings the scan uses.
-        if let Some(extra) = documents.get(1) {
-            return Err(InputError::new(
-                format!("{name}:{}", extra.line),
+        if let Some((extra, _)) = documents.get(1) {
+            return Err(Diagnostic::error(
+                Code::MultipleDocuments,
+                Place::line(name, extra.line),
                 "the config holds more than one YAML document; merge them into one",
             ));
         }
-        let value = documents
-            .into_iter()
-            .next()
-            .map(|d| d.value)
-            .unwrap_or(Value::Object(Default::default()));
-        let config: Config = serde_json::from_value(value)
-            .map_err(|e| InputError::new(name, format!("invalid configuration: {e}")))?;
+        let (value, spans) = match documents.pop() {
+            Some((document, spans)) => (document.value, spans),
+            None => (Value::Object(Default::default()), SpanMap::default()),
+        };
+        let at = |path: &str| Place::span(name, value_span(&spans, path));
+        let mut config: Config = serde_path_to_error::deserialize(&value)
+            .map_err(|e| describe_serde_error(&e, name, &spans))?;
         if config.version > 1 {
-            return Err(InputError::new(
-                name,
+            return Err(Diagnostic::error(
+                Code::ConfigInvalidValue,
+                at("version"),
                 format!(
                     "config version {} is newer than this driftaudit understands (1)",
                     config.version
@@ -237,13 +372,72 @@ impl Config {
         }
         if let Some(severity) = &config.fail_on {
             if crate::model::Severity::parse(severity).is_none() && severity != "none" {
-                return Err(InputError::new(
-                    name,
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at("fail_on"),
                     format!("fail_on: unknown severity `{severity}`"),
-                ));
+                )
+                .with_label("not a severity")
+                .with_help("one of critical, high, medium, low, info or none"));
             }
         }
+        config.check_globs(&at)?;
+        config.check_json_paths(&at)?;
+        config.name = name.to_string();
+        config.spans = spans;
         Ok(config)
+    }
+
+    /// The file globs of `git` compile (the object patterns compiled while
+    /// the config was read).
+    fn check_globs(&self, at: &dyn Fn(&str) -> Place) -> Result<(), InputError> {
+        let lists = [
+            ("include", &self.git.include),
+            ("exclude", &self.git.exclude),
+            ("traefik", &self.git.traefik),
+        ];
+        for (key, patterns) in lists {
+            for (i, pattern) in patterns.iter().enumerate() {
+                if let Err(e) = globset::Glob::new(pattern) {
+                    return Err(Diagnostic::error(
+                        Code::ConfigBadGlob,
+                        at(&push_index(&format!("git.{key}"), i)),
+                        format!("bad glob `{pattern}` in git.{key}: {}", e.kind()),
+                    )
+                    .with_label("not a glob")
+                    .with_source(e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every JSONPath of `drift.ignore` parses, before any resource is read
+    /// (a bad one would otherwise surface only when a matching resource is compared).
+    fn check_json_paths(&self, at: &dyn Fn(&str) -> Place) -> Result<(), InputError> {
+        for (i, rule) in self.drift.ignore.iter().enumerate() {
+            for (j, expression) in rule.paths.iter().enumerate() {
+                if let Err(e) = jsonpath_rust::parser::parse_json_path(expression) {
+                    let path = push_index(&format!("drift.ignore[{i}].paths"), j);
+                    let detail = e.to_string();
+                    let detail = detail
+                        .lines()
+                        .rev()
+                        .find_map(|l| l.trim().strip_prefix("= "))
+                        .unwrap_or(detail.lines().next().unwrap_or_default())
+                        .to_string();
+                    return Err(Diagnostic::error(
+                        Code::ConfigBadJsonPath,
+                        at(&path),
+                        format!("bad JSONPath `{expression}` in drift.ignore: {detail}"),
+                    )
+                    .with_label("not a JSONPath")
+                    .with_help("paths are RFC 9535 JSONPath, e.g. `$.spec.replicas` or `$.metadata.annotations['a/b']`")
+                    .with_source(e));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A path from the config, resolved against the config file's folder.
@@ -268,9 +462,85 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_errors() {
+    fn unknown_keys_are_errors_at_their_key() {
         let err = Config::parse("gti: {}\n", "driftaudit.yaml").unwrap_err();
         assert!(err.message.contains("gti"), "{err}");
+        assert_eq!(err.code, Code::ConfigUnknownKey);
+        assert_eq!(err.location, "driftaudit.yaml:1:1");
+        assert_eq!(err.help(), Some("did you mean `git`?"));
+        let err = Config::parse("drift:\n  strict: true\n  ignor: []\n", "c.yaml").unwrap_err();
+        assert_eq!(err.location, "c.yaml:3:3");
+        assert_eq!(err.message, "unknown key `ignor` in `drift`");
+        let err = Config::parse(
+            "drift:\n  ignore:\n    - kind: Deployment\n      path: [x]\n",
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.location, "c.yaml:4:7", "{err:?}");
+    }
+
+    #[test]
+    fn missing_policy_folders_and_baselines_point_at_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("driftaudit.yaml");
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        std::fs::write(dir.path().join("acme.yaml"), "images: {}\n").unwrap();
+        std::fs::write(
+            &path,
+            "policies:\n  dirs: [policies]\nbaselines: [acme.yaml]\n",
+        )
+        .unwrap();
+        assert!(Config::load(&path).is_ok());
+        std::fs::write(&path, "policies:\n  dirs: [policies, nope]\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert_eq!(err.code, Code::ConfigInvalidValue);
+        assert_eq!(
+            err.location,
+            format!("{}:2:20", path.display()).as_str(),
+            "{err:?}"
+        );
+        std::fs::write(&path, "baselines:\n  - acme.yaml\n  - gone.yaml\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert_eq!(err.location, format!("{}:3:5", path.display()).as_str());
+    }
+
+    #[test]
+    fn wrong_types_point_at_the_value() {
+        let err = Config::parse("drift:\n  strict: maybe\n", "c.yaml").unwrap_err();
+        assert_eq!(err.code, Code::ConfigInvalidValue);
+        assert_eq!(err.location, "c.yaml:2:11", "{err:?}");
+        assert!(
+            err.message.starts_with("drift.strict: invalid type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_patterns_and_json_paths_are_found_at_load() {
+        let err = Config::parse(
+            "unmanaged:\n  exclude:\n    - name: \"[unclosed\"\n",
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::ConfigBadGlob);
+        assert_eq!(err.location, "c.yaml:3:13", "{err:?}");
+        assert!(err.message.contains("[unclosed"), "{err}");
+        let err = Config::parse("git:\n  exclude: [\"a/{b\"]\n", "c.yaml").unwrap_err();
+        assert_eq!(err.code, Code::ConfigBadGlob);
+        assert_eq!(err.location, "c.yaml:2:13", "{err:?}");
+        let err = Config::parse(
+            "drift:\n  ignore:\n    - paths: [$.spec.replicas, \"$.[\"]\n",
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::ConfigBadJsonPath);
+        assert_eq!(err.location, "c.yaml:3:32", "{err:?}");
+        let ok = Config::parse(
+            "drift:\n  ignore:\n    - kind: Deploy*\n      paths: [$.spec.replicas]\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert!(ok.drift.ignore[0].matches("Deployment", "shop", "web"));
     }
 
     #[test]

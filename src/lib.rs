@@ -4,6 +4,7 @@
 //! Data flows one way: sources → inventories → drift → policies → report.
 
 pub mod config;
+pub mod diag;
 pub mod drift;
 pub mod facts;
 pub mod model;

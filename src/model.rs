@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::printable::printable;
 use crate::yaml::LineMap;
 
 /// Which system a resource belongs to. Kubernetes is one source among several.
@@ -225,33 +224,10 @@ impl CoverageGap {
     }
 }
 
-/// An input that could not be used: a broken file, a bad ref, a malformed policy.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct InputError {
-    /// `file:line`, a file, a ref or an endpoint: where to look.
-    pub location: String,
-    pub message: String,
-}
-
-impl InputError {
-    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
-        InputError {
-            location: location.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {}",
-            printable(&self.location),
-            printable(&self.message)
-        )
-    }
-}
+/// An input that could not be used: a broken file, a bad ref, a malformed
+/// policy. A typed diagnostic with a code and a structured place;
+/// `InputError::new(location, message)` reads a free-form location.
+pub type InputError = crate::diag::Diagnostic;
 
 /// Policy severities, most severe last so `Ord` compares naturally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -1,12 +1,17 @@
 //! YAML and JSON documents with line numbers: every document keeps the line it
 //! starts on, and every field the line it sits on, so findings can point at the
-//! exact line in SARIF and pull-request annotations.
+//! exact line of a report. Configuration and baseline files also keep the
+//! line, column and length of every key and value ([`SpanMap`]), so a load-time
+//! diagnostic can underline the offending text.
 
 use std::borrow::Cow;
 
 use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
+use saphyr_parser::Span as MarkedSpan;
 use saphyr_parser::{Event, Parser, ScanError, SpannedEventReceiver};
 use serde_json::{Map, Number, Value};
+
+use crate::diag::{Code, Diagnostic, Place, Span};
 
 /// Deepest nesting of mappings and sequences accepted in any YAML or JSON
 /// input (serde_json's own limit). Kubernetes objects stay far below it; a
@@ -39,16 +44,7 @@ impl LineMap {
 
     /// The line of `path`, or of its nearest recorded ancestor.
     pub fn line_of(&self, path: &str) -> Option<u32> {
-        let mut probe = path;
-        loop {
-            if let Ok(at) = self
-                .entries
-                .binary_search_by(|(p, _)| p.as_str().cmp(probe))
-            {
-                return Some(self.entries[at].1);
-            }
-            probe = parent_path(probe)?;
-        }
+        nearest(&self.entries, path).copied()
     }
 
     /// The entries below `prefix`, re-rooted (used for `kind: List` items).
@@ -68,6 +64,17 @@ impl LineMap {
             .collect::<Vec<_>>();
         entries.sort();
         LineMap { entries }
+    }
+}
+
+/// The value of `path` in entries sorted by path, or of its nearest ancestor.
+fn nearest<'a, T>(entries: &'a [(String, T)], path: &str) -> Option<&'a T> {
+    let mut probe = path;
+    loop {
+        if let Ok(at) = entries.binary_search_by(|(p, _)| p.as_str().cmp(probe)) {
+            return Some(&entries[at].1);
+        }
+        probe = parent_path(probe)?;
     }
 }
 
@@ -114,8 +121,38 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+impl SyntaxError {
+    /// The diagnostic for this error in `file`.
+    pub fn diagnostic(&self, file: &str) -> Diagnostic {
+        Diagnostic::error(
+            Code::Syntax,
+            Place::span(
+                file,
+                Span {
+                    line: self.line,
+                    column: self.column,
+                    len: 0,
+                },
+            ),
+            format!("YAML syntax error: {}", self.message),
+        )
+    }
+}
+
 /// Parses a (multi-document) YAML or JSON text. Empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, SyntaxError> {
+    Ok(documents(text, false)?
+        .into_iter()
+        .map(|(document, _)| document)
+        .collect())
+}
+
+/// Like [`parse_documents`], with the span of every key and value of each document.
+pub fn parse_spanned(text: &str) -> Result<Vec<(Document, SpanMap)>, SyntaxError> {
+    documents(text, true)
+}
+
+fn documents(text: &str, spans: bool) -> Result<Vec<(Document, SpanMap)>, SyntaxError> {
     let nodes = load_nodes(text)?;
     let mut documents = Vec::with_capacity(nodes.len());
     for node in &nodes {
@@ -126,13 +163,102 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, SyntaxError> {
         }
         entries.sort();
         entries.dedup_by(|a, b| a.0 == b.0);
-        documents.push(Document {
-            line: node.span.start.line() as u32,
-            value,
-            lines: LineMap { entries },
-        });
+        let mut span_map = SpanMap::default();
+        if spans {
+            record_spans(node, String::new(), None, &mut span_map.entries);
+            span_map.entries.sort_by(|a, b| a.0.cmp(&b.0));
+            span_map.entries.dedup_by(|a, b| a.0 == b.0);
+        }
+        documents.push((
+            Document {
+                line: node.span.start.line() as u32,
+                value,
+                lines: LineMap { entries },
+            },
+            span_map,
+        ));
     }
     Ok(documents)
+}
+
+/// Where a key and its value sit in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FieldSpan {
+    /// The key of a mapping entry, or the item of a sequence.
+    pub key: Span,
+    pub value: Span,
+}
+
+/// Field path (as in [`LineMap`]) → spans of its key and value.
+#[derive(Debug, Clone, Default)]
+pub struct SpanMap {
+    entries: Vec<(String, FieldSpan)>,
+}
+
+impl SpanMap {
+    /// The spans of `path`, or of its nearest recorded ancestor (the root
+    /// document has the path ``).
+    pub fn get(&self, path: &str) -> Option<FieldSpan> {
+        nearest(&self.entries, path).copied()
+    }
+
+    /// Whether `path` itself (not an ancestor) is recorded.
+    pub fn contains(&self, path: &str) -> bool {
+        self.entries
+            .binary_search_by(|(p, _)| p.as_str().cmp(path))
+            .is_ok()
+    }
+}
+
+fn span_of(marked: &MarkedSpan) -> Span {
+    let (start, end) = (marked.start, marked.end);
+    Span {
+        line: start.line() as u32,
+        column: start.col() as u32 + 1,
+        // Only text on one line is underlined; a block value is pointed at.
+        len: if end.line() == start.line() {
+            end.index().saturating_sub(start.index()) as u32
+        } else {
+            0
+        },
+    }
+}
+
+/// Records the spans of every key and value below `node` (whose key, if it is
+/// a mapping value, is `key`). The nesting was bounded when the nodes were built.
+fn record_spans(
+    node: &MarkedYaml<'_>,
+    path: String,
+    key: Option<Span>,
+    out: &mut Vec<(String, FieldSpan)>,
+) {
+    let value = span_of(&node.span);
+    out.push((
+        path.clone(),
+        FieldSpan {
+            key: key.unwrap_or(value),
+            value,
+        },
+    ));
+    match &node.data {
+        YamlData::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                record_spans(item, push_index(&path, i), None, out);
+            }
+        }
+        YamlData::Mapping(map) => {
+            for (k, v) in map.iter() {
+                let text = match &k.data {
+                    YamlData::Value(scalar) => scalar_key(scalar),
+                    YamlData::Representation(text, _, _) => text.to_string(),
+                    _ => continue,
+                };
+                record_spans(v, push_key(&path, &text), Some(span_of(&k.span)), out);
+            }
+        }
+        YamlData::Tagged(_, inner) => record_spans(inner, path, key, out),
+        _ => {}
+    }
 }
 
 fn scan_error(error: &ScanError) -> SyntaxError {
@@ -409,6 +535,20 @@ mod tests {
         assert_eq!(parent_path("a.b[0]"), Some("a.b"));
         assert_eq!(parent_path("a.b"), Some("a"));
         assert_eq!(parent_path("a"), Some(""));
+    }
+
+    #[test]
+    fn spans_point_at_keys_and_values() {
+        let text = "a:\n  bb: \"two weeks\"\n  c: [x, yy]\n";
+        let (_, spans) = parse_spanned(text).unwrap().remove(0);
+        let bb = spans.get("a.bb").unwrap();
+        assert_eq!((bb.key.line, bb.key.column, bb.key.len), (2, 3, 2));
+        assert_eq!((bb.value.line, bb.value.column), (2, 7));
+        let yy = spans.get("a.c[1]").unwrap();
+        assert_eq!((yy.value.line, yy.value.column, yy.value.len), (3, 10, 2));
+        // An unknown path falls back to its nearest ancestor.
+        assert_eq!(spans.get("a.bb.x"), Some(bb));
+        assert!(!spans.contains("a.bb.x"));
     }
 
     #[test]

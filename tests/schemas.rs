@@ -47,6 +47,13 @@ fn reports_match_the_published_report_schema() {
     let report = run_in(dir.path(), &["scan", "--repo", ".", "--format", "json"]).json();
     assert_eq!(report["summary"]["exit_code"], 2);
     assert_valid(&validator, &report, "an error report");
+    // Each error carries its stable diagnostic code.
+    assert!(
+        report["errors"][0]["code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("DA-E")),
+        "{report}"
+    );
 }
 
 #[test]
@@ -58,4 +65,21 @@ fn the_default_baseline_matches_its_schema() {
     assert_valid(&validator, &documents[0].value, "baselines/default.yaml");
     let bad: Value = serde_json::json!({"certificates": {"warn_days": "thirty"}});
     assert!(!validator.is_valid(&bad), "a wrong type must be rejected");
+    // Unknown keys inside the five built-in sections are typos; other
+    // top-level sections belong to the user's own policies.
+    for section in [
+        "certificates",
+        "images",
+        "privileges",
+        "backups",
+        "postgres",
+    ] {
+        let typo = serde_json::json!({ section: {"aproved_registries": []} });
+        assert!(
+            !validator.is_valid(&typo),
+            "{section}: unknown key accepted"
+        );
+    }
+    let own: Value = serde_json::json!({"acme": {"anything": [1, "two"]}});
+    assert!(validator.is_valid(&own), "a user section must be allowed");
 }

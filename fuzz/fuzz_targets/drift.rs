@@ -28,9 +28,7 @@ fuzz_target!(|data: &[u8]| {
         .filter(|line| !line.trim().is_empty())
         .take(MAX_IGNORE_PATHS)
         .map(|path| IgnoreRule {
-            kind: Default::default(),
-            namespace: Default::default(),
-            name: Default::default(),
+            object: Default::default(),
             paths: vec![path.to_string()],
         })
         .collect();

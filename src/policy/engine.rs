@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::library::{rules_of, PolicyFile, RuleInfo, Scope};
 use super::recursion::find_cycles;
+use crate::diag::{Code, Diagnostic, Place, Span};
 use crate::model::{Identity, InputError, Severity};
 
 /// Longest a single rule may run on one input before it is stopped as an error.
@@ -31,15 +32,26 @@ pub struct PolicySet {
     pub rules: Vec<RuleInfo>,
 }
 
-/// Where a regorus error points (`--> file:line:col`) and its one-line message.
-fn describe_rego_error(message: &str, fallback: &str) -> (String, String) {
+/// Where a regorus error points and its one-line message. regorus 0.14 gives
+/// its parse and compile errors only as text (`anyhow!` of a formatted
+/// message, `--> file:line:col` on one line, `error: ...` on the last); its
+/// `Span` type is not part of the error. This function is the one place that
+/// reads that text.
+fn describe_rego_error(message: &str, fallback: &str) -> (Place, String) {
     let location = message.lines().find_map(|line| {
         let place = line.trim().strip_prefix("--> ")?;
         let mut parts = place.rsplitn(3, ':');
-        let column = parts.next()?;
-        let line_number = parts.next()?;
+        let column: u32 = parts.next()?.parse().ok()?;
+        let line_number: u32 = parts.next()?.parse().ok()?;
         let file = parts.next()?;
-        Some((format!("{file}:{line_number}"), column.to_string()))
+        Some(Place::span(
+            file,
+            Span {
+                line: line_number,
+                column,
+                len: 0,
+            },
+        ))
     });
     let summary = message
         .lines()
@@ -47,10 +59,7 @@ fn describe_rego_error(message: &str, fallback: &str) -> (String, String) {
         .find_map(|line| line.trim().strip_prefix("error: "))
         .unwrap_or(message.trim())
         .to_string();
-    match location {
-        Some((at, column)) => (at, format!("{summary} (column {column})")),
-        None => (fallback.to_string(), summary),
-    }
+    (location.unwrap_or_else(|| Place::parse(fallback)), summary)
 }
 
 /// Builds an engine with the given files (a broken file is reported and left
@@ -66,16 +75,18 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
         let mut excluded: Vec<&str> = Vec::new();
         for cycle in &cycles {
             let rules = cycle.rules.join(", ");
-            errors.push(InputError::new(
-                cycle.location.clone(),
+            errors.push(Diagnostic::error(
+                Code::RegoCompile,
+                Place::parse(&cycle.location),
                 format!("Rego error: recursion is not allowed ({rules} refer to themselves through each other)"),
             ));
             // Every file of the group is left out, so each is reported: the
             // rules of a file that is not loaded are not evaluated.
             let first_file = cycle.location.rsplit_once(':').map_or("", |(file, _)| file);
             for file in cycle.files.iter().filter(|f| f.as_str() != first_file) {
-                errors.push(InputError::new(
-                    file.clone(),
+                errors.push(Diagnostic::error(
+                    Code::RegoCompile,
+                    Place::file(file),
                     format!(
                         "Rego error: left out, it takes part in the recursion reported at {}",
                         cycle.location
@@ -108,8 +119,9 @@ fn engine_with(files: &[PolicyFile], excluded: Option<&[&str]>) -> (Engine, Vec<
             continue;
         }
         if let Some(line) = too_deeply_nested(&file.text) {
-            errors.push(InputError::new(
-                format!("{}:{line}", file.name),
+            errors.push(Diagnostic::error(
+                Code::RegoCompile,
+                Place::line(&file.name, line as u32),
                 format!(
                     "Rego error: brackets nested deeper than {MAX_REGO_NESTING} levels \
                      (the Rego parser's time grows exponentially with nesting)"
@@ -119,7 +131,11 @@ fn engine_with(files: &[PolicyFile], excluded: Option<&[&str]>) -> (Engine, Vec<
         }
         if let Err(e) = engine.add_policy(file.name.clone(), file.text.clone()) {
             let (location, message) = describe_rego_error(&e.to_string(), &file.name);
-            errors.push(InputError::new(location, format!("Rego error: {message}")));
+            errors.push(Diagnostic::error(
+                Code::RegoCompile,
+                location,
+                format!("Rego error: {message}"),
+            ));
         }
     }
     (engine, errors)

@@ -2,12 +2,16 @@
 //! user's directories), the `# METADATA` of each rule, and the baseline data.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use include_dir::{include_dir, Dir};
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
+use crate::diag::{read_text, unknown_key, Code, Diagnostic, Place};
 use crate::model::{InputError, Severity};
-use crate::yaml::parse_documents;
+use crate::yaml::{parse_documents, parse_spanned, push_index, push_key, SpanMap};
 
 static BUILTIN_POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
 static BUILTIN_BASELINES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/baselines");
@@ -24,6 +28,18 @@ impl PolicyFile {
     pub fn is_test(&self) -> bool {
         self.name.ends_with("_test.rego")
     }
+}
+
+/// The text of an embedded file, named as in messages
+/// (`builtin:policies/images.rego`, `builtin:baselines/default.yaml`).
+pub fn builtin_text(name: &str) -> Option<&'static str> {
+    let (folder, path) = name.strip_prefix("builtin:")?.split_once('/')?;
+    let files = match folder {
+        "policies" => &BUILTIN_POLICIES,
+        "baselines" => &BUILTIN_BASELINES,
+        _ => return None,
+    };
+    files.get_file(path)?.contents_utf8()
 }
 
 /// The built-in policy files, in name order.
@@ -163,8 +179,9 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
         }
         let metadata = parse_documents(&yaml)
             .map_err(|e| {
-                InputError::new(
-                    format!("{}:{}", file.name, block_line + e.line as usize),
+                Diagnostic::error(
+                    Code::PolicyMetadata,
+                    Place::line(&file.name, (block_line + e.line as usize) as u32),
                     format!("METADATA is not valid YAML: {}", e.message),
                 )
             })?
@@ -194,15 +211,17 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
         if rule.is_empty() {
-            return Err(InputError::new(
-                at,
+            return Err(Diagnostic::error(
+                Code::PolicyMetadata,
+                Place::line(&file.name, (i + 1) as u32),
                 "a METADATA block with `custom.id` must be followed by a rule",
             ));
         }
         let severity_text = str_field(&custom, "severity").unwrap_or_else(|| "medium".into());
         let severity = Severity::parse(&severity_text).ok_or_else(|| {
-            InputError::new(
-                at.clone(),
+            Diagnostic::error(
+                Code::PolicyMetadata,
+                Place::line(&file.name, (i + 1) as u32),
                 format!("rule {id}: unknown severity `{severity_text}` (critical, high, medium, low or info)"),
             )
         })?;
@@ -213,8 +232,9 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
             None | Some("resource") => Scope::Resource,
             Some("inventory") => Scope::Inventory,
             Some(other) => {
-                return Err(InputError::new(
-                    at,
+                return Err(Diagnostic::error(
+                    Code::PolicyMetadata,
+                    Place::line(&file.name, (i + 1) as u32),
                     format!("rule {id}: unknown scope `{other}` (resource or inventory)"),
                 ))
             }
@@ -268,7 +288,9 @@ fn list_field(value: &Value, key: &str) -> Option<Vec<String>> {
 }
 
 /// The baseline data: the built-in defaults with each file merged over them in
-/// order (objects merge key by key; lists and scalars replace).
+/// order (objects merge key by key; lists and scalars replace). Every file is
+/// checked against baselines/default.schema.json first: a wrongly typed value
+/// or an unknown key of a built-in section is an error at its line and column.
 pub fn load_baselines(extra: &[std::path::PathBuf]) -> Result<Value, InputError> {
     let mut merged = Value::Object(Default::default());
     let mut builtin: Vec<_> = BUILTIN_BASELINES
@@ -289,25 +311,135 @@ pub fn load_baselines(extra: &[std::path::PathBuf]) -> Result<Value, InputError>
     }
     for path in extra {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::new(&name, format!("cannot read baseline: {e}")))?;
+        let text = read_text(path, "baseline")?;
         merge(&mut merged, parse_baseline(&text, &name)?);
     }
     Ok(merged)
 }
 
+/// baselines/default.schema.json, compiled once.
+fn baseline_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let text = BUILTIN_BASELINES
+            .get_file("default.schema.json")
+            .and_then(|f| f.contents_utf8())
+            .expect("baselines/default.schema.json is embedded");
+        let schema: Value = serde_json::from_str(text).expect("the baseline schema is JSON");
+        jsonschema::validator_for(&schema).expect("the baseline schema is a valid JSON Schema")
+    })
+}
+
 fn parse_baseline(text: &str, name: &str) -> Result<Value, InputError> {
-    let documents = parse_documents(text).map_err(|e| {
-        InputError::new(
-            format!("{name}:{}", e.line),
-            format!("YAML syntax error: {}", e.message),
-        )
-    })?;
-    match documents.into_iter().next().map(|d| d.value) {
-        None => Ok(Value::Object(Default::default())),
-        Some(value @ Value::Object(_)) => Ok(value),
-        Some(_) => Err(InputError::new(name, "a baseline file must be a mapping")),
+    let mut documents = parse_spanned(text).map_err(|e| e.diagnostic(name))?;
+    if let Some((extra, _)) = documents.get(1) {
+        return Err(Diagnostic::error(
+            Code::MultipleDocuments,
+            Place::line(name, extra.line),
+            "the baseline holds more than one YAML document; merge them into one",
+        ));
     }
+    let Some((document, spans)) = documents.pop() else {
+        return Ok(Value::Object(Default::default()));
+    };
+    if !document.value.is_object() {
+        return Err(Diagnostic::error(
+            Code::BaselineNotMapping,
+            Place::line(name, document.line),
+            "a baseline file must be a mapping",
+        ));
+    }
+    check_baseline(&document.value, name, &spans)?;
+    Ok(document.value)
+}
+
+/// Checks a baseline against its schema; the first problem in file order is
+/// reported, at the offending key (unknown keys) or value.
+fn check_baseline(value: &Value, name: &str, spans: &SpanMap) -> Result<(), InputError> {
+    let mut problems: Vec<Diagnostic> = baseline_schema()
+        .iter_errors(value)
+        .map(|error| {
+            let mut path = String::new();
+            for segment in error.instance_path().iter() {
+                path = match segment {
+                    LocationSegment::Property(key) => push_key(&path, &key),
+                    LocationSegment::Index(index) => push_index(&path, index),
+                };
+            }
+            let shown = if path.is_empty() {
+                "the baseline".to_string()
+            } else {
+                path.clone()
+            };
+            match error.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let key = unexpected.first().cloned().unwrap_or_default();
+                    let key_path = push_key(&path, &key);
+                    let span = spans.get(&key_path).map(|s| s.key).unwrap_or_default();
+                    let known = known_keys(&path);
+                    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                    unknown_key(
+                        Code::BaselineUnknownKey,
+                        Place::span(name, span),
+                        &key,
+                        &format!("baseline section `{shown}`"),
+                        &known,
+                    )
+                }
+                _ => {
+                    let span = spans.get(&path).map(|s| s.value).unwrap_or_default();
+                    Diagnostic::error(
+                        Code::BaselineInvalidValue,
+                        Place::span(name, span),
+                        format!("{shown}: {}", describe_schema_error(&error)),
+                    )
+                    .with_label("does not match baselines/default.schema.json")
+                    .with_note("docs/baselines.md describes every key of the built-in sections")
+                }
+            }
+        })
+        .collect();
+    problems.sort_by_key(|d| match &d.location {
+        Place::File { line, column, .. } => (line.unwrap_or(0), column.unwrap_or(0)),
+        _ => (0, 0),
+    });
+    match problems.into_iter().next() {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
+}
+
+/// The schema's complaint, naming the value when it is a short scalar
+/// (`"two weeks" is not of type "integer"`), else calling it `value`.
+fn describe_schema_error(error: &jsonschema::ValidationError<'_>) -> String {
+    let instance: &Value = error.instance();
+    let short = match instance {
+        Value::Object(_) | Value::Array(_) => false,
+        Value::String(text) => text.chars().count() <= 60,
+        _ => true,
+    };
+    if short {
+        error.to_string()
+    } else {
+        error.masked().to_string()
+    }
+}
+
+/// The keys the schema names for the object at `path` (a built-in section).
+fn known_keys(path: &str) -> Vec<String> {
+    let schema = BUILTIN_BASELINES
+        .get_file("default.schema.json")
+        .and_then(|f| f.contents_utf8())
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .unwrap_or(Value::Null);
+    let mut node = &schema;
+    for key in path.split('.').filter(|k| !k.is_empty()) {
+        node = &node["properties"][key];
+    }
+    node["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -357,6 +489,51 @@ mod tests {
         };
         let err = rules_of(&file).unwrap_err();
         assert_eq!(err.location, "p.rego:6");
+        assert_eq!(err.code, Code::PolicyMetadata);
+    }
+
+    #[test]
+    fn builtin_files_are_found_by_their_message_name() {
+        let text = builtin_text("builtin:baselines/default.yaml").unwrap();
+        assert!(text.contains("certificates:"));
+        let first = &builtin_policy_files()[0];
+        assert_eq!(builtin_text(&first.name), Some(first.text.as_str()));
+        assert_eq!(builtin_text("builtin:elsewhere/x"), None);
+        assert_eq!(builtin_text("policies/x.rego"), None);
+    }
+
+    #[test]
+    fn the_builtin_baseline_passes_its_schema() {
+        let merged = load_baselines(&[]).unwrap();
+        assert_eq!(merged["certificates"]["fail_days"], 14);
+    }
+
+    #[test]
+    fn wrongly_typed_baseline_values_are_errors_at_their_value() {
+        let err = parse_baseline(
+            "# ours\ncertificates:\n  fail_days: \"two weeks\"\n",
+            "b.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::BaselineInvalidValue);
+        assert_eq!(err.location, "b.yaml:3:14", "{err:?}");
+        assert!(err.message.starts_with("certificates.fail_days: "), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_of_builtin_sections_are_errors_other_sections_are_free() {
+        let err = parse_baseline(
+            "images:\n  forbid_latest: true\n  aproved_registries: [a]\n",
+            "b.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::BaselineUnknownKey);
+        assert_eq!(err.location, "b.yaml:3:3", "{err:?}");
+        assert_eq!(err.help(), Some("did you mean `approved_registries`?"));
+        // Sections of the user's own policies are free.
+        assert!(parse_baseline("acme:\n  anything: [1]\n", "b.yaml").is_ok());
+        let err = parse_baseline("- a\n", "b.yaml").unwrap_err();
+        assert_eq!(err.code, Code::BaselineNotMapping);
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             let _ = writeln!(
                 out,
                 "  {}  {}",
-                s.bold(&printable(&error.location)),
+                s.bold(&printable(&error.location.to_string())),
                 printable(&error.message)
             );
         }
