@@ -5,9 +5,10 @@
 //!
 //! `cargo bench --bench kube`. Figures are copied into docs/benchmarks.md.
 
+// The integration tests' helpers; this bench uses only the API server.
 #[allow(dead_code)]
-#[path = "../tests/common/apiserver.rs"]
-mod apiserver;
+#[path = "../tests/integration/common/mod.rs"]
+mod common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -69,7 +70,7 @@ fn body(kind: &str, name: &str) -> Value {
 }
 
 fn main() {
-    let server = apiserver::ApiServer::start();
+    let server = common::apiserver::ApiServer::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();

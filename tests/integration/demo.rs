@@ -1,10 +1,8 @@
 //! The bundled demo, end to end through the binary.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{drift_status, findings_for, run};
+use crate::common::{drift_status, findings_for, run};
 
 #[test]
 fn demo_shows_every_drift_status_and_every_policy_family() {
