@@ -1,6 +1,7 @@
 //! YAML and JSON documents with line numbers: every document keeps the line it
-//! starts on, and every field the line it sits on, so findings can point at the
-//! exact line in SARIF and pull-request annotations.
+//! starts on, and every field the line it sits on, so drift entries, findings
+//! and input errors can point at the exact line (`file:line` in the text and
+//! JSON reports).
 
 use std::borrow::Cow;
 
