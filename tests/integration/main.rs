@@ -10,6 +10,7 @@
 
 mod common;
 
+mod cli;
 mod declared_sources;
 mod demo;
 mod drift_and_secrets;

@@ -386,7 +386,7 @@ fn unreachable_servers_and_failed_logins_are_coverage_gaps() {
     let dsn = server.dsn("postgres");
     let run = scan(
         server.path(),
-        &["scan", "--postgres", &dsn, "--format", "json"],
+        &["scan", "--postgres", &dsn, "--format", "json", "-vvv"],
         "wrong-password",
     );
     assert_eq!(run.code, 3, "{}", run.all());
@@ -402,7 +402,11 @@ fn unreachable_servers_and_failed_logins_are_coverage_gaps() {
     assert!(!run.all().contains("wrong-password"));
 
     let closed = format!("host=127.0.0.1 port={} user=postgres dbname=x", free_port());
-    let run = scan(server.path(), &["scan", "--postgres", &closed], PASSWORD);
+    let run = scan(
+        server.path(),
+        &["scan", "--postgres", &closed, "-vvv"],
+        PASSWORD,
+    );
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stdout.contains("cannot connect"), "{}", run.stdout);
     assert!(!run.all().contains(PASSWORD));
