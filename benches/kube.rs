@@ -5,10 +5,10 @@
 //!
 //! `cargo bench --bench kube`. Figures are copied into docs/benchmarks.md.
 
-// The integration tests' helpers; this bench uses only the API server.
-#[allow(dead_code)]
+// The integration tests' helpers; this bench uses only the API server
+// (public, so the helpers it does not use are not dead code here).
 #[path = "../tests/integration/common/mod.rs"]
-mod common;
+pub mod common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

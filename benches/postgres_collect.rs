@@ -4,10 +4,10 @@
 //! Run with `cargo bench --bench postgres_collect`; figures go to
 //! docs/benchmarks.md.
 
-// The integration tests' helpers; this bench uses only the PostgreSQL server.
-#[allow(dead_code)]
+// The integration tests' helpers; this bench uses only the PostgreSQL server
+// (public, so the helpers it does not use are not dead code here).
 #[path = "../tests/integration/common/mod.rs"]
-mod common;
+pub mod common;
 
 use std::time::{Duration, Instant};
 
