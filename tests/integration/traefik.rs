@@ -739,6 +739,29 @@ fn an_api_behind_basic_auth_needs_credentials() {
     );
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["coverage"], serde_json::json!([]));
+
+    // The password from a file, with every event driftaudit logs (-vvv): it
+    // reaches neither the report nor the log.
+    write(dir.path(), "traefik-password", "s3cret-pw\n");
+    let r = run_in(
+        dir.path(),
+        &[
+            "-vvv",
+            "scan",
+            "--traefik-url",
+            &traefik.api,
+            "--traefik-user",
+            "ops",
+            "--traefik-password-file",
+            "traefik-password",
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains("INFO"), "-vvv logs: {}", r.stderr);
+    assert!(!r.all().contains("s3cret-pw"), "{}", r.all());
+    assert!(!r.all().contains("Sp9G1h9E"), "{}", r.all());
 }
 
 #[test]
