@@ -5,9 +5,10 @@
 //!
 //! `cargo bench --bench kube`. Figures are copied into docs/benchmarks.md.
 
-#[allow(dead_code)]
-#[path = "../tests/common/apiserver.rs"]
-mod apiserver;
+// The integration tests' helpers; this bench uses only the API server
+// (public, so the helpers it does not use are not dead code here).
+#[path = "../tests/integration/common/mod.rs"]
+pub mod common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -69,7 +70,7 @@ fn body(kind: &str, name: &str) -> Value {
 }
 
 fn main() {
-    let server = apiserver::ApiServer::start();
+    let server = common::apiserver::ApiServer::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();

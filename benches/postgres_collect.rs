@@ -4,13 +4,15 @@
 //! Run with `cargo bench --bench postgres_collect`; figures go to
 //! docs/benchmarks.md.
 
-#[path = "../tests/pgserver/mod.rs"]
-mod pgserver;
+// The integration tests' helpers; this bench uses only the PostgreSQL server
+// (public, so the helpers it does not use are not dead code here).
+#[path = "../tests/integration/common/mod.rs"]
+pub mod common;
 
 use std::time::{Duration, Instant};
 
+use common::pgserver::{PgServer, DEFAULT_HBA, PASSWORD};
 use driftaudit::sources::postgres::{live, PostgresOptions};
-use pgserver::{PgServer, DEFAULT_HBA, PASSWORD};
 
 const ROLES: usize = 200;
 const TABLES: usize = 200;

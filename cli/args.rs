@@ -30,6 +30,14 @@ use crate::demo::Demo;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Say more on standard error: -v what was read and when each step
+    /// finished, -vv debugging detail, -vvv everything (RUST_LOG, when set,
+    /// decides instead; its syntax is tracing's EnvFilter).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on standard error: no warnings, no progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,6 +53,13 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Print the completion script of a shell (e.g. `source <(driftaudit completions bash)`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page as roff (e.g. `driftaudit man | man -l -`).
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,9 +211,6 @@ pub struct PolicyTestArgs {
     /// Baseline file merged over the defaults (repeatable).
     #[arg(long = "baseline", value_name = "FILE")]
     pub baseline: Vec<PathBuf>,
-    /// Print passing tests too.
-    #[arg(long, short)]
-    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]
@@ -338,6 +350,10 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    match &config_path {
+        Some(path) => tracing::info!(file = %path.display(), "read the config file"),
+        None => tracing::info!("no config file (./driftaudit.yaml does not exist): defaults apply"),
+    }
 
     let (repo, label) = match (&demo, &arguments.repo) {
         (Some(demo), _) => (Some(demo.repo()), "demo: fixtures/demo/repo".to_string()),

@@ -3,6 +3,9 @@
 
 mod args;
 mod demo;
+mod logging;
+mod manual;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -56,14 +59,21 @@ fn main() -> ExitCode {
     // directories (plaintext Secrets) and kill kustomize.
     driftaudit::scratch::install_signal_cleanup();
     let cli = Cli::parse();
+    let verbosity = logging::Verbosity {
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+    };
+    logging::init(verbosity);
     let code = match cli.command {
         Command::Scan(scan) => run_scan(scan, true),
         Command::Diff(scan) => run_scan(scan, false),
         Command::Capture(scan) => capture(scan),
         Command::Policy { command } => match command {
-            PolicyCommand::Test(test) => policy_test(test),
+            PolicyCommand::Test(test) => policy_test(test, verbosity.verbose > 0),
             PolicyCommand::List(list) => policy_list(list),
         },
+        Command::Completions { shell } => print(&manual::completions(shell)),
+        Command::Man => print(&manual::man_page()),
     };
     ExitCode::from(code as u8)
 }
@@ -191,7 +201,16 @@ fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputE
     }
 }
 
-fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
+/// Writes generated text (a completion script, the manual page) to standard output.
+fn print(text: &str) -> i32 {
+    match write_output(None, text) {
+        Ok(()) => exit::CLEAN,
+        Err(error) => fail(&error),
+    }
+}
+
+/// `verbose` (`-v`) lists the passing tests too.
+fn policy_test(arguments: args::PolicyTestArgs, verbose: bool) -> i32 {
     let baselines = match load_baselines(&arguments.baseline) {
         Ok(b) => b,
         Err(error) => return fail(&error),
@@ -226,7 +245,7 @@ fn policy_test(arguments: args::PolicyTestArgs) -> i32 {
         match &result.outcome {
             Outcome::Pass => {
                 passed += 1;
-                if arguments.verbose {
+                if verbose {
                     out += &format!("PASS  {}  ({})\n", result.name, result.location);
                 }
             }

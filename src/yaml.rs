@@ -1,8 +1,9 @@
 //! YAML and JSON documents with line numbers: every document keeps the line it
-//! starts on, and every field the line it sits on, so findings can point at the
-//! exact line of a report. Configuration and baseline files also keep the
-//! line, column and length of every key and value ([`SpanMap`]), so a load-time
-//! diagnostic can underline the offending text.
+//! starts on, and every field the line it sits on, so drift entries, findings
+//! and input errors can point at the exact line (`file:line` in the text and
+//! JSON reports). Configuration and baseline files also keep the line, column
+//! and length of every key and value ([`SpanMap`]), so a load-time diagnostic
+//! can underline the offending text.
 
 use std::borrow::Cow;
 

@@ -68,6 +68,11 @@ pub fn policy_files_in(dir: &Path) -> Result<Vec<PolicyFile>, InputError> {
     collect_rego(dir, &mut paths)
         .map_err(|e| InputError::new(dir.display().to_string(), e.to_string()))?;
     paths.sort();
+    if paths.is_empty() {
+        tracing::warn!(dir = %dir.display(), "the policy directory holds no .rego file");
+    } else {
+        tracing::info!(dir = %dir.display(), files = paths.len(), "read the policy directory");
+    }
     paths
         .into_iter()
         .map(|path| {
@@ -312,6 +317,7 @@ pub fn load_baselines(extra: &[std::path::PathBuf]) -> Result<Value, InputError>
     for path in extra {
         let name = path.display().to_string();
         let text = read_text(path, "baseline")?;
+        tracing::info!(file = %name, "read the baseline file");
         merge(&mut merged, parse_baseline(&text, &name)?);
     }
     Ok(merged)

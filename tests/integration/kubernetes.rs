@@ -2,12 +2,10 @@
 //! bearer auth, discovery) against a test API server that answers as the real
 //! kube-apiserver did in `fixtures/kube-apiserver/`.
 
-mod common;
-
 use std::path::Path;
 
-use common::apiserver::{fixture, fixture_json, ApiServer};
-use common::{drift_status, run, run_in, write};
+use crate::common::apiserver::{fixture, fixture_json, ApiServer};
+use crate::common::{drift_status, run, run_in, write};
 use serde_json::{json, Value};
 
 /// The manifests that were applied to the real API server (the payments files

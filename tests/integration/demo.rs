@@ -1,10 +1,8 @@
 //! The bundled demo, end to end through the binary.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{drift_status, findings_for, run};
+use crate::common::{drift_status, findings_for, run};
 
 #[test]
 fn demo_shows_every_drift_status_and_every_policy_family() {
@@ -181,4 +179,22 @@ fn text_report_has_no_colour_when_not_a_terminal() {
         result.stdout
     );
     assert!(result.stdout.contains("FAIL:"));
+}
+
+/// The text reports of the demo, locked in as golden files
+/// (`tests/integration/snapshots/`): a change to a renderer shows up as a
+/// diff of these files, to review and accept with `cargo insta review` (or
+/// `INSTA_UPDATE=always`).
+#[test]
+fn demo_scan_text_report_matches_its_golden_file() {
+    let result = run(&["scan", "--demo"]);
+    assert_eq!(result.code, 1, "{}", result.all());
+    insta::assert_snapshot!("demo_scan_text", result.stdout);
+}
+
+#[test]
+fn demo_diff_text_report_matches_its_golden_file() {
+    let result = run(&["diff", "--demo"]);
+    assert_eq!(result.code, 0, "{}", result.all());
+    insta::assert_snapshot!("demo_diff_text", result.stdout);
 }

@@ -1,8 +1,11 @@
 //! Helpers shared by the integration tests: running the real binary, writing
-//! files, making real Git repositories and snapshot files.
-#![allow(dead_code)]
+//! files, making real Git repositories and snapshot files, a free port; and
+//! the servers the tests run against, one module each (a test Kubernetes API
+//! server, a real Traefik, a real PostgreSQL).
 
 pub mod apiserver;
+pub mod pgserver;
+pub mod traefik;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,6 +50,16 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
 
 pub fn run(args: &[&str]) -> Run {
     run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// A port on 127.0.0.1 that was free a moment ago, for servers that need one
+/// chosen up front (PostgreSQL, Traefik) and for addresses nobody listens on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn write(root: &Path, relative: &str, text: &str) -> PathBuf {
@@ -152,5 +165,3 @@ pub fn findings_for<'a>(report: &'a Value, rule_prefix: &str, name: &str) -> Vec
         })
         .collect()
 }
-
-pub mod traefik;

@@ -9,19 +9,13 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
+use super::free_port;
+
 /// The scan clock of these tests; certificates are valid relative to it.
 pub const NOW: &str = "2026-11-21T12:00:00Z";
 
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap()
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 pub struct Traefik {

@@ -2,8 +2,6 @@
 //! request, a compromised API server) tried to turn the scanner against its
 //! user. Each test is named for what it attacks.
 
-#[path = "../common/mod.rs"]
-mod common;
 mod crashes;
 mod credentials;
 mod deadlines;

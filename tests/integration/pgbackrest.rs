@@ -3,13 +3,10 @@
 //! retention declared in Git, a missing binary, and a suspended backup
 //! CronJob in the declared and live Kubernetes state.
 
-mod common;
-mod pgserver;
-
 use std::path::{Path, PathBuf};
 
-use common::{driftaudit, finish, snapshot_json, write, Run};
-use pgserver::{as_postgres, PgServer, DEFAULT_HBA};
+use crate::common::pgserver::{as_postgres, PgServer, DEFAULT_HBA};
+use crate::common::{driftaudit, finish, snapshot_json, write, Run};
 use serde_json::{json, Value};
 
 fn run_with(dir: &Path, args: &[&str], path_env: Option<&str>) -> Run {
@@ -243,7 +240,7 @@ fn a_suspended_backup_cronjob_is_reported_declared_and_live() {
         "live.json",
         &snapshot_json("prod", &[live]),
     );
-    let run = common::run_in(
+    let run = crate::common::run_in(
         repo.path(),
         &[
             "scan",

@@ -11,13 +11,16 @@ use crate::common::apiserver::ApiServer;
 use crate::common::traefik::{empty_traefik_answer, Api, StubApi, Traefik, NOW};
 use crate::common::{driftaudit, finish, run_in, write, Run};
 
-/// Runs `args` in `dir` once per format (text, json) and returns both runs.
+/// Runs `args` in `dir` once per format (text, json), then once more in text
+/// with the most verbose logging (`-vvv`: every event of driftaudit on
+/// stderr), and returns the three runs.
 fn run_both(dir: &Path, args: &[&str]) -> Vec<Run> {
-    ["text", "json"]
+    [("text", None), ("json", None), ("text", Some("-vvv"))]
         .iter()
-        .map(|format| {
+        .map(|(format, verbose)| {
             let mut all: Vec<&str> = args.to_vec();
             all.extend(["--now", NOW, "--format", format]);
+            all.extend(verbose.iter());
             run_in(dir, &all)
         })
         .collect()

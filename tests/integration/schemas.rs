@@ -1,8 +1,6 @@
 //! The published schemas hold for what the tool really writes and reads.
 
-mod common;
-
-use common::{run, run_in, write};
+use crate::common::{run, run_in, write};
 use serde_json::Value;
 
 fn schema(relative: &str) -> jsonschema::Validator {
@@ -42,7 +40,7 @@ fn reports_match_the_published_report_schema() {
     write(
         dir.path(),
         "ok.yaml",
-        &common::deployment_yaml("web", "shop", 1, "nginx"),
+        &crate::common::deployment_yaml("web", "shop", 1, "nginx"),
     );
     let report = run_in(dir.path(), &["scan", "--repo", ".", "--format", "json"]).json();
     assert_eq!(report["summary"]["exit_code"], 2);

@@ -1,9 +1,9 @@
 //! Drift normalisation, ignore rules, strict mode, coverage gaps, and the
 //! guarantee that no secret value reaches any output.
 
-mod common;
-
-use common::{deployment_yaml, drift_status, live_deployment, run, run_in, snapshot_json, write};
+use crate::common::{
+    deployment_yaml, drift_status, live_deployment, run, run_in, snapshot_json, write,
+};
 use serde_json::{json, Value};
 
 const CANARY: &str = "canary-7f3a9c-do-not-print";

@@ -2,10 +2,10 @@
 //! into a temporary directory as the `postgres` user (the server refuses to run
 //! as root), listening on 127.0.0.1 at a free port, stopped when dropped, even
 //! when the test fails.
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use super::free_port;
 
 pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 pub const PASSWORD: &str = "s3cret-test-only";
@@ -13,11 +13,6 @@ pub const PASSWORD: &str = "s3cret-test-only";
 pub struct PgServer {
     pub dir: tempfile::TempDir,
     pub port: u16,
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// Runs a command as the postgres user and panics with its output on failure.

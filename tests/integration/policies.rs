@@ -1,9 +1,7 @@
 //! Policies through the binary: user policy directories, Rego errors with file
 //! and line, `policy test` and `policy list`.
 
-mod common;
-
-use common::{deployment_yaml, run, run_in, write};
+use crate::common::{deployment_yaml, run, run_in, write};
 
 fn repo_with_one_deployment() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -3,10 +3,8 @@
 //! for each SNI name: a healthy, an expiring and an expired certificate, a
 //! certificate that does not cover the name, and Traefik's default certificate.
 
-mod common;
-
-use common::run;
-use common::traefik::{certificate, Api, Traefik};
+use crate::common::run;
+use crate::common::traefik::{certificate, Api, Traefik};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -175,7 +173,7 @@ fn a_certificate_that_does_not_cover_the_name_is_reported() {
 
 #[test]
 fn an_endpoint_that_does_not_answer_is_a_coverage_gap() {
-    let port = common::traefik::free_port();
+    let port = crate::common::free_port();
     let endpoint = format!("127.0.0.1:{port}");
     let r = run(&["scan", "--tls-endpoint", &endpoint, "--format", "json"]);
     assert_eq!(r.code, 3, "{}", r.all());

@@ -3,10 +3,8 @@
 //! exactly that change, disabled routers, certificate expiry from the API and
 //! from Git, credentials never printed, and unreadable APIs as coverage gaps.
 
-mod common;
-
-use common::traefik::{certificate, now, write_pair, Api, Traefik, NOW};
-use common::{findings_for, run_in, write, Run};
+use crate::common::traefik::{certificate, now, write_pair, Api, Traefik, NOW};
+use crate::common::{findings_for, run_in, write, Run};
 use serde_json::Value;
 use time::Duration;
 
@@ -401,7 +399,7 @@ fn a_disabled_router_is_a_finding_declared_or_not() {
     );
     assert_eq!(findings[0]["location"]["line"], rule_line);
     assert_eq!(
-        common::drift_status(&report, "HttpRouter", "legacy-api").as_deref(),
+        crate::common::drift_status(&report, "HttpRouter", "legacy-api").as_deref(),
         Some("in_sync")
     );
 }
@@ -624,7 +622,7 @@ keyFile = "certs/app.key"
 fn unreadable_traefik_is_a_coverage_gap_with_the_url() {
     let setup = setup();
     // Nothing listens on a fresh port.
-    let closed = format!("http://127.0.0.1:{}", common::traefik::free_port());
+    let closed = format!("http://127.0.0.1:{}", crate::common::free_port());
     let r = run_in(
         setup.repo.path(),
         &["scan", "--traefik-url", &closed, "--now", NOW],
@@ -716,7 +714,7 @@ fn an_api_behind_basic_auth_needs_credentials() {
         r.stderr
     );
 
-    let output = common::driftaudit()
+    let output = crate::common::driftaudit()
         .current_dir(dir.path())
         .env("DRIFTAUDIT_TRAEFIK_PASSWORD", "s3cret-pw")
         .args([
@@ -741,6 +739,29 @@ fn an_api_behind_basic_auth_needs_credentials() {
     );
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["coverage"], serde_json::json!([]));
+
+    // The password from a file, with every event driftaudit logs (-vvv): it
+    // reaches neither the report nor the log.
+    write(dir.path(), "traefik-password", "s3cret-pw\n");
+    let r = run_in(
+        dir.path(),
+        &[
+            "-vvv",
+            "scan",
+            "--traefik-url",
+            &traefik.api,
+            "--traefik-user",
+            "ops",
+            "--traefik-password-file",
+            "traefik-password",
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains("INFO"), "-vvv logs: {}", r.stderr);
+    assert!(!r.all().contains("s3cret-pw"), "{}", r.all());
+    assert!(!r.all().contains("Sp9G1h9E"), "{}", r.all());
 }
 
 #[test]

@@ -3,13 +3,10 @@
 //! live catalogs, the excessive-privilege rules, WAL archiving, and the
 //! coverage gaps of unreachable servers and failed logins.
 
-mod common;
-mod pgserver;
-
 use std::path::Path;
 
-use common::{driftaudit, finish, write, Run};
-use pgserver::{PgServer, DEFAULT_HBA, PASSWORD};
+use crate::common::pgserver::{PgServer, DEFAULT_HBA, PASSWORD};
+use crate::common::{driftaudit, finish, free_port, write, Run};
 use serde_json::Value;
 
 const NOW: &str = "2026-11-21T12:00:00Z";
@@ -389,7 +386,7 @@ fn unreachable_servers_and_failed_logins_are_coverage_gaps() {
     let dsn = server.dsn("postgres");
     let run = scan(
         server.path(),
-        &["scan", "--postgres", &dsn, "--format", "json"],
+        &["scan", "--postgres", &dsn, "--format", "json", "-vvv"],
         "wrong-password",
     );
     assert_eq!(run.code, 3, "{}", run.all());
@@ -405,20 +402,19 @@ fn unreachable_servers_and_failed_logins_are_coverage_gaps() {
     assert!(!run.all().contains("wrong-password"));
 
     let closed = format!("host=127.0.0.1 port={} user=postgres dbname=x", free_port());
-    let run = scan(server.path(), &["scan", "--postgres", &closed], PASSWORD);
+    let run = scan(
+        server.path(),
+        &["scan", "--postgres", &closed, "-vvv"],
+        PASSWORD,
+    );
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stdout.contains("cannot connect"), "{}", run.stdout);
     assert!(!run.all().contains(PASSWORD));
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[test]
 fn passwords_on_the_command_line_are_refused() {
-    let run = common::run(&[
+    let run = crate::common::run(&[
         "scan",
         "--postgres",
         "postgres://app:hunter2@127.0.0.1:5432/app",
@@ -436,7 +432,7 @@ fn a_broken_baseline_names_file_and_line() {
         "pg.yaml",
         "apiVersion: driftaudit.io/v1\nkind: PostgresBaseline\nmetadata:\n  name: x\nspec:\n  server: db:5432/app\n  roles:\n    - name: app\n      superuser: yes-please\n  grants:\n    - {on: table, objects: [a.b], to: app, privileges: [FLY]}\n",
     );
-    let run = common::run_in(repo.path(), &["scan", "--repo", ".", "--format", "json"]);
+    let run = crate::common::run_in(repo.path(), &["scan", "--repo", ".", "--format", "json"]);
     assert_eq!(run.code, 2, "{}", run.all());
     let errors = run.json()["errors"].to_string();
     assert!(errors.contains("pg.yaml:9"), "{errors}");

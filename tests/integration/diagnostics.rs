@@ -1,14 +1,12 @@
 //! Golden error output: each input mistake a user makes in the config or a
 //! baseline is refused before any source is read (exit 2), and what the real
-//! binary prints on stderr is locked in a snapshot file (tests/snapshots/),
+//! binary prints on stderr is locked in a snapshot file (tests/integration/snapshots/),
 //! so a change of wording or layout is reviewed as a file diff.
 //!
 //! Every scan here names a repository and a live snapshot that do not exist:
 //! had a source been read, its error would show instead of the one expected.
 
-mod common;
-
-use common::{run_in, write, Run};
+use crate::common::{run_in, write, Run};
 
 /// Runs a scan in a fresh folder holding `files`, with sources that do not exist.
 fn scan_with(files: &[(&str, &str)], extra: &[&str]) -> Run {

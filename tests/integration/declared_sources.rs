@@ -1,9 +1,7 @@
 //! Declared state from real Git repositories (any ref, no checkout), plain
 //! directories and real Kustomize overlays, and the errors bad input gets.
 
-mod common;
-
-use common::{
+use crate::common::{
     commit_all, deployment_yaml, drift_status, live_deployment, run, run_in, snapshot_json, write,
 };
 use serde_json::Value;
@@ -341,7 +339,7 @@ fn kustomize_overlays_render_from_a_git_ref() {
 fn a_missing_kustomize_binary_is_named() {
     let dir = tempfile::tempdir().unwrap();
     kustomize_tree(dir.path());
-    let output = common::driftaudit()
+    let output = crate::common::driftaudit()
         .current_dir(dir.path())
         .env("PATH", "/nonexistent")
         .args(["scan", "--repo", ".", "--format", "json"])

@@ -1,0 +1,25 @@
+//! The one integration test binary (`cargo test --test integration`): every
+//! test runs the real `driftaudit` binary or real servers. One module per area,
+//! the hostile-input suite as its own folder, and the helpers they share in
+//! `common` (running the binary, a free port, a test Kubernetes API server, a
+//! real Traefik, a real PostgreSQL server).
+//!
+//! Filter by module path: `cargo test --test integration hostile::` runs the
+//! hostile-input suite, `cargo test --test integration postgres::` the
+//! PostgreSQL tests.
+
+mod common;
+
+mod cli;
+mod declared_sources;
+mod demo;
+mod diagnostics;
+mod drift_and_secrets;
+mod hostile;
+mod kubernetes;
+mod pgbackrest;
+mod policies;
+mod postgres;
+mod schemas;
+mod tls_endpoints;
+mod traefik;
