@@ -8,7 +8,8 @@
 use std::io::{self, IsTerminal, Write};
 
 use indicatif::MultiProgress;
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing::Level;
+use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
 use tracing_subscriber::fmt::time::Uptime;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -60,6 +61,13 @@ pub fn init(verbosity: Verbosity) {
     let lines = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .log_internal_errors(false);
+    // The libraries' debug and trace events are never shown, whatever
+    // RUST_LOG says: they can hold request details a hostile server echoed
+    // back (kube-client logs an error Status's message, which may carry the
+    // bearer token, at debug).
+    let filter = filter.and(filter_fn(|metadata| {
+        metadata.target().starts_with("driftaudit") || *metadata.level() <= Level::INFO
+    }));
     let lines: Box<dyn Layer<Registry> + Send + Sync> = if detailed {
         lines
             .with_timer(Uptime::default())

@@ -9,21 +9,32 @@ use serde_json::{json, Value};
 
 use crate::common::apiserver::ApiServer;
 use crate::common::traefik::{empty_traefik_answer, Api, StubApi, Traefik, NOW};
-use crate::common::{driftaudit, finish, run_in, write, Run};
+use crate::common::{driftaudit, finish, write, Run};
 
-/// Runs `args` in `dir` once per format (text, json), then once more in text
-/// with the most verbose logging (`-vvv`: every event of driftaudit on
-/// stderr), and returns the three runs.
+/// Runs `args` in `dir` once per format (text, json), then twice more in text
+/// with the most verbose logging: `-vvv` (every event of driftaudit on
+/// stderr) and `RUST_LOG=trace` (which asks for every library's events too,
+/// kube-client's error bodies among them), and returns the four runs.
 fn run_both(dir: &Path, args: &[&str]) -> Vec<Run> {
-    [("text", None), ("json", None), ("text", Some("-vvv"))]
-        .iter()
-        .map(|(format, verbose)| {
-            let mut all: Vec<&str> = args.to_vec();
-            all.extend(["--now", NOW, "--format", format]);
-            all.extend(verbose.iter());
-            run_in(dir, &all)
-        })
-        .collect()
+    [
+        ("text", None, None),
+        ("json", None, None),
+        ("text", Some("-vvv"), None),
+        ("text", None, Some("trace")),
+    ]
+    .iter()
+    .map(|(format, verbose, rust_log)| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--now", NOW, "--format", format]);
+        all.extend(verbose.iter());
+        let mut command = driftaudit();
+        command.current_dir(dir).args(&all);
+        if let Some(filter) = rust_log {
+            command.env("RUST_LOG", filter);
+        }
+        finish(&mut command)
+    })
+    .collect()
 }
 
 fn assert_absent(runs: &[Run], secrets: &[&str]) {
