@@ -1,20 +1,23 @@
 //! Command-line arguments, and turning them (with the config file) into scan options.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use driftaudit::config::Config;
 use driftaudit::drift::DriftOptions;
+use driftaudit::model::LiveTimeouts;
 use driftaudit::model::{InputError, Severity};
 use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
 use driftaudit::sources::kubernetes::{KubeOptions, DEFAULT_ORPHAN_KINDS};
-use driftaudit::sources::live::{LiveSource, LiveTimeouts};
 use driftaudit::sources::pgbackrest::PgBackRestOptions;
 use driftaudit::sources::postgres::PostgresOptions;
-use driftaudit::sources::tls_endpoint::TlsEndpoint;
+use driftaudit::sources::snapshot::SnapshotSource;
+use driftaudit::sources::tls::{TlsEndpoint, TlsEndpoints};
 use driftaudit::sources::traefik::api::{TraefikAuth, TraefikOptions};
+use driftaudit::sources::LiveSource;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -399,10 +402,10 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     };
     let mut live: Vec<LiveSource> = live_snapshots
         .into_iter()
-        .map(LiveSource::Snapshot)
+        .map(|path| Arc::new(SnapshotSource(path)) as LiveSource)
         .collect();
     if kube_given {
-        live.push(LiveSource::Kubernetes(KubeOptions {
+        live.push(Arc::new(KubeOptions {
             kubeconfig: arguments.kubeconfig.clone(),
             contexts: arguments.kube_context.clone(),
             in_cluster: arguments.in_cluster,
@@ -416,7 +419,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         .clone()
         .unwrap_or_else(|| DEFAULT_ORPHAN_KINDS.iter().map(|k| k.to_string()).collect());
     if let Some(url) = &arguments.traefik_url {
-        live.push(LiveSource::Traefik(traefik_options(arguments, url)?));
+        live.push(Arc::new(traefik_options(arguments, url)?));
     }
     if !arguments.tls_endpoint.is_empty() {
         let endpoints = arguments
@@ -424,16 +427,19 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             .iter()
             .map(|text| TlsEndpoint::parse(text).map_err(|m| InputError::new("--tls-endpoint", m)))
             .collect::<Result<Vec<_>, _>>()?;
-        live.push(LiveSource::TlsEndpoints(endpoints, NETWORK_TIMEOUT));
+        live.push(Arc::new(TlsEndpoints {
+            endpoints,
+            timeout: NETWORK_TIMEOUT,
+        }));
     }
     for dsn in &arguments.postgres {
-        live.push(LiveSource::Postgres(PostgresOptions::parse(
+        live.push(Arc::new(PostgresOptions::parse(
             dsn,
             arguments.postgres_password_file.clone(),
         )?));
     }
     for stanza in &arguments.pgbackrest_stanza {
-        live.push(LiveSource::PgBackRest(PgBackRestOptions {
+        live.push(Arc::new(PgBackRestOptions {
             stanza: stanza.clone(),
             config: arguments.pgbackrest_config.clone(),
             deadline: None,

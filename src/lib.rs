@@ -7,7 +7,6 @@ pub mod config;
 pub mod drift;
 pub mod facts;
 pub mod model;
-pub mod normalize;
 pub mod policy;
 pub mod printable;
 pub mod redact;

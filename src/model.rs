@@ -8,6 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod live;
+
+pub use live::{Deadline, LiveTarget, LiveTimeouts};
+
 use crate::printable::printable;
 use crate::yaml::LineMap;
 

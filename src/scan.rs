@@ -15,15 +15,15 @@ use crate::drift::{
 };
 use crate::facts::with_clock;
 use crate::model::{CoverageGap, Identity, InputError, Inventory, Resource, Severity};
+use crate::model::{LiveTarget, LiveTimeouts};
 use crate::policy::engine::{EvaluationLimits, UnitResult};
 use crate::policy::{
     builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope,
 };
 use crate::report::{Finding, Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
-use crate::sources::kubernetes::read_plan;
-use crate::sources::live::{collect_live, coverage_of, LiveSource, LiveTarget, LiveTimeouts};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
+use crate::sources::{collect_live, coverage_of, LiveScope, LiveSource};
 
 /// Everything a scan needs to know.
 #[derive(Debug, Clone)]
@@ -65,13 +65,9 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     };
     let (declared_inventory, commit, files_read) = declared.unwrap_or_default();
 
-    let plan = read_plan(
-        &declared_inventory,
-        &managed_namespaces(&declared_inventory, &options.drift),
-        &options.orphan_kinds,
-        options.drift.managed_selector.clone(),
-    );
-    let (targets, live_errors) = collect_live(&options.live, &plan, &options.live_timeouts);
+    let managed = managed_namespaces(&declared_inventory, &options.drift);
+    let scope = live_scope(&declared_inventory, &managed, options);
+    let (targets, live_errors) = collect_live(&options.live, &scope, &options.live_timeouts);
     coverage.extend(coverage_of(&targets));
     // Only when the declared side read without error: a broken file already
     // says why nothing came out of it.
@@ -200,15 +196,25 @@ pub fn run_capture(options: &ScanOptions) -> (SnapshotFile, Vec<InputError>) {
         }
         None => Inventory::default(),
     };
-    let plan = read_plan(
-        &declared,
-        &managed_namespaces(&declared, &options.drift),
-        &options.orphan_kinds,
-        options.drift.managed_selector.clone(),
-    );
-    let (targets, live_errors) = collect_live(&options.live, &plan, &options.live_timeouts);
+    let managed = managed_namespaces(&declared, &options.drift);
+    let scope = live_scope(&declared, &managed, options);
+    let (targets, live_errors) = collect_live(&options.live, &scope, &options.live_timeouts);
     errors.extend(live_errors);
     (to_snapshot(&targets, &format_time(options.now)), errors)
+}
+
+/// What the declared side asks the live sources to read.
+fn live_scope<'a>(
+    declared: &'a Inventory,
+    managed: &'a std::collections::BTreeSet<String>,
+    options: &'a ScanOptions,
+) -> LiveScope<'a> {
+    LiveScope {
+        declared,
+        managed_namespaces: managed,
+        orphan_kinds: &options.orphan_kinds,
+        managed_selector: options.drift.managed_selector.as_deref(),
+    }
 }
 
 pub fn format_time(time: OffsetDateTime) -> String {

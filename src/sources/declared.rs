@@ -11,8 +11,9 @@ use serde_json::Value;
 use super::git::{
     escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
 };
+use super::kubernetes::{kubernetes_resource, kustomize};
 use super::postgres::declared::{expand_document, DocumentPlace};
-use super::{kubernetes_resource, kustomize, traefik};
+use super::traefik;
 use crate::model::{InputError, Inventory, Origin, Resource};
 use crate::scratch::ScratchDir;
 use crate::yaml::{parse_documents, Document, LineMap};

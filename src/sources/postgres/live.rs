@@ -16,8 +16,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::connect::{resolve, Connection, PostgresOptions};
 use super::{default_privilege_object, grant_name, hba_name, resource, units};
+use crate::model::LiveTarget;
 use crate::model::{CoverageGap, Origin, Source};
-use crate::sources::live::LiveTarget;
 
 /// The whole read (connect, login, every query) must finish within this.
 const COLLECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -171,7 +171,7 @@ const CATALOGS: [(&str, &str, &str); 8] = [
 ];
 
 /// Reads one server. Never fails: what cannot be read is a coverage gap.
-pub fn collect(options: &PostgresOptions) -> LiveTarget {
+pub async fn collect(options: &PostgresOptions) -> LiveTarget {
     let mut target = LiveTarget {
         sources: vec![Source::Postgres],
         ..LiveTarget::default()
@@ -186,22 +186,7 @@ pub fn collect(options: &PostgresOptions) -> LiveTarget {
     };
     let label = connection.label.clone();
     target.name = format!("postgres {label}");
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            target.coverage.push(gap(
-                &label,
-                "PostgreSQL server",
-                format!("no async runtime: {e}"),
-            ));
-            return target;
-        }
-    };
-    let read = runtime
-        .block_on(async { tokio::time::timeout(COLLECT_TIMEOUT, read_catalogs(connection)).await });
+    let read = tokio::time::timeout(COLLECT_TIMEOUT, read_catalogs(connection)).await;
     let catalogs = match read {
         Ok(Ok(catalogs)) => catalogs,
         Ok(Err(reason)) => {

@@ -23,9 +23,12 @@ pub mod units;
 
 use std::sync::Arc;
 
+use futures::future::{BoxFuture, FutureExt};
 use serde_json::Value;
 
-use crate::model::{api_group, Identity, Origin, Resource, Source};
+use super::collect::{unread_target, Collected, Collector, LiveScope};
+
+use crate::model::{api_group, Deadline, Identity, LiveTarget, Origin, Resource, Source};
 use crate::yaml::LineMap;
 
 pub use connect::PostgresOptions;
@@ -86,6 +89,22 @@ pub fn is_builtin_default(resource: &Resource) -> bool {
         )
 }
 
+/// How drift treats PostgreSQL objects: unset parameters are built-in defaults.
+pub struct PostgresRules;
+
+impl crate::sources::rules::SourceRules for PostgresRules {
+    fn source(&self) -> Source {
+        Source::Postgres
+    }
+
+    fn is_builtin(&self, resource: &Resource) -> bool {
+        is_builtin_default(resource)
+    }
+}
+
+/// The PostgreSQL rules, registered in `sources::rules`.
+pub static RULES: PostgresRules = PostgresRules;
+
 /// Builds a PostgreSQL resource.
 pub fn resource(
     kind: &str,
@@ -108,5 +127,31 @@ pub fn resource(
         origin,
         facts: Value::Object(Default::default()),
         lines,
+    }
+}
+
+/// A PostgreSQL server, read with tokio-postgres on the collection runtime.
+impl Collector for PostgresOptions {
+    fn label(&self) -> String {
+        "postgres".into()
+    }
+
+    fn collect(
+        &self,
+        _scope: &LiveScope<'_>,
+        _deadline: Deadline,
+    ) -> BoxFuture<'static, Collected> {
+        let options = self.clone();
+        async move { Collected::from(vec![live::collect(&options).await]) }.boxed()
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        vec![unread_target(
+            "postgres".into(),
+            Source::Postgres,
+            "PostgreSQL server".into(),
+            String::new(),
+            reason,
+        )]
     }
 }

@@ -19,8 +19,8 @@ use super::{
 };
 use crate::facts::{summary_fact, CertificateSummary};
 use crate::model::{CoverageGap, Origin, Source};
+use crate::model::{Deadline, LiveTarget};
 use crate::redact::endpoint_label;
-use crate::sources::live::{Deadline, LiveTarget};
 
 /// How to reach one Traefik API.
 #[derive(Clone)]

@@ -12,13 +12,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::{BoxFuture, FutureExt};
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::collect::{blocking, unread_target, Collected, Collector, LiveScope};
 use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
+use crate::model::{Deadline, LiveTarget};
 use crate::scratch::{run_until, Finished, RunFailure};
-use crate::sources::live::{Deadline, LiveTarget};
 use crate::yaml::LineMap;
 
 pub const API_VERSION: &str = "backup.driftaudit.io/v1";
@@ -354,6 +356,29 @@ pub fn declared_stanza(document: &Value) -> Result<(String, Value), (String, Str
     Ok((name.to_string(), body))
 }
 
+/// `pgbackrest info` runs as a subprocess (`scratch::run_until`), off the runtime's workers.
+impl Collector for PgBackRestOptions {
+    fn label(&self) -> String {
+        format!("pgbackrest {}", self.stanza)
+    }
+
+    fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
+        let mut options = self.clone();
+        options.deadline = Some(deadline);
+        async move { Collected::from(vec![blocking(move || collect(&options)).await]) }.boxed()
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        vec![unread_target(
+            format!("pgbackrest {}", self.stanza),
+            Source::Backup,
+            format!("pgBackRest stanza {}", self.stanza),
+            String::new(),
+            reason,
+        )]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,7 +395,7 @@ mod tests {
     #[test]
     fn the_captured_answer_keeps_the_system_id_exact() {
         let info: Value = serde_json::from_str(include_str!(
-            "../../fixtures/captured/pgbackrest/info_full_diff_incr.json"
+            "../../../fixtures/captured/pgbackrest/info_full_diff_incr.json"
         ))
         .unwrap();
         let body = live_body(&info[0], None, "demo");
@@ -386,7 +411,7 @@ mod tests {
     #[test]
     fn a_missing_stanza_is_a_status_code_not_an_error() {
         let info: Value = serde_json::from_str(include_str!(
-            "../../fixtures/captured/pgbackrest/info_missing_stanza.json"
+            "../../../fixtures/captured/pgbackrest/info_missing_stanza.json"
         ))
         .unwrap();
         let body = live_body(&info[0], None, "nosuch");

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::sources::rules::is_zero;
+
 /// Metadata fields the API server writes.
 const SERVER_METADATA: [&str; 8] = [
     "uid",
@@ -55,18 +57,6 @@ fn remove_null_timestamps(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(remove_null_timestamps),
         _ => {}
-    }
-}
-
-/// A value Go's `omitempty` drops: declaring it is the same as leaving it out.
-pub fn is_zero(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::String(s) => s.is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Object(map) => map.is_empty(),
     }
 }
 

@@ -12,10 +12,16 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 
-use super::live::{Deadline, LiveTarget};
-use super::unverified_tls::UnverifiedChain;
+pub mod unverified;
+
+use futures::future::{BoxFuture, FutureExt};
+
+use super::collect::{blocking, Collected, Collector, LiveScope};
 use crate::facts::chain_facts;
-use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
+use crate::model::{
+    api_group, CoverageGap, Deadline, Identity, LiveTarget, Origin, Resource, Source,
+};
+use unverified::UnverifiedChain;
 
 /// The apiVersion and kind of endpoint resources.
 pub const API_VERSION: &str = "traefik.driftaudit.io/v1";
@@ -239,6 +245,55 @@ pub fn collect(
     }
     target.coverage.sort();
     target
+}
+
+/// Every `--tls-endpoint`, one live source and one target.
+#[derive(Debug, Clone)]
+pub struct TlsEndpoints {
+    pub endpoints: Vec<TlsEndpoint>,
+    /// Limit of each handshake.
+    pub timeout: Duration,
+}
+
+/// Handshakes are blocking I/O: they run off the runtime's workers.
+impl Collector for TlsEndpoints {
+    fn label(&self) -> String {
+        "tls endpoints".into()
+    }
+
+    fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
+        let sources = self.clone();
+        async move {
+            let target =
+                blocking(move || collect(&sources.endpoints, sources.timeout, Some(&deadline)))
+                    .await;
+            Collected::from(vec![target])
+        }
+        .boxed()
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        let name = "tls endpoints".to_string();
+        let mut coverage: Vec<CoverageGap> = self
+            .endpoints
+            .iter()
+            .map(|endpoint| CoverageGap {
+                source: Source::Traefik,
+                target: name.clone(),
+                scope: format!("TLS endpoint {}", endpoint.label()),
+                reason: reason.to_string(),
+                endpoint: endpoint.label(),
+                kind: None,
+            })
+            .collect();
+        coverage.sort();
+        // The endpoint target compares nothing with Git (its `sources` are empty).
+        vec![LiveTarget {
+            name,
+            coverage,
+            ..LiveTarget::default()
+        }]
+    }
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use kube::{Client, Config};
 use serde_json::Value;
 
 use super::kubernetes_resource;
-use super::live::{Deadline, LiveTarget};
 use crate::model::{api_group, CoverageGap, GapKind, Inventory, Origin, Source};
+use crate::model::{Deadline, LiveTarget};
 
 /// Kinds searched for unmanaged objects in managed namespaces when the config
 /// does not say (`unmanaged.kinds`), besides every declared namespaced kind.
