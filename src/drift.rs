@@ -12,7 +12,8 @@ use similar::TextDiff;
 use crate::config::{selector_matches, IgnoreRule, ObjectPattern};
 use crate::model::{Identity, InputError, Inventory, LiveTarget, Resource, ResourceRef, Source};
 use crate::redact::mask_for_display;
-use crate::sources::rules::{is_zero, rules_for, SourceRules};
+use crate::sources::registry::rules_for;
+use crate::sources::rules::{is_zero, SourceRules};
 use crate::yaml::{push_index, push_key, to_yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

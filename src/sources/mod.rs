@@ -5,7 +5,7 @@
 //! `pgbackrest/`, `tls/`) holding its declared reader, its live `Collector`
 //! and its `SourceRules`; the generic pieces live here: reading the declared
 //! tree (`git`, `declared`), snapshots, the collection runner (`collect`) and
-//! the registry of rules (`rules`). Stages outside `sources` name no source.
+//! the `SourceRules` trait (`rules`) and the registry of sources (`registry`). Stages outside `sources` name no source.
 
 pub mod collect;
 pub mod declared;
@@ -13,10 +13,12 @@ pub mod git;
 pub mod kubernetes;
 pub mod pgbackrest;
 pub mod postgres;
+pub mod registry;
 pub mod rules;
 pub mod snapshot;
 pub mod tls;
 pub mod traefik;
 
 pub use collect::{collect_live, coverage_of, Collected, Collector, LiveScope, LiveSource};
-pub use rules::{rules_for, SourceRules};
+pub use registry::rules_for;
+pub use rules::SourceRules;

@@ -1,11 +1,10 @@
 //! What drift asks a source: how a body is compared (fields the server
 //! writes, defaults it fills in, equivalent spellings) and which live objects
 //! nobody declares on purpose (made by the system, built-in defaults). Each
-//! source states its rules in its own folder; `REGISTRY` lists them.
+//! source states its rules in its own folder; `sources::registry` lists them.
 
 use serde_json::Value;
 
-use super::{kubernetes, postgres};
 use crate::model::{Inventory, Resource, Source};
 
 /// The comparison rules of one source. The defaults suit a source whose
@@ -21,13 +20,13 @@ pub trait SourceRules: Sync {
 
     /// Whether a live-only field at `path` holds what the server fills in
     /// by itself (compared in strict mode only).
-    fn is_server_default(&self, kind: &str, path: &str, value: &Value) -> bool {
-        kubernetes::normalize::is_server_default(kind, path, value)
+    fn is_server_default(&self, _kind: &str, _path: &str, value: &Value) -> bool {
+        is_omitted(value)
     }
 
     /// Whether two scalars mean the same thing at `path`.
-    fn values_equivalent(&self, declared: &Value, live: &Value, path: &str) -> bool {
-        kubernetes::normalize::values_equivalent(declared, live, path)
+    fn values_equivalent(&self, declared: &Value, live: &Value, _path: &str) -> bool {
+        scalars_equivalent(declared, live)
     }
 
     /// A live object the system makes by itself (controllers, the API
@@ -49,32 +48,6 @@ pub trait SourceRules: Sync {
     }
 }
 
-/// Rules for a source that states none of its own.
-struct Plain(Source);
-
-impl SourceRules for Plain {
-    fn source(&self) -> Source {
-        self.0
-    }
-}
-
-/// Every source's rules: a new source adds its line here.
-static REGISTRY: &[&dyn SourceRules] = &[
-    &kubernetes::RULES,
-    &postgres::RULES,
-    &Plain(Source::Traefik),
-    &Plain(Source::Backup),
-];
-
-/// The rules of `source`.
-pub fn rules_for(source: Source) -> &'static dyn SourceRules {
-    REGISTRY
-        .iter()
-        .copied()
-        .find(|rules| rules.source() == source)
-        .unwrap_or(&Plain(Source::Backup))
-}
-
 /// A value Go's `omitempty` drops: declaring it is the same as leaving it out.
 pub fn is_zero(value: &Value) -> bool {
     match value {
@@ -84,5 +57,29 @@ pub fn is_zero(value: &Value) -> bool {
         Value::String(s) => s.is_empty(),
         Value::Array(items) => items.is_empty(),
         Value::Object(map) => map.is_empty(),
+    }
+}
+
+/// A zero value, or an object holding only such values: what a server
+/// writes back for fields nobody set.
+pub fn is_omitted(value: &Value) -> bool {
+    is_zero(value)
+        || value
+            .as_object()
+            .is_some_and(|map| map.values().all(is_omitted))
+}
+
+/// Equal values, numbers of one value (`1` = `1.0`), and an int-or-string
+/// spelt both ways (`"80"` = `80`).
+pub fn scalars_equivalent(declared: &Value, live: &Value) -> bool {
+    if declared == live {
+        return true;
+    }
+    match (declared, live) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
+            s.trim().parse::<f64>().ok() == n.as_f64()
+        }
+        _ => false,
     }
 }

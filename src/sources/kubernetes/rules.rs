@@ -21,6 +21,14 @@ impl SourceRules for KubernetesRules {
         normalize::strip_server_fields(body)
     }
 
+    fn is_server_default(&self, kind: &str, path: &str, value: &Value) -> bool {
+        normalize::is_server_default(kind, path, value)
+    }
+
+    fn values_equivalent(&self, declared: &Value, live: &Value, path: &str) -> bool {
+        normalize::values_equivalent(declared, live, path)
+    }
+
     fn made_by_system(&self, resource: &Resource, live: &Inventory) -> bool {
         made_by_cluster(resource, live)
     }

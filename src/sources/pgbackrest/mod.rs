@@ -379,6 +379,18 @@ impl Collector for PgBackRestOptions {
     }
 }
 
+/// How drift treats pgBackRest stanzas: compared as read.
+pub struct BackupRules;
+
+impl crate::sources::rules::SourceRules for BackupRules {
+    fn source(&self) -> Source {
+        Source::Backup
+    }
+}
+
+/// The rules registered in `sources::registry`.
+pub static RULES: BackupRules = BackupRules;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use futures::future::{BoxFuture, FutureExt};
 use serde_json::{json, Value};
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{Client, IsolationLevel, NoTls, Socket};
@@ -16,8 +17,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::connect::{resolve, Connection, PostgresOptions};
 use super::{default_privilege_object, grant_name, hba_name, resource, units};
-use crate::model::LiveTarget;
 use crate::model::{CoverageGap, Origin, Source};
+use crate::model::{Deadline, LiveTarget};
+use crate::sources::collect::{unread_target, Collected, Collector, LiveScope};
 
 /// The whole read (connect, login, every query) must finish within this.
 const COLLECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -448,4 +450,30 @@ pub fn hba_address(address: Option<&str>, netmask: Option<&str>) -> Option<Strin
         Err(_) => return Some(address.to_string()),
     };
     Some(format!("{address}/{prefix}"))
+}
+
+/// A PostgreSQL server, read with tokio-postgres on the collection runtime.
+impl Collector for PostgresOptions {
+    fn label(&self) -> String {
+        "postgres".into()
+    }
+
+    fn collect(
+        &self,
+        _scope: &LiveScope<'_>,
+        _deadline: Deadline,
+    ) -> BoxFuture<'static, Collected> {
+        let options = self.clone();
+        async move { Collected::from(vec![collect(&options).await]) }.boxed()
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        vec![unread_target(
+            "postgres".into(),
+            Source::Postgres,
+            "PostgreSQL server".into(),
+            String::new(),
+            reason,
+        )]
+    }
 }

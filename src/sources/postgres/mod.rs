@@ -23,12 +23,9 @@ pub mod units;
 
 use std::sync::Arc;
 
-use futures::future::{BoxFuture, FutureExt};
 use serde_json::Value;
 
-use super::collect::{unread_target, Collected, Collector, LiveScope};
-
-use crate::model::{api_group, Deadline, Identity, LiveTarget, Origin, Resource, Source};
+use crate::model::{api_group, Identity, Origin, Resource, Source};
 use crate::yaml::LineMap;
 
 pub use connect::PostgresOptions;
@@ -102,7 +99,7 @@ impl crate::sources::rules::SourceRules for PostgresRules {
     }
 }
 
-/// The PostgreSQL rules, registered in `sources::rules`.
+/// The PostgreSQL rules, registered in `sources::registry`.
 pub static RULES: PostgresRules = PostgresRules;
 
 /// Builds a PostgreSQL resource.
@@ -127,31 +124,5 @@ pub fn resource(
         origin,
         facts: Value::Object(Default::default()),
         lines,
-    }
-}
-
-/// A PostgreSQL server, read with tokio-postgres on the collection runtime.
-impl Collector for PostgresOptions {
-    fn label(&self) -> String {
-        "postgres".into()
-    }
-
-    fn collect(
-        &self,
-        _scope: &LiveScope<'_>,
-        _deadline: Deadline,
-    ) -> BoxFuture<'static, Collected> {
-        let options = self.clone();
-        async move { Collected::from(vec![live::collect(&options).await]) }.boxed()
-    }
-
-    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
-        vec![unread_target(
-            "postgres".into(),
-            Source::Postgres,
-            "PostgreSQL server".into(),
-            String::new(),
-            reason,
-        )]
     }
 }

@@ -11,6 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use futures::future::{BoxFuture, FutureExt};
 use serde_json::{json, Value};
 
 use super::{
@@ -21,6 +22,7 @@ use crate::facts::{summary_fact, CertificateSummary};
 use crate::model::{CoverageGap, Origin, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::redact::endpoint_label;
+use crate::sources::collect::{blocking, unread_target, Collected, Collector, LiveScope};
 
 /// How to reach one Traefik API.
 #[derive(Clone)]
@@ -465,4 +467,27 @@ fn certificate_resource(
         None,
         json!({ "certificates": [fact] }),
     )
+}
+
+/// A running Traefik, read through its API (blocking HTTP, off the runtime's workers).
+impl Collector for TraefikOptions {
+    fn label(&self) -> String {
+        format!("traefik {}", self.url)
+    }
+
+    fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
+        let mut options = self.clone();
+        options.deadline = Some(deadline);
+        async move { Collected::from(vec![blocking(move || collect(&options)).await]) }.boxed()
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        vec![unread_target(
+            format!("traefik {}", self.url),
+            Source::Traefik,
+            "the whole Traefik API".into(),
+            self.url.clone(),
+            reason,
+        )]
+    }
 }

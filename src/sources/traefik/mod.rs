@@ -16,12 +16,9 @@ pub mod normalize;
 
 use std::sync::Arc;
 
-use futures::future::{BoxFuture, FutureExt};
 use serde_json::Value;
 
-use super::collect::{blocking, unread_target, Collected, Collector, LiveScope};
-
-use crate::model::{api_group, Deadline, Identity, LiveTarget, Origin, Resource, Source};
+use crate::model::{api_group, Identity, Origin, Resource, Source};
 use crate::yaml::LineMap;
 
 /// Group and version of the objects of the file provider.
@@ -110,25 +107,14 @@ pub fn traefik_resource(
     }
 }
 
-/// A running Traefik, read through its API (blocking HTTP, off the runtime's workers).
-impl Collector for api::TraefikOptions {
-    fn label(&self) -> String {
-        format!("traefik {}", self.url)
-    }
+/// How drift treats Traefik objects (and TLS endpoints): compared as read, after `normalize`.
+pub struct TraefikRules;
 
-    fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
-        let mut options = self.clone();
-        options.deadline = Some(deadline);
-        async move { Collected::from(vec![blocking(move || api::collect(&options)).await]) }.boxed()
-    }
-
-    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
-        vec![unread_target(
-            format!("traefik {}", self.url),
-            Source::Traefik,
-            "the whole Traefik API".into(),
-            self.url.clone(),
-            reason,
-        )]
+impl crate::sources::rules::SourceRules for TraefikRules {
+    fn source(&self) -> Source {
+        Source::Traefik
     }
 }
+
+/// The rules registered in `sources::registry`.
+pub static RULES: TraefikRules = TraefikRules;
