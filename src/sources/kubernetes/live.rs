@@ -208,6 +208,10 @@ async fn collect_one(
     config.connect_timeout = Some(options.timeout);
     config.read_timeout = Some(options.timeout);
     config.write_timeout = Some(options.timeout);
+    // One retry layer: `get_with_retry`, which knows the source's deadline
+    // and the request limit. kube's own layer (429/503/504, up to 15 retries
+    // honouring Retry-After) would multiply with it.
+    config.default_retry = false;
     let endpoint = config.cluster_url.to_string();
     let client = match Client::try_from(config) {
         Ok(client) => client,
