@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt};
 
 use crate::model::{CoverageGap, Deadline, InputError, Inventory, LiveTarget, LiveTimeouts};
 
@@ -178,6 +178,14 @@ where
         // Only at runtime shutdown, when nobody waits for the result.
         Err(_) => std::future::pending().await,
     }
+}
+
+/// The future of a collector whose blocking work gives one target.
+pub fn blocking_target<F>(work: F) -> BoxFuture<'static, Collected>
+where
+    F: FnOnce() -> LiveTarget + Send + 'static,
+{
+    async move { Collected::from(vec![blocking(work).await]) }.boxed()
 }
 
 /// A gap covering one whole source of a target, for `Collector::unread`.

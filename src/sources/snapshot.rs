@@ -8,9 +8,7 @@ use serde_json::Value;
 use super::collect::{blocking, Collected, Collector, LiveScope};
 use super::kubernetes::kubernetes_resource;
 use super::traefik::{self, traefik_resource};
-use crate::model::{
-    api_group, CoverageGap, Identity, InputError, Inventory, Origin, Resource, Source,
-};
+use crate::model::{CoverageGap, InputError, Inventory, Origin, Resource, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::redact;
 
@@ -176,20 +174,15 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
             let mut body = entry.object;
             let salt = format!("{} {}", identity.kind, identity.name);
             redact::redact_urls(&mut body, &salt);
-            vec![Resource {
-                identity: Identity {
-                    source,
-                    group: api_group(&identity.api_version).to_string(),
-                    kind: identity.kind,
-                    namespace: identity.namespace,
-                    name: identity.name,
-                },
-                api_version: identity.api_version,
+            vec![Resource::new(
+                source,
+                &identity.api_version,
+                &identity.kind,
+                &identity.namespace,
+                &identity.name,
                 body,
                 origin,
-                facts: Value::Object(Default::default()),
-                lines: None,
-            }]
+            )]
         }
         (source, None) => {
             return Err(format!(

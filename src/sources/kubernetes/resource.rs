@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::facts;
-use crate::model::{api_group, Identity, Origin, Resource, Source};
+use crate::model::{api_group, Origin, Resource, Source};
 use crate::redact;
 use crate::yaml::LineMap;
 
@@ -84,18 +84,15 @@ pub fn kubernetes_resource(
         facts = facts::cert_manager_facts(&namespace, &name, &body);
     }
     redact::redact_urls(&mut body, &format!("{kind} {namespace}/{name}"));
-    Ok(Resource {
-        identity: Identity {
-            source: Source::Kubernetes,
-            group: api_group(&api_version).to_string(),
-            kind,
-            namespace,
-            name,
-        },
-        api_version,
+    Ok(Resource::new(
+        Source::Kubernetes,
+        &api_version,
+        &kind,
+        &namespace,
+        &name,
         body,
         origin,
-        facts,
-        lines,
-    })
+    )
+    .with_facts(facts)
+    .with_lines(lines))
 }

@@ -12,13 +12,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::BoxFuture;
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::collect::{blocking, unread_target, Collected, Collector, LiveScope};
-use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
+use super::collect::{blocking_target, unread_target, Collected, Collector, LiveScope};
+use crate::model::{CoverageGap, Origin, Resource, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::scratch::{run_until, Finished, RunFailure};
 use crate::yaml::LineMap;
@@ -53,20 +53,7 @@ pub fn stanza_resource(
     origin: Origin,
     lines: Option<Arc<LineMap>>,
 ) -> Resource {
-    Resource {
-        identity: Identity {
-            source: Source::Backup,
-            group: api_group(API_VERSION).to_string(),
-            kind: KIND.to_string(),
-            namespace: String::new(),
-            name: stanza.to_string(),
-        },
-        api_version: API_VERSION.to_string(),
-        body,
-        origin,
-        facts: Value::Object(Default::default()),
-        lines,
-    }
+    Resource::new(Source::Backup, API_VERSION, KIND, "", stanza, body, origin).with_lines(lines)
 }
 
 /// Reads one stanza. Never fails: a missing binary, a failing command or an
@@ -365,7 +352,7 @@ impl Collector for PgBackRestOptions {
     fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
         let mut options = self.clone();
         options.deadline = Some(deadline);
-        async move { Collected::from(vec![blocking(move || collect(&options)).await]) }.boxed()
+        blocking_target(move || collect(&options))
     }
 
     fn unread(&self, reason: &str) -> Vec<LiveTarget> {

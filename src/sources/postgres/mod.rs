@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::model::{api_group, Identity, Origin, Resource, Source};
+use crate::model::{Origin, Resource, Source};
 use crate::yaml::LineMap;
 
 pub use connect::PostgresOptions;
@@ -111,18 +111,14 @@ pub fn resource(
     origin: Origin,
     lines: Option<Arc<LineMap>>,
 ) -> Resource {
-    Resource {
-        identity: Identity {
-            source: Source::Postgres,
-            group: api_group(API_VERSION).to_string(),
-            kind: kind.to_string(),
-            namespace: server.to_string(),
-            name: name.to_string(),
-        },
-        api_version: API_VERSION.to_string(),
+    Resource::new(
+        Source::Postgres,
+        API_VERSION,
+        kind,
+        server,
+        name,
         body,
         origin,
-        facts: Value::Object(Default::default()),
-        lines,
-    }
+    )
+    .with_lines(lines)
 }

@@ -14,13 +14,11 @@ use serde_json::{json, Value};
 
 pub mod unverified;
 
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::BoxFuture;
 
-use super::collect::{blocking, Collected, Collector, LiveScope};
+use super::collect::{blocking_target, Collected, Collector, LiveScope};
 use crate::facts::chain_facts;
-use crate::model::{
-    api_group, CoverageGap, Deadline, Identity, LiveTarget, Origin, Resource, Source,
-};
+use crate::model::{CoverageGap, Deadline, LiveTarget, Origin, Resource, Source};
 use unverified::UnverifiedChain;
 
 /// The apiVersion and kind of endpoint resources.
@@ -213,23 +211,13 @@ pub fn collect(
                     "protocol": seen.protocol,
                     "cipherSuite": seen.cipher,
                 });
-                let resource = Resource {
-                    identity: Identity {
-                        source: Source::Traefik,
-                        group: api_group(API_VERSION).to_string(),
-                        kind: KIND.into(),
-                        namespace: String::new(),
-                        name: label.clone(),
-                    },
-                    api_version: API_VERSION.into(),
-                    body,
-                    origin: Origin::Live {
-                        target: target.name.clone(),
-                        endpoint: label,
-                    },
-                    facts: json!({ "certificates": certificates }),
-                    lines: None,
+                let origin = Origin::Live {
+                    target: target.name.clone(),
+                    endpoint: label.clone(),
                 };
+                let resource =
+                    Resource::new(Source::Traefik, API_VERSION, KIND, "", &label, body, origin)
+                        .with_facts(json!({ "certificates": certificates }));
                 // Two flags naming one endpoint give one resource.
                 let _ = target.inventory.insert(resource);
             }
@@ -263,13 +251,7 @@ impl Collector for TlsEndpoints {
 
     fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
         let sources = self.clone();
-        async move {
-            let target =
-                blocking(move || collect(&sources.endpoints, sources.timeout, Some(&deadline)))
-                    .await;
-            Collected::from(vec![target])
-        }
-        .boxed()
+        blocking_target(move || collect(&sources.endpoints, sources.timeout, Some(&deadline)))
     }
 
     fn unread(&self, reason: &str) -> Vec<LiveTarget> {

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::{
@@ -22,7 +22,7 @@ use crate::facts::{summary_fact, CertificateSummary};
 use crate::model::{CoverageGap, Origin, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::redact::endpoint_label;
-use crate::sources::collect::{blocking, unread_target, Collected, Collector, LiveScope};
+use crate::sources::collect::{blocking_target, unread_target, Collected, Collector, LiveScope};
 
 /// How to reach one Traefik API.
 #[derive(Clone)]
@@ -478,7 +478,7 @@ impl Collector for TraefikOptions {
     fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
         let mut options = self.clone();
         options.deadline = Some(deadline);
-        async move { Collected::from(vec![blocking(move || collect(&options)).await]) }.boxed()
+        blocking_target(move || collect(&options))
     }
 
     fn unread(&self, reason: &str) -> Vec<LiveTarget> {

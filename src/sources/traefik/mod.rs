@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::model::{api_group, Identity, Origin, Resource, Source};
+use crate::model::{Origin, Resource, Source};
 use crate::yaml::LineMap;
 
 /// Group and version of the objects of the file provider.
@@ -91,20 +91,9 @@ pub fn traefik_resource(
 ) -> Resource {
     normalize::normalize_body(kind, provider, name, &mut body);
     let api_version = api_version_of(provider);
-    Resource {
-        identity: Identity {
-            source: Source::Traefik,
-            group: api_group(&api_version).to_string(),
-            kind: kind.to_string(),
-            namespace: String::new(),
-            name: name.to_string(),
-        },
-        api_version,
-        body,
-        origin,
-        facts,
-        lines,
-    }
+    Resource::new(Source::Traefik, &api_version, kind, "", name, body, origin)
+        .with_facts(facts)
+        .with_lines(lines)
 }
 
 /// How drift treats Traefik objects (and TLS endpoints): compared as read, after `normalize`.
