@@ -10,7 +10,7 @@ use driftaudit::model::LiveTimeouts;
 use driftaudit::model::{InputError, Severity};
 use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
-use driftaudit::sources::git::{DeclaredTree, FileFilter};
+use driftaudit::sources::git::{glob_set, DeclaredTree, FileFilter};
 use driftaudit::sources::kubernetes::{KubeOptions, DEFAULT_ORPHAN_KINDS};
 use driftaudit::sources::pgbackrest::PgBackRestOptions;
 use driftaudit::sources::postgres::PostgresOptions;
@@ -246,19 +246,6 @@ const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Environment variable holding the password of --traefik-user.
 const TRAEFIK_PASSWORD_ENV: &str = "DRIFTAUDIT_TRAEFIK_PASSWORD";
 
-fn traefik_globs(patterns: &[String]) -> Result<globset::GlobSet, InputError> {
-    let mut builder = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        let glob = globset::Glob::new(pattern).map_err(|e| {
-            InputError::new("config git.traefik", format!("bad glob `{pattern}`: {e}"))
-        })?;
-        builder.add(glob);
-    }
-    builder
-        .build()
-        .map_err(|e| InputError::new("config git.traefik", e.to_string()))
-}
-
 /// A secret read from a file: surrounding whitespace (the final newline) is
 /// not part of it.
 fn read_secret_file(path: &std::path::Path, flag: &str) -> Result<String, InputError> {
@@ -375,7 +362,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             filter: FileFilter::new(&paths, &include, &config.git.exclude)?,
             kustomize,
             default_namespace: "default".into(),
-            traefik: traefik_globs(&config.git.traefik)?,
+            traefik: glob_set(&config.git.traefik, "config git.traefik")?,
         }),
         None => None,
     };

@@ -122,6 +122,14 @@ pub fn collect_live(
                         Collected::from(source.unread(&deadline_reason(&limit)))
                     }
                 };
+                for gap in collected.targets.iter().flat_map(|t| &t.coverage) {
+                    tracing::debug!(
+                        source = %label,
+                        scope = %gap.scope,
+                        reason = %gap.reason,
+                        "not read"
+                    );
+                }
                 let objects: usize = collected.targets.iter().map(|t| t.inventory.len()).sum();
                 let gaps: usize = collected.targets.iter().map(|t| t.coverage.len()).sum();
                 tracing::debug!(
