@@ -35,13 +35,19 @@ impl LiveTarget {
     }
 }
 
-/// The time limits of live collection.
+/// The time limits of live collection, all in one place. Collectors stop
+/// themselves at their deadline where they can; `request` and `network`
+/// bound each call they make on the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveTimeouts {
     /// Each source (`--source-timeout`).
     pub source: Duration,
     /// All sources together (`--scan-timeout`).
     pub scan: Duration,
+    /// Each Kubernetes API request (`--kube-timeout`).
+    pub kube_request: Duration,
+    /// Each other network call: a Traefik API request, a TLS handshake.
+    pub network: Duration,
 }
 
 impl LiveTimeouts {
@@ -69,6 +75,8 @@ impl Default for LiveTimeouts {
         LiveTimeouts {
             source: Duration::from_secs(120),
             scan: Duration::from_secs(600),
+            kube_request: Duration::from_secs(30),
+            network: Duration::from_secs(10),
         }
     }
 }

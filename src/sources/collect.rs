@@ -73,6 +73,16 @@ pub trait Collector: fmt::Debug + Send + Sync {
 /// A live source as scan options hold it.
 pub type LiveSource = Arc<dyn Collector>;
 
+/// The command-line flags of one source (a `clap::Args` group flattened
+/// into the scan arguments): whether any is given, and the collectors they ask for.
+pub trait SourceArgs {
+    /// Whether the flags ask for this source at all.
+    fn given(&self) -> bool;
+
+    /// The live sources the flags ask for, with the scan's limits.
+    fn collectors(&self, limits: &LiveTimeouts) -> Result<Vec<LiveSource>, InputError>;
+}
+
 /// How long an abandoned collector gets past its deadline to report its own,
 /// more precise gaps first.
 const GRACE: Duration = Duration::from_millis(1500);

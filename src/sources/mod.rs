@@ -19,6 +19,8 @@ pub mod snapshot;
 pub mod tls;
 pub mod traefik;
 
-pub use collect::{collect_live, coverage_of, Collected, Collector, LiveScope, LiveSource};
+pub use collect::{
+    collect_live, coverage_of, Collected, Collector, LiveScope, LiveSource, SourceArgs,
+};
 pub use registry::rules_for;
 pub use rules::SourceRules;

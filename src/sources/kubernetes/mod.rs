@@ -2,6 +2,7 @@
 //! objects a cluster serves. This module builds every Kubernetes resource
 //! (`kubernetes_resource`) and says how drift treats them (`RULES`).
 
+pub mod args;
 pub mod kustomize;
 pub mod live;
 pub mod normalize;

@@ -7,6 +7,8 @@
 //! `status.code` says so, and the rules read it. `db[].system-id` exceeds 2^53,
 //! so the JSON is kept as exact integers (serde_json stores u64 exactly).
 
+pub mod args;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;

@@ -16,6 +16,7 @@
 //! The namespace of every resource is the server label `host:port/database`,
 //! which never holds credentials.
 
+pub mod args;
 pub mod connect;
 pub mod declared;
 pub mod live;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 
+pub mod args;
 pub mod unverified;
 
 use futures::future::BoxFuture;

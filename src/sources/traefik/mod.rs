@@ -11,6 +11,7 @@
 //! fingerprint, as Traefik's `/api/certificates` names them.
 
 pub mod api;
+pub mod args;
 pub mod declared;
 pub mod normalize;
 
