@@ -8,11 +8,12 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::document::DocumentPlace;
 use super::git::{
     escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
 };
 use super::kubernetes::{kubernetes_resource, kustomize};
-use super::postgres::declared::{expand_document, DocumentPlace};
+use super::registry::expand_document;
 use super::traefik;
 use crate::model::{InputError, Inventory, Origin, Resource};
 use crate::scratch::ScratchDir;

@@ -9,6 +9,7 @@
 
 pub mod collect;
 pub mod declared;
+pub mod document;
 pub mod git;
 pub mod kubernetes;
 pub mod pgbackrest;

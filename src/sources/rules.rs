@@ -5,7 +5,15 @@
 
 use serde_json::Value;
 
+use super::document::DocumentReader;
 use crate::model::{Inventory, Resource, Source};
+
+/// What a source registers in `sources::registry`.
+pub struct SourceEntry {
+    pub rules: &'static dyn SourceRules,
+    /// The `driftaudit.io/v1` document kinds it declares, with their readers.
+    pub documents: &'static [(&'static str, DocumentReader)],
+}
 
 /// The comparison rules of one source. The defaults suit a source whose
 /// bodies are compared as read.

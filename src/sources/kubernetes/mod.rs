@@ -13,5 +13,12 @@ pub use live::{collect, read_plan, KubeOptions, ReadPlan, DEFAULT_ORPHAN_KINDS};
 pub use resource::{is_cluster_scoped, kubernetes_resource};
 pub use rules::KubernetesRules;
 
-/// How drift treats Kubernetes objects (registered in `sources::registry`).
+/// How drift treats Kubernetes objects.
 pub static RULES: KubernetesRules = KubernetesRules;
+
+/// Kubernetes in `sources::registry`: plain manifests are its own (read by
+/// `sources::declared`), it reads no `driftaudit.io` document.
+pub const ENTRY: crate::sources::rules::SourceEntry = crate::sources::rules::SourceEntry {
+    rules: &RULES,
+    documents: &[],
+};

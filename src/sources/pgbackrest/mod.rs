@@ -20,7 +20,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::collect::{blocking_target, unread_target, Collected, Collector, LiveScope};
-use crate::model::{CoverageGap, Origin, Resource, Source};
+use super::document::DocumentPlace;
+use crate::model::{CoverageGap, InputError, Origin, Resource, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::scratch::{run_until, Finished, RunFailure};
 use crate::yaml::LineMap;
@@ -345,6 +346,22 @@ pub fn declared_stanza(document: &Value) -> Result<(String, Value), (String, Str
     Ok((name.to_string(), body))
 }
 
+/// Expands one `PgBackRestStanza` document (registered in `sources::registry`).
+pub fn expand_stanza(document: &Value, place: &DocumentPlace) -> (Vec<Resource>, Vec<InputError>) {
+    match declared_stanza(document) {
+        Ok((name, body)) => (
+            vec![stanza_resource(
+                &name,
+                body,
+                place.origin(""),
+                place.lines_below(""),
+            )],
+            Vec::new(),
+        ),
+        Err((path, message)) => (Vec::new(), vec![place.error(&path, message)]),
+    }
+}
+
 /// `pgbackrest info` runs as a subprocess (`scratch::run_until`), off the runtime's workers.
 impl Collector for PgBackRestOptions {
     fn label(&self) -> String {
@@ -379,6 +396,12 @@ impl crate::sources::rules::SourceRules for BackupRules {
 
 /// The rules registered in `sources::registry`.
 pub static RULES: BackupRules = BackupRules;
+
+/// pgBackRest in `sources::registry`.
+pub const ENTRY: crate::sources::rules::SourceEntry = crate::sources::rules::SourceEntry {
+    rules: &RULES,
+    documents: &[(KIND, expand_stanza)],
+};
 
 #[cfg(test)]
 mod tests {

@@ -40,7 +40,7 @@ macro_rules! utc {
 
 /// Every parameter is read, so a declared one matches even at its built-in
 /// default; those at their default are never "unmanaged" (see
-/// `is_builtin_default`). Values set by this session are not the server's.
+/// `rules::is_builtin_default`). Values set by this session are not the server's.
 const SETTINGS_QUERY: &str = "SELECT coalesce(json_agg(json_build_object(
     'name', name, 'setting', setting, 'unit', unit, 'vartype', vartype,
     'source', source, 'pending_restart', pending_restart) ORDER BY name), '[]')::text

@@ -20,6 +20,7 @@ pub mod args;
 pub mod connect;
 pub mod declared;
 pub mod live;
+pub mod rules;
 pub mod units;
 
 use std::sync::Arc;
@@ -75,33 +76,6 @@ pub fn hba_name(kind: &str, databases: &[String], users: &[String], address: &st
     }
     name
 }
-
-/// A live parameter nobody set (`pg_settings.source` is `default` or
-/// `override`): Git need not declare it, so it is never unmanaged drift.
-pub fn is_builtin_default(resource: &Resource) -> bool {
-    resource.identity.source == Source::Postgres
-        && resource.identity.kind == "Setting"
-        && matches!(
-            resource.body.get("source").and_then(Value::as_str),
-            Some("default" | "override")
-        )
-}
-
-/// How drift treats PostgreSQL objects: unset parameters are built-in defaults.
-pub struct PostgresRules;
-
-impl crate::sources::rules::SourceRules for PostgresRules {
-    fn source(&self) -> Source {
-        Source::Postgres
-    }
-
-    fn is_builtin(&self, resource: &Resource) -> bool {
-        is_builtin_default(resource)
-    }
-}
-
-/// The PostgreSQL rules, registered in `sources::registry`.
-pub static RULES: PostgresRules = PostgresRules;
 
 /// Builds a PostgreSQL resource.
 pub fn resource(

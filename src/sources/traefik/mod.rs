@@ -108,3 +108,9 @@ impl crate::sources::rules::SourceRules for TraefikRules {
 
 /// The rules registered in `sources::registry`.
 pub static RULES: TraefikRules = TraefikRules;
+
+/// Traefik in `sources::registry`: its files are picked by `git.traefik`.
+pub const ENTRY: crate::sources::rules::SourceEntry = crate::sources::rules::SourceEntry {
+    rules: &RULES,
+    documents: &[],
+};
