@@ -236,3 +236,92 @@ pub fn coverage_of(targets: &[LiveTarget]) -> Vec<CoverageGap> {
         .flat_map(|t| t.coverage.iter().cloned())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Source;
+
+    /// A collector that answers after `delay`, blocking a thread meanwhile.
+    #[derive(Debug)]
+    struct Slow {
+        name: &'static str,
+        delay: Duration,
+    }
+
+    impl Collector for Slow {
+        fn label(&self) -> String {
+            self.name.into()
+        }
+
+        fn collect(
+            &self,
+            _scope: &LiveScope<'_>,
+            _deadline: Deadline,
+        ) -> BoxFuture<'static, Collected> {
+            let (name, delay) = (self.name, self.delay);
+            blocking_target(move || {
+                std::thread::sleep(delay);
+                LiveTarget {
+                    name: name.into(),
+                    sources: vec![Source::Traefik],
+                    ..LiveTarget::default()
+                }
+            })
+        }
+
+        fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+            vec![unread_target(
+                self.name.into(),
+                Source::Traefik,
+                "everything".into(),
+                String::new(),
+                reason,
+            )]
+        }
+    }
+
+    #[test]
+    fn collectors_run_together_in_order_and_a_hung_one_is_abandoned() {
+        let sources: Vec<LiveSource> = vec![
+            Arc::new(Slow {
+                name: "hung",
+                delay: Duration::from_secs(60),
+            }),
+            Arc::new(Slow {
+                name: "quick",
+                delay: Duration::from_millis(700),
+            }),
+            Arc::new(Slow {
+                name: "second",
+                delay: Duration::from_millis(700),
+            }),
+        ];
+        let declared = Inventory::default();
+        let managed = BTreeSet::new();
+        let scope = LiveScope {
+            declared: &declared,
+            managed_namespaces: &managed,
+            orphan_kinds: &[],
+            managed_selector: None,
+        };
+        let timeouts = LiveTimeouts {
+            source: Duration::from_secs(1),
+            ..LiveTimeouts::default()
+        };
+        let started = Instant::now();
+        let (targets, errors) = collect_live(&sources, &scope, &timeouts);
+        let took = started.elapsed();
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["hung", "quick", "second"]);
+        assert_eq!(
+            targets[0].coverage[0].reason,
+            "did not finish within the --source-timeout of 1 s"
+        );
+        assert!(targets[1].coverage.is_empty() && targets[2].coverage.is_empty());
+        // One second of deadline plus the grace: the hung thread is waited
+        // for neither then nor at the runtime's shutdown.
+        assert!(took < Duration::from_secs(4), "took {took:?}");
+    }
+}
