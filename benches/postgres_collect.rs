@@ -47,11 +47,15 @@ fn main() {
     std::env::set_var("PGPASSWORD", PASSWORD);
     let options = PostgresOptions::parse(&server.dsn("bench"), None).expect("valid DSN");
 
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
     let mut resources = 0;
     for _ in 0..RUNS {
         let started = Instant::now();
-        let target = live::collect(&options);
+        let target = runtime.block_on(live::collect(&options));
         times.push(started.elapsed());
         assert!(target.coverage.is_empty(), "{:?}", target.coverage);
         resources = target.inventory.len();

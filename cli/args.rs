@@ -1,20 +1,24 @@
 //! Command-line arguments, and turning them (with the config file) into scan options.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use driftaudit::config::Config;
 use driftaudit::drift::DriftOptions;
+use driftaudit::model::LiveTimeouts;
 use driftaudit::model::{InputError, Severity};
 use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
-use driftaudit::sources::git::{DeclaredTree, FileFilter};
-use driftaudit::sources::kubernetes::{KubeOptions, DEFAULT_ORPHAN_KINDS};
-use driftaudit::sources::live::{LiveSource, LiveTimeouts};
-use driftaudit::sources::pgbackrest::PgBackRestOptions;
-use driftaudit::sources::postgres::PostgresOptions;
-use driftaudit::sources::tls_endpoint::TlsEndpoint;
-use driftaudit::sources::traefik::api::{TraefikAuth, TraefikOptions};
+use driftaudit::sources::git::{glob_set, DeclaredTree, FileFilter};
+use driftaudit::sources::kubernetes::args::KubeArgs;
+use driftaudit::sources::kubernetes::DEFAULT_ORPHAN_KINDS;
+use driftaudit::sources::pgbackrest::args::PgBackRestArgs;
+use driftaudit::sources::postgres::args::PostgresArgs;
+use driftaudit::sources::snapshot::SnapshotSource;
+use driftaudit::sources::tls::args::TlsArgs;
+use driftaudit::sources::traefik::args::TraefikArgs;
+use driftaudit::sources::{LiveSource, SourceArgs};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -96,44 +100,6 @@ pub struct ScanArgs {
     /// Live state from a snapshot file (repeatable: one target each or more).
     #[arg(long, value_name = "FILE")]
     pub live_snapshot: Vec<PathBuf>,
-    /// Live state from a running Traefik's API (e.g. http://127.0.0.1:8080).
-    #[arg(long, value_name = "URL")]
-    pub traefik_url: Option<String>,
-    /// User for the Traefik API's basic auth; the password comes from the
-    /// environment variable DRIFTAUDIT_TRAEFIK_PASSWORD or --traefik-password-file.
-    #[arg(long, value_name = "USER", requires = "traefik_url")]
-    pub traefik_user: Option<String>,
-    /// File holding the password for --traefik-user.
-    #[arg(long, value_name = "FILE", requires = "traefik_user")]
-    pub traefik_password_file: Option<PathBuf>,
-    /// File holding a bearer token for the Traefik API.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "traefik_url",
-        conflicts_with = "traefik_user"
-    )]
-    pub traefik_token_file: Option<PathBuf>,
-    /// Do not verify the TLS certificate of an https:// Traefik API.
-    #[arg(long, requires = "traefik_url")]
-    pub traefik_insecure: bool,
-    /// Read the certificate a TLS endpoint serves (repeatable): HOST:PORT[,sni=NAME].
-    #[arg(long = "tls-endpoint", value_name = "HOST:PORT[,sni=NAME]")]
-    pub tls_endpoint: Vec<String>,
-    /// Live PostgreSQL server (repeatable): a URL or key=value connection string
-    /// without password; missing parts come from PGHOST, PGPORT, PGUSER,
-    /// PGDATABASE, PGSSLMODE ("" = all from the environment).
-    #[arg(long = "postgres", value_name = "DSN")]
-    pub postgres: Vec<String>,
-    /// File whose first line is the PostgreSQL password [default: PGPASSWORD, then PGPASSFILE or ~/.pgpass].
-    #[arg(long, value_name = "FILE")]
-    pub postgres_password_file: Option<PathBuf>,
-    /// pgBackRest stanza to read with `pgbackrest info` (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub pgbackrest_stanza: Vec<String>,
-    /// pgBackRest configuration file [default: PGBACKREST_CONFIG, then /etc/pgbackrest/pgbackrest.conf].
-    #[arg(long, value_name = "FILE", requires = "pgbackrest_stanza")]
-    pub pgbackrest_config: Option<PathBuf>,
     /// Extra policy directory (repeatable) [config: policies.dirs].
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
@@ -167,21 +133,6 @@ pub struct ScanArgs {
     /// List in-sync resources one by one in the text report.
     #[arg(long)]
     pub list_in_sync: bool,
-    /// Read the live state of the kubeconfig's current context.
-    #[arg(long)]
-    pub kube: bool,
-    /// Read the live state of this kubeconfig context (repeatable: several clusters, concurrently).
-    #[arg(long = "kube-context", value_name = "NAME")]
-    pub kube_context: Vec<String>,
-    /// Kubeconfig file [default: $KUBECONFIG or ~/.kube/config].
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Read the cluster the tool runs in, with its pod's service account.
-    #[arg(long)]
-    pub in_cluster: bool,
-    /// Limit of each Kubernetes API request, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value = "30")]
-    pub kube_timeout: u64,
     /// Limit of each live source (a cluster, a Traefik API, the TLS endpoints,
     /// a PostgreSQL server, a pgBackRest stanza), in seconds; past it the
     /// source is a coverage gap.
@@ -202,6 +153,30 @@ pub struct ScanArgs {
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
     #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config", "postgres", "pgbackrest_stanza"])]
     pub demo: bool,
+    // One flag group per live source, in the order their targets are reported.
+    #[command(flatten)]
+    pub kubernetes: KubeArgs,
+    #[command(flatten)]
+    pub traefik: TraefikArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub postgres: PostgresArgs,
+    #[command(flatten)]
+    pub pgbackrest: PgBackRestArgs,
+}
+
+impl ScanArgs {
+    /// The flag groups of the live sources, in the order their targets are reported.
+    fn source_groups(&self) -> [&dyn SourceArgs; 5] {
+        [
+            &self.kubernetes,
+            &self.traefik,
+            &self.tls,
+            &self.postgres,
+            &self.pgbackrest,
+        ]
+    }
 }
 
 #[derive(Args, Debug)]
@@ -247,92 +222,6 @@ fn parse_fail_on(text: &str) -> Result<Option<Severity>, InputError> {
             format!("unknown severity `{text}` (critical, high, medium, low, info or none)"),
         )
     })
-}
-
-/// Timeout of every network call of a live collector.
-const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Environment variable holding the password of --traefik-user.
-const TRAEFIK_PASSWORD_ENV: &str = "DRIFTAUDIT_TRAEFIK_PASSWORD";
-
-fn traefik_globs(patterns: &[String]) -> Result<globset::GlobSet, InputError> {
-    let mut builder = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        let glob = globset::Glob::new(pattern).map_err(|e| {
-            InputError::new("config git.traefik", format!("bad glob `{pattern}`: {e}"))
-        })?;
-        builder.add(glob);
-    }
-    builder
-        .build()
-        .map_err(|e| InputError::new("config git.traefik", e.to_string()))
-}
-
-/// A secret read from a file: surrounding whitespace (the final newline) is
-/// not part of it.
-fn read_secret_file(path: &std::path::Path, flag: &str) -> Result<String, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(flag, format!("cannot read {}: {e}", path.display())))?;
-    let secret = text.trim().to_string();
-    if secret.is_empty() {
-        return Err(InputError::new(
-            flag,
-            format!("{} is empty", path.display()),
-        ));
-    }
-    Ok(secret)
-}
-
-fn traefik_options(arguments: &ScanArgs, url: &str) -> Result<TraefikOptions, InputError> {
-    let Some(rest) = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    else {
-        return Err(InputError::new(
-            "--traefik-url",
-            format!("`{url}` is not an http:// or https:// URL"),
-        ));
-    };
-    // Credentials in a URL end up in reports and process lists.
-    if rest
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default()
-        .contains('@')
-    {
-        return Err(InputError::new(
-            "--traefik-url",
-            "the URL holds credentials: use --traefik-user with DRIFTAUDIT_TRAEFIK_PASSWORD, or --traefik-token-file",
-        ));
-    }
-    let mut options = TraefikOptions::new(url);
-    options.insecure = arguments.traefik_insecure;
-    options.timeout = NETWORK_TIMEOUT;
-    if let Some(user) = &arguments.traefik_user {
-        let password = match &arguments.traefik_password_file {
-            Some(path) => read_secret_file(path, "--traefik-password-file")?,
-            None => std::env::var(TRAEFIK_PASSWORD_ENV)
-                .ok()
-                .filter(|p| !p.is_empty())
-                .ok_or_else(|| {
-                    InputError::new(
-                        "--traefik-user",
-                        format!("no password: set {TRAEFIK_PASSWORD_ENV} or give --traefik-password-file"),
-                    )
-                })?,
-        };
-        options.auth = Some(TraefikAuth::Basic {
-            user: user.clone(),
-            password,
-        });
-    }
-    if let Some(path) = &arguments.traefik_token_file {
-        options.auth = Some(TraefikAuth::Bearer(read_secret_file(
-            path,
-            "--traefik-token-file",
-        )?));
-    }
-    Ok(options)
 }
 
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
@@ -388,20 +277,12 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             filter: FileFilter::new(&paths, &include, &config.git.exclude)?,
             kustomize,
             default_namespace: "default".into(),
-            traefik: traefik_globs(&config.git.traefik)?,
+            traefik: glob_set(&config.git.traefik, "config git.traefik")?,
         }),
         None => None,
     };
-    let kube_given = arguments.kube
-        || arguments.in_cluster
-        || arguments.kubeconfig.is_some()
-        || !arguments.kube_context.is_empty();
     let has_live = !arguments.live_snapshot.is_empty()
-        || arguments.traefik_url.is_some()
-        || !arguments.tls_endpoint.is_empty()
-        || !arguments.postgres.is_empty()
-        || !arguments.pgbackrest_stanza.is_empty()
-        || kube_given;
+        || arguments.source_groups().iter().any(|group| group.given());
     if declared.is_none() && !has_live && !arguments.demo {
         return Err(InputError::new(
             "arguments",
@@ -415,46 +296,22 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     };
     let mut live: Vec<LiveSource> = live_snapshots
         .into_iter()
-        .map(LiveSource::Snapshot)
+        .map(|path| Arc::new(SnapshotSource(path)) as LiveSource)
         .collect();
-    if kube_given {
-        live.push(LiveSource::Kubernetes(KubeOptions {
-            kubeconfig: arguments.kubeconfig.clone(),
-            contexts: arguments.kube_context.clone(),
-            in_cluster: arguments.in_cluster,
-            timeout: std::time::Duration::from_secs(arguments.kube_timeout.max(1)),
-            ..KubeOptions::default()
-        }));
+    let live_timeouts = LiveTimeouts {
+        source: std::time::Duration::from_secs(arguments.source_timeout),
+        scan: std::time::Duration::from_secs(arguments.scan_timeout),
+        kube_request: arguments.kubernetes.request_timeout(),
+        ..LiveTimeouts::default()
+    };
+    for group in arguments.source_groups() {
+        live.extend(group.collectors(&live_timeouts)?);
     }
     let orphan_kinds = config
         .unmanaged
         .kinds
         .clone()
         .unwrap_or_else(|| DEFAULT_ORPHAN_KINDS.iter().map(|k| k.to_string()).collect());
-    if let Some(url) = &arguments.traefik_url {
-        live.push(LiveSource::Traefik(traefik_options(arguments, url)?));
-    }
-    if !arguments.tls_endpoint.is_empty() {
-        let endpoints = arguments
-            .tls_endpoint
-            .iter()
-            .map(|text| TlsEndpoint::parse(text).map_err(|m| InputError::new("--tls-endpoint", m)))
-            .collect::<Result<Vec<_>, _>>()?;
-        live.push(LiveSource::TlsEndpoints(endpoints, NETWORK_TIMEOUT));
-    }
-    for dsn in &arguments.postgres {
-        live.push(LiveSource::Postgres(PostgresOptions::parse(
-            dsn,
-            arguments.postgres_password_file.clone(),
-        )?));
-    }
-    for stanza in &arguments.pgbackrest_stanza {
-        live.push(LiveSource::PgBackRest(PgBackRestOptions {
-            stanza: stanza.clone(),
-            config: arguments.pgbackrest_config.clone(),
-            deadline: None,
-        }));
-    }
     let now = match (&arguments.now, &demo) {
         (Some(text), _) => parse_now(text)?,
         (None, Some(_)) => parse_now(crate::demo::DEMO_CLOCK)?,
@@ -484,10 +341,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             declared,
             declared_label: label,
             live,
-            live_timeouts: LiveTimeouts {
-                source: std::time::Duration::from_secs(arguments.source_timeout),
-                scan: std::time::Duration::from_secs(arguments.scan_timeout),
-            },
+            live_timeouts,
             orphan_kinds,
             policy_dirs,
             baselines,

@@ -10,10 +10,10 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use crate::config::{selector_matches, IgnoreRule, ObjectPattern};
-use crate::model::{api_group, Identity, InputError, Inventory, Resource, ResourceRef, Source};
-use crate::normalize::{is_server_default, is_zero, strip_server_fields, values_equivalent};
+use crate::model::{Identity, InputError, Inventory, LiveTarget, Resource, ResourceRef, Source};
 use crate::redact::mask_for_display;
-use crate::sources::live::LiveTarget;
+use crate::sources::registry::rules_for;
+use crate::sources::rules::{is_zero, SourceRules};
 use crate::yaml::{push_index, push_key, to_yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -79,60 +79,10 @@ pub struct DriftOptions {
     pub managed_selector: Option<String>,
 }
 
-/// Kinds controllers and the API server create by themselves.
-const CONTROLLER_KINDS: [&str; 6] = [
-    "Endpoints",
-    "EndpointSlice",
-    "Event",
-    "Lease",
-    "ControllerRevision",
-    "PodMetrics",
-];
-
-/// Whether a live object is made by the cluster itself rather than by a person.
-/// An owner reference counts only when the owner it names (kind, name and uid)
-/// was read from the same target: anyone can write `ownerReferences` by hand,
-/// and a dangling one must not hide an object. Service-account token Secrets are
-/// not excluded: since Kubernetes 1.24 they are made by people, and a hand-made
-/// one is a long-lived credential that must be declared.
+/// Whether a live object is made by the system itself (controllers, the API
+/// server) rather than by a person: the source's rules say.
 pub fn made_by_cluster(resource: &Resource, live: &Inventory) -> bool {
-    let id = &resource.identity;
-    CONTROLLER_KINDS.contains(&id.kind.as_str())
-        || (id.kind == "ServiceAccount" && id.name == "default")
-        || (id.kind == "ConfigMap" && id.name == "kube-root-ca.crt")
-        || has_live_owner(resource, live)
-}
-
-fn has_live_owner(resource: &Resource, live: &Inventory) -> bool {
-    let Some(owners) = resource
-        .body
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-    else {
-        return false;
-    };
-    owners.iter().any(|owner| {
-        let field = |key: &str| owner.get(key).and_then(Value::as_str).unwrap_or_default();
-        let (kind, name, uid) = (field("kind"), field("name"), field("uid"));
-        if kind.is_empty() || name.is_empty() || uid.is_empty() {
-            return false;
-        }
-        // Owners live in the object's namespace, or are cluster-scoped.
-        [resource.identity.namespace.as_str(), ""]
-            .into_iter()
-            .any(|namespace| {
-                let identity = Identity {
-                    source: Source::Kubernetes,
-                    group: api_group(field("apiVersion")).to_string(),
-                    kind: kind.to_string(),
-                    namespace: namespace.to_string(),
-                    name: name.to_string(),
-                };
-                live.get(&identity).is_some_and(|found| {
-                    found.body.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid)
-                })
-            })
-    })
+    rules_for(resource.identity.source).made_by_system(resource, live)
 }
 
 /// Compares the declared inventory with one live target's inventory.
@@ -204,7 +154,7 @@ pub fn managed_namespaces(declared: &Inventory, options: &DriftOptions) -> BTree
     }
     declared
         .iter()
-        .filter(|r| r.identity.source == Source::Kubernetes)
+        .filter(|r| rules_for(r.identity.source).namespaced())
         .filter_map(|r| {
             if r.identity.kind == "Namespace" && r.identity.group.is_empty() {
                 Some(r.identity.name.clone())
@@ -231,6 +181,7 @@ fn is_unmanaged_candidate(
     options: &DriftOptions,
 ) -> bool {
     let id = &resource.identity;
+    let rules = rules_for(id.source);
     let selected = options.managed_selector.as_deref().is_some_and(|selector| {
         selector_matches(
             selector,
@@ -240,19 +191,19 @@ fn is_unmanaged_candidate(
                 .and_then(Value::as_object),
         )
     });
-    if id.source == Source::Kubernetes
+    if rules.namespaced()
         && !selected
         && (id.namespace.is_empty() || !managed.contains(&id.namespace))
     {
         return false;
     }
-    if id.source != Source::Kubernetes && !source_is_declared(declared, id.source) {
+    if !rules.namespaced() && !source_is_declared(declared, id.source) {
         return false;
     }
-    if options.default_exclusions && made_by_cluster(resource, live) {
+    if options.default_exclusions && rules.made_by_system(resource, live) {
         return false;
     }
-    if crate::sources::postgres::is_builtin_default(resource) {
+    if rules.is_builtin(resource) {
         return false;
     }
     !options
@@ -268,14 +219,11 @@ fn compare(
     options: &DriftOptions,
     errors: &mut Vec<InputError>,
 ) -> (Vec<Change>, String) {
-    let (declared_body, live_body) = if declared.identity.source == Source::Kubernetes {
-        (
-            strip_server_fields(&declared.body),
-            strip_server_fields(&live.body),
-        )
-    } else {
-        (declared.body.clone(), live.body.clone())
-    };
+    let rules = rules_for(declared.identity.source);
+    let (declared_body, live_body) = (
+        rules.compared_body(&declared.body),
+        rules.compared_body(&live.body),
+    );
     let ignored = ignored_paths(
         &declared.identity,
         &declared_body,
@@ -284,6 +232,7 @@ fn compare(
         errors,
     );
     let mut comparison = Comparison {
+        rules,
         kind: &declared.identity.kind,
         strict: options.strict,
         ignored: &ignored,
@@ -303,6 +252,7 @@ fn compare(
         return (changes, String::new());
     }
     let shown_live = project(
+        rules,
         &live_body,
         &declared_body,
         &declared.identity.kind,
@@ -321,6 +271,7 @@ fn compare(
 }
 
 struct Comparison<'a> {
+    rules: &'a dyn SourceRules,
     kind: &'a str,
     strict: bool,
     ignored: &'a [String],
@@ -363,7 +314,9 @@ impl Comparison<'_> {
                 if self.strict {
                     for (key, l_value) in l {
                         let child = push_key(path, key);
-                        if !d.contains_key(key) && !is_server_default(self.kind, &child, l_value) {
+                        if !d.contains_key(key)
+                            && !self.rules.is_server_default(self.kind, &child, l_value)
+                        {
                             self.record(&child, Value::Null, l_value.clone());
                         }
                     }
@@ -384,7 +337,7 @@ impl Comparison<'_> {
                     }
                 }
             }
-            (d, l) if values_equivalent(d, l, path) => {}
+            (d, l) if self.rules.values_equivalent(d, l, path) => {}
             (d, Value::Null) if is_zero(d) => {}
             (d, l) => self.record(path, d.clone(), l.clone()),
         }
@@ -422,7 +375,14 @@ fn pair_items(declared: &[Value], live: &[Value]) -> Vec<(Option<usize>, Option<
 
 /// The live body as people should read it next to the declared one: only the
 /// fields the declared side sets (or, in strict mode, all but server defaults).
-fn project(live: &Value, declared: &Value, kind: &str, strict: bool, path: &str) -> Value {
+fn project(
+    rules: &dyn SourceRules,
+    live: &Value,
+    declared: &Value,
+    kind: &str,
+    strict: bool,
+    path: &str,
+) -> Value {
     match (live, declared) {
         (Value::Object(l), Value::Object(d)) => {
             let mut out = serde_json::Map::new();
@@ -430,14 +390,14 @@ fn project(live: &Value, declared: &Value, kind: &str, strict: bool, path: &str)
                 if let Some(l_value) = l.get(key) {
                     out.insert(
                         key.clone(),
-                        project(l_value, d_value, kind, strict, &push_key(path, key)),
+                        project(rules, l_value, d_value, kind, strict, &push_key(path, key)),
                     );
                 }
             }
             if strict {
                 for (key, l_value) in l {
                     let child = push_key(path, key);
-                    if !d.contains_key(key) && !is_server_default(kind, &child, l_value) {
+                    if !d.contains_key(key) && !rules.is_server_default(kind, &child, l_value) {
                         out.insert(key.clone(), l_value.clone());
                     }
                 }
@@ -448,9 +408,14 @@ fn project(live: &Value, declared: &Value, kind: &str, strict: bool, path: &str)
             let mut out = Vec::new();
             for (d_index, l_index) in pair_items(d, l) {
                 match (d_index, l_index) {
-                    (Some(i), Some(j)) => {
-                        out.push(project(&l[j], &d[i], kind, strict, &push_index(path, i)))
-                    }
+                    (Some(i), Some(j)) => out.push(project(
+                        rules,
+                        &l[j],
+                        &d[i],
+                        kind,
+                        strict,
+                        &push_index(path, i),
+                    )),
                     (None, Some(j)) => out.push(l[j].clone()),
                     _ => {}
                 }
@@ -458,7 +423,7 @@ fn project(live: &Value, declared: &Value, kind: &str, strict: bool, path: &str)
             Value::Array(out)
         }
         // Equivalent spellings show as declared, so the diff shows only real changes.
-        (l, d) if values_equivalent(d, l, path) => d.clone(),
+        (l, d) if rules.values_equivalent(d, l, path) => d.clone(),
         (l, _) => l.clone(),
     }
 }

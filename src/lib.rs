@@ -8,7 +8,6 @@ pub mod diag;
 pub mod drift;
 pub mod facts;
 pub mod model;
-pub mod normalize;
 pub mod policy;
 pub mod printable;
 pub mod redact;

@@ -8,6 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod live;
+
+pub use live::{Deadline, LiveTarget, LiveTimeouts};
+
 use crate::yaml::LineMap;
 
 /// Which system a resource belongs to. Kubernetes is one source among several.
@@ -108,6 +112,45 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The one constructor: the identity's group comes from the apiVersion;
+    /// no facts and no line map until `with_facts` / `with_lines`.
+    pub fn new(
+        source: Source,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        body: Value,
+        origin: Origin,
+    ) -> Resource {
+        Resource {
+            identity: Identity {
+                source,
+                group: api_group(api_version).to_string(),
+                kind: kind.to_string(),
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            },
+            api_version: api_version.to_string(),
+            body,
+            origin,
+            facts: Value::Object(Default::default()),
+            lines: None,
+        }
+    }
+
+    /// With derived facts (an object).
+    pub fn with_facts(mut self, facts: Value) -> Resource {
+        self.facts = facts;
+        self
+    }
+
+    /// With the line map of its declared document.
+    pub fn with_lines(mut self, lines: Option<Arc<LineMap>>) -> Resource {
+        self.lines = lines;
+        self
+    }
+
     pub fn reference(&self) -> ResourceRef {
         ResourceRef {
             source: self.identity.source,

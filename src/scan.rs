@@ -10,12 +10,12 @@ use time::OffsetDateTime;
 
 use crate::drift::{compute_drift, managed_namespaces, Drift, DriftOptions};
 use crate::model::{CoverageGap, InputError, Inventory, Severity};
+use crate::model::{LiveTarget, LiveTimeouts};
 use crate::policy::{self, PolicyOptions, PolicyOutcome};
 use crate::report::{Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
-use crate::sources::kubernetes::read_plan;
-use crate::sources::live::{collect_live, coverage_of, LiveSource, LiveTarget, LiveTimeouts};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
+use crate::sources::{collect_live, coverage_of, LiveScope, LiveSource};
 
 /// Everything a scan needs to know.
 #[derive(Debug, Clone)]
@@ -62,13 +62,9 @@ pub fn run_scan(options: &ScanOptions) -> Report {
 
     // Live state, read where the declared state says to look.
     let started = Instant::now();
-    let plan = read_plan(
-        &declared_inventory,
-        &managed_namespaces(&declared_inventory, &options.drift),
-        &options.orphan_kinds,
-        options.drift.managed_selector.clone(),
-    );
-    let (targets, live_errors) = collect_live(&options.live, &plan, &options.live_timeouts);
+    let managed = managed_namespaces(&declared_inventory, &options.drift);
+    let scope = live_scope(&declared_inventory, &managed, options);
+    let (targets, live_errors) = collect_live(&options.live, &scope, &options.live_timeouts);
     coverage.extend(coverage_of(&targets));
     // Only when the declared side read without error: a broken file already
     // says why nothing came out of it.
@@ -220,15 +216,25 @@ pub fn run_capture(options: &ScanOptions) -> (SnapshotFile, Vec<InputError>) {
         }
         None => Inventory::default(),
     };
-    let plan = read_plan(
-        &declared,
-        &managed_namespaces(&declared, &options.drift),
-        &options.orphan_kinds,
-        options.drift.managed_selector.clone(),
-    );
-    let (targets, live_errors) = collect_live(&options.live, &plan, &options.live_timeouts);
+    let managed = managed_namespaces(&declared, &options.drift);
+    let scope = live_scope(&declared, &managed, options);
+    let (targets, live_errors) = collect_live(&options.live, &scope, &options.live_timeouts);
     errors.extend(live_errors);
     (to_snapshot(&targets, &format_time(options.now)), errors)
+}
+
+/// What the declared side asks the live sources to read.
+fn live_scope<'a>(
+    declared: &'a Inventory,
+    managed: &'a std::collections::BTreeSet<String>,
+    options: &'a ScanOptions,
+) -> LiveScope<'a> {
+    LiveScope {
+        declared,
+        managed_namespaces: managed,
+        orphan_kinds: &options.orphan_kinds,
+        managed_selector: options.drift.managed_selector.as_deref(),
+    }
 }
 
 pub fn format_time(time: OffsetDateTime) -> String {

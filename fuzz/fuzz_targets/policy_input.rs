@@ -14,7 +14,7 @@ use driftaudit::report::text::{Style, TextOptions};
 use driftaudit::scan::{run_scan, ScanOptions};
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::git::{DeclaredTree, FileFilter};
-use driftaudit::sources::live::LiveSource;
+use driftaudit::sources::snapshot::SnapshotSource;
 use driftaudit_fuzz::{catch_stack_overflows_in_rayon, section, snapshot_text};
 use libfuzzer_sys::fuzz_target;
 use time::OffsetDateTime;
@@ -48,7 +48,7 @@ fn scratch() -> &'static Scratch {
                 traefik: globset::GlobSet::empty(),
             }),
             declared_label: "fuzz".into(),
-            live: vec![LiveSource::Snapshot(snapshot.clone())],
+            live: vec![std::sync::Arc::new(SnapshotSource(snapshot.clone()))],
             live_timeouts: Default::default(),
             orphan_kinds: Vec::new(),
             policy_dirs: Vec::new(),

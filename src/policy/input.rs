@@ -15,9 +15,9 @@ use time::OffsetDateTime;
 
 use crate::drift::{made_by_cluster, source_is_declared, Change, Drift, DriftStatus};
 use crate::facts::with_clock;
+use crate::model::LiveTarget;
 use crate::model::{Identity, Inventory, Resource};
 use crate::report::FindingState;
-use crate::sources::live::LiveTarget;
 
 /// `input.contract_version`.
 pub const CONTRACT_VERSION: u32 = 1;

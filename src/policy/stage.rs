@@ -12,9 +12,9 @@ use super::findings::collect_findings;
 use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput};
 use super::{builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope};
 use crate::drift::Drift;
+use crate::model::LiveTarget;
 use crate::model::{InputError, Inventory};
 use crate::report::Finding;
-use crate::sources::live::LiveTarget;
 
 /// What the policy stage needs from the scan options.
 #[derive(Debug, Clone, Copy)]

@@ -8,11 +8,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::document::DocumentPlace;
 use super::git::{
     escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
 };
-use super::postgres::declared::{expand_document, DocumentPlace};
-use super::{kubernetes_resource, kustomize, traefik};
+use super::kubernetes::{kubernetes_resource, kustomize};
+use super::registry::expand_document;
+use super::traefik;
 use crate::model::{InputError, Inventory, Origin, Resource};
 use crate::scratch::ScratchDir;
 use crate::yaml::{parse_documents, Document, LineMap};
@@ -40,7 +42,31 @@ pub struct DeclaredState {
     pub files_read: usize,
 }
 
+/// Reads the declared side: every manifest, Traefik file and kustomize
+/// overlay. Errors are collected beside what could be read.
 pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
+    const LABEL: &str = "declared repository";
+    let started = std::time::Instant::now();
+    tracing::info!(target: "driftaudit::progress", event = "start", what = LABEL);
+    let state = read_declared(options);
+    tracing::debug!(
+        files = state.files_read,
+        resources = state.inventory.len(),
+        errors = state.errors.len(),
+        commit = state.commit.as_deref().unwrap_or("none (a directory)"),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "declared side read"
+    );
+    tracing::info!(
+        target: "driftaudit::progress",
+        event = "done",
+        what = LABEL,
+        objects = state.inventory.len()
+    );
+    state
+}
+
+fn read_declared(options: &DeclaredOptions) -> DeclaredState {
     let mut state = DeclaredState::default();
     let read = match read_tree(&options.tree, &options.filter) {
         Ok(read) => read,
@@ -59,6 +85,12 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
         .files
         .iter()
         .partition(|file| options.traefik.is_match(&file.path));
+    tracing::debug!(
+        manifests = manifests.len(),
+        traefik_files = traefik_files.len(),
+        overlays = options.kustomize.len(),
+        "declared files selected"
+    );
     // Sequential: certificates are read from the tree as the files name them.
     let read_file = |path: &str| read_single_file(&options.tree, path);
     for file in traefik_files {

@@ -28,6 +28,20 @@ pub struct TreeFile {
     pub content: Vec<u8>,
 }
 
+/// The globs of a file setting (`git.include`, `git.traefik`...) as one set;
+/// `location` names the setting in errors.
+pub fn glob_set(patterns: &[String], location: &str) -> Result<GlobSet, InputError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern)
+            .map_err(|e| InputError::new(location, format!("bad glob `{pattern}`: {e}")))?;
+        builder.add(glob);
+    }
+    builder
+        .build()
+        .map_err(|e| InputError::new(location, e.to_string()))
+}
+
 /// Which files are manifests.
 #[derive(Debug, Clone)]
 pub struct FileFilter {
@@ -49,21 +63,6 @@ impl FileFilter {
         include: &[String],
         exclude: &[String],
     ) -> Result<FileFilter, InputError> {
-        let build = |patterns: &[String], what: &str| -> Result<GlobSet, InputError> {
-            let mut builder = GlobSetBuilder::new();
-            for pattern in patterns {
-                let glob = Glob::new(pattern).map_err(|e| {
-                    InputError::new(
-                        format!("config git.{what}"),
-                        format!("bad glob `{pattern}`: {e}"),
-                    )
-                })?;
-                builder.add(glob);
-            }
-            builder
-                .build()
-                .map_err(|e| InputError::new(format!("config git.{what}"), e.to_string()))
-        };
         let paths = paths
             .iter()
             .map(|p| p.trim_matches('/').trim_start_matches("./").to_string())
@@ -71,8 +70,8 @@ impl FileFilter {
             .collect();
         Ok(FileFilter {
             paths,
-            include: build(include, "include")?,
-            exclude: build(exclude, "exclude")?,
+            include: glob_set(include, "config git.include")?,
+            exclude: glob_set(exclude, "config git.exclude")?,
         })
     }
 

@@ -1,15 +1,15 @@
 //! The live snapshot file: a captured live Inventory (versioned JSON, see
 //! `docs/snapshot-format.md`). `capture` writes it; `scan --live-snapshot` reads it.
 
+use futures::future::{BoxFuture, FutureExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::kubernetes_resource;
-use super::live::LiveTarget;
+use super::collect::{blocking, Collected, Collector, LiveScope};
+use super::kubernetes::kubernetes_resource;
 use super::traefik::{self, traefik_resource};
-use crate::model::{
-    api_group, CoverageGap, Identity, InputError, Inventory, Origin, Resource, Source,
-};
+use crate::model::{CoverageGap, InputError, Inventory, Origin, Resource, Source};
+use crate::model::{Deadline, LiveTarget};
 use crate::redact;
 
 pub const FORMAT: &str = "driftaudit-snapshot";
@@ -174,20 +174,15 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
             let mut body = entry.object;
             let salt = format!("{} {}", identity.kind, identity.name);
             redact::redact_urls(&mut body, &salt);
-            vec![Resource {
-                identity: Identity {
-                    source,
-                    group: api_group(&identity.api_version).to_string(),
-                    kind: identity.kind,
-                    namespace: identity.namespace,
-                    name: identity.name,
-                },
-                api_version: identity.api_version,
+            vec![Resource::new(
+                source,
+                &identity.api_version,
+                &identity.kind,
+                &identity.namespace,
+                &identity.name,
                 body,
                 origin,
-                facts: Value::Object(Default::default()),
-                lines: None,
-            }]
+            )]
         }
         (source, None) => {
             return Err(format!(
@@ -304,5 +299,42 @@ pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
                     .collect(),
             })
             .collect(),
+    }
+}
+
+/// A snapshot file as a live source (`--live-snapshot`).
+#[derive(Debug, Clone)]
+pub struct SnapshotSource(pub std::path::PathBuf);
+
+/// A local file: read whatever the clock says.
+impl Collector for SnapshotSource {
+    fn label(&self) -> String {
+        format!("snapshot {}", self.0.display())
+    }
+
+    fn bounded(&self) -> bool {
+        false
+    }
+
+    fn collect(
+        &self,
+        _scope: &LiveScope<'_>,
+        _deadline: Deadline,
+    ) -> BoxFuture<'static, Collected> {
+        let path = self.0.clone();
+        async move {
+            match blocking(move || load_snapshot(&path)).await {
+                Ok((targets, errors)) => Collected { targets, errors },
+                Err(error) => Collected {
+                    targets: Vec::new(),
+                    errors: vec![error],
+                },
+            }
+        }
+        .boxed()
+    }
+
+    fn unread(&self, _reason: &str) -> Vec<LiveTarget> {
+        Vec::new()
     }
 }

@@ -302,6 +302,31 @@ fn throttled_lists_are_retried_with_backoff() {
 }
 
 #[test]
+fn a_list_throttled_for_good_is_tried_four_times_by_one_retry_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    applied_repo(dir.path());
+    let server = server_with(&[]);
+    server.state.lock().unwrap().throttle_lists = u32::MAX;
+    let (code, report) = scan_json(dir.path(), &server, &[]);
+    assert_eq!(code, 3, "{report}");
+    let gap = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["scope"] == "v1 ConfigMap in shop")
+        .unwrap_or_else(|| panic!("no ConfigMap gap: {report}"));
+    assert!(gap["reason"].as_str().unwrap().contains("429"), "{gap}");
+    let configmap_lists = server
+        .requests()
+        .into_iter()
+        .filter(|(_, path, _)| path.starts_with("/api/v1/namespaces/shop/configmaps?"))
+        .count();
+    // driftaudit's own retries only: kube-client's layer would multiply them.
+    assert_eq!(configmap_lists, 4);
+    only_gets(&server);
+}
+
+#[test]
 fn a_forbidden_kind_is_a_visible_gap_not_missing() {
     let dir = tempfile::tempdir().unwrap();
     applied_repo(dir.path());

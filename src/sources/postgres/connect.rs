@@ -21,7 +21,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::Config;
 
 use crate::model::InputError;
-use crate::sources::unverified_tls::UnverifiedChain;
+use crate::sources::tls::unverified::UnverifiedChain;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

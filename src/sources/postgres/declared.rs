@@ -5,8 +5,6 @@
 //! own line. The format is documented in `docs/postgres.md` and
 //! `docs/postgres-baseline.schema.json`.
 
-use std::sync::Arc;
-
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -15,90 +13,22 @@ use time::{Date, OffsetDateTime};
 use super::live::hba_address;
 use super::units::{declared_value, DeclaredSetting};
 use super::{all_privileges, default_privilege_object, grant_name, hba_name, resource};
-use crate::model::{InputError, Origin, Resource};
-use crate::sources::pgbackrest;
-use crate::yaml::{push_index, push_key, LineMap};
+use crate::model::{InputError, Resource};
+use crate::sources::document::DocumentPlace;
+use crate::yaml::{push_index, push_key};
 
-/// Where the document came from, for origins and errors.
-pub struct DocumentPlace<'a> {
-    pub file: &'a str,
-    pub line: u32,
-    pub commit: Option<&'a str>,
-    pub lines: &'a LineMap,
-}
-
-impl DocumentPlace<'_> {
-    fn line_of(&self, path: &str) -> u32 {
-        self.lines.line_of(path).unwrap_or(self.line)
-    }
-
-    fn error(&self, path: &str, message: impl Into<String>) -> InputError {
-        let at = if path.is_empty() {
-            self.line
-        } else {
-            self.line_of(path)
-        };
-        let message = message.into();
-        let message = if path.is_empty() {
-            message
-        } else {
-            format!("{path}: {message}")
-        };
-        InputError::new(format!("{}:{at}", self.file, at = at), message)
-    }
-
-    fn origin(&self, path: &str) -> Origin {
-        Origin::Declared {
-            file: self.file.to_string(),
-            line: self.line_of(path),
-            commit: self.commit.map(str::to_string),
-        }
-    }
-
-    fn lines_below(&self, path: &str) -> Option<Arc<LineMap>> {
-        Some(Arc::new(self.lines.subtree(path)))
-    }
-}
-
-/// Expands one `driftaudit.io/*` document. Items that are wrong are reported
-/// with their line; the others are kept.
-pub fn expand_document(
+/// Expands one `PostgresBaseline` document (registered in `sources::registry`).
+pub fn expand_baseline(
     document: &Value,
     place: &DocumentPlace,
 ) -> (Vec<Resource>, Vec<InputError>) {
-    let kind = document.get("kind").and_then(Value::as_str).unwrap_or("");
-    match kind {
-        "PostgresBaseline" => {
-            let mut expander = Expander {
-                place,
-                resources: Vec::new(),
-                errors: Vec::new(),
-            };
-            expander.baseline(document);
-            (expander.resources, expander.errors)
-        }
-        "PgBackRestStanza" => match pgbackrest::declared_stanza(document) {
-            Ok((name, body)) => (
-                vec![pgbackrest::stanza_resource(
-                    &name,
-                    body,
-                    place.origin(""),
-                    place.lines_below(""),
-                )],
-                Vec::new(),
-            ),
-            Err((path, message)) => (Vec::new(), vec![place.error(&path, message)]),
-        },
-        other => (
-            Vec::new(),
-            vec![place.error(
-                "kind",
-                format!(
-                    "unknown driftaudit.io kind `{other}` (expected PostgresBaseline or PgBackRestStanza)"
-                ),
-            )],
-        ),
-    }
+    let mut expander = Expander {
+        place,
+        resources: Vec::new(),
+        errors: Vec::new(),
+    };
+    expander.baseline(document);
+    (expander.resources, expander.errors)
 }
 
 struct Expander<'a> {

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use futures::future::{BoxFuture, FutureExt};
 use serde_json::{json, Value};
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{Client, IsolationLevel, NoTls, Socket};
@@ -17,7 +18,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::connect::{resolve, Connection, PostgresOptions};
 use super::{default_privilege_object, grant_name, hba_name, resource, units};
 use crate::model::{CoverageGap, Origin, Source};
-use crate::sources::live::LiveTarget;
+use crate::model::{Deadline, LiveTarget};
+use crate::sources::collect::{unread_target, Collected, Collector, LiveScope};
 
 /// The whole read (connect, login, every query) must finish within this.
 const COLLECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -38,7 +40,7 @@ macro_rules! utc {
 
 /// Every parameter is read, so a declared one matches even at its built-in
 /// default; those at their default are never "unmanaged" (see
-/// `is_builtin_default`). Values set by this session are not the server's.
+/// `rules::is_builtin_default`). Values set by this session are not the server's.
 const SETTINGS_QUERY: &str = "SELECT coalesce(json_agg(json_build_object(
     'name', name, 'setting', setting, 'unit', unit, 'vartype', vartype,
     'source', source, 'pending_restart', pending_restart) ORDER BY name), '[]')::text
@@ -171,7 +173,7 @@ const CATALOGS: [(&str, &str, &str); 8] = [
 ];
 
 /// Reads one server. Never fails: what cannot be read is a coverage gap.
-pub fn collect(options: &PostgresOptions) -> LiveTarget {
+pub async fn collect(options: &PostgresOptions) -> LiveTarget {
     let mut target = LiveTarget {
         sources: vec![Source::Postgres],
         ..LiveTarget::default()
@@ -186,22 +188,7 @@ pub fn collect(options: &PostgresOptions) -> LiveTarget {
     };
     let label = connection.label.clone();
     target.name = format!("postgres {label}");
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            target.coverage.push(gap(
-                &label,
-                "PostgreSQL server",
-                format!("no async runtime: {e}"),
-            ));
-            return target;
-        }
-    };
-    let read = runtime
-        .block_on(async { tokio::time::timeout(COLLECT_TIMEOUT, read_catalogs(connection)).await });
+    let read = tokio::time::timeout(COLLECT_TIMEOUT, read_catalogs(connection)).await;
     let catalogs = match read {
         Ok(Ok(catalogs)) => catalogs,
         Ok(Err(reason)) => {
@@ -463,4 +450,30 @@ pub fn hba_address(address: Option<&str>, netmask: Option<&str>) -> Option<Strin
         Err(_) => return Some(address.to_string()),
     };
     Some(format!("{address}/{prefix}"))
+}
+
+/// A PostgreSQL server, read with tokio-postgres on the collection runtime.
+impl Collector for PostgresOptions {
+    fn label(&self) -> String {
+        "postgres".into()
+    }
+
+    fn collect(
+        &self,
+        _scope: &LiveScope<'_>,
+        _deadline: Deadline,
+    ) -> BoxFuture<'static, Collected> {
+        let options = self.clone();
+        async move { Collected::from(vec![collect(&options).await]) }.boxed()
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        vec![unread_target(
+            "postgres".into(),
+            Source::Postgres,
+            "PostgreSQL server".into(),
+            String::new(),
+            reason,
+        )]
+    }
 }

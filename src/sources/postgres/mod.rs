@@ -16,16 +16,18 @@
 //! The namespace of every resource is the server label `host:port/database`,
 //! which never holds credentials.
 
+pub mod args;
 pub mod connect;
 pub mod declared;
 pub mod live;
+pub mod rules;
 pub mod units;
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::model::{api_group, Identity, Origin, Resource, Source};
+use crate::model::{Origin, Resource, Source};
 use crate::yaml::LineMap;
 
 pub use connect::PostgresOptions;
@@ -75,17 +77,6 @@ pub fn hba_name(kind: &str, databases: &[String], users: &[String], address: &st
     name
 }
 
-/// A live parameter nobody set (`pg_settings.source` is `default` or
-/// `override`): Git need not declare it, so it is never unmanaged drift.
-pub fn is_builtin_default(resource: &Resource) -> bool {
-    resource.identity.source == Source::Postgres
-        && resource.identity.kind == "Setting"
-        && matches!(
-            resource.body.get("source").and_then(Value::as_str),
-            Some("default" | "override")
-        )
-}
-
 /// Builds a PostgreSQL resource.
 pub fn resource(
     kind: &str,
@@ -95,18 +86,14 @@ pub fn resource(
     origin: Origin,
     lines: Option<Arc<LineMap>>,
 ) -> Resource {
-    Resource {
-        identity: Identity {
-            source: Source::Postgres,
-            group: api_group(API_VERSION).to_string(),
-            kind: kind.to_string(),
-            namespace: server.to_string(),
-            name: name.to_string(),
-        },
-        api_version: API_VERSION.to_string(),
+    Resource::new(
+        Source::Postgres,
+        API_VERSION,
+        kind,
+        server,
+        name,
         body,
         origin,
-        facts: Value::Object(Default::default()),
-        lines,
-    }
+    )
+    .with_lines(lines)
 }

@@ -11,6 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::{
@@ -19,8 +20,9 @@ use super::{
 };
 use crate::facts::{summary_fact, CertificateSummary};
 use crate::model::{CoverageGap, Origin, Source};
+use crate::model::{Deadline, LiveTarget};
 use crate::redact::endpoint_label;
-use crate::sources::live::{Deadline, LiveTarget};
+use crate::sources::collect::{blocking_target, unread_target, Collected, Collector, LiveScope};
 
 /// How to reach one Traefik API.
 #[derive(Clone)]
@@ -465,4 +467,27 @@ fn certificate_resource(
         None,
         json!({ "certificates": [fact] }),
     )
+}
+
+/// A running Traefik, read through its API (blocking HTTP, off the runtime's workers).
+impl Collector for TraefikOptions {
+    fn label(&self) -> String {
+        format!("traefik {}", self.url)
+    }
+
+    fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
+        let mut options = self.clone();
+        options.deadline = Some(deadline);
+        blocking_target(move || collect(&options))
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        vec![unread_target(
+            format!("traefik {}", self.url),
+            Source::Traefik,
+            "the whole Traefik API".into(),
+            self.url.clone(),
+            reason,
+        )]
+    }
 }

@@ -11,6 +11,7 @@
 //! fingerprint, as Traefik's `/api/certificates` names them.
 
 pub mod api;
+pub mod args;
 pub mod declared;
 pub mod normalize;
 
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::model::{api_group, Identity, Origin, Resource, Source};
+use crate::model::{Origin, Resource, Source};
 use crate::yaml::LineMap;
 
 /// Group and version of the objects of the file provider.
@@ -91,18 +92,25 @@ pub fn traefik_resource(
 ) -> Resource {
     normalize::normalize_body(kind, provider, name, &mut body);
     let api_version = api_version_of(provider);
-    Resource {
-        identity: Identity {
-            source: Source::Traefik,
-            group: api_group(&api_version).to_string(),
-            kind: kind.to_string(),
-            namespace: String::new(),
-            name: name.to_string(),
-        },
-        api_version,
-        body,
-        origin,
-        facts,
-        lines,
+    Resource::new(Source::Traefik, &api_version, kind, "", name, body, origin)
+        .with_facts(facts)
+        .with_lines(lines)
+}
+
+/// How drift treats Traefik objects (and TLS endpoints): compared as read, after `normalize`.
+pub struct TraefikRules;
+
+impl crate::sources::rules::SourceRules for TraefikRules {
+    fn source(&self) -> Source {
+        Source::Traefik
     }
 }
+
+/// The rules registered in `sources::registry`.
+pub static RULES: TraefikRules = TraefikRules;
+
+/// Traefik in `sources::registry`: its files are picked by `git.traefik`.
+pub const ENTRY: crate::sources::rules::SourceEntry = crate::sources::rules::SourceEntry {
+    rules: &RULES,
+    documents: &[],
+};

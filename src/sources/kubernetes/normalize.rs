@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::sources::rules::{is_zero, scalars_equivalent};
+
 /// Metadata fields the API server writes.
 const SERVER_METADATA: [&str; 8] = [
     "uid",
@@ -55,18 +57,6 @@ fn remove_null_timestamps(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(remove_null_timestamps),
         _ => {}
-    }
-}
-
-/// A value Go's `omitempty` drops: declaring it is the same as leaving it out.
-pub fn is_zero(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::String(s) => s.is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Object(map) => map.is_empty(),
     }
 }
 
@@ -316,22 +306,18 @@ fn is_quantity_path(path: &str) -> bool {
 
 /// Whether two scalars mean the same thing at `path`.
 pub fn values_equivalent(declared: &Value, live: &Value, path: &str) -> bool {
-    if declared == live {
-        return true;
-    }
     match (declared, live) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ if declared == live => true,
+        (Value::Number(_), Value::Number(_)) => scalars_equivalent(declared, live),
         (Value::String(_), _) | (_, Value::String(_)) if is_quantity_path(path) => {
             match (Quantity::of(declared), Quantity::of(live)) {
                 (Some(a), Some(b)) => a == b,
                 _ => false,
             }
         }
+        _ if is_data_path(path) => false,
         // int-or-string fields (ports, maxSurge counts): "80" and 80 are one value.
-        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
-            !is_data_path(path) && s.trim().parse::<f64>().ok() == n.as_f64()
-        }
-        _ => false,
+        _ => scalars_equivalent(declared, live),
     }
 }
 

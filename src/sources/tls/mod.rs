@@ -12,10 +12,15 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 
-use super::live::{Deadline, LiveTarget};
-use super::unverified_tls::UnverifiedChain;
+pub mod args;
+pub mod unverified;
+
+use futures::future::BoxFuture;
+
+use super::collect::{blocking_target, Collected, Collector, LiveScope};
 use crate::facts::chain_facts;
-use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
+use crate::model::{CoverageGap, Deadline, LiveTarget, Origin, Resource, Source};
+use unverified::UnverifiedChain;
 
 /// The apiVersion and kind of endpoint resources.
 pub const API_VERSION: &str = "traefik.driftaudit.io/v1";
@@ -207,23 +212,13 @@ pub fn collect(
                     "protocol": seen.protocol,
                     "cipherSuite": seen.cipher,
                 });
-                let resource = Resource {
-                    identity: Identity {
-                        source: Source::Traefik,
-                        group: api_group(API_VERSION).to_string(),
-                        kind: KIND.into(),
-                        namespace: String::new(),
-                        name: label.clone(),
-                    },
-                    api_version: API_VERSION.into(),
-                    body,
-                    origin: Origin::Live {
-                        target: target.name.clone(),
-                        endpoint: label,
-                    },
-                    facts: json!({ "certificates": certificates }),
-                    lines: None,
+                let origin = Origin::Live {
+                    target: target.name.clone(),
+                    endpoint: label.clone(),
                 };
+                let resource =
+                    Resource::new(Source::Traefik, API_VERSION, KIND, "", &label, body, origin)
+                        .with_facts(json!({ "certificates": certificates }));
                 // Two flags naming one endpoint give one resource.
                 let _ = target.inventory.insert(resource);
             }
@@ -239,6 +234,49 @@ pub fn collect(
     }
     target.coverage.sort();
     target
+}
+
+/// Every `--tls-endpoint`, one live source and one target.
+#[derive(Debug, Clone)]
+pub struct TlsEndpoints {
+    pub endpoints: Vec<TlsEndpoint>,
+    /// Limit of each handshake.
+    pub timeout: Duration,
+}
+
+/// Handshakes are blocking I/O: they run off the runtime's workers.
+impl Collector for TlsEndpoints {
+    fn label(&self) -> String {
+        "tls endpoints".into()
+    }
+
+    fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
+        let sources = self.clone();
+        blocking_target(move || collect(&sources.endpoints, sources.timeout, Some(&deadline)))
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        let name = "tls endpoints".to_string();
+        let mut coverage: Vec<CoverageGap> = self
+            .endpoints
+            .iter()
+            .map(|endpoint| CoverageGap {
+                source: Source::Traefik,
+                target: name.clone(),
+                scope: format!("TLS endpoint {}", endpoint.label()),
+                reason: reason.to_string(),
+                endpoint: endpoint.label(),
+                kind: None,
+            })
+            .collect();
+        coverage.sort();
+        // The endpoint target compares nothing with Git (its `sources` are empty).
+        vec![LiveTarget {
+            name,
+            coverage,
+            ..LiveTarget::default()
+        }]
+    }
 }
 
 #[cfg(test)]

@@ -7,18 +7,23 @@
 //! `status.code` says so, and the rules read it. `db[].system-id` exceeds 2^53,
 //! so the JSON is kept as exact integers (serde_json stores u64 exactly).
 
+pub mod args;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::model::{api_group, CoverageGap, Identity, Origin, Resource, Source};
+use super::collect::{blocking_target, unread_target, Collected, Collector, LiveScope};
+use super::document::DocumentPlace;
+use crate::model::{CoverageGap, InputError, Origin, Resource, Source};
+use crate::model::{Deadline, LiveTarget};
 use crate::scratch::{run_until, Finished, RunFailure};
-use crate::sources::live::{Deadline, LiveTarget};
 use crate::yaml::LineMap;
 
 pub const API_VERSION: &str = "backup.driftaudit.io/v1";
@@ -51,20 +56,7 @@ pub fn stanza_resource(
     origin: Origin,
     lines: Option<Arc<LineMap>>,
 ) -> Resource {
-    Resource {
-        identity: Identity {
-            source: Source::Backup,
-            group: api_group(API_VERSION).to_string(),
-            kind: KIND.to_string(),
-            namespace: String::new(),
-            name: stanza.to_string(),
-        },
-        api_version: API_VERSION.to_string(),
-        body,
-        origin,
-        facts: Value::Object(Default::default()),
-        lines,
-    }
+    Resource::new(Source::Backup, API_VERSION, KIND, "", stanza, body, origin).with_lines(lines)
 }
 
 /// Reads one stanza. Never fails: a missing binary, a failing command or an
@@ -354,6 +346,63 @@ pub fn declared_stanza(document: &Value) -> Result<(String, Value), (String, Str
     Ok((name.to_string(), body))
 }
 
+/// Expands one `PgBackRestStanza` document (registered in `sources::registry`).
+pub fn expand_stanza(document: &Value, place: &DocumentPlace) -> (Vec<Resource>, Vec<InputError>) {
+    match declared_stanza(document) {
+        Ok((name, body)) => (
+            vec![stanza_resource(
+                &name,
+                body,
+                place.origin(""),
+                place.lines_below(""),
+            )],
+            Vec::new(),
+        ),
+        Err((path, message)) => (Vec::new(), vec![place.error(&path, message)]),
+    }
+}
+
+/// `pgbackrest info` runs as a subprocess (`scratch::run_until`), off the runtime's workers.
+impl Collector for PgBackRestOptions {
+    fn label(&self) -> String {
+        format!("pgbackrest {}", self.stanza)
+    }
+
+    fn collect(&self, _scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
+        let mut options = self.clone();
+        options.deadline = Some(deadline);
+        blocking_target(move || collect(&options))
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        vec![unread_target(
+            format!("pgbackrest {}", self.stanza),
+            Source::Backup,
+            format!("pgBackRest stanza {}", self.stanza),
+            String::new(),
+            reason,
+        )]
+    }
+}
+
+/// How drift treats pgBackRest stanzas: compared as read.
+pub struct BackupRules;
+
+impl crate::sources::rules::SourceRules for BackupRules {
+    fn source(&self) -> Source {
+        Source::Backup
+    }
+}
+
+/// The rules registered in `sources::registry`.
+pub static RULES: BackupRules = BackupRules;
+
+/// pgBackRest in `sources::registry`.
+pub const ENTRY: crate::sources::rules::SourceEntry = crate::sources::rules::SourceEntry {
+    rules: &RULES,
+    documents: &[(KIND, expand_stanza)],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,7 +419,7 @@ mod tests {
     #[test]
     fn the_captured_answer_keeps_the_system_id_exact() {
         let info: Value = serde_json::from_str(include_str!(
-            "../../fixtures/captured/pgbackrest/info_full_diff_incr.json"
+            "../../../fixtures/captured/pgbackrest/info_full_diff_incr.json"
         ))
         .unwrap();
         let body = live_body(&info[0], None, "demo");
@@ -386,7 +435,7 @@ mod tests {
     #[test]
     fn a_missing_stanza_is_a_status_code_not_an_error() {
         let info: Value = serde_json::from_str(include_str!(
-            "../../fixtures/captured/pgbackrest/info_missing_stanza.json"
+            "../../../fixtures/captured/pgbackrest/info_missing_stanza.json"
         ))
         .unwrap();
         let body = live_body(&info[0], None, "nosuch");

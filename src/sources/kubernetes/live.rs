@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
 use kube::api::ListParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -22,9 +23,10 @@ use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
 use kube::{Client, Config};
 use serde_json::Value;
 
-use super::kubernetes_resource;
-use super::live::{Deadline, LiveTarget};
+use super::resource::kubernetes_resource;
 use crate::model::{api_group, CoverageGap, GapKind, Inventory, Origin, Source};
+use crate::model::{Deadline, LiveTarget};
+use crate::sources::collect::{unread_target, Collected, Collector, LiveScope};
 
 /// Kinds searched for unmanaged objects in managed namespaces when the config
 /// does not say (`unmanaged.kinds`), besides every declared namespaced kind.
@@ -206,6 +208,10 @@ async fn collect_one(
     config.connect_timeout = Some(options.timeout);
     config.read_timeout = Some(options.timeout);
     config.write_timeout = Some(options.timeout);
+    // One retry layer: `get_with_retry`, which knows the source's deadline
+    // and the request limit. kube's own layer (429/503/504, up to 15 retries
+    // honouring Retry-After) would multiply with it.
+    config.default_retry = false;
     let endpoint = config.cluster_url.to_string();
     let client = match Client::try_from(config) {
         Ok(client) => client,
@@ -725,4 +731,51 @@ pub fn read_plan(
     }
     plan.orphan_kinds = orphans.into_iter().collect();
     plan
+}
+
+/// A Kubernetes live source: one target per context (or the pod's cluster).
+impl Collector for KubeOptions {
+    fn label(&self) -> String {
+        format!("kubernetes {}", self.target_names().join(", "))
+    }
+
+    fn collect(&self, scope: &LiveScope<'_>, deadline: Deadline) -> BoxFuture<'static, Collected> {
+        let plan = read_plan(
+            scope.declared,
+            scope.managed_namespaces,
+            scope.orphan_kinds,
+            scope.managed_selector.map(str::to_string),
+        );
+        let mut options = self.clone();
+        options.deadline = Some(deadline);
+        async move { Collected::from(collect(&options, &plan).await) }.boxed()
+    }
+
+    fn unread(&self, reason: &str) -> Vec<LiveTarget> {
+        self.target_names()
+            .into_iter()
+            .map(|name| {
+                unread_target(
+                    name,
+                    Source::Kubernetes,
+                    "the whole cluster".into(),
+                    String::new(),
+                    reason,
+                )
+            })
+            .collect()
+    }
+}
+
+impl KubeOptions {
+    /// How reports name the targets of these options.
+    fn target_names(&self) -> Vec<String> {
+        if self.in_cluster {
+            vec!["in-cluster".into()]
+        } else if self.contexts.is_empty() {
+            vec!["current-context".into()]
+        } else {
+            self.contexts.clone()
+        }
+    }
 }

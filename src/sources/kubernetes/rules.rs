@@ -1,0 +1,95 @@
+//! How drift treats Kubernetes objects: server-written fields are stripped,
+//! API-server defaults and equivalent spellings are not drift (see
+//! `normalize`), objects the cluster makes itself are not unmanaged, and the
+//! unmanaged search stays inside managed namespaces.
+
+use serde_json::Value;
+
+use super::normalize;
+use crate::model::{api_group, Identity, Inventory, Resource, Source};
+use crate::sources::rules::SourceRules;
+
+/// The Kubernetes rules, registered in `sources::rules`.
+pub struct KubernetesRules;
+
+impl SourceRules for KubernetesRules {
+    fn source(&self) -> Source {
+        Source::Kubernetes
+    }
+
+    fn compared_body(&self, body: &Value) -> Value {
+        normalize::strip_server_fields(body)
+    }
+
+    fn is_server_default(&self, kind: &str, path: &str, value: &Value) -> bool {
+        normalize::is_server_default(kind, path, value)
+    }
+
+    fn values_equivalent(&self, declared: &Value, live: &Value, path: &str) -> bool {
+        normalize::values_equivalent(declared, live, path)
+    }
+
+    fn made_by_system(&self, resource: &Resource, live: &Inventory) -> bool {
+        made_by_cluster(resource, live)
+    }
+
+    fn namespaced(&self) -> bool {
+        true
+    }
+}
+
+/// Kinds controllers and the API server create by themselves.
+const CONTROLLER_KINDS: [&str; 6] = [
+    "Endpoints",
+    "EndpointSlice",
+    "Event",
+    "Lease",
+    "ControllerRevision",
+    "PodMetrics",
+];
+
+/// Whether a live object is made by the cluster itself rather than by a person.
+/// An owner reference counts only when the owner it names (kind, name and uid)
+/// was read from the same target: anyone can write `ownerReferences` by hand,
+/// and a dangling one must not hide an object. Service-account token Secrets are
+/// not excluded: since Kubernetes 1.24 they are made by people, and a hand-made
+/// one is a long-lived credential that must be declared.
+fn made_by_cluster(resource: &Resource, live: &Inventory) -> bool {
+    let id = &resource.identity;
+    CONTROLLER_KINDS.contains(&id.kind.as_str())
+        || (id.kind == "ServiceAccount" && id.name == "default")
+        || (id.kind == "ConfigMap" && id.name == "kube-root-ca.crt")
+        || has_live_owner(resource, live)
+}
+
+fn has_live_owner(resource: &Resource, live: &Inventory) -> bool {
+    let Some(owners) = resource
+        .body
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+    else {
+        return false;
+    };
+    owners.iter().any(|owner| {
+        let field = |key: &str| owner.get(key).and_then(Value::as_str).unwrap_or_default();
+        let (kind, name, uid) = (field("kind"), field("name"), field("uid"));
+        if kind.is_empty() || name.is_empty() || uid.is_empty() {
+            return false;
+        }
+        // Owners live in the object's namespace, or are cluster-scoped.
+        [resource.identity.namespace.as_str(), ""]
+            .into_iter()
+            .any(|namespace| {
+                let identity = Identity {
+                    source: Source::Kubernetes,
+                    group: api_group(field("apiVersion")).to_string(),
+                    kind: kind.to_string(),
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                };
+                live.get(&identity).is_some_and(|found| {
+                    found.body.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid)
+                })
+            })
+    })
+}
