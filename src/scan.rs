@@ -47,6 +47,24 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     let mut errors: Vec<InputError> = Vec::new();
     let mut coverage: Vec<CoverageGap> = Vec::new();
 
+    // Rules first: a baseline or a Rego file that does not load is known
+    // before any source is read (the other rules still run).
+    let started = Instant::now();
+    let now = format_time(options.now);
+    let policy_options = PolicyOptions {
+        policy_dirs: &options.policy_dirs,
+        baselines: &options.baselines,
+        disabled_rules: &options.disabled_rules,
+        now: options.now,
+        now_text: &now,
+        timeout: options.policy_timeout,
+        memory: options.policy_memory,
+    };
+    let loaded = options
+        .evaluate_policies
+        .then(|| policy::stage::load(&policy_options));
+    stage_done("rules", started);
+
     // Declared state.
     let started = Instant::now();
     let declared = match &options.declared {
@@ -91,20 +109,15 @@ pub fn run_scan(options: &ScanOptions) -> Report {
 
     // Policies, on both sides and the drift between them.
     let started = Instant::now();
-    let now = format_time(options.now);
-    let policies = if options.evaluate_policies {
-        let policy_options = PolicyOptions {
-            policy_dirs: &options.policy_dirs,
-            baselines: &options.baselines,
-            disabled_rules: &options.disabled_rules,
-            now: options.now,
-            now_text: &now,
-            timeout: options.policy_timeout,
-            memory: options.policy_memory,
-        };
-        policy::stage::evaluate(&policy_options, &declared_inventory, &targets, &drift)
-    } else {
-        PolicyOutcome::default()
+    let policies = match loaded {
+        Some(loaded) => policy::stage::evaluate(
+            loaded,
+            &policy_options,
+            &declared_inventory,
+            &targets,
+            &drift,
+        ),
+        None => PolicyOutcome::default(),
     };
     errors.extend(policies.errors);
     stage_done("policies", started);

@@ -41,23 +41,25 @@ pub struct PolicyOutcome {
     pub rules_evaluated: usize,
 }
 
-/// Evaluates every rule against the declared and live resources and the drift
-/// between them.
-pub fn evaluate(
-    options: &PolicyOptions,
-    declared: &Inventory,
-    targets: &[LiveTarget],
-    drift: &[Drift],
-) -> PolicyOutcome {
+/// The rules of a scan, compiled before any source is read, with what could
+/// not be loaded (a baseline, a policy folder, a Rego file that does not
+/// compile). A file that fails leaves the others usable.
+#[derive(Default)]
+pub struct LoadedPolicies {
+    set: Option<PolicySet>,
+    pub errors: Vec<InputError>,
+}
+
+/// Loads the baselines and compiles every rule (built-in and the user's):
+/// the first stage of a scan, so a broken policy is known before a cluster
+/// is read.
+pub fn load(options: &PolicyOptions) -> LoadedPolicies {
     let mut errors = Vec::new();
     let baselines = match load_baselines(options.baselines) {
         Ok(b) => b,
         Err(e) => {
             errors.push(e);
-            return PolicyOutcome {
-                errors,
-                ..PolicyOutcome::default()
-            };
+            return LoadedPolicies { set: None, errors };
         }
     };
     let mut files = builtin_policy_files();
@@ -74,6 +76,28 @@ pub fn evaluate(
         rules = policies.rules.len(),
         "policies loaded"
     );
+    LoadedPolicies {
+        set: Some(policies),
+        errors,
+    }
+}
+
+/// Evaluates every loaded rule against the declared and live resources and
+/// the drift between them.
+pub fn evaluate(
+    loaded: LoadedPolicies,
+    options: &PolicyOptions,
+    declared: &Inventory,
+    targets: &[LiveTarget],
+    drift: &[Drift],
+) -> PolicyOutcome {
+    let LoadedPolicies { set, mut errors } = loaded;
+    let Some(policies) = set else {
+        return PolicyOutcome {
+            errors,
+            ..PolicyOutcome::default()
+        };
+    };
 
     let drift_by = index_drift(drift);
     let resource_units = resource_units(declared, targets, &drift_by);

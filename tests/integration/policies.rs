@@ -285,3 +285,39 @@ fn user_policies_and_their_tests_import_the_builtin_library() {
         r.stdout
     );
 }
+
+#[test]
+fn rules_are_compiled_before_any_source_is_read() {
+    let dir = repo_with_one_deployment();
+    write(
+        dir.path(),
+        "policies/broken.rego",
+        "package broken\n\ndeny contains msg if {\n  msg := \"x\n}\n",
+    );
+    let r = run_in(
+        dir.path(),
+        &[
+            "scan", "--repo", "repo", "--policy", "policies", "--format", "json", "-vv",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.json()["errors"][0]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("policies/broken.rego:"),
+        "{}",
+        r.stdout
+    );
+    let line_of = |needle: &str| {
+        r.stderr
+            .lines()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{}", r.stderr))
+    };
+    assert!(
+        line_of("stage=\"rules\"") < line_of("what=\"declared repository\""),
+        "{}",
+        r.stderr
+    );
+}
