@@ -61,15 +61,14 @@ fn user_policies_run_beside_the_builtin_ones() {
         .any(|f| f["rule"] == "DA-IMG-002"));
 }
 
+/// A Rego file with an unterminated string on line 4.
+const BROKEN_POLICY: &str = "package broken\n\ndeny contains msg if {\n  msg := \"x\n}\n";
+
 #[test]
 fn a_rego_syntax_error_names_file_and_line_and_other_policies_still_run() {
     let dir = repo_with_one_deployment();
     write(dir.path(), "policies/team.rego", TEAM_POLICY);
-    write(
-        dir.path(),
-        "policies/broken.rego",
-        "package broken\n\ndeny contains msg if {\n  msg := \"x\n}\n",
-    );
+    write(dir.path(), "policies/broken.rego", BROKEN_POLICY);
     let r = run_in(
         dir.path(),
         &[
@@ -289,11 +288,7 @@ fn user_policies_and_their_tests_import_the_builtin_library() {
 #[test]
 fn rules_are_compiled_before_any_source_is_read() {
     let dir = repo_with_one_deployment();
-    write(
-        dir.path(),
-        "policies/broken.rego",
-        "package broken\n\ndeny contains msg if {\n  msg := \"x\n}\n",
-    );
+    write(dir.path(), "policies/broken.rego", BROKEN_POLICY);
     let r = run_in(
         dir.path(),
         &[
