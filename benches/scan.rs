@@ -5,7 +5,7 @@
 //! `cargo bench --bench scan` (sizes from DRIFTAUDIT_BENCH_SIZES, default
 //! `1000,10000,100000`). Figures are copied into docs/benchmarks.md.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -78,11 +78,42 @@ fn generate(dir: &Path, resources: usize, certificate: &str) -> (usize, usize) {
     (written, apps.len())
 }
 
-fn peak_children_rss_kib() -> i64 {
+/// Runs one scan of `repo` with `binary`; its wall time and peak RSS (KiB),
+/// from `wait4`'s resource usage of that one child.
+// The child is reaped by `wait4` (which `Child::wait` cannot give the usage of).
+#[allow(clippy::zombie_processes)]
+fn scan_once(binary: &Path, repo: &Path) -> (Duration, i64) {
+    let started = Instant::now();
+    let child = Command::new(binary)
+        .args(["scan", "--repo"])
+        .arg(repo)
+        .args([
+            "--ref",
+            "HEAD",
+            "--format",
+            "json",
+            "--output",
+            "/dev/null",
+            "--now",
+            "2026-11-22T00:00:00Z",
+            "--fail-on",
+            "none",
+        ])
+        .spawn()
+        .expect("the binary runs");
+    let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage only writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss
+    // SAFETY: wait4 only writes into the integers and the struct we own, and
+    // reaps the child we spawned (so `child` is never waited for again).
+    let reaped = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(reaped, child.id() as i32, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{} failed with status {status}",
+        binary.display()
+    );
+    (elapsed, usage.ru_maxrss)
 }
 
 fn main() {
@@ -92,7 +123,16 @@ fn main() {
         .split(',')
         .map(|s| s.trim().parse().expect("sizes are numbers"))
         .collect();
-    let binary = env!("CARGO_BIN_EXE_driftaudit");
+    // This build's binary, and with DRIFTAUDIT_BENCH_COMPARE=/path/to/driftaudit
+    // another build (an older commit) run on the same repositories, alternating
+    // with this one run by run so both see the same machine load.
+    let mut binaries = vec![PathBuf::from(env!("CARGO_BIN_EXE_driftaudit"))];
+    binaries.extend(std::env::var_os("DRIFTAUDIT_BENCH_COMPARE").map(PathBuf::from));
+    let runs: usize = std::env::var("DRIFTAUDIT_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(3);
     let certificate = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/repo/apps/shop/shop-tls.yaml"),
     )
@@ -109,41 +149,35 @@ fn main() {
         )
     })
     .expect("the demo's certificate");
-    println!("| resources | files | wall (median of 3) | peak RSS |");
-    println!("|---:|---:|---:|---:|");
+    println!("| binary | resources | files | wall (median of {runs}) | peak RSS |");
+    println!("|---|---:|---:|---:|---:|");
     for size in sizes {
+        // DRIFTAUDIT_BENCH_KEEP=DIR keeps each repository (DIR/N) for other
+        // tools, e.g. `valgrind --tool=callgrind` on the same input.
         let dir = tempfile::tempdir().expect("tempdir");
-        let (written, files) = generate(dir.path(), size, &certificate);
-        let mut times: Vec<Duration> = Vec::new();
-        let mut peak = 0;
-        for _ in 0..3 {
-            let started = Instant::now();
-            let status = Command::new(binary)
-                .args(["scan", "--repo"])
-                .arg(dir.path())
-                .args([
-                    "--ref",
-                    "HEAD",
-                    "--format",
-                    "json",
-                    "--output",
-                    "/dev/null",
-                    "--now",
-                    "2026-11-22T00:00:00Z",
-                    "--fail-on",
-                    "none",
-                ])
-                .status()
-                .expect("the binary runs");
-            times.push(started.elapsed());
-            assert!(status.success(), "scan failed with {status}");
-            peak = peak.max(peak_children_rss_kib());
+        let kept =
+            std::env::var_os("DRIFTAUDIT_BENCH_KEEP").map(|d| Path::new(&d).join(size.to_string()));
+        let repo = kept.clone().unwrap_or_else(|| dir.path().to_path_buf());
+        std::fs::create_dir_all(&repo).expect("the repository folder");
+        let (written, files) = generate(&repo, size, &certificate);
+        let mut times: Vec<Vec<Duration>> = vec![Vec::new(); binaries.len()];
+        let mut peaks: Vec<i64> = vec![0; binaries.len()];
+        for _ in 0..runs {
+            for (index, binary) in binaries.iter().enumerate() {
+                let (elapsed, peak) = scan_once(binary, &repo);
+                times[index].push(elapsed);
+                peaks[index] = peaks[index].max(peak);
+            }
         }
-        times.sort();
-        println!(
-            "| {written} | {files} | {:.2} s | {:.0} MiB |",
-            times[1].as_secs_f64(),
-            peak as f64 / 1024.0
-        );
+        for (index, binary) in binaries.iter().enumerate() {
+            times[index].sort();
+            let name = if index == 0 { "this build" } else { "compared" };
+            println!(
+                "| {name} ({}) | {written} | {files} | {:.2} s | {:.0} MiB |",
+                binary.display(),
+                times[index][runs / 2].as_secs_f64(),
+                peaks[index] as f64 / 1024.0
+            );
+        }
     }
 }
