@@ -364,12 +364,32 @@ impl Config {
             .iter()
             .enumerate()
             .map(|(i, file)| (push_index("baselines", i), file, false));
-        for (key, path, folder) in folders.chain(files) {
+        // The files the live sources' sections name (kubeconfig, secrets).
+        let mut named: Vec<(&str, &Option<PathBuf>)> = Vec::new();
+        if let Some(section) = &self.kubernetes {
+            named.push(("kubernetes.kubeconfig", &section.kubeconfig));
+        }
+        if let Some(section) = &self.traefik {
+            named.push(("traefik.password_file", &section.password_file));
+            named.push(("traefik.token_file", &section.token_file));
+        }
+        if let Some(section) = &self.postgres {
+            named.push(("postgres.password_file", &section.password_file));
+        }
+        if let Some(section) = &self.pgbackrest {
+            named.push(("pgbackrest.config", &section.config));
+        }
+        let source_files = named
+            .into_iter()
+            .filter_map(|(key, path)| Some((key.to_string(), path.as_ref()?, false)));
+        for (key, path, folder) in folders.chain(files).chain(source_files) {
             let resolved = self.resolve(path);
             let (exists, what) = if folder {
-                (resolved.is_dir(), "policy directory")
+                (resolved.is_dir(), "policy directory".to_string())
+            } else if key.starts_with("baselines") {
+                (resolved.is_file(), "baseline file".to_string())
             } else {
-                (resolved.is_file(), "baseline file")
+                (resolved.is_file(), format!("{key}: file"))
             };
             if !exists {
                 return Err(Diagnostic::error(
