@@ -316,7 +316,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     if declared.is_none() && !has_live && !arguments.demo {
         return Err(InputError::new(
             "arguments",
-            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL, --tls-endpoint HOST:PORT, --postgres DSN or --pgbackrest-stanza NAME (live state), or --demo",
+            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL, --tls-endpoint HOST:PORT, --postgres DSN or --pgbackrest-stanza NAME (live state, or their sections in the config), or --demo",
         ));
     }
 

@@ -695,6 +695,21 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let start = section.find("```yaml\n").unwrap() + "```yaml\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let config = Config::parse(example, "README.md").unwrap();
+        let kubernetes = config.kubernetes.unwrap();
+        assert_eq!(kubernetes.contexts, ["prod", "staging"]);
+        assert_eq!(config.traefik.unwrap().user.as_deref(), Some("ops"));
+        assert_eq!(config.tls.unwrap().endpoints.len(), 2);
+        assert_eq!(config.pgbackrest.unwrap().stanzas, ["main"]);
+        assert_eq!(config.timeouts.scan, Some(600));
+    }
+
+    #[test]
     fn glob_patterns() {
         let matches = |pattern: &str, text: &str| NamePattern::new(pattern).unwrap().is_match(text);
         assert!(matches("*", "anything"));

@@ -75,3 +75,30 @@ impl SourceArgs for PgBackRestArgs {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_replace_the_sections_stanzas_and_win_over_its_config() {
+        let section = PgBackRestSection {
+            stanzas: vec!["main".into()],
+            config: Some("pgbackrest.conf".into()),
+        };
+        let resolve = |p: &Path| Path::new("/conf").join(p);
+        let merged = PgBackRestArgs::default().with_config(Some(&section), &resolve);
+        assert_eq!(merged.pgbackrest_stanza, ["main"]);
+        assert_eq!(
+            merged.pgbackrest_config,
+            Some("/conf/pgbackrest.conf".into())
+        );
+        let flags = PgBackRestArgs {
+            pgbackrest_stanza: vec!["other".into()],
+            pgbackrest_config: Some("/etc/x.conf".into()),
+        };
+        let merged = flags.with_config(Some(&section), &resolve);
+        assert_eq!(merged.pgbackrest_stanza, ["other"]);
+        assert_eq!(merged.pgbackrest_config, Some("/etc/x.conf".into()));
+    }
+}

@@ -108,3 +108,37 @@ impl SourceArgs for PostgresArgs {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_replace_the_sections_servers_and_their_password_file() {
+        let section = PostgresSection {
+            dsns: vec!["host=a".into(), "host=b".into()],
+            password_file: Some("pw".into()),
+        };
+        let resolve = |p: &Path| Path::new("/conf").join(p);
+        let none = PostgresArgs::default();
+        let merged = none.with_config(Some(&section), &resolve);
+        assert_eq!(merged.postgres, ["host=a", "host=b"]);
+        assert_eq!(merged.postgres_password_file, Some("/conf/pw".into()));
+        assert!(merged.given());
+        let flags = PostgresArgs {
+            postgres: vec!["host=c".into()],
+            postgres_password_file: None,
+        };
+        let merged = flags.with_config(Some(&section), &resolve);
+        assert_eq!(merged.postgres, ["host=c"]);
+        assert_eq!(merged.postgres_password_file, None);
+        let file_only = PostgresArgs {
+            postgres: vec![],
+            postgres_password_file: Some("mine".into()),
+        };
+        let merged = file_only.with_config(Some(&section), &resolve);
+        assert_eq!(merged.postgres, ["host=a", "host=b"]);
+        assert_eq!(merged.postgres_password_file, Some("mine".into()));
+        assert!(!none.with_config(None, &resolve).given());
+    }
+}
