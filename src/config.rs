@@ -260,13 +260,19 @@ fn describe_serde_error(
             Some(parent) => format!("`{parent}`"),
         };
         let span = spans.get(&key_path).map(|s| s.key).unwrap_or_default();
-        return unknown_key(
+        let diagnostic = unknown_key(
             Code::ConfigUnknownKey,
             Place::span(name, span),
             key,
             &section,
             &known,
         );
+        // `password: ...` where only `password_file` is known: not shown.
+        return if secret_prone {
+            diagnostic.with_line_hidden()
+        } else {
+            diagnostic
+        };
     }
     let at = Place::span(name, value_span(spans, &path));
     let shown = if path.is_empty() {
