@@ -135,13 +135,13 @@ pub struct ScanArgs {
     pub list_in_sync: bool,
     /// Limit of each live source (a cluster, a Traefik API, the TLS endpoints,
     /// a PostgreSQL server, a pgBackRest stanza), in seconds; past it the
-    /// source is a coverage gap.
-    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = clap::value_parser!(u64).range(1..))]
-    pub source_timeout: u64,
+    /// source is a coverage gap [default: 120] [config: timeouts.source].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub source_timeout: Option<u64>,
     /// Limit of all live sources together, in seconds; sources not read by
-    /// then are coverage gaps, and the report is still written.
-    #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = clap::value_parser!(u64).range(1..))]
-    pub scan_timeout: u64,
+    /// then are coverage gaps, and the report is still written [default: 600] [config: timeouts.scan].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub scan_timeout: Option<u64>,
     /// Total time all policy evaluations of a scan may take, in seconds; rules
     /// left unevaluated when it runs out are errors (exit 2).
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = clap::value_parser!(u64).range(1..))]
@@ -166,9 +166,38 @@ pub struct ScanArgs {
     pub pgbackrest: PgBackRestArgs,
 }
 
-impl ScanArgs {
-    /// The flag groups of the live sources, in the order their targets are reported.
-    fn source_groups(&self) -> [&dyn SourceArgs; 5] {
+/// The live sources' flag groups, each over its section of the config file
+/// (flags win; a flag naming targets replaces the section's targets).
+struct SourceGroups {
+    kubernetes: KubeArgs,
+    traefik: TraefikArgs,
+    tls: TlsArgs,
+    postgres: PostgresArgs,
+    pgbackrest: PgBackRestArgs,
+}
+
+impl SourceGroups {
+    fn new(arguments: &ScanArgs, config: &Config) -> SourceGroups {
+        let resolve = |path: &std::path::Path| config.resolve(path);
+        SourceGroups {
+            kubernetes: arguments
+                .kubernetes
+                .with_config(config.kubernetes.as_ref(), &resolve),
+            traefik: arguments
+                .traefik
+                .with_config(config.traefik.as_ref(), &resolve),
+            tls: arguments.tls.with_config(config.tls.as_ref()),
+            postgres: arguments
+                .postgres
+                .with_config(config.postgres.as_ref(), &resolve),
+            pgbackrest: arguments
+                .pgbackrest
+                .with_config(config.pgbackrest.as_ref(), &resolve),
+        }
+    }
+
+    /// The groups, in the order their targets are reported.
+    fn all(&self) -> [&dyn SourceArgs; 5] {
         [
             &self.kubernetes,
             &self.traefik,
@@ -281,12 +310,13 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         }),
         None => None,
     };
-    let has_live = !arguments.live_snapshot.is_empty()
-        || arguments.source_groups().iter().any(|group| group.given());
+    let groups = SourceGroups::new(arguments, &config);
+    let has_live =
+        !arguments.live_snapshot.is_empty() || groups.all().iter().any(|group| group.given());
     if declared.is_none() && !has_live && !arguments.demo {
         return Err(InputError::new(
             "arguments",
-            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL, --tls-endpoint HOST:PORT, --postgres DSN or --pgbackrest-stanza NAME (live state), or --demo",
+            "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL, --tls-endpoint HOST:PORT, --postgres DSN or --pgbackrest-stanza NAME (live state, or their sections in the config), or --demo",
         ));
     }
 
@@ -299,12 +329,20 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         .map(|path| Arc::new(SnapshotSource(path)) as LiveSource)
         .collect();
     let live_timeouts = LiveTimeouts {
-        source: std::time::Duration::from_secs(arguments.source_timeout),
-        scan: std::time::Duration::from_secs(arguments.scan_timeout),
-        kube_request: arguments.kubernetes.request_timeout(),
+        source: std::time::Duration::from_secs(
+            (arguments.source_timeout)
+                .or(config.timeouts.source)
+                .unwrap_or(120),
+        ),
+        scan: std::time::Duration::from_secs(
+            (arguments.scan_timeout)
+                .or(config.timeouts.scan)
+                .unwrap_or(600),
+        ),
+        kube_request: groups.kubernetes.request_timeout(),
         ..LiveTimeouts::default()
     };
-    for group in arguments.source_groups() {
+    for group in groups.all() {
         live.extend(group.collectors(&live_timeouts)?);
     }
     let orphan_kinds = config

@@ -8,6 +8,11 @@ use serde_json::Value;
 
 use crate::diag::{read_text, unknown_key, Code, Diagnostic, Place, Span};
 use crate::model::InputError;
+use crate::sources::kubernetes::args::KubeSection;
+use crate::sources::pgbackrest::args::PgBackRestSection;
+use crate::sources::postgres::args::PostgresSection;
+use crate::sources::tls::args::TlsSection;
+use crate::sources::traefik::args::TraefikSection;
 use crate::yaml::{parse_spanned, push_index, push_key, SpanMap};
 
 /// The whole configuration. Every field has a default, so an empty file is valid.
@@ -26,6 +31,15 @@ pub struct Config {
     pub baselines: Vec<PathBuf>,
     /// Default `--fail-on` severity.
     pub fail_on: Option<String>,
+    /// Limits of the live sources (`--source-timeout`, `--scan-timeout`).
+    pub timeouts: TimeoutsConfig,
+    // One section per live source, each the settings of its flag group; a
+    // section makes its source live like the flags. Flags win (see README).
+    pub kubernetes: Option<KubeSection>,
+    pub traefik: Option<TraefikSection>,
+    pub tls: Option<TlsSection>,
+    pub postgres: Option<PostgresSection>,
+    pub pgbackrest: Option<PgBackRestSection>,
     /// Directory the relative paths above are resolved against (the config's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -135,6 +149,16 @@ pub struct ObjectPattern {
     pub name: NamePattern,
 }
 
+/// Limits of live collection, in seconds; the flags win.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimeoutsConfig {
+    /// Each live source (`--source-timeout`).
+    pub source: Option<u64>,
+    /// All live sources together (`--scan-timeout`).
+    pub scan: Option<u64>,
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyConfig {
@@ -209,7 +233,19 @@ fn describe_serde_error(
             serde_path_to_error::Segment::Unknown => {}
         }
     }
-    let text = error.inner().to_string();
+    let mut text = error.inner().to_string();
+    // A value of these sections may be a secret written where it must not
+    // be: serde quotes the value it refuses, and the line would show it.
+    let secret_prone = SECRET_PRONE
+        .iter()
+        .any(|section| path == *section || path.starts_with(&format!("{section}.")));
+    if secret_prone {
+        if let (Some(start), Some(end)) = (text.find('"'), text.rfind('"')) {
+            if start < end {
+                text.replace_range(start..=end, "(not shown)");
+            }
+        }
+    }
     if let Some(rest) = text.strip_prefix("unknown field `") {
         let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
@@ -224,13 +260,19 @@ fn describe_serde_error(
             Some(parent) => format!("`{parent}`"),
         };
         let span = spans.get(&key_path).map(|s| s.key).unwrap_or_default();
-        return unknown_key(
+        let diagnostic = unknown_key(
             Code::ConfigUnknownKey,
             Place::span(name, span),
             key,
             &section,
             &known,
         );
+        // `password: ...` where only `password_file` is known: not shown.
+        return if secret_prone {
+            diagnostic.with_line_hidden()
+        } else {
+            diagnostic
+        };
     }
     let at = Place::span(name, value_span(spans, &path));
     let shown = if path.is_empty() {
@@ -246,9 +288,18 @@ fn describe_serde_error(
         )
         .with_label("not a glob");
     }
-    Diagnostic::error(Code::ConfigInvalidValue, at, format!("{shown}: {text}"))
-        .with_label("invalid value")
+    let diagnostic = Diagnostic::error(Code::ConfigInvalidValue, at, format!("{shown}: {text}"))
+        .with_label("invalid value");
+    if secret_prone {
+        diagnostic.with_line_hidden()
+    } else {
+        diagnostic
+    }
 }
+
+/// Sections whose values may hold a secret by mistake (a password in a
+/// connection string or URL): their refused values and lines are not shown.
+const SECRET_PRONE: [&str; 2] = ["postgres", "traefik"];
 
 /// Whether labels match an equality-based label selector. An empty selector
 /// matches nothing here: it is only used to widen the managed scope.
@@ -319,12 +370,32 @@ impl Config {
             .iter()
             .enumerate()
             .map(|(i, file)| (push_index("baselines", i), file, false));
-        for (key, path, folder) in folders.chain(files) {
+        // The files the live sources' sections name (kubeconfig, secrets).
+        let mut named: Vec<(&str, &Option<PathBuf>)> = Vec::new();
+        if let Some(section) = &self.kubernetes {
+            named.push(("kubernetes.kubeconfig", &section.kubeconfig));
+        }
+        if let Some(section) = &self.traefik {
+            named.push(("traefik.password_file", &section.password_file));
+            named.push(("traefik.token_file", &section.token_file));
+        }
+        if let Some(section) = &self.postgres {
+            named.push(("postgres.password_file", &section.password_file));
+        }
+        if let Some(section) = &self.pgbackrest {
+            named.push(("pgbackrest.config", &section.config));
+        }
+        let source_files = named
+            .into_iter()
+            .filter_map(|(key, path)| Some((key.to_string(), path.as_ref()?, false)));
+        for (key, path, folder) in folders.chain(files).chain(source_files) {
             let resolved = self.resolve(path);
             let (exists, what) = if folder {
-                (resolved.is_dir(), "policy directory")
+                (resolved.is_dir(), "policy directory".to_string())
+            } else if key.starts_with("baselines") {
+                (resolved.is_file(), "baseline file".to_string())
             } else {
-                (resolved.is_file(), "baseline file")
+                (resolved.is_file(), format!("{key}: file"))
             };
             if !exists {
                 return Err(Diagnostic::error(
@@ -383,9 +454,41 @@ impl Config {
         }
         config.check_globs(&at)?;
         config.check_json_paths(&at)?;
+        config.check_sources(&at)?;
         config.name = name.to_string();
         config.spans = spans;
         Ok(config)
+    }
+
+    /// The live sources' sections and the timeouts hold what their flags accept.
+    fn check_sources(&self, at: &dyn Fn(&str) -> Place) -> Result<(), InputError> {
+        for (key, value) in [
+            ("source", self.timeouts.source),
+            ("scan", self.timeouts.scan),
+        ] {
+            if value == Some(0) {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at(&format!("timeouts.{key}")),
+                    format!("timeouts.{key} must be at least 1 second"),
+                )
+                .with_label("zero"));
+            }
+        }
+        let within = |section: &'static str| move |key: &str| at(&format!("{section}.{key}"));
+        if let Some(section) = &self.kubernetes {
+            section.check(&within("kubernetes"))?;
+        }
+        if let Some(section) = &self.traefik {
+            section.check(&within("traefik"))?;
+        }
+        if let Some(section) = &self.tls {
+            section.check(&within("tls"))?;
+        }
+        if let Some(section) = &self.postgres {
+            section.check(&within("postgres"))?;
+        }
+        Ok(())
     }
 
     /// The file globs of `git` compile (the object patterns compiled while
@@ -541,6 +644,75 @@ mod tests {
         )
         .unwrap();
         assert!(ok.drift.ignore[0].matches("Deployment", "shop", "web"));
+    }
+
+    #[test]
+    fn source_sections_are_read_and_checked_at_their_line() {
+        let config = Config::parse(
+            "kubernetes:\n  contexts: [prod]\n  kubeconfig: kube/config\ntraefik: {url: \"http://127.0.0.1:8080\", token_file: token}\ntls: {endpoints: [\"a:443\"]}\npostgres: {dsns: [\"host=db user=app\"], password_file: pw}\npgbackrest: {stanzas: [main]}\ntimeouts: {source: 5}\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert_eq!(config.kubernetes.unwrap().contexts, ["prod"]);
+        assert_eq!(config.traefik.unwrap().url, "http://127.0.0.1:8080");
+        assert_eq!(config.postgres.unwrap().dsns, ["host=db user=app"]);
+        assert_eq!(config.pgbackrest.unwrap().stanzas, ["main"]);
+        assert_eq!(config.timeouts.source, Some(5));
+        assert!(Config::parse("", "c.yaml").unwrap().kubernetes.is_none());
+
+        let err = Config::parse("kubernetes:\n  kube_context: x\n", "c.yaml").unwrap_err();
+        assert_eq!(err.code, Code::ConfigUnknownKey);
+        assert_eq!(err.location, "c.yaml:2:3", "{err:?}");
+        assert_eq!(err.message, "unknown key `kube_context` in `kubernetes`");
+        let err = Config::parse("kubernetes:\n  in_cluster: 3\n", "c.yaml").unwrap_err();
+        assert_eq!(err.location, "c.yaml:2:15", "{err:?}");
+        let err = Config::parse("tls:\n  endpoints: [\"a:1\", nope]\n", "c.yaml").unwrap_err();
+        assert_eq!(err.location, "c.yaml:2:22", "{err:?}");
+        let err = Config::parse("timeouts: {scan: 0}\n", "c.yaml").unwrap_err();
+        assert_eq!(err.location, "c.yaml:1:18", "{err:?}");
+        let err = Config::parse("traefik: {token_file: t}\n", "c.yaml").unwrap_err();
+        assert!(err.message.contains("missing field `url`"), "{err}");
+    }
+
+    #[test]
+    fn secrets_in_the_config_are_refused_without_showing_them() {
+        for text in [
+            "postgres:\n  dsns:\n    - host=db password=hunter2\n",
+            "postgres:\n  dsns:\n    - postgres://app:hunter2@db/app\n",
+            "postgres:\n  dsns: postgres://app:hunter2@db/app\n",
+            "traefik:\n  url: http://admin:hunter2@127.0.0.1:8080\n",
+            "traefik:\n  url: [http://admin:hunter2@127.0.0.1:8080]\n",
+        ] {
+            let err = Config::parse(text, "c.yaml").unwrap_err();
+            assert_eq!(err.code, Code::ConfigInvalidValue, "{err:?}");
+            assert!(err.location.starts_with("c.yaml:"), "{err:?}");
+            assert!(err.line_hidden(), "{err:?}");
+            let shown = format!("{err:?} {err}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            let rendered = crate::diag::render_with_source(&err, Some(text), &Default::default());
+            assert!(!rendered.contains("hunter2"), "{rendered}");
+        }
+        let err = Config::parse("postgres: {dsns: [\"password=x\"]}\n", "c.yaml").unwrap_err();
+        assert!(err.message.contains("holds a password"), "{err}");
+        // Secrets only ever in files: a `password` key is unknown.
+        let err =
+            Config::parse("traefik: {url: \"http://t\", password: x}\n", "c.yaml").unwrap_err();
+        assert_eq!(err.code, Code::ConfigUnknownKey);
+    }
+
+    #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let start = section.find("```yaml\n").unwrap() + "```yaml\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let config = Config::parse(example, "README.md").unwrap();
+        let kubernetes = config.kubernetes.unwrap();
+        assert_eq!(kubernetes.contexts, ["prod", "staging"]);
+        assert_eq!(config.traefik.unwrap().user.as_deref(), Some("ops"));
+        assert_eq!(config.tls.unwrap().endpoints.len(), 2);
+        assert_eq!(config.pgbackrest.unwrap().stanzas, ["main"]);
+        assert_eq!(config.timeouts.scan, Some(600));
     }
 
     #[test]

@@ -293,6 +293,8 @@ struct Extra {
     notes: Vec<String>,
     help: Option<String>,
     source: Option<Cause>,
+    /// The offending line may hold a secret: it is never shown.
+    line_hidden: bool,
 }
 
 impl Diagnostic {
@@ -331,6 +333,17 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.extra_mut().help = Some(help.into());
         self
+    }
+
+    /// Never shows the offending line (it may hold a secret); the place
+    /// still names the line and column.
+    pub fn with_line_hidden(mut self) -> Diagnostic {
+        self.extra_mut().line_hidden = true;
+        self
+    }
+
+    pub fn line_hidden(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| e.line_hidden)
     }
 
     pub fn label(&self) -> Option<&str> {

@@ -27,7 +27,7 @@ pub fn render(diagnostic: &Diagnostic, options: &RenderOptions) -> String {
             path,
             line: Some(_),
             ..
-        } => std::fs::read_to_string(path).ok(),
+        } if !diagnostic.line_hidden() => std::fs::read_to_string(path).ok(),
         _ => None,
     };
     render_with_source(diagnostic, source.as_deref(), options)
@@ -39,6 +39,7 @@ pub fn render_with_source(
     source: Option<&str>,
     options: &RenderOptions,
 ) -> String {
+    let source = source.filter(|_| !diagnostic.line_hidden());
     // A file is named on its own ` --> ` line; any other place leads the message.
     let message = match &diagnostic.location {
         Place::File { .. } => printable(&diagnostic.message).into_owned(),

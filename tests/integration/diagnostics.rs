@@ -181,3 +181,43 @@ fn sections_of_the_users_own_policies_are_free() {
     assert!(!run.stderr.contains("acme.yaml"), "{}", run.all());
     assert!(run.all().contains("no-such-"), "{}", run.all());
 }
+
+#[test]
+fn config_typo_inside_a_source_section() {
+    let run = scan_with(
+        &[(
+            "driftaudit.yaml",
+            "kubernetes:\n  kubeconfig: kube/config\n  kube_context: prod\n",
+        )],
+        &[],
+    );
+    insta::assert_snapshot!(refused(&run));
+}
+
+#[test]
+fn config_postgres_dsn_with_a_password() {
+    let run = scan_with(
+        &[(
+            "driftaudit.yaml",
+            "postgres:\n  dsns:\n    - host=db user=app dbname=app\n    - postgres://app:hunter2-canary@db/app\n",
+        )],
+        &[],
+    );
+    let stderr = refused(&run);
+    assert!(!run.all().contains("hunter2-canary"), "{}", run.all());
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn config_traefik_url_with_credentials() {
+    let run = scan_with(
+        &[(
+            "driftaudit.yaml",
+            "traefik: {url: \"http://admin:hunter2-canary@127.0.0.1:8080\"}\n",
+        )],
+        &[],
+    );
+    let stderr = refused(&run);
+    assert!(!run.all().contains("hunter2-canary"), "{}", run.all());
+    insta::assert_snapshot!(stderr);
+}

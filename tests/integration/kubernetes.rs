@@ -485,3 +485,53 @@ fn the_in_cluster_role_only_reads() {
         );
     }
 }
+
+#[test]
+fn a_kubernetes_section_in_the_config_reads_like_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    applied_repo(dir.path());
+    let server = server_with(&[]);
+    let (code, by_flags) = scan_json(dir.path(), &server, &[]);
+    // Exit 1: the applied objects have findings.
+    assert_eq!(code, 1, "{by_flags}");
+    // The config lives in its own folder; its kubeconfig path is relative to it.
+    std::fs::create_dir_all(dir.path().join("conf/kube")).unwrap();
+    std::fs::rename(
+        server.kubeconfig(dir.path()),
+        dir.path().join("conf/kube/config"),
+    )
+    .unwrap();
+    let with_config = |contexts: &str, extra: &[&str]| {
+        write(
+            dir.path(),
+            "conf/driftaudit.yaml",
+            &format!("kubernetes:\n  kubeconfig: kube/config\n  contexts: {contexts}\n  request_timeout: 10\n"),
+        );
+        let mut args = vec![
+            "scan",
+            "--config",
+            "conf/driftaudit.yaml",
+            "--repo",
+            "repo",
+            "--format",
+            "json",
+            "--now",
+            "2026-11-22T00:00:00Z",
+        ];
+        args.extend_from_slice(extra);
+        run_in(dir.path(), &args)
+    };
+    let run = with_config("[admin]", &[]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.json(), by_flags);
+
+    // `reader` is refused everything: the config's context is the one read.
+    let run = with_config("[reader]", &[]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert_ne!(run.json()["coverage"], json!([]));
+    // The flag replaces the config's contexts (not added to them).
+    let run = with_config("[reader]", &["--kube-context", "admin"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.json(), by_flags);
+    only_gets(&server);
+}

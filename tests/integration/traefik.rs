@@ -762,6 +762,69 @@ fn an_api_behind_basic_auth_needs_credentials() {
     assert!(r.stderr.contains("INFO"), "-vvv logs: {}", r.stderr);
     assert!(!r.all().contains("s3cret-pw"), "{}", r.all());
     assert!(!r.all().contains("Sp9G1h9E"), "{}", r.all());
+
+    // The same from the config's `traefik:` section, the password file named
+    // relative to the config's folder.
+    write(
+        dir.path(),
+        "conf/driftaudit.yaml",
+        &format!(
+            "traefik:\n  url: {}\n  user: ops\n  password_file: secrets/traefik\n",
+            traefik.api
+        ),
+    );
+    write(dir.path(), "conf/secrets/traefik", "s3cret-pw\n");
+    let r = run_in(
+        dir.path(),
+        &[
+            "-vvv",
+            "scan",
+            "--config",
+            "conf/driftaudit.yaml",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json()["coverage"], serde_json::json!([]));
+    assert!(!r.all().contains("s3cret-pw"), "{}", r.all());
+}
+
+#[test]
+fn a_traefik_section_in_the_config_reads_like_the_flags() {
+    let setup = setup();
+    let by_flags = scan(&setup, &[]);
+    assert_eq!(by_flags.code, 0, "{}", by_flags.all());
+    let git = "git:\n  traefik: [\"traefik/**/*.yml\", \"traefik/**/*.toml\"]\n";
+    let from_config = |url: &str, extra: &[&str]| {
+        write(
+            setup.repo.path(),
+            "driftaudit.yaml",
+            &format!("{git}traefik:\n  url: {url}\n"),
+        );
+        let mut args = vec!["scan", "--repo", ".", "--now", NOW, "--format", "json"];
+        args.extend_from_slice(extra);
+        run_in(setup.repo.path(), &args)
+    };
+    let r = from_config(&setup.traefik.api, &[]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json(), by_flags.json());
+
+    // A config naming an API nobody serves: that URL is read (a gap) ...
+    let closed = format!("http://127.0.0.1:{}", crate::common::free_port());
+    let r = from_config(&closed, &[]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(
+        r.stdout.contains(&format!("{closed}/api/version")),
+        "{}",
+        r.stdout
+    );
+    // ... unless --traefik-url names another: the flag wins.
+    let r = from_config(&closed, &["--traefik-url", &setup.traefik.api]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json(), by_flags.json());
 }
 
 #[test]

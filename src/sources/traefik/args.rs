@@ -1,19 +1,22 @@
 //! The Traefik API flags of `scan`, `diff` and `capture`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use serde::Deserialize;
 
 use super::api::{TraefikAuth, TraefikOptions};
+use crate::diag::{Code, Diagnostic, Place};
 use crate::model::{InputError, LiveTimeouts};
 use crate::sources::collect::{LiveSource, SourceArgs};
 
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Traefik")]
 pub struct TraefikArgs {
-    /// Live state from a running Traefik's API (e.g. http://127.0.0.1:8080).
+    /// Live state from a running Traefik's API (e.g. http://127.0.0.1:8080)
+    /// [config: a `traefik:` section; the flags replace it whole].
     #[arg(long, value_name = "URL")]
     pub traefik_url: Option<String>,
     /// User for the Traefik API's basic auth; the password comes from the
@@ -34,6 +37,124 @@ pub struct TraefikArgs {
     /// Do not verify the TLS certificate of an https:// Traefik API.
     #[arg(long, requires = "traefik_url")]
     pub traefik_insecure: bool,
+}
+
+/// The `traefik:` section of the config file: the settings of the flags
+/// above, never a secret itself (only files holding one).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraefikSection {
+    /// The API's URL (`--traefik-url`).
+    pub url: String,
+    /// Basic-auth user (`--traefik-user`).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// File holding the user's password, relative to the config file.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// File holding a bearer token, relative to the config file.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Do not verify the API's TLS certificate (`--traefik-insecure`).
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+impl TraefikSection {
+    /// Checks the section as the flags are checked; `at` gives the place of
+    /// a key inside it. A URL's line is never shown: it may hold credentials.
+    pub fn check(&self, at: &dyn Fn(&str) -> Place) -> Result<(), InputError> {
+        let refuse = |key: &str, message: &str, label: &str| {
+            Err(Diagnostic::error(
+                Code::ConfigInvalidValue,
+                at(key),
+                format!("traefik.{key}: {message}"),
+            )
+            .with_label(label.to_string()))
+        };
+        match check_url(&self.url) {
+            Err(UrlProblem::Scheme) => {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at("url"),
+                    "traefik.url: not an http:// or https:// URL",
+                )
+                .with_line_hidden())
+            }
+            Err(UrlProblem::Credentials) => {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at("url"),
+                    "traefik.url: the URL holds credentials, which never belong in the config",
+                )
+                .with_line_hidden()
+                .with_help(
+                    "give `user` with `password_file` (or DRIFTAUDIT_TRAEFIK_PASSWORD), or `token_file`",
+                ))
+            }
+            Ok(()) => {}
+        }
+        if self.user.is_some() && self.token_file.is_some() {
+            return refuse(
+                "token_file",
+                "give either `user` or `token_file`, not both",
+                "conflicts with `user`",
+            );
+        }
+        if self.password_file.is_some() && self.user.is_none() {
+            return refuse(
+                "password_file",
+                "a password file needs `user`",
+                "no `user` for it",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl TraefikArgs {
+    /// The flags over the config's section: `--traefik-url` replaces the
+    /// section whole (its credentials belong to its URL). `resolve` turns a
+    /// path of the config into one relative to here.
+    pub fn with_config(
+        &self,
+        section: Option<&TraefikSection>,
+        resolve: &dyn Fn(&Path) -> PathBuf,
+    ) -> TraefikArgs {
+        match section {
+            Some(section) if self.traefik_url.is_none() => TraefikArgs {
+                traefik_url: Some(section.url.clone()),
+                traefik_user: section.user.clone(),
+                traefik_password_file: section.password_file.as_deref().map(resolve),
+                traefik_token_file: section.token_file.as_deref().map(resolve),
+                traefik_insecure: section.insecure,
+            },
+            _ => self.clone(),
+        }
+    }
+}
+
+/// Why a Traefik URL is refused.
+enum UrlProblem {
+    Scheme,
+    Credentials,
+}
+
+fn check_url(url: &str) -> Result<(), UrlProblem> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or(UrlProblem::Scheme)?;
+    // Credentials in a URL end up in reports and process lists.
+    if rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .contains('@')
+    {
+        return Err(UrlProblem::Credentials);
+    }
+    Ok(())
 }
 
 impl SourceArgs for TraefikArgs {
@@ -72,26 +193,18 @@ fn traefik_options(
     url: &str,
     timeout: Duration,
 ) -> Result<TraefikOptions, InputError> {
-    let Some(rest) = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    else {
-        return Err(InputError::new(
-            "--traefik-url",
-            format!("`{url}` is not an http:// or https:// URL"),
-        ));
-    };
-    // Credentials in a URL end up in reports and process lists.
-    if rest
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default()
-        .contains('@')
-    {
-        return Err(InputError::new(
+    match check_url(url) {
+        Err(UrlProblem::Scheme) => {
+            return Err(InputError::new(
+                "--traefik-url",
+                format!("`{url}` is not an http:// or https:// URL"),
+            ))
+        }
+        Err(UrlProblem::Credentials) => return Err(InputError::new(
             "--traefik-url",
             "the URL holds credentials: use --traefik-user with DRIFTAUDIT_TRAEFIK_PASSWORD, or --traefik-token-file",
-        ));
+        )),
+        Ok(()) => {}
     }
     let mut options = TraefikOptions::new(url);
     options.insecure = arguments.traefik_insecure;

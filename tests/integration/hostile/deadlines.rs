@@ -211,6 +211,28 @@ fn tls_endpoint_dripping_one_byte_at_a_time_hits_the_handshake_deadline() {
 }
 
 #[test]
+fn the_config_s_tls_section_and_timeouts_bound_a_dripping_endpoint_too() {
+    let dripper = Dripper::start(Duration::from_millis(500));
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("127.0.0.1:{}", dripper.port);
+    write(
+        dir.path(),
+        "driftaudit.yaml",
+        &format!("timeouts:\n  source: 3\ntls:\n  endpoints: [\"{endpoint}\"]\n"),
+    );
+    let (run, took) = scan(dir.path(), &["scan"]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    let reasons = gap_reasons(&run);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains(&endpoint) && r.contains("of 3 s")),
+        "{reasons:?}"
+    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+}
+
+#[test]
 fn scan_deadline_leaves_later_sources_as_gaps_and_still_writes_the_report() {
     let dripper = Dripper::start(Duration::from_millis(500));
     let stub = StubApi::start(empty_traefik_answer);
