@@ -59,12 +59,18 @@ impl LiveTimeouts {
         if own_end < scan_end {
             Deadline {
                 at: own_end,
-                limit: format!("the --source-timeout of {} s", self.source.as_secs()),
+                limit: format!(
+                    "the source timeout of {} s (--source-timeout, timeouts.source)",
+                    self.source.as_secs()
+                ),
             }
         } else {
             Deadline {
                 at: scan_end,
-                limit: format!("the --scan-timeout of {} s", self.scan.as_secs()),
+                limit: format!(
+                    "the scan timeout of {} s (--scan-timeout, timeouts.scan)",
+                    self.scan.as_secs()
+                ),
             }
         }
     }
@@ -86,7 +92,8 @@ impl Default for LiveTimeouts {
 #[derive(Debug, Clone)]
 pub struct Deadline {
     pub at: Instant,
-    /// `the --source-timeout of 120 s`.
+    /// `the source timeout of 120 s (--source-timeout, timeouts.source)`: named
+    /// by both places it can be set (the flag and the config key).
     pub limit: String,
 }
 

@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(names, ["hung", "quick", "second"]);
         assert_eq!(
             targets[0].coverage[0].reason,
-            "did not finish within the --source-timeout of 1 s"
+            "did not finish within the source timeout of 1 s (--source-timeout, timeouts.source)"
         );
         assert!(targets[1].coverage.is_empty() && targets[2].coverage.is_empty());
         // One second of deadline plus the grace: the hung thread is waited
