@@ -15,6 +15,7 @@ use super::git::{
 use super::kubernetes::{kubernetes_resource, kustomize};
 use super::registry::expand_document;
 use super::traefik;
+use crate::diag::{Code, Place};
 use crate::model::{InputError, Inventory, Origin, Resource};
 use crate::scratch::ScratchDir;
 use crate::yaml::{parse_documents, Document, LineMap};
@@ -103,7 +104,11 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
             ),
             Err(_) => (
                 Vec::new(),
-                vec![InputError::new(&file.path, "not UTF-8 text")],
+                vec![InputError::error(
+                    Code::NotAManifest,
+                    Place::file(&file.path),
+                    "not UTF-8 text",
+                )],
             ),
         };
         insert_all(&mut state, resources);
@@ -121,7 +126,11 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
             ),
             Err(_) => (
                 Vec::new(),
-                vec![InputError::new(&file.path, "not UTF-8 text")],
+                vec![InputError::error(
+                    Code::NotAManifest,
+                    Place::file(&file.path),
+                    "not UTF-8 text",
+                )],
             ),
         })
         .collect();
@@ -144,14 +153,22 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
                 .get(&duplicate.identity)
                 .map(describe_origin)
                 .unwrap_or_default();
-            state.errors.push(InputError::new(
-                describe_origin(&duplicate),
+            state.errors.push(InputError::error(
+                Code::DuplicateResource,
+                origin_place(&duplicate),
                 format!(
                     "{} is declared twice (first at {first}); the first one is used",
                     duplicate.identity
                 ),
             ));
         }
+    }
+}
+
+fn origin_place(resource: &Resource) -> Place {
+    match &resource.origin {
+        Origin::Declared { file, line, .. } => Place::line(file, *line),
+        Origin::Live { endpoint, .. } => Place::Endpoint(endpoint.clone()),
     }
 }
 
@@ -176,8 +193,9 @@ pub fn resources_from_text(
     let documents = match parse_documents(text) {
         Ok(documents) => documents,
         Err(e) => {
-            let error = InputError::new(
-                format!("{file}:{}", e.line),
+            let error = InputError::error(
+                Code::Syntax,
+                Place::line(file, e.line),
                 format!("YAML syntax error at column {}: {}", e.column, e.message),
             );
             return (Vec::new(), vec![error]);
@@ -190,7 +208,11 @@ pub fn resources_from_text(
         let objects = match expand_lists(document) {
             Ok(objects) => objects,
             Err(message) => {
-                errors.push(InputError::new(format!("{file}:{document_line}"), message));
+                errors.push(InputError::error(
+                    Code::NotAManifest,
+                    Place::line(file, document_line),
+                    message,
+                ));
                 continue;
             }
         };
@@ -222,8 +244,9 @@ pub fn resources_from_text(
             let lines = (fixed_line == 0).then(|| Arc::new(lines));
             match kubernetes_resource(value, origin, lines, default_namespace) {
                 Ok(resource) => resources.push(resource),
-                Err(message) => errors.push(InputError::new(
-                    format!("{file}:{at}"),
+                Err(message) => errors.push(InputError::error(
+                    Code::NotAManifest,
+                    Place::line(file, at),
                     format!(
                         "{message} (exclude non-manifest files with `git.exclude` in the config)"
                     ),
@@ -298,10 +321,14 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
             scratch = match ScratchDir::create() {
                 Ok(dir) => dir,
                 Err(e) => {
-                    state.errors.push(InputError::new(
-                        "kustomize",
-                        format!("cannot create a scratch directory: {e}"),
-                    ));
+                    state.errors.push(
+                        InputError::error(
+                            Code::KustomizeFailed,
+                            Place::Text("kustomize".into()),
+                            format!("cannot create a scratch directory: {e}"),
+                        )
+                        .with_source(e),
+                    );
                     return;
                 }
             };
@@ -318,10 +345,14 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
     let root = match root.canonicalize() {
         Ok(root) => root,
         Err(e) => {
-            state.errors.push(InputError::new(
-                root.display().to_string(),
-                format!("cannot resolve the repository folder: {e}"),
-            ));
+            state.errors.push(
+                InputError::error(
+                    Code::RepositoryUnreadable,
+                    Place::file(root.display().to_string()),
+                    format!("cannot resolve the repository folder: {e}"),
+                )
+                .with_source(e),
+            );
             return;
         }
     };
@@ -329,9 +360,11 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
         let (relative, dir) = match overlay_inside(&root, overlay) {
             Ok(found) => found,
             Err(message) => {
-                state
-                    .errors
-                    .push(InputError::new(escape_control(overlay), message));
+                state.errors.push(InputError::error(
+                    Code::KustomizeFailed,
+                    Place::file(escape_control(overlay)),
+                    message,
+                ));
                 continue;
             }
         };
@@ -346,8 +379,9 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
             })
             .find(|f| is_file_inside(&root, &root.join(f)));
         let Some(kustomization) = kustomization else {
-            state.errors.push(InputError::new(
-                escape_control(&relative),
+            state.errors.push(InputError::error(
+                Code::KustomizeFailed,
+                Place::file(escape_control(&relative)),
                 "kustomize overlay has no kustomization.yaml (check `git.kustomize` in the config)",
             ));
             continue;
@@ -364,8 +398,9 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                 insert_all(state, resources);
                 state.errors.extend(errors);
             }
-            Err(message) => state.errors.push(InputError::new(
-                format!("{}:1", escape_control(&kustomization)),
+            Err(message) => state.errors.push(InputError::error(
+                Code::KustomizeFailed,
+                Place::line(escape_control(&kustomization), 1),
                 with_export_gaps(message, &gaps),
             )),
         }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::collect::{blocking, Collected, Collector, LiveScope};
 use super::kubernetes::kubernetes_resource;
 use super::traefik::{self, traefik_resource};
+use crate::diag::{Code, Place};
 use crate::model::{CoverageGap, InputError, Inventory, Origin, Resource, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::redact;
@@ -70,8 +71,14 @@ pub fn load_snapshot(
     path: &std::path::Path,
 ) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(&name, format!("cannot read snapshot: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError::error(
+            Code::SnapshotUnreadable,
+            Place::file(&name),
+            format!("cannot read snapshot: {e}"),
+        )
+        .with_source(e)
+    })?;
     parse_snapshot(&text, &name)
 }
 
@@ -80,20 +87,31 @@ pub fn parse_snapshot(
     name: &str,
 ) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
     let file: SnapshotFile = serde_json::from_str(text).map_err(|e| {
-        InputError::new(
-            format!("{name}:{}", e.line()),
+        // Broken JSON is a syntax error; JSON of the wrong shape is not a snapshot.
+        let code = if e.is_syntax() || e.is_eof() {
+            Code::Syntax
+        } else {
+            Code::SnapshotInvalid
+        };
+        let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
+        InputError::error(
+            code,
+            Place::line(name, line),
             format!("not a driftaudit snapshot: {e}"),
         )
+        .with_source(e)
     })?;
     if file.format != FORMAT {
-        return Err(InputError::new(
-            name,
+        return Err(InputError::error(
+            Code::SnapshotInvalid,
+            Place::file(name),
             format!("format is `{}`, expected `{FORMAT}`", file.format),
         ));
     }
     if file.version != VERSION {
-        return Err(InputError::new(
-            name,
+        return Err(InputError::error(
+            Code::SnapshotInvalid,
+            Place::file(name),
             format!(
                 "snapshot version {} is not supported (this driftaudit reads version {VERSION})",
                 file.version
@@ -116,19 +134,22 @@ pub fn parse_snapshot(
             }
         }
         for (index, entry) in target.resources.into_iter().enumerate() {
-            let place = format!("{name}: target {} resource #{index}", target.name);
+            let place = Place::Text(format!("{name}: target {} resource #{index}", target.name));
             match live_resources(entry, &target.name) {
                 Ok(resources) => {
                     for resource in resources {
                         if let Err(duplicate) = live.inventory.insert(resource) {
-                            errors.push(InputError::new(
+                            errors.push(InputError::error(
+                                Code::SnapshotInvalid,
                                 place.clone(),
                                 format!("{} appears twice", duplicate.identity),
                             ));
                         }
                     }
                 }
-                Err(message) => errors.push(InputError::new(place, message)),
+                Err(message) => {
+                    errors.push(InputError::error(Code::SnapshotInvalid, place, message))
+                }
             }
         }
         if live.sources.is_empty() {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Number, Value};
 
 use super::{traefik_resource, FILE_PROVIDER, SECTIONS, TLS_CERTIFICATE, TLS_OPTIONS, TLS_STORE};
+use crate::diag::{Code, Place};
 use crate::facts;
 use crate::model::{InputError, Origin, Resource};
 use crate::yaml::{parse_documents, push_index, push_key, LineMap};
@@ -29,8 +30,9 @@ pub fn resources_from_file(
         parse_documents(text)
             .map(|docs| docs.into_iter().map(|d| (d.value, d.lines)).collect())
             .map_err(|e| {
-                InputError::new(
-                    format!("{file}:{}", e.line),
+                InputError::error(
+                    Code::Syntax,
+                    Place::line(file, e.line),
                     format!("YAML syntax error at column {}: {}", e.column, e.message),
                 )
             })
@@ -66,8 +68,9 @@ impl FileReader<'_> {
     }
 
     fn error(&mut self, lines: &LineMap, path: &str, message: String) {
-        let at = format!("{}:{}", self.file, self.line(lines, path));
-        self.errors.push(InputError::new(at, message));
+        let at = Place::line(self.file, self.line(lines, path));
+        self.errors
+            .push(InputError::error(Code::InvalidDeclaredItem, at, message));
     }
 
     fn origin(&self, line: u32) -> Origin {
@@ -324,8 +327,9 @@ pub fn certificate_body(facts: &[Value]) -> Value {
 fn toml_document(text: &str, file: &str) -> Result<(Value, LineMap), InputError> {
     let table = toml::de::DeTable::parse(text).map_err(|e| {
         let line = e.span().map(|span| line_at(text, span.start)).unwrap_or(1);
-        InputError::new(
-            format!("{file}:{line}"),
+        InputError::error(
+            Code::Syntax,
+            Place::line(file, line),
             format!("TOML syntax error: {}", e.message()),
         )
     })?;
