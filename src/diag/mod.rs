@@ -28,6 +28,8 @@ pub enum Code {
     Syntax,
     /// A configuration or baseline file holds more than one YAML document.
     MultipleDocuments,
+    /// A command line that cannot be used: a flag value that does not parse, nothing to scan.
+    Usage,
     /// A key the configuration does not know (a typo, most often).
     ConfigUnknownKey,
     /// A configuration value of the wrong type or out of its range.
@@ -46,6 +48,10 @@ pub enum Code {
     RegoCompile,
     /// A `# METADATA` block of a rule is invalid.
     PolicyMetadata,
+    /// A rule failed while it was evaluated.
+    PolicyFailed,
+    /// Two rules with one id.
+    PolicyDuplicateId,
     /// The declared repository, or a file in it, cannot be read.
     RepositoryUnreadable,
     /// A Git ref that does not resolve to a commit.
@@ -75,11 +81,12 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 29] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
         Code::MultipleDocuments,
+        Code::Usage,
         Code::ConfigUnknownKey,
         Code::ConfigInvalidValue,
         Code::ConfigBadGlob,
@@ -89,6 +96,8 @@ impl Code {
         Code::BaselineNotMapping,
         Code::RegoCompile,
         Code::PolicyMetadata,
+        Code::PolicyFailed,
+        Code::PolicyDuplicateId,
         Code::RepositoryUnreadable,
         Code::UnknownRef,
         Code::UnsafeTreeEntry,
@@ -111,6 +120,7 @@ impl Code {
             Code::Io => "DA-E002",
             Code::Syntax => "DA-E003",
             Code::MultipleDocuments => "DA-E004",
+            Code::Usage => "DA-E005",
             Code::ConfigUnknownKey => "DA-E101",
             Code::ConfigInvalidValue => "DA-E102",
             Code::ConfigBadGlob => "DA-E103",
@@ -120,6 +130,8 @@ impl Code {
             Code::BaselineNotMapping => "DA-E203",
             Code::RegoCompile => "DA-E301",
             Code::PolicyMetadata => "DA-E302",
+            Code::PolicyFailed => "DA-E303",
+            Code::PolicyDuplicateId => "DA-E304",
             Code::RepositoryUnreadable => "DA-E401",
             Code::UnknownRef => "DA-E402",
             Code::UnsafeTreeEntry => "DA-E403",
