@@ -193,12 +193,7 @@ pub fn resources_from_text(
     let documents = match parse_documents(text) {
         Ok(documents) => documents,
         Err(e) => {
-            let error = InputError::error(
-                Code::Syntax,
-                Place::line(file, e.line),
-                format!("YAML syntax error at column {}: {}", e.column, e.message),
-            );
-            return (Vec::new(), vec![error]);
+            return (Vec::new(), vec![e.diagnostic(file)]);
         }
     };
     let mut resources = Vec::new();
