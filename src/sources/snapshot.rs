@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::collect::{blocking, Collected, Collector, LiveScope};
 use super::kubernetes::kubernetes_resource;
 use super::traefik::{self, traefik_resource};
-use crate::diag::{Code, Place};
+use crate::diag::{Code, Place, Span};
 use crate::model::{CoverageGap, InputError, Inventory, Origin, Resource, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::redact;
@@ -82,6 +82,26 @@ pub fn load_snapshot(
     parse_snapshot(&text, &name)
 }
 
+/// serde_json's 1-based line and byte column as a line and character column.
+fn json_span(text: &str, line: usize, byte_column: usize) -> Span {
+    let column = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .filter(|_| line > 0 && byte_column > 0)
+        .map_or(0, |shown| {
+            let mut end = byte_column.saturating_sub(1).min(shown.len());
+            while !shown.is_char_boundary(end) {
+                end -= 1;
+            }
+            shown[..end].chars().count() + 1
+        });
+    Span {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+        len: 0,
+    }
+}
+
 pub fn parse_snapshot(
     text: &str,
     name: &str,
@@ -93,11 +113,14 @@ pub fn parse_snapshot(
         } else {
             Code::SnapshotInvalid
         };
-        let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
+        // The place holds the position: the message does not repeat it.
+        let text_of = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        let what = text_of.strip_suffix(&position).unwrap_or(&text_of);
         InputError::error(
             code,
-            Place::line(name, line),
-            format!("not a driftaudit snapshot: {e}"),
+            Place::span(name, json_span(text, e.line(), e.column())),
+            format!("not a driftaudit snapshot: {what}"),
         )
         .with_source(e)
     })?;
@@ -357,5 +380,27 @@ impl Collector for SnapshotSource {
 
     fn unread(&self, _reason: &str) -> Vec<LiveTarget> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_point_at_line_and_character_column() {
+        let text = "{\n  \"format\": \"é€\",, \"x\": 1\n}\n";
+        let error = parse_snapshot(text, "s.json").map(|_| ()).unwrap_err();
+        assert_eq!(error.code, Code::Syntax);
+        // serde_json says byte column 21; the second comma is character 18.
+        assert_eq!(error.location, "s.json:2:18");
+        assert_eq!(
+            error.message,
+            "not a driftaudit snapshot: key must be a string"
+        );
+        let wrong_shape = parse_snapshot("{\"format\": 3}", "s.json")
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(wrong_shape.code, Code::SnapshotInvalid);
     }
 }
