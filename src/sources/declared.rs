@@ -12,7 +12,7 @@ use super::document::DocumentPlace;
 use super::git::{
     escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
 };
-use super::kubernetes::{kubernetes_resource, kustomize};
+use super::kubernetes::{kubernetes_resource, kustomize, ManifestError};
 use super::registry::expand_document;
 use super::traefik;
 use crate::diag::{Code, Place};
@@ -202,11 +202,11 @@ pub fn resources_from_text(
         let document_line = document.line;
         let objects = match expand_lists(document) {
             Ok(objects) => objects,
-            Err(message) => {
+            Err(error) => {
                 errors.push(InputError::error(
                     Code::NotAManifest,
                     Place::line(file, document_line),
-                    message,
+                    error.to_string(),
                 ));
                 continue;
             }
@@ -263,7 +263,7 @@ fn is_driftaudit_document(value: &Value) -> bool {
 
 /// `kind: List` (and `*List`) documents hold their objects in `items`. A list
 /// whose `items` is not a list is an error: dropping it would hide its objects.
-fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, String> {
+fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, ManifestError> {
     let is_list = document
         .value
         .get("kind")
@@ -277,12 +277,7 @@ fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, String
     let items = match document.value.get("items") {
         Some(Value::Array(items)) => items,
         None | Some(Value::Null) => return Ok(vec![]),
-        Some(other) => {
-            return Err(format!(
-                "`items` of a list must be a list of objects, not {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(ManifestError::ItemsNotAList(json_type(other))),
     };
     Ok(items
         .iter()
@@ -354,12 +349,8 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
     for overlay in &options.kustomize {
         let (relative, dir) = match overlay_inside(&root, overlay) {
             Ok(found) => found,
-            Err(message) => {
-                state.errors.push(InputError::error(
-                    Code::KustomizeFailed,
-                    Place::file(escape_control(overlay)),
-                    message,
-                ));
+            Err(error) => {
+                state.errors.push(error);
                 continue;
             }
         };
@@ -393,28 +384,33 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                 insert_all(state, resources);
                 state.errors.extend(errors);
             }
-            Err(message) => state.errors.push(InputError::error(
-                Code::KustomizeFailed,
-                Place::line(escape_control(&kustomization), 1),
-                with_export_gaps(message, &gaps),
-            )),
+            Err(error) => state.errors.push(
+                InputError::error(
+                    Code::KustomizeFailed,
+                    Place::line(escape_control(&kustomization), 1),
+                    with_export_gaps(error.to_string(), &gaps),
+                )
+                .with_source(error),
+            ),
         }
     }
 }
 
 /// The overlay folder as a path relative to `root` and as a real path, when
 /// it is inside `root`: no `..`, not absolute, no symlink leading out.
-fn overlay_inside(root: &Path, overlay: &str) -> Result<(String, PathBuf), String> {
+fn overlay_inside(root: &Path, overlay: &str) -> Result<(String, PathBuf), InputError> {
     let shown = escape_control(overlay);
+    let refused =
+        |message: String| InputError::error(Code::KustomizeFailed, Place::file(&shown), message);
     let mut parts = Vec::new();
     for component in Path::new(overlay).components() {
         match component {
             Component::CurDir => {}
             Component::Normal(name) => parts.push(name.to_string_lossy().into_owned()),
             _ => {
-                return Err(format!(
+                return Err(refused(format!(
                     "kustomize overlay `{shown}` must be a folder inside the repository (no `..`, not absolute); check `--kustomize` and `git.kustomize`"
-                ))
+                )))
             }
         }
     }
@@ -422,9 +418,9 @@ fn overlay_inside(root: &Path, overlay: &str) -> Result<(String, PathBuf), Strin
     let dir = root.join(&relative);
     match dir.canonicalize() {
         Ok(real) if real.starts_with(root) => Ok((relative, real)),
-        Ok(_) => Err(format!(
+        Ok(_) => Err(refused(format!(
             "kustomize overlay `{shown}` leads out of the repository through a symlink; overlays must be folders inside the repository"
-        )),
+        ))),
         // Missing: reported as an overlay without a kustomization file.
         Err(_) => Ok((relative, dir)),
     }

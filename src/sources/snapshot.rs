@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::collect::{blocking, Collected, Collector, LiveScope};
-use super::kubernetes::kubernetes_resource;
+use super::kubernetes::{kubernetes_resource, ManifestError};
 use super::traefik::{self, traefik_resource};
 use crate::diag::{Code, Place, Span};
 use crate::model::{CoverageGap, InputError, Inventory, Origin, Resource, Source};
@@ -170,9 +170,11 @@ pub fn parse_snapshot(
                         }
                     }
                 }
-                Err(message) => {
-                    errors.push(InputError::error(Code::SnapshotInvalid, place, message))
-                }
+                Err(error) => errors.push(InputError::error(
+                    Code::SnapshotInvalid,
+                    place,
+                    error.to_string(),
+                )),
             }
         }
         if live.sources.is_empty() {
@@ -191,7 +193,29 @@ pub fn parse_snapshot(
 /// built and redacted on its own; every object passes through the same
 /// constructor as live ones (`kubernetes_resource`, `traefik_resource`), so a
 /// hand-made or old snapshot gets the same redaction and normalisation.
-fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>, String> {
+/// Why a resource entry of a snapshot cannot be used.
+#[derive(Debug)]
+enum EntryError {
+    Manifest(ManifestError),
+    /// A `*List` whose `items` is not a list: the list's kind.
+    ItemsNotAList(String),
+    /// Not a Kubernetes entry and no `identity`: the source.
+    NoIdentity(Source),
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryError::Manifest(error) => error.fmt(f),
+            EntryError::ItemsNotAList(kind) => write!(f, "`{kind}` has `items` that is not a list"),
+            EntryError::NoIdentity(source) => {
+                write!(f, "a {} resource needs an `identity`", source.as_str())
+            }
+        }
+    }
+}
+
+fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>, EntryError> {
     let origin = Origin::Live {
         target: target.to_string(),
         endpoint: entry.endpoint.clone(),
@@ -201,7 +225,8 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
         (Source::Kubernetes, _) => kubernetes_objects(entry.object)?
             .into_iter()
             .map(|object| kubernetes_resource(object, origin.clone(), None, "default"))
-            .collect::<Result<Vec<_>, _>>()?,
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(EntryError::Manifest)?,
         (Source::Traefik, Some(identity)) => {
             let provider = traefik_provider(&identity.api_version);
             vec![traefik_resource(
@@ -228,12 +253,7 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
                 origin,
             )]
         }
-        (source, None) => {
-            return Err(format!(
-                "a {} resource needs an `identity`",
-                source.as_str()
-            ))
-        }
+        (source, None) => return Err(EntryError::NoIdentity(source)),
     };
     let mut resources = resources;
     // Facts derived from the object itself win; stored ones fill what the
@@ -253,7 +273,7 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
 /// The objects of a Kubernetes entry: itself, or the items of a list. Items
 /// of a typed list (`SecretList`) carry no `apiVersion`/`kind`: they are
 /// set from the list, as the API server means them.
-fn kubernetes_objects(object: Value) -> Result<Vec<Value>, String> {
+fn kubernetes_objects(object: Value) -> Result<Vec<Value>, EntryError> {
     let kind = object
         .get("kind")
         .and_then(Value::as_str)
@@ -268,7 +288,7 @@ fn kubernetes_objects(object: Value) -> Result<Vec<Value>, String> {
         .to_string();
     let items = match object.get("items") {
         Some(Value::Array(items)) => items.clone(),
-        Some(_) => return Err(format!("`{kind}` has `items` that is not a list")),
+        Some(_) => return Err(EntryError::ItemsNotAList(kind.to_string())),
         // A kind that merely ends in `List` and holds no items is an object.
         None => return Ok(vec![object]),
     };

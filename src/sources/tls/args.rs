@@ -5,7 +5,6 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{TlsEndpoint, TlsEndpoints};
-use crate::diag::{Code, Place};
 use crate::model::{InputError, LiveTimeouts};
 use crate::sources::collect::{LiveSource, SourceArgs};
 
@@ -29,15 +28,7 @@ impl SourceArgs for TlsArgs {
         let endpoints = self
             .tls_endpoint
             .iter()
-            .map(|text| {
-                TlsEndpoint::parse(text).map_err(|m| {
-                    InputError::error(
-                        Code::BadFlagValue,
-                        Place::Argument("--tls-endpoint".into()),
-                        m,
-                    )
-                })
-            })
+            .map(|text| TlsEndpoint::parse(text))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(vec![Arc::new(TlsEndpoints {
             endpoints,
