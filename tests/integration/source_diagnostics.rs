@@ -118,3 +118,72 @@ fn broken_live_snapshot() {
         BROKEN_SNAPSHOT
     ));
 }
+
+/// A flag value or credential that cannot be used stops the scan before any
+/// source is read: the diagnostic goes to stderr, and no secret is in it.
+fn refused_flags(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_in(dir.path(), args);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.is_empty(), "{}", run.all());
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    run.stderr
+}
+
+#[test]
+fn bad_live_flag_values() {
+    let stderr = [
+        refused_flags(&["scan", "--tls-endpoint", "example.test"]),
+        refused_flags(&["scan", "--traefik-url", "http://admin:hunter2@127.0.0.1:1"]),
+        refused_flags(&[
+            "scan",
+            "--postgres",
+            "host=db.example.test password=hunter2",
+        ]),
+        refused_flags(&[
+            "scan",
+            "--traefik-url",
+            "http://127.0.0.1:1",
+            "--traefik-token-file",
+            "no-such-token.txt",
+        ]),
+    ]
+    .concat();
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn each_declared_mistake_has_its_code() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "repo/a.yaml", GOOD_MANIFEST);
+    // The same ConfigMap again, a document without a kind, a list whose items
+    // are not a list.
+    write(
+        dir.path(),
+        "repo/b.yaml",
+        &format!("{GOOD_MANIFEST}---\napiVersion: v1\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: List\nitems: 3\n"),
+    );
+    write(
+        dir.path(),
+        "repo/c.yaml",
+        "apiVersion: driftaudit.io/v1\nkind: PostgresBaseline\nroles: 3\n",
+    );
+    let run = run_in(dir.path(), &["scan", "--repo", "repo", "--format", "json"]);
+    let errors = json_errors(&run);
+    let codes: Vec<(&str, &str)> = errors
+        .lines()
+        .map(|l| {
+            let mut parts = l.splitn(3, "  ");
+            (parts.next().unwrap(), parts.next().unwrap())
+        })
+        .collect();
+    assert!(codes.contains(&("DA-E405", "b.yaml:1")), "{errors}");
+    assert!(codes.contains(&("DA-E404", "b.yaml:6")), "{errors}");
+    assert!(codes.contains(&("DA-E404", "b.yaml:10")), "{errors}");
+    assert!(
+        codes
+            .iter()
+            .any(|(code, at)| *code == "DA-E407" && at.starts_with("c.yaml:")),
+        "{errors}"
+    );
+}
