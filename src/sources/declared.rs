@@ -151,7 +151,7 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
             let first = state
                 .inventory
                 .get(&duplicate.identity)
-                .map(describe_origin)
+                .map(|first| origin_place(first).to_string())
                 .unwrap_or_default();
             state.errors.push(InputError::error(
                 Code::DuplicateResource,
@@ -165,17 +165,11 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
     }
 }
 
+/// Where a resource is declared (or, live, which endpoint gave it).
 fn origin_place(resource: &Resource) -> Place {
     match &resource.origin {
         Origin::Declared { file, line, .. } => Place::line(file, *line),
         Origin::Live { endpoint, .. } => Place::Endpoint(endpoint.clone()),
-    }
-}
-
-fn describe_origin(resource: &Resource) -> String {
-    match &resource.origin {
-        Origin::Declared { file, line, .. } => format!("{file}:{line}"),
-        Origin::Live { endpoint, .. } => endpoint.clone(),
     }
 }
 
