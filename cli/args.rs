@@ -234,8 +234,9 @@ pub struct PreparedScan {
 
 fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
     OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
-        InputError::new(
-            "--now",
+        InputError::error(
+            driftaudit::diag::Code::Usage,
+            driftaudit::diag::Place::Argument("--now".into()),
             format!("`{text}` is not an RFC 3339 time (e.g. 2026-11-21T12:00:00Z): {e}"),
         )
     })
@@ -246,8 +247,9 @@ fn parse_fail_on(text: &str) -> Result<Option<Severity>, InputError> {
         return Ok(None);
     }
     Severity::parse(text).map(Some).ok_or_else(|| {
-        InputError::new(
-            "--fail-on",
+        InputError::error(
+            driftaudit::diag::Code::Usage,
+            driftaudit::diag::Place::Argument("--fail-on".into()),
             format!("unknown severity `{text}` (critical, high, medium, low, info or none)"),
         )
     })
@@ -314,8 +316,9 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     let has_live =
         !arguments.live_snapshot.is_empty() || groups.all().iter().any(|group| group.given());
     if declared.is_none() && !has_live && !arguments.demo {
-        return Err(InputError::new(
-            "arguments",
+        return Err(InputError::error(
+            driftaudit::diag::Code::Usage,
+            driftaudit::diag::Place::Text("arguments".into()),
             "nothing to scan: give --repo DIR (declared state), --live-snapshot FILE, --kube-context NAME, --traefik-url URL, --tls-endpoint HOST:PORT, --postgres DSN or --pgbackrest-stanza NAME (live state, or their sections in the config), or --demo",
         ));
     }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use driftaudit::diag::{Code, Place};
 use driftaudit::model::InputError;
 use include_dir::{include_dir, Dir};
 
@@ -19,10 +20,21 @@ pub struct Demo {
 impl Demo {
     pub fn extract() -> Result<Demo, InputError> {
         let dir = tempfile::tempdir().map_err(|e| {
-            InputError::new("--demo", format!("cannot create a scratch directory: {e}"))
+            InputError::error(
+                Code::Io,
+                Place::Argument("--demo".into()),
+                format!("cannot create a scratch directory: {e}"),
+            )
+            .with_source(e)
         })?;
-        DEMO.extract(dir.path())
-            .map_err(|e| InputError::new("--demo", format!("cannot write the demo files: {e}")))?;
+        DEMO.extract(dir.path()).map_err(|e| {
+            InputError::error(
+                Code::Io,
+                Place::Argument("--demo".into()),
+                format!("cannot write the demo files: {e}"),
+            )
+            .with_source(e)
+        })?;
         Ok(Demo { dir })
     }
 

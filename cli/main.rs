@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
-use driftaudit::diag::{render, render_with_source, RenderOptions};
+use driftaudit::diag::{render, render_with_source, Code, Place, RenderOptions};
 use driftaudit::model::InputError;
 use driftaudit::policy::library::builtin_text;
 use driftaudit::policy::testing::{run_tests, Outcome};
@@ -125,8 +125,9 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
 
 fn capture(arguments: args::ScanArgs) -> i32 {
     let Some(output) = arguments.output.clone() else {
-        return fail(&InputError::new(
-            "--output",
+        return fail(&InputError::error(
+            Code::Usage,
+            Place::Argument("--output".into()),
             "capture needs --output FILE for the snapshot",
         ));
     };
@@ -173,17 +174,20 @@ fn capture(arguments: args::ScanArgs) -> i32 {
 fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputError> {
     match path {
         Some(path) => std::fs::write(path, text).map_err(|e| {
-            InputError::new(
-                path.display().to_string(),
+            InputError::error(
+                Code::Io,
+                Place::file(path.display().to_string()),
                 format!("cannot write the report: {e}"),
             )
+            .with_source(e)
         }),
         None => {
             // A report that did not reach its reader is not a result: a full disk, a
             // closed standard output or a broken pipe all end the scan with exit 2.
             if STDOUT_CLOSED.load(Ordering::Relaxed) {
-                return Err(InputError::new(
-                    "standard output",
+                return Err(InputError::error(
+                    Code::Io,
+                    Place::Text("standard output".into()),
                     "cannot write the report: standard output is closed",
                 ));
             }
@@ -192,8 +196,9 @@ fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputE
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
                 .map_err(|e| {
-                    InputError::new(
-                        "standard output",
+                    InputError::error(
+                        Code::Io,
+                        Place::Text("standard output".into()),
                         format!("cannot write the report: {}", e.kind()),
                     )
                 })
@@ -264,7 +269,11 @@ fn policy_test(arguments: args::PolicyTestArgs, verbose: bool) -> i32 {
         return fail(&error);
     }
     if results.is_empty() {
-        print_error(&InputError::new("policy test", "no test_* rules found"));
+        print_error(&InputError::error(
+            Code::Usage,
+            Place::Text("policy test".into()),
+            "no test_* rules found",
+        ));
     }
     exit::code_for(&exit::Outcome {
         errors: !errors.is_empty() || results.is_empty(),

@@ -10,6 +10,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use crate::config::{selector_matches, IgnoreRule, ObjectPattern};
+use crate::diag::{Code, Place};
 use crate::model::{Identity, InputError, Inventory, LiveTarget, Resource, ResourceRef, Source};
 use crate::redact::mask_for_display;
 use crate::sources::registry::rules_for;
@@ -447,8 +448,9 @@ fn ignored_paths(
                 match body.query_only_path(expression) {
                     Ok(found) => paths.extend(found.iter().filter_map(|p| from_normalized_path(p))),
                     Err(e) => {
-                        errors.push(InputError::new(
-                            "config drift.ignore",
+                        errors.push(InputError::error(
+                            Code::ConfigBadJsonPath,
+                            Place::Text("config drift.ignore".into()),
                             format!("bad JSONPath `{expression}`: {e}"),
                         ));
                         break;

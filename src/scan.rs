@@ -8,6 +8,7 @@ use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::diag::{Code, Place};
 use crate::drift::{compute_drift, managed_namespaces, Drift, DriftOptions};
 use crate::model::{CoverageGap, InputError, Inventory, Severity};
 use crate::model::{LiveTarget, LiveTimeouts};
@@ -166,8 +167,9 @@ fn stage_done(stage: &str, started: Instant) {
 /// `--path`, an include pattern that matches nothing, or manifests hidden by a
 /// `kustomization.yaml` must not pass as a clean repository.
 fn nothing_declared(options: &ScanOptions, files_read: usize) -> InputError {
-    InputError::new(
-        options.declared_label.clone(),
+    InputError::error(
+        Code::NothingDeclared,
+        Place::parse(&options.declared_label),
         format!(
             "nothing declared: {files_read} manifest file(s) read, no resource found \
              (check --path / git.paths, git.include and git.exclude; folders holding a \
@@ -181,16 +183,18 @@ fn nothing_declared(options: &ScanOptions, files_read: usize) -> InputError {
 fn empty_targets(options: &ScanOptions, targets: &[LiveTarget]) -> Vec<InputError> {
     let mut errors = Vec::new();
     if !options.live.is_empty() && targets.is_empty() {
-        errors.push(InputError::new(
-            "live state",
+        errors.push(InputError::error(
+            Code::NothingLive,
+            Place::Text("live state".into()),
             "the live sources gave no target: drift was not checked",
         ));
     }
     let hollow =
         |t: &&LiveTarget| t.sources.is_empty() && t.inventory.is_empty() && t.coverage.is_empty();
     for target in targets.iter().filter(hollow) {
-        errors.push(InputError::new(
-            format!("live target `{}`", target.name),
+        errors.push(InputError::error(
+            Code::NothingLive,
+            Place::Text(format!("live target `{}`", target.name)),
             "covers no source and holds nothing (no `sources`, no resources, no gap): nothing was compared with it",
         ));
     }

@@ -28,6 +28,8 @@ pub enum Code {
     Syntax,
     /// A configuration or baseline file holds more than one YAML document.
     MultipleDocuments,
+    /// A command line that cannot be used: a flag value that does not parse, nothing to scan.
+    Usage,
     /// A key the configuration does not know (a typo, most often).
     ConfigUnknownKey,
     /// A configuration value of the wrong type or out of its range.
@@ -46,14 +48,45 @@ pub enum Code {
     RegoCompile,
     /// A `# METADATA` block of a rule is invalid.
     PolicyMetadata,
+    /// A rule failed while it was evaluated.
+    PolicyFailed,
+    /// Two rules with one id.
+    PolicyDuplicateId,
+    /// The declared repository, or a file in it, cannot be read.
+    RepositoryUnreadable,
+    /// A Git ref that does not resolve to a commit.
+    UnknownRef,
+    /// A Git tree entry driftaudit refuses to read or export (unsafe name, symlink out of the tree).
+    UnsafeTreeEntry,
+    /// A declared document that is not a usable Kubernetes object.
+    NotAManifest,
+    /// A resource declared twice.
+    DuplicateResource,
+    /// A kustomize overlay that cannot be rendered.
+    KustomizeFailed,
+    /// An invalid item of a source's own declared file (driftaudit.io documents, Traefik files).
+    InvalidDeclaredItem,
+    /// The declared side holds no resource at all.
+    NothingDeclared,
+    /// A live snapshot file cannot be read.
+    SnapshotUnreadable,
+    /// A live snapshot that is not a usable driftaudit snapshot.
+    SnapshotInvalid,
+    /// A flag value that is not a usable endpoint, URL or DSN.
+    BadFlagValue,
+    /// A credential file that cannot be read or is not usable.
+    CredentialUnreadable,
+    /// The live sources gave nothing to compare with.
+    NothingLive,
 }
 
 impl Code {
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 29] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
         Code::MultipleDocuments,
+        Code::Usage,
         Code::ConfigUnknownKey,
         Code::ConfigInvalidValue,
         Code::ConfigBadGlob,
@@ -63,6 +96,21 @@ impl Code {
         Code::BaselineNotMapping,
         Code::RegoCompile,
         Code::PolicyMetadata,
+        Code::PolicyFailed,
+        Code::PolicyDuplicateId,
+        Code::RepositoryUnreadable,
+        Code::UnknownRef,
+        Code::UnsafeTreeEntry,
+        Code::NotAManifest,
+        Code::DuplicateResource,
+        Code::KustomizeFailed,
+        Code::InvalidDeclaredItem,
+        Code::NothingDeclared,
+        Code::SnapshotUnreadable,
+        Code::SnapshotInvalid,
+        Code::BadFlagValue,
+        Code::CredentialUnreadable,
+        Code::NothingLive,
     ];
 
     /// `DA-E001`, ...
@@ -72,6 +120,7 @@ impl Code {
             Code::Io => "DA-E002",
             Code::Syntax => "DA-E003",
             Code::MultipleDocuments => "DA-E004",
+            Code::Usage => "DA-E005",
             Code::ConfigUnknownKey => "DA-E101",
             Code::ConfigInvalidValue => "DA-E102",
             Code::ConfigBadGlob => "DA-E103",
@@ -81,6 +130,21 @@ impl Code {
             Code::BaselineNotMapping => "DA-E203",
             Code::RegoCompile => "DA-E301",
             Code::PolicyMetadata => "DA-E302",
+            Code::PolicyFailed => "DA-E303",
+            Code::PolicyDuplicateId => "DA-E304",
+            Code::RepositoryUnreadable => "DA-E401",
+            Code::UnknownRef => "DA-E402",
+            Code::UnsafeTreeEntry => "DA-E403",
+            Code::NotAManifest => "DA-E404",
+            Code::DuplicateResource => "DA-E405",
+            Code::KustomizeFailed => "DA-E406",
+            Code::InvalidDeclaredItem => "DA-E407",
+            Code::NothingDeclared => "DA-E408",
+            Code::SnapshotUnreadable => "DA-E501",
+            Code::SnapshotInvalid => "DA-E502",
+            Code::BadFlagValue => "DA-E503",
+            Code::CredentialUnreadable => "DA-E504",
+            Code::NothingLive => "DA-E505",
         }
     }
 }

@@ -100,8 +100,9 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
         (engine, _) = engine_with(files, Some(&excluded));
     }
     if let Err(e) = engine.add_data(regorus::Value::from(json!({ "baselines": baselines }))) {
-        errors.push(InputError::new(
-            "baselines",
+        errors.push(InputError::error(
+            Code::Input,
+            Place::Text("baselines".into()),
             format!("cannot load baseline data: {e}"),
         ));
     }
@@ -373,8 +374,9 @@ impl PolicySet {
         let mut unique = Vec::new();
         for rule in rules {
             if let Some(first) = seen.get(&rule.id) {
-                errors.push(InputError::new(
-                    rule.location.clone(),
+                errors.push(InputError::error(
+                    Code::PolicyDuplicateId,
+                    Place::parse(&rule.location),
                     format!(
                         "rule id {} is used twice (first at {first}); this one is skipped",
                         rule.id

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::engine::{PolicySet, UnitResult};
 use super::input::ResourceUnit;
+use crate::diag::{Code, Place};
 use crate::model::InputError;
 use crate::report::{Finding, FindingState};
 
@@ -92,8 +93,9 @@ pub fn collect_findings(
         } else {
             String::new()
         };
-        errors.push(InputError::new(
-            info.location.clone(),
+        errors.push(InputError::error(
+            Code::PolicyFailed,
+            Place::parse(&info.location),
             format!(
                 "rule {} failed, so it was not checked{more}: {message}",
                 info.id

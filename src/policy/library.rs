@@ -59,14 +59,21 @@ pub fn builtin_policy_files() -> Vec<PolicyFile> {
 /// Every `*.rego` file below `dir`, in path order.
 pub fn policy_files_in(dir: &Path) -> Result<Vec<PolicyFile>, InputError> {
     if !dir.is_dir() {
-        return Err(InputError::new(
-            dir.display().to_string(),
+        return Err(InputError::error(
+            Code::Io,
+            Place::file(dir.display().to_string()),
             "policy directory does not exist",
         ));
     }
     let mut paths = Vec::new();
-    collect_rego(dir, &mut paths)
-        .map_err(|e| InputError::new(dir.display().to_string(), e.to_string()))?;
+    collect_rego(dir, &mut paths).map_err(|e| {
+        InputError::error(
+            Code::Io,
+            Place::file(dir.display().to_string()),
+            e.to_string(),
+        )
+        .with_source(e)
+    })?;
     paths.sort();
     if paths.is_empty() {
         tracing::warn!(dir = %dir.display(), "the policy directory holds no .rego file");
@@ -77,7 +84,12 @@ pub fn policy_files_in(dir: &Path) -> Result<Vec<PolicyFile>, InputError> {
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                InputError::new(path.display().to_string(), format!("cannot read: {e}"))
+                InputError::error(
+                    Code::Io,
+                    Place::file(path.display().to_string()),
+                    format!("cannot read: {e}"),
+                )
+                .with_source(e)
             })?;
             Ok(PolicyFile {
                 name: path.display().to_string(),

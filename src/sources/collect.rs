@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt};
 
+use crate::diag::{Code, Place};
 use crate::model::{CoverageGap, Deadline, InputError, Inventory, LiveTarget, LiveTimeouts};
 
 /// What the declared side asks live collection to read: collectors that
@@ -180,7 +181,14 @@ fn runtime() -> Result<tokio::runtime::Runtime, InputError> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| InputError::new("runtime", format!("cannot start the async runtime: {e}")))
+        .map_err(|e| {
+            InputError::error(
+                Code::Input,
+                Place::Text("runtime".into()),
+                format!("cannot start the async runtime: {e}"),
+            )
+            .with_source(e)
+        })
 }
 
 /// Runs blocking collector work off the runtime's workers. A panic in it

@@ -12,9 +12,10 @@ use super::document::DocumentPlace;
 use super::git::{
     escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
 };
-use super::kubernetes::{kubernetes_resource, kustomize};
+use super::kubernetes::{kubernetes_resource, kustomize, ManifestError};
 use super::registry::expand_document;
 use super::traefik;
+use crate::diag::{Code, Place};
 use crate::model::{InputError, Inventory, Origin, Resource};
 use crate::scratch::ScratchDir;
 use crate::yaml::{parse_documents, Document, LineMap};
@@ -103,7 +104,11 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
             ),
             Err(_) => (
                 Vec::new(),
-                vec![InputError::new(&file.path, "not UTF-8 text")],
+                vec![InputError::error(
+                    Code::NotAManifest,
+                    Place::file(&file.path),
+                    "not UTF-8 text",
+                )],
             ),
         };
         insert_all(&mut state, resources);
@@ -121,7 +126,11 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
             ),
             Err(_) => (
                 Vec::new(),
-                vec![InputError::new(&file.path, "not UTF-8 text")],
+                vec![InputError::error(
+                    Code::NotAManifest,
+                    Place::file(&file.path),
+                    "not UTF-8 text",
+                )],
             ),
         })
         .collect();
@@ -142,10 +151,11 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
             let first = state
                 .inventory
                 .get(&duplicate.identity)
-                .map(describe_origin)
+                .map(|first| origin_place(first).to_string())
                 .unwrap_or_default();
-            state.errors.push(InputError::new(
-                describe_origin(&duplicate),
+            state.errors.push(InputError::error(
+                Code::DuplicateResource,
+                origin_place(&duplicate),
                 format!(
                     "{} is declared twice (first at {first}); the first one is used",
                     duplicate.identity
@@ -155,10 +165,11 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
     }
 }
 
-fn describe_origin(resource: &Resource) -> String {
+/// Where a resource is declared (or, live, which endpoint gave it).
+fn origin_place(resource: &Resource) -> Place {
     match &resource.origin {
-        Origin::Declared { file, line, .. } => format!("{file}:{line}"),
-        Origin::Live { endpoint, .. } => endpoint.clone(),
+        Origin::Declared { file, line, .. } => Place::line(file, *line),
+        Origin::Live { endpoint, .. } => Place::Endpoint(endpoint.clone()),
     }
 }
 
@@ -176,11 +187,7 @@ pub fn resources_from_text(
     let documents = match parse_documents(text) {
         Ok(documents) => documents,
         Err(e) => {
-            let error = InputError::new(
-                format!("{file}:{}", e.line),
-                format!("YAML syntax error at column {}: {}", e.column, e.message),
-            );
-            return (Vec::new(), vec![error]);
+            return (Vec::new(), vec![e.diagnostic(file)]);
         }
     };
     let mut resources = Vec::new();
@@ -189,8 +196,12 @@ pub fn resources_from_text(
         let document_line = document.line;
         let objects = match expand_lists(document) {
             Ok(objects) => objects,
-            Err(message) => {
-                errors.push(InputError::new(format!("{file}:{document_line}"), message));
+            Err(error) => {
+                errors.push(InputError::error(
+                    Code::NotAManifest,
+                    Place::line(file, document_line),
+                    error.to_string(),
+                ));
                 continue;
             }
         };
@@ -222,8 +233,9 @@ pub fn resources_from_text(
             let lines = (fixed_line == 0).then(|| Arc::new(lines));
             match kubernetes_resource(value, origin, lines, default_namespace) {
                 Ok(resource) => resources.push(resource),
-                Err(message) => errors.push(InputError::new(
-                    format!("{file}:{at}"),
+                Err(message) => errors.push(InputError::error(
+                    Code::NotAManifest,
+                    Place::line(file, at),
                     format!(
                         "{message} (exclude non-manifest files with `git.exclude` in the config)"
                     ),
@@ -245,7 +257,7 @@ fn is_driftaudit_document(value: &Value) -> bool {
 
 /// `kind: List` (and `*List`) documents hold their objects in `items`. A list
 /// whose `items` is not a list is an error: dropping it would hide its objects.
-fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, String> {
+fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, ManifestError> {
     let is_list = document
         .value
         .get("kind")
@@ -259,12 +271,7 @@ fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, String
     let items = match document.value.get("items") {
         Some(Value::Array(items)) => items,
         None | Some(Value::Null) => return Ok(vec![]),
-        Some(other) => {
-            return Err(format!(
-                "`items` of a list must be a list of objects, not {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(ManifestError::ItemsNotAList(json_type(other))),
     };
     Ok(items
         .iter()
@@ -298,10 +305,14 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
             scratch = match ScratchDir::create() {
                 Ok(dir) => dir,
                 Err(e) => {
-                    state.errors.push(InputError::new(
-                        "kustomize",
-                        format!("cannot create a scratch directory: {e}"),
-                    ));
+                    state.errors.push(
+                        InputError::error(
+                            Code::KustomizeFailed,
+                            Place::Text("kustomize".into()),
+                            format!("cannot create a scratch directory: {e}"),
+                        )
+                        .with_source(e),
+                    );
                     return;
                 }
             };
@@ -318,20 +329,22 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
     let root = match root.canonicalize() {
         Ok(root) => root,
         Err(e) => {
-            state.errors.push(InputError::new(
-                root.display().to_string(),
-                format!("cannot resolve the repository folder: {e}"),
-            ));
+            state.errors.push(
+                InputError::error(
+                    Code::RepositoryUnreadable,
+                    Place::file(root.display().to_string()),
+                    format!("cannot resolve the repository folder: {e}"),
+                )
+                .with_source(e),
+            );
             return;
         }
     };
     for overlay in &options.kustomize {
         let (relative, dir) = match overlay_inside(&root, overlay) {
             Ok(found) => found,
-            Err(message) => {
-                state
-                    .errors
-                    .push(InputError::new(escape_control(overlay), message));
+            Err(error) => {
+                state.errors.push(error);
                 continue;
             }
         };
@@ -346,8 +359,9 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
             })
             .find(|f| is_file_inside(&root, &root.join(f)));
         let Some(kustomization) = kustomization else {
-            state.errors.push(InputError::new(
-                escape_control(&relative),
+            state.errors.push(InputError::error(
+                Code::KustomizeFailed,
+                Place::file(escape_control(&relative)),
                 "kustomize overlay has no kustomization.yaml (check `git.kustomize` in the config)",
             ));
             continue;
@@ -364,27 +378,33 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                 insert_all(state, resources);
                 state.errors.extend(errors);
             }
-            Err(message) => state.errors.push(InputError::new(
-                format!("{}:1", escape_control(&kustomization)),
-                with_export_gaps(message, &gaps),
-            )),
+            Err(error) => state.errors.push(
+                InputError::error(
+                    Code::KustomizeFailed,
+                    Place::line(escape_control(&kustomization), 1),
+                    with_export_gaps(error.to_string(), &gaps),
+                )
+                .with_source(error),
+            ),
         }
     }
 }
 
 /// The overlay folder as a path relative to `root` and as a real path, when
 /// it is inside `root`: no `..`, not absolute, no symlink leading out.
-fn overlay_inside(root: &Path, overlay: &str) -> Result<(String, PathBuf), String> {
+fn overlay_inside(root: &Path, overlay: &str) -> Result<(String, PathBuf), InputError> {
     let shown = escape_control(overlay);
+    let refused =
+        |message: String| InputError::error(Code::KustomizeFailed, Place::file(&shown), message);
     let mut parts = Vec::new();
     for component in Path::new(overlay).components() {
         match component {
             Component::CurDir => {}
             Component::Normal(name) => parts.push(name.to_string_lossy().into_owned()),
             _ => {
-                return Err(format!(
+                return Err(refused(format!(
                     "kustomize overlay `{shown}` must be a folder inside the repository (no `..`, not absolute); check `--kustomize` and `git.kustomize`"
-                ))
+                )))
             }
         }
     }
@@ -392,9 +412,9 @@ fn overlay_inside(root: &Path, overlay: &str) -> Result<(String, PathBuf), Strin
     let dir = root.join(&relative);
     match dir.canonicalize() {
         Ok(real) if real.starts_with(root) => Ok((relative, real)),
-        Ok(_) => Err(format!(
+        Ok(_) => Err(refused(format!(
             "kustomize overlay `{shown}` leads out of the repository through a symlink; overlays must be folders inside the repository"
-        )),
+        ))),
         // Missing: reported as an overlay without a kustomization file.
         Err(_) => Ok((relative, dir)),
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::diag::{Code, Place};
 use crate::model::{InputError, Origin, Resource};
 use crate::yaml::LineMap;
 
@@ -39,7 +40,11 @@ impl DocumentPlace<'_> {
         } else {
             format!("{path}: {message}")
         };
-        InputError::new(format!("{}:{at}", self.file, at = at), message)
+        InputError::error(
+            Code::InvalidDeclaredItem,
+            Place::line(self.file, at),
+            message,
+        )
     }
 
     pub fn origin(&self, path: &str) -> Origin {

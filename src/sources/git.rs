@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use git2::{Oid, Repository};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::diag::{Code, Place};
 use crate::model::InputError;
 
 /// Where the declared state lives.
@@ -33,13 +34,24 @@ pub struct TreeFile {
 pub fn glob_set(patterns: &[String], location: &str) -> Result<GlobSet, InputError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
-        let glob = Glob::new(pattern)
-            .map_err(|e| InputError::new(location, format!("bad glob `{pattern}`: {e}")))?;
+        let glob = Glob::new(pattern).map_err(|e| {
+            InputError::error(
+                Code::ConfigBadGlob,
+                Place::Text(location.to_string()),
+                format!("bad glob `{pattern}`: {e}"),
+            )
+            .with_source(e)
+        })?;
         builder.add(glob);
     }
-    builder
-        .build()
-        .map_err(|e| InputError::new(location, e.to_string()))
+    builder.build().map_err(|e| {
+        InputError::error(
+            Code::ConfigBadGlob,
+            Place::Text(location.to_string()),
+            e.to_string(),
+        )
+        .with_source(e)
+    })
 }
 
 /// Which files are manifests.
@@ -125,8 +137,9 @@ pub fn read_tree(tree: &DeclaredTree, filter: &FileFilter) -> Result<TreeRead, I
 
 fn read_directory(root: &Path, filter: &FileFilter) -> Result<TreeRead, InputError> {
     if !root.is_dir() {
-        return Err(InputError::new(
-            root.display().to_string(),
+        return Err(InputError::error(
+            Code::RepositoryUnreadable,
+            Place::file(root.display().to_string()),
             "not a directory",
         ));
     }
@@ -137,7 +150,14 @@ fn read_directory(root: &Path, filter: &FileFilter) -> Result<TreeRead, InputErr
     for path in filter.select(&all) {
         match std::fs::read(root.join(&path)) {
             Ok(content) => files.push(TreeFile { path, content }),
-            Err(e) => errors.push(InputError::new(path, format!("cannot read: {e}"))),
+            Err(e) => errors.push(
+                InputError::error(
+                    Code::RepositoryUnreadable,
+                    Place::file(path),
+                    format!("cannot read: {e}"),
+                )
+                .with_source(e),
+            ),
         }
     }
     Ok(TreeRead {
@@ -151,10 +171,14 @@ fn walk_directory(dir: &Path, prefix: &str, out: &mut Vec<String>, errors: &mut 
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(InputError::new(
-                dir.display().to_string(),
-                format!("cannot list: {e}"),
-            ));
+            errors.push(
+                InputError::error(
+                    Code::RepositoryUnreadable,
+                    Place::file(dir.display().to_string()),
+                    format!("cannot list: {e}"),
+                )
+                .with_source(e),
+            );
             return;
         }
     };
@@ -182,29 +206,36 @@ pub fn resolve_commit<'r>(
     reference: &str,
     repo_path: &Path,
 ) -> Result<git2::Commit<'r>, InputError> {
+    let place = || Place::Ref(format!("{} @ {reference}", repo_path.display()));
     let object = repo.revparse_single(reference).map_err(|e| {
-        InputError::new(
-            format!("{} @ {reference}", repo_path.display()),
+        InputError::error(
+            Code::UnknownRef,
+            place(),
             format!("unknown ref `{reference}`: {} (try a branch, tag or commit SHA that `git rev-parse` knows)", e.message()),
         )
+        .with_source(e)
     })?;
     object.peel_to_commit().map_err(|e| {
-        InputError::new(
-            format!("{} @ {reference}", repo_path.display()),
+        InputError::error(
+            Code::UnknownRef,
+            place(),
             format!("`{reference}` does not point at a commit: {}", e.message()),
         )
+        .with_source(e)
     })
 }
 
 pub fn open_repository(repo_path: &Path) -> Result<Repository, InputError> {
     Repository::open(repo_path).map_err(|e| {
-        InputError::new(
-            repo_path.display().to_string(),
+        InputError::error(
+            Code::RepositoryUnreadable,
+            Place::file(repo_path.display().to_string()),
             format!(
                 "not a Git repository ({}); drop --ref to read it as a plain directory",
                 e.message()
             ),
         )
+        .with_source(e)
     })
 }
 
@@ -220,8 +251,12 @@ struct TreeListing {
 }
 
 /// Where a hostile or broken tree is reported: the repository and the ref.
-fn ref_location(repo_path: &Path, reference: &str) -> String {
-    format!("{} @ {}", repo_path.display(), escape_control(reference))
+fn ref_location(repo_path: &Path, reference: &str) -> Place {
+    Place::Ref(format!(
+        "{} @ {}",
+        repo_path.display(),
+        escape_control(reference)
+    ))
 }
 
 /// Shows control characters (newlines, ESC) as escapes, so a name cannot forge
@@ -263,11 +298,16 @@ fn plain_name(name: &[u8]) -> Result<&str, &'static str> {
 fn list_tree(
     repo: &Repository,
     commit: &git2::Commit,
-    location: &str,
+    location: &Place,
 ) -> Result<TreeListing, InputError> {
-    let tree = commit
-        .tree()
-        .map_err(|e| InputError::new(location, e.message().to_string()))?;
+    let tree = commit.tree().map_err(|e| {
+        InputError::error(
+            Code::RepositoryUnreadable,
+            location.clone(),
+            e.message().to_string(),
+        )
+        .with_source(e)
+    })?;
     let mut listing = TreeListing {
         files: BTreeMap::new(),
         symlinks: BTreeMap::new(),
@@ -279,8 +319,9 @@ fn list_tree(
         for entry in tree.iter() {
             let raw = String::from_utf8_lossy(entry.name_bytes()).into_owned();
             let name = plain_name(entry.name_bytes()).map_err(|reason| {
-                InputError::new(
-                    location,
+                InputError::error(
+                    Code::UnsafeTreeEntry,
+                    location.clone(),
                     format!(
                         "commit {}: tree entry `{}` is not a plain file name ({reason}); a tree holding it is not read",
                         commit.id(),
@@ -292,14 +333,16 @@ fn list_tree(
             match entry.filemode() & 0o170000 {
                 0o040000 => {
                     let subtree = repo.find_tree(entry.id()).map_err(|e| {
-                        InputError::new(
-                            location,
+                        InputError::error(
+                            Code::RepositoryUnreadable,
+                            location.clone(),
                             format!(
                                 "cannot read tree `{}`: {}",
                                 escape_control(&path),
                                 e.message()
                             ),
                         )
+                        .with_source(e)
                     })?;
                     pending.push((format!("{path}/"), subtree));
                 }
@@ -336,10 +379,14 @@ fn read_git_ref(
                 path,
                 content: blob.content().to_vec(),
             }),
-            Err(e) => errors.push(InputError::new(
-                path,
-                format!("cannot read blob: {}", e.message()),
-            )),
+            Err(e) => errors.push(
+                InputError::error(
+                    Code::RepositoryUnreadable,
+                    Place::file(path),
+                    format!("cannot read blob: {}", e.message()),
+                )
+                .with_source(e),
+            ),
         }
     }
     Ok(TreeRead {
@@ -414,7 +461,8 @@ pub fn export_ref(
         match resolve_symlink(&repo, &listing, path) {
             Ok(id) => to_write.push((path, id)),
             Err(LinkEnd::Outside) => {
-                return Err(InputError::new(
+                return Err(InputError::error(
+                    Code::UnsafeTreeEntry,
                     location,
                     format!(
                         "commit {}: symlink `{}` points out of the tree; it is never followed (remove it or point it at a file inside the repository)",
@@ -436,12 +484,7 @@ pub fn export_ref(
         ));
     }
     for (path, id) in to_write {
-        write_private(&repo, dest, path, id).map_err(|e| {
-            InputError::new(
-                escape_control(path),
-                format!("cannot export for kustomize: {e}"),
-            )
-        })?;
+        write_private(&repo, dest, path, id)?;
     }
     Ok(gaps)
 }
@@ -490,15 +533,24 @@ fn resolve_symlink(repo: &Repository, listing: &TreeListing, path: &str) -> Resu
 
 /// Writes one blob under `dest`, creating private folders; never follows or
 /// replaces anything already there.
-fn write_private(repo: &Repository, dest: &Path, path: &str, id: Oid) -> Result<(), String> {
-    let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
+fn write_private(repo: &Repository, dest: &Path, path: &str, id: Oid) -> Result<(), InputError> {
+    let failed = |message: String| {
+        InputError::error(
+            Code::KustomizeFailed,
+            Place::file(escape_control(path)),
+            format!("cannot export for kustomize: {message}"),
+        )
+    };
+    let blob = repo
+        .find_blob(id)
+        .map_err(|e| failed(e.message().to_string()).with_source(e))?;
     let target = dest.join(path);
     if let Some(parent) = target.parent() {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(parent)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(e.to_string()).with_source(e))?;
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -506,6 +558,7 @@ fn write_private(repo: &Repository, dest: &Path, path: &str, id: Oid) -> Result<
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&target)
-        .map_err(|e| e.to_string())?;
-    file.write_all(blob.content()).map_err(|e| e.to_string())
+        .map_err(|e| failed(e.to_string()).with_source(e))?;
+    file.write_all(blob.content())
+        .map_err(|e| failed(e.to_string()).with_source(e))
 }

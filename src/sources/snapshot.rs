@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::collect::{blocking, Collected, Collector, LiveScope};
-use super::kubernetes::kubernetes_resource;
+use super::kubernetes::{kubernetes_resource, ManifestError};
 use super::traefik::{self, traefik_resource};
+use crate::diag::{Code, Place, Span};
 use crate::model::{CoverageGap, InputError, Inventory, Origin, Resource, Source};
 use crate::model::{Deadline, LiveTarget};
 use crate::redact;
@@ -70,9 +71,35 @@ pub fn load_snapshot(
     path: &std::path::Path,
 ) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(&name, format!("cannot read snapshot: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError::error(
+            Code::SnapshotUnreadable,
+            Place::file(&name),
+            format!("cannot read snapshot: {e}"),
+        )
+        .with_source(e)
+    })?;
     parse_snapshot(&text, &name)
+}
+
+/// serde_json's 1-based line and byte column as a line and character column.
+fn json_span(text: &str, line: usize, byte_column: usize) -> Span {
+    let column = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .filter(|_| line > 0 && byte_column > 0)
+        .map_or(0, |shown| {
+            let mut end = byte_column.saturating_sub(1).min(shown.len());
+            while !shown.is_char_boundary(end) {
+                end -= 1;
+            }
+            shown[..end].chars().count() + 1
+        });
+    Span {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+        len: 0,
+    }
 }
 
 pub fn parse_snapshot(
@@ -80,20 +107,34 @@ pub fn parse_snapshot(
     name: &str,
 ) -> Result<(Vec<LiveTarget>, Vec<InputError>), InputError> {
     let file: SnapshotFile = serde_json::from_str(text).map_err(|e| {
-        InputError::new(
-            format!("{name}:{}", e.line()),
-            format!("not a driftaudit snapshot: {e}"),
+        // Broken JSON is a syntax error; JSON of the wrong shape is not a snapshot.
+        let code = if e.is_syntax() || e.is_eof() {
+            Code::Syntax
+        } else {
+            Code::SnapshotInvalid
+        };
+        // The place holds the position: the message does not repeat it.
+        let text_of = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        let what = text_of.strip_suffix(&position).unwrap_or(&text_of);
+        InputError::error(
+            code,
+            Place::span(name, json_span(text, e.line(), e.column())),
+            format!("not a driftaudit snapshot: {what}"),
         )
+        .with_source(e)
     })?;
     if file.format != FORMAT {
-        return Err(InputError::new(
-            name,
+        return Err(InputError::error(
+            Code::SnapshotInvalid,
+            Place::file(name),
             format!("format is `{}`, expected `{FORMAT}`", file.format),
         ));
     }
     if file.version != VERSION {
-        return Err(InputError::new(
-            name,
+        return Err(InputError::error(
+            Code::SnapshotInvalid,
+            Place::file(name),
             format!(
                 "snapshot version {} is not supported (this driftaudit reads version {VERSION})",
                 file.version
@@ -116,19 +157,24 @@ pub fn parse_snapshot(
             }
         }
         for (index, entry) in target.resources.into_iter().enumerate() {
-            let place = format!("{name}: target {} resource #{index}", target.name);
+            let place = Place::Text(format!("{name}: target {} resource #{index}", target.name));
             match live_resources(entry, &target.name) {
                 Ok(resources) => {
                     for resource in resources {
                         if let Err(duplicate) = live.inventory.insert(resource) {
-                            errors.push(InputError::new(
+                            errors.push(InputError::error(
+                                Code::SnapshotInvalid,
                                 place.clone(),
                                 format!("{} appears twice", duplicate.identity),
                             ));
                         }
                     }
                 }
-                Err(message) => errors.push(InputError::new(place, message)),
+                Err(error) => errors.push(InputError::error(
+                    Code::SnapshotInvalid,
+                    place,
+                    error.to_string(),
+                )),
             }
         }
         if live.sources.is_empty() {
@@ -147,7 +193,29 @@ pub fn parse_snapshot(
 /// built and redacted on its own; every object passes through the same
 /// constructor as live ones (`kubernetes_resource`, `traefik_resource`), so a
 /// hand-made or old snapshot gets the same redaction and normalisation.
-fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>, String> {
+/// Why a resource entry of a snapshot cannot be used.
+#[derive(Debug)]
+enum EntryError {
+    Manifest(ManifestError),
+    /// A `*List` whose `items` is not a list: the list's kind.
+    ItemsNotAList(String),
+    /// Not a Kubernetes entry and no `identity`: the source.
+    NoIdentity(Source),
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryError::Manifest(error) => error.fmt(f),
+            EntryError::ItemsNotAList(kind) => write!(f, "`{kind}` has `items` that is not a list"),
+            EntryError::NoIdentity(source) => {
+                write!(f, "a {} resource needs an `identity`", source.as_str())
+            }
+        }
+    }
+}
+
+fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>, EntryError> {
     let origin = Origin::Live {
         target: target.to_string(),
         endpoint: entry.endpoint.clone(),
@@ -157,7 +225,8 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
         (Source::Kubernetes, _) => kubernetes_objects(entry.object)?
             .into_iter()
             .map(|object| kubernetes_resource(object, origin.clone(), None, "default"))
-            .collect::<Result<Vec<_>, _>>()?,
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(EntryError::Manifest)?,
         (Source::Traefik, Some(identity)) => {
             let provider = traefik_provider(&identity.api_version);
             vec![traefik_resource(
@@ -184,12 +253,7 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
                 origin,
             )]
         }
-        (source, None) => {
-            return Err(format!(
-                "a {} resource needs an `identity`",
-                source.as_str()
-            ))
-        }
+        (source, None) => return Err(EntryError::NoIdentity(source)),
     };
     let mut resources = resources;
     // Facts derived from the object itself win; stored ones fill what the
@@ -209,7 +273,7 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
 /// The objects of a Kubernetes entry: itself, or the items of a list. Items
 /// of a typed list (`SecretList`) carry no `apiVersion`/`kind`: they are
 /// set from the list, as the API server means them.
-fn kubernetes_objects(object: Value) -> Result<Vec<Value>, String> {
+fn kubernetes_objects(object: Value) -> Result<Vec<Value>, EntryError> {
     let kind = object
         .get("kind")
         .and_then(Value::as_str)
@@ -224,7 +288,7 @@ fn kubernetes_objects(object: Value) -> Result<Vec<Value>, String> {
         .to_string();
     let items = match object.get("items") {
         Some(Value::Array(items)) => items.clone(),
-        Some(_) => return Err(format!("`{kind}` has `items` that is not a list")),
+        Some(_) => return Err(EntryError::ItemsNotAList(kind.to_string())),
         // A kind that merely ends in `List` and holds no items is an object.
         None => return Ok(vec![object]),
     };
@@ -336,5 +400,27 @@ impl Collector for SnapshotSource {
 
     fn unread(&self, _reason: &str) -> Vec<LiveTarget> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_point_at_line_and_character_column() {
+        let text = "{\n  \"format\": \"é€\",, \"x\": 1\n}\n";
+        let error = parse_snapshot(text, "s.json").map(|_| ()).unwrap_err();
+        assert_eq!(error.code, Code::Syntax);
+        // serde_json says byte column 21; the second comma is character 18.
+        assert_eq!(error.location, "s.json:2:18");
+        assert_eq!(
+            error.message,
+            "not a driftaudit snapshot: key must be a string"
+        );
+        let wrong_shape = parse_snapshot("{\"format\": 3}", "s.json")
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(wrong_shape.code, Code::SnapshotInvalid);
     }
 }

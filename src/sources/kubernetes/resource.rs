@@ -43,6 +43,40 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
     CLUSTER_SCOPED_KINDS.contains(&kind)
 }
 
+/// Why an object body is not a usable Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestError {
+    NoApiVersion,
+    NoKind,
+    /// No (or an empty) `metadata.name`: the kind is given.
+    NoName(String),
+    /// A `List` whose `items` is not a list: what it is instead.
+    ItemsNotAList(&'static str),
+}
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ManifestError::NoApiVersion => {
+                f.write_str("no `apiVersion`: not a Kubernetes manifest")
+            }
+            ManifestError::NoKind => f.write_str("no `kind`: not a Kubernetes manifest"),
+            ManifestError::NoName(kind) => write!(
+                f,
+                "{kind} has no `metadata.name` (generateName is not supported for declared objects)"
+            ),
+            ManifestError::ItemsNotAList(found) => {
+                write!(
+                    f,
+                    "`items` of a list must be a list of objects, not {found}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
 /// Builds a Kubernetes resource from an object body: checks the fields that make
 /// its identity, derives facts from Secret material and redacts it. This is the
 /// single entry point for Kubernetes objects, declared and live alike, so no
@@ -52,16 +86,16 @@ pub fn kubernetes_resource(
     origin: Origin,
     lines: Option<Arc<LineMap>>,
     default_namespace: &str,
-) -> Result<Resource, String> {
+) -> Result<Resource, ManifestError> {
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
-    let api_version = field("apiVersion").ok_or("no `apiVersion`: not a Kubernetes manifest")?;
-    let kind = field("kind").ok_or("no `kind`: not a Kubernetes manifest")?;
+    let api_version = field("apiVersion").ok_or(ManifestError::NoApiVersion)?;
+    let kind = field("kind").ok_or(ManifestError::NoKind)?;
     let metadata = body.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| format!("{kind} has no `metadata.name` (generateName is not supported for declared objects)"))?
+        .ok_or_else(|| ManifestError::NoName(kind.clone()))?
         .to_string();
     let namespace = match metadata
         .and_then(|m| m.get("namespace"))

@@ -20,6 +20,7 @@ use rustls::{ClientConfig, RootCertStore};
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::Config;
 
+use crate::diag::{Code, Place};
 use crate::model::InputError;
 use crate::sources::tls::unverified::UnverifiedChain;
 
@@ -39,14 +40,16 @@ impl PostgresOptions {
     /// refused: command lines are visible to every user of the machine.
     pub fn parse(dsn: &str, password_file: Option<PathBuf>) -> Result<Self, InputError> {
         let config = Config::from_str(dsn).map_err(|e| {
-            InputError::new(
-                "--postgres",
+            InputError::error(
+                Code::BadFlagValue,
+                Place::Argument("--postgres".into()),
                 format!("not a PostgreSQL connection string (URL or key=value): {e}"),
             )
         })?;
         if config.get_password().is_some() {
-            return Err(InputError::new(
-                "--postgres",
+            return Err(InputError::error(
+                Code::BadFlagValue,
+                Place::Argument("--postgres".into()),
                 "the connection string contains a password; give it with PGPASSWORD, \
                  PGPASSFILE (~/.pgpass) or --postgres-password-file instead",
             ));

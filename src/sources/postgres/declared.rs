@@ -230,8 +230,8 @@ impl Expander<'_> {
             let body = match declared_value(value) {
                 Ok(DeclaredSetting::Value(v)) => json!({"name": name, "value": v}),
                 Ok(DeclaredSetting::Setting(s)) => json!({"name": name, "setting": s}),
-                Err(message) => {
-                    self.fail(&path, message);
+                Err(error) => {
+                    self.fail(&path, error.to_string());
                     continue;
                 }
             };
@@ -282,12 +282,18 @@ impl Expander<'_> {
             }
         }
         if let Some(value) = item.get("valid_until") {
-            match value.as_str().map(normalize_valid_until) {
-                Some(Ok(text)) => {
-                    body.insert("valid_until".into(), json!(text));
+            match value
+                .as_str()
+                .map(|text| (text, normalize_valid_until(text)))
+            {
+                Some((_, Some(normalized))) => {
+                    body.insert("valid_until".into(), json!(normalized));
                 }
-                Some(Err(message)) => {
-                    self.fail(&push_key(path, "valid_until"), message);
+                Some((text, None)) => {
+                    self.fail(
+                        &push_key(path, "valid_until"),
+                        format!("`{text}` is not a date (2027-06-30) or an RFC 3339 time"),
+                    );
                     return;
                 }
                 None if value.is_null() => {
@@ -602,19 +608,20 @@ impl Expander<'_> {
 
 /// `2027-06-30` or any RFC 3339 time → `2027-06-30T00:00:00Z` (UTC, seconds),
 /// the form the live side reports; `infinity` stays.
-fn normalize_valid_until(text: &str) -> Result<String, String> {
+/// `None` when the text is neither.
+fn normalize_valid_until(text: &str) -> Option<String> {
     if text == "infinity" {
-        return Ok(text.to_string());
+        return Some(text.to_string());
     }
     let time = match OffsetDateTime::parse(text, &Rfc3339) {
         Ok(time) => time,
         Err(_) => Date::parse(text, format_description!("[year]-[month]-[day]"))
             .map(|d| d.midnight().assume_utc())
-            .map_err(|_| format!("`{text}` is not a date (2027-06-30) or an RFC 3339 time"))?,
+            .ok()?,
     };
     let utc = time.to_offset(time::UtcOffset::UTC);
     utc.format(format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
     ))
-    .map_err(|e| e.to_string())
+    .ok()
 }

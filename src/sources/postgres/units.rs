@@ -80,7 +80,23 @@ pub enum DeclaredSetting {
     Setting(String),
 }
 
-pub fn declared_value(value: &Value) -> Result<DeclaredSetting, String> {
+/// Why a declared setting value is not usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingError {
+    Null,
+    WrongType,
+}
+
+impl std::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SettingError::Null => "a setting needs a value (null given)",
+            SettingError::WrongType => "a setting value must be a string, number or boolean",
+        })
+    }
+}
+
+pub fn declared_value(value: &Value) -> Result<DeclaredSetting, SettingError> {
     match value {
         Value::Bool(b) => Ok(DeclaredSetting::Value(json!(if *b { "on" } else { "off" }))),
         Value::Number(n) => Ok(DeclaredSetting::Setting(n.to_string())),
@@ -97,8 +113,8 @@ pub fn declared_value(value: &Value) -> Result<DeclaredSetting, String> {
                 None => Ok(DeclaredSetting::Value(json!(text))),
             }
         }
-        Value::Null => Err("a setting needs a value (null given)".into()),
-        _ => Err("a setting value must be a string, number or boolean".into()),
+        Value::Null => Err(SettingError::Null),
+        _ => Err(SettingError::WrongType),
     }
 }
 
@@ -161,6 +177,6 @@ mod tests {
         assert_eq!(declared(json!("off")), json!("off"));
         assert_eq!(declared(json!(50)), json!({"setting": "50"}));
         assert_eq!(declared(json!("scram-sha-256")), json!("scram-sha-256"));
-        assert!(declared_value(&Value::Null).is_err());
+        assert_eq!(declared_value(&Value::Null).err(), Some(SettingError::Null));
     }
 }

@@ -69,7 +69,7 @@ impl SourceArgs for TlsArgs {
         let endpoints = self
             .tls_endpoint
             .iter()
-            .map(|text| TlsEndpoint::parse(text).map_err(|m| InputError::new("--tls-endpoint", m)))
+            .map(|text| TlsEndpoint::parse(text))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(vec![Arc::new(TlsEndpoints {
             endpoints,

@@ -18,8 +18,9 @@ pub mod unverified;
 use futures::future::BoxFuture;
 
 use super::collect::{blocking_target, Collected, Collector, LiveScope};
+use crate::diag::{Code, Place};
 use crate::facts::chain_facts;
-use crate::model::{CoverageGap, Deadline, LiveTarget, Origin, Resource, Source};
+use crate::model::{CoverageGap, Deadline, InputError, LiveTarget, Origin, Resource, Source};
 use unverified::UnverifiedChain;
 
 /// The apiVersion and kind of endpoint resources.
@@ -36,8 +37,15 @@ pub struct TlsEndpoint {
 }
 
 impl TlsEndpoint {
-    /// Parses `host:port`, `[::1]:443`, `host:port,sni=name`.
-    pub fn parse(text: &str) -> Result<TlsEndpoint, String> {
+    /// Parses `host:port`, `[::1]:443`, `host:port,sni=name` (a `--tls-endpoint` value).
+    pub fn parse(text: &str) -> Result<TlsEndpoint, InputError> {
+        let bad = |message: String| {
+            InputError::error(
+                Code::BadFlagValue,
+                Place::Argument("--tls-endpoint".into()),
+                message,
+            )
+        };
         let mut parts = text.split(',');
         let address = parts.next().unwrap_or_default().trim();
         let mut sni = None;
@@ -47,23 +55,25 @@ impl TlsEndpoint {
                     sni = Some(name.trim().to_string())
                 }
                 _ => {
-                    return Err(format!(
+                    return Err(bad(format!(
                         "unknown option `{option}` in `{text}` (expected host:port[,sni=name])"
-                    ))
+                    )))
                 }
             }
         }
-        let (host, port) = address
-            .rsplit_once(':')
-            .ok_or_else(|| format!("`{text}` has no port (expected host:port[,sni=name])"))?;
+        let (host, port) = address.rsplit_once(':').ok_or_else(|| {
+            bad(format!(
+                "`{text}` has no port (expected host:port[,sni=name])"
+            ))
+        })?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port: u16 = port
             .parse()
-            .map_err(|_| format!("`{port}` in `{text}` is not a port number"))?;
+            .map_err(|_| bad(format!("`{port}` in `{text}` is not a port number")))?;
         if host.is_empty() {
-            return Err(format!(
+            return Err(bad(format!(
                 "`{text}` has no host (expected host:port[,sni=name])"
-            ));
+            )));
         }
         Ok(TlsEndpoint {
             host: host.to_string(),

@@ -176,12 +176,19 @@ const TRAEFIK_PASSWORD_ENV: &str = "DRIFTAUDIT_TRAEFIK_PASSWORD";
 /// A secret read from a file: surrounding whitespace (the final newline) is
 /// not part of it.
 fn read_secret_file(path: &std::path::Path, flag: &str) -> Result<String, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(flag, format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError::error(
+            Code::CredentialUnreadable,
+            Place::Argument(flag.into()),
+            format!("cannot read {}: {e}", path.display()),
+        )
+        .with_source(e)
+    })?;
     let secret = text.trim().to_string();
     if secret.is_empty() {
-        return Err(InputError::new(
-            flag,
+        return Err(InputError::error(
+            Code::CredentialUnreadable,
+            Place::Argument(flag.into()),
             format!("{} is empty", path.display()),
         ));
     }
@@ -195,13 +202,15 @@ fn traefik_options(
 ) -> Result<TraefikOptions, InputError> {
     match check_url(url) {
         Err(UrlProblem::Scheme) => {
-            return Err(InputError::new(
-                "--traefik-url",
+            return Err(InputError::error(
+                Code::BadFlagValue,
+                Place::Argument("--traefik-url".into()),
                 format!("`{url}` is not an http:// or https:// URL"),
             ))
         }
-        Err(UrlProblem::Credentials) => return Err(InputError::new(
-            "--traefik-url",
+        Err(UrlProblem::Credentials) => return Err(InputError::error(
+            Code::BadFlagValue,
+            Place::Argument("--traefik-url".into()),
             "the URL holds credentials: use --traefik-user with DRIFTAUDIT_TRAEFIK_PASSWORD, or --traefik-token-file",
         )),
         Ok(()) => {}
@@ -216,8 +225,9 @@ fn traefik_options(
                 .ok()
                 .filter(|p| !p.is_empty())
                 .ok_or_else(|| {
-                    InputError::new(
-                        "--traefik-user",
+                    InputError::error(
+                        Code::CredentialUnreadable,
+                        Place::Argument("--traefik-user".into()),
                         format!("no password: set {TRAEFIK_PASSWORD_ENV} or give --traefik-password-file"),
                     )
                 })?,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Number, Value};
 
 use super::{traefik_resource, FILE_PROVIDER, SECTIONS, TLS_CERTIFICATE, TLS_OPTIONS, TLS_STORE};
+use crate::diag::{Code, Place, Span};
 use crate::facts;
 use crate::model::{InputError, Origin, Resource};
 use crate::yaml::{parse_documents, push_index, push_key, LineMap};
@@ -28,12 +29,7 @@ pub fn resources_from_file(
     } else {
         parse_documents(text)
             .map(|docs| docs.into_iter().map(|d| (d.value, d.lines)).collect())
-            .map_err(|e| {
-                InputError::new(
-                    format!("{file}:{}", e.line),
-                    format!("YAML syntax error at column {}: {}", e.column, e.message),
-                )
-            })
+            .map_err(|e| e.diagnostic(file))
     };
     let documents = match documents {
         Ok(documents) => documents,
@@ -66,8 +62,9 @@ impl FileReader<'_> {
     }
 
     fn error(&mut self, lines: &LineMap, path: &str, message: String) {
-        let at = format!("{}:{}", self.file, self.line(lines, path));
-        self.errors.push(InputError::new(at, message));
+        let at = Place::line(self.file, self.line(lines, path));
+        self.errors
+            .push(InputError::error(Code::InvalidDeclaredItem, at, message));
     }
 
     fn origin(&self, line: u32) -> Origin {
@@ -323,9 +320,17 @@ pub fn certificate_body(facts: &[Value]) -> Value {
 /// A TOML document as JSON, with the line of every key.
 fn toml_document(text: &str, file: &str) -> Result<(Value, LineMap), InputError> {
     let table = toml::de::DeTable::parse(text).map_err(|e| {
-        let line = e.span().map(|span| line_at(text, span.start)).unwrap_or(1);
-        InputError::new(
-            format!("{file}:{line}"),
+        let span = e.span().map_or(
+            Span {
+                line: 1,
+                column: 0,
+                len: 0,
+            },
+            |range| span_at(text, range),
+        );
+        InputError::error(
+            Code::Syntax,
+            Place::span(file, span),
             format!("TOML syntax error: {}", e.message()),
         )
     })?;
@@ -389,6 +394,31 @@ fn toml_value(
 }
 
 /// 1-based line of a byte offset.
+/// The line, column and length (in characters) of a byte range of `text`.
+fn span_at(text: &str, range: std::ops::Range<usize>) -> Span {
+    let start = floor_char_boundary(text, range.start);
+    let end = floor_char_boundary(text, range.end.max(start));
+    let line_start = text[..start].rfind('\n').map_or(0, |at| at + 1);
+    Span {
+        line: line_at(text, start),
+        column: text[line_start..start].chars().count() as u32 + 1,
+        len: text[start..end]
+            .split('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count() as u32,
+    }
+}
+
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 fn line_at(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
@@ -426,6 +456,26 @@ mod tests {
         assert_eq!(resources[0].body["service"], "svc");
         assert_eq!(resources[0].location_of(Some("rule")).unwrap().line, 4);
         assert_eq!(resources[1].location_of(None).unwrap().line, 7);
+    }
+
+    #[test]
+    fn syntax_errors_point_at_line_and_column() {
+        let (_, errors) = resources_from_file(
+            "[http.routers.app]\nrule = \"Host(`a`)\"\nservice = \n",
+            "dyn/a.toml",
+            None,
+            &no_files,
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, Code::Syntax);
+        assert_eq!(errors[0].location, "dyn/a.toml:3:11");
+        assert!(errors[0].message.starts_with("TOML syntax error: "));
+        let (_, errors) =
+            resources_from_file("http:\n  routers: [a\n", "dyn/a.yml", None, &no_files);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, Code::Syntax);
+        assert!(errors[0].location.starts_with("dyn/a.yml:"));
+        assert!(errors[0].message.starts_with("YAML syntax error: "));
     }
 
     #[test]
