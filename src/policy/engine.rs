@@ -12,7 +12,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, LimitError};
 use serde_json::{json, Value};
 
-use super::library::{rules_of, PolicyFile, RuleInfo, Scope};
+use super::library::{rules_of, PolicyFile, RuleInfo, Scope, WORKLOAD_KINDS};
 use super::recursion::find_cycles;
 use crate::config::WorkloadConfig;
 use crate::diag::{Code, Diagnostic, Place, Span};
@@ -423,6 +423,19 @@ impl PolicySet {
         )
     }
 
+    /// The kinds `rule` is routed to, with `workloads` spelt out.
+    pub fn routed_kinds(&self, rule: &RuleInfo) -> Vec<String> {
+        let mut kinds = Vec::new();
+        for kind in &rule.kinds {
+            if kind == WORKLOAD_KINDS {
+                kinds.extend(self.workload_kinds.iter().cloned());
+            } else {
+                kinds.push(kind.clone());
+            }
+        }
+        kinds
+    }
+
     /// Adds the custom resources of the config's `workloads` section: rules
     /// routed to `workloads` meet their kinds, and `lib.pod_specs` finds their
     /// pod specs (they reach Rego as `data.driftaudit.workloads`).
@@ -741,6 +754,8 @@ mod tests {
         }
         assert!(!privileged.applies_to("kubernetes", "ConfigMap", &set.workload_kinds));
         assert!(!privileged.applies_to("traefik", "Pod", &set.workload_kinds));
+        assert_eq!(privileged.kinds, ["workloads"]);
+        assert_eq!(set.routed_kinds(privileged), kinds);
     }
 
     #[test]
