@@ -6,10 +6,12 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{run, run_in, snapshot_json, write};
+use std::path::Path;
+
+use crate::common::{run, run_in, snapshot_json, write, Run};
 
 /// A repository holding one workload of each new kind, each with one problem.
-fn repository(root: &std::path::Path) {
+fn repository(root: &Path) {
     write(
         root,
         "repo/legacy/rc.yaml",
@@ -73,6 +75,33 @@ fn findings(report: &Value) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// `scan` of the repository with its config, as JSON, with `extra` arguments.
+fn scan(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "scan",
+        "--repo",
+        "repo",
+        "--config",
+        "driftaudit.yaml",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
+}
+
+/// The one finding on the resource named `name`.
+fn finding_on<'a>(report: &'a Value, name: &str) -> &'a Value {
+    let on: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"]["name"] == name)
+        .collect();
+    assert_eq!(on.len(), 1, "{on:#?}");
+    on[0]
+}
+
 fn finding(rule: &str, kind: &str, name: &str, path: &str) -> (String, String, String, String) {
     (rule.into(), kind.into(), name.into(), path.into())
 }
@@ -81,18 +110,7 @@ fn finding(rule: &str, kind: &str, name: &str, path: &str) -> (String, String, S
 fn every_workload_kind_is_flagged_by_the_right_rule() {
     let dir = tempfile::tempdir().unwrap();
     repository(dir.path());
-    let r = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--repo",
-            "repo",
-            "--config",
-            "driftaudit.yaml",
-            "--format",
-            "json",
-        ],
-    );
+    let r = scan(dir.path(), &[]);
     assert_eq!(r.code, 1, "{}", r.all());
     let report = r.json();
     assert_eq!(report["errors"], json!([]), "{}", r.stdout);
@@ -149,12 +167,7 @@ fn every_workload_kind_is_flagged_by_the_right_rule() {
     assert_eq!(found.len(), expected.len(), "{found:#?}");
 
     // Findings point at the line of the field, the hook Job's in its own document.
-    let hook = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["resource"]["name"] == HOOK_JOB)
-        .unwrap();
+    let hook = finding_on(&report, HOOK_JOB);
     assert_eq!(
         hook["location"],
         json!({"file": "hooks/migrate.yaml", "line": 26})
@@ -167,18 +180,7 @@ fn a_custom_resource_is_checked_only_once_configured() {
     let dir = tempfile::tempdir().unwrap();
     repository(dir.path());
     write(dir.path(), "driftaudit.yaml", "version: 1\n");
-    let r = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--repo",
-            "repo",
-            "--config",
-            "driftaudit.yaml",
-            "--format",
-            "json",
-        ],
-    );
+    let r = scan(dir.path(), &[]);
     let report = r.json();
     let found = findings(&report);
     assert!(
@@ -225,20 +227,7 @@ fn a_generate_name_job_is_in_no_drift_entry() {
         "live.json",
         &snapshot_json("prod", &[settings, job("db-migrate-x7k2p"), job("stray")]),
     );
-    let r = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--repo",
-            "repo",
-            "--config",
-            "driftaudit.yaml",
-            "--live-snapshot",
-            "live.json",
-            "--format",
-            "json",
-        ],
-    );
+    let r = scan(dir.path(), &["--live-snapshot", "live.json"]);
     let report = r.json();
     assert_eq!(report["errors"], json!([]), "{}", r.stdout);
     let drift: Vec<(String, String)> = report["drift"]
@@ -272,12 +261,7 @@ fn a_generate_name_job_is_in_no_drift_entry() {
         "{drift:#?}"
     );
     // Still evaluated, for the live target.
-    let hook = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["resource"]["name"] == HOOK_JOB)
-        .expect("the hook Job is evaluated");
+    let hook = finding_on(&report, HOOK_JOB);
     assert_eq!(hook["rule"], "DA-PRIV-001");
     assert_eq!(hook["states"], json!(["declared"]));
 }
