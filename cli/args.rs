@@ -387,6 +387,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             policy_dirs,
             baselines,
             disabled_rules: config.policies.disable.clone(),
+            workloads: config.workloads.clone(),
             drift: DriftOptions {
                 strict: arguments.strict || config.drift.strict,
                 ignore: config.drift.ignore.clone(),

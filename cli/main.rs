@@ -313,7 +313,7 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
                     serde_json::json!({
                         "id": r.id, "title": r.title, "description": r.description,
                         "severity": r.severity, "category": r.category,
-                        "remediation": r.remediation, "kinds": r.kinds, "sources": r.sources,
+                        "remediation": r.remediation, "kinds": set.routed_kinds(r), "sources": r.sources,
                         "scope": match r.scope { driftaudit::policy::Scope::Resource => "resource", driftaudit::policy::Scope::Inventory => "inventory" },
                         "location": r.location,
                     })
@@ -330,7 +330,7 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
                     r.category,
                     r.title
                 );
-                out += &format!("{:<38}{}\n", "", r.kinds.join(", "));
+                out += &format!("{:<38}{}\n", "", set.routed_kinds(r).join(", "));
             }
             out += &format!("{} rules\n", set.rules.len());
         }

@@ -3,7 +3,7 @@
 # description: Where workload images come from and whether they are pinned.
 # custom:
 #   category: images
-#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob]
+#   kinds: [workloads]
 #   sources: [kubernetes]
 package driftaudit.images
 

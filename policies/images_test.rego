@@ -201,6 +201,38 @@ test_latest_cronjob_template if {
 	{f.path | some f in findings} == {"spec.jobTemplate.spec.template.spec.containers[0].image"}
 }
 
+# The input of a resource whose identity carries its real API group.
+_of_group(group, resource) := object.union(_input(resource), {"identity": {"group": group}})
+
+test_latest_in_every_workload_kind if {
+	pod := {"containers": [{"name": "app", "image": "app:latest"}]}
+	cases := [
+		["", {"apiVersion": "v1", "kind": "PodTemplate", "template": {"spec": pod}}, "template.spec"],
+		["", {"apiVersion": "v1", "kind": "ReplicationController", "spec": {"template": {"spec": pod}}}, "spec.template.spec"],
+		["apps.openshift.io", {"apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig", "spec": {"template": {"spec": pod}}}, "spec.template.spec"],
+		["argoproj.io", {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "spec": {"template": {"spec": pod}}}, "spec.template.spec"],
+	]
+	every case in cases {
+		resource := object.union(case[1], {"metadata": {"name": "w", "namespace": "shop"}})
+		findings := images.deny_latest_tag with input as _of_group(case[0], resource)
+		{f.path | some f in findings} == {concat("", [case[2], ".containers[0].image"])}
+	}
+}
+
+test_latest_in_a_configured_custom_resource if {
+	configured := [{"group": "example.com", "kind": "WebApp", "pod_spec_path": "spec.runtime"}]
+	webapp := {
+		"apiVersion": "example.com/v1",
+		"kind": "WebApp",
+		"metadata": {"name": "w", "namespace": "shop"},
+		"spec": {"runtime": {"containers": [{"name": "app", "image": "app"}]}},
+	}
+	findings := images.deny_latest_tag with input as _of_group("example.com", webapp) with data.driftaudit.workloads as configured
+	{f.path | some f in findings} == {"spec.runtime.containers[0].image"}
+	# not configured: its pod spec is nowhere the locator looks
+	count(images.deny_latest_tag) == 0 with input as _of_group("example.com", webapp)
+}
+
 # --- DA-IMG-003 digest -------------------------------------------------------
 
 test_digest_off_by_default if {

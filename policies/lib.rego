@@ -75,28 +75,75 @@ age_ns(t) := time.parse_rfc3339_ns(input.now) - time.parse_rfc3339_ns(t) if {
 
 # --- pods and containers --------------------------------------------------------
 
-# Pod specs of the resource under evaluation: a Pod's own spec, a controller's
-# pod template, or a CronJob's job template. Found by shape, so a kind routed
-# to a rule by a user's metadata (ReplicationController, Argo Rollout, ...)
-# works too.
-pod_specs contains {"path": "spec", "spec": s} if {
-	s := input.resource.spec
+# Where each workload kind keeps its pod spec: `{group, kind, pod_spec_path}`,
+# the path written with dots from the top of the object. The built-in rules
+# that look at pods are routed to these kinds (`custom.kinds: [workloads]`), and
+# to the custom resources of the config's `workloads` section, which reach Rego
+# as data.driftaudit.workloads (same shape). An Argo Rollout that points at a
+# Deployment (`spec.workloadRef`) has no pod template: nothing in it is checked
+# (the Deployment is checked on its own).
+builtin_workloads := [
+	{"group": "", "kind": "Pod", "pod_spec_path": "spec"},
+	{"group": "", "kind": "PodTemplate", "pod_spec_path": "template.spec"},
+	{"group": "", "kind": "ReplicationController", "pod_spec_path": "spec.template.spec"},
+	{"group": "apps", "kind": "Deployment", "pod_spec_path": "spec.template.spec"},
+	{"group": "apps", "kind": "StatefulSet", "pod_spec_path": "spec.template.spec"},
+	{"group": "apps", "kind": "DaemonSet", "pod_spec_path": "spec.template.spec"},
+	{"group": "apps", "kind": "ReplicaSet", "pod_spec_path": "spec.template.spec"},
+	{"group": "extensions", "kind": "Deployment", "pod_spec_path": "spec.template.spec"},
+	{"group": "extensions", "kind": "DaemonSet", "pod_spec_path": "spec.template.spec"},
+	{"group": "extensions", "kind": "ReplicaSet", "pod_spec_path": "spec.template.spec"},
+	{"group": "batch", "kind": "Job", "pod_spec_path": "spec.template.spec"},
+	{"group": "batch", "kind": "CronJob", "pod_spec_path": "spec.jobTemplate.spec.template.spec"},
+	{"group": "apps.openshift.io", "kind": "DeploymentConfig", "pod_spec_path": "spec.template.spec"},
+	# OpenShift 3's legacy API served DeploymentConfig as `apiVersion: v1`.
+	{"group": "", "kind": "DeploymentConfig", "pod_spec_path": "spec.template.spec"},
+	{"group": "argoproj.io", "kind": "Rollout", "pod_spec_path": "spec.template.spec"},
+]
+
+# The built-in workload kinds and the configured ones.
+workloads := array.concat(builtin_workloads, _configured_workloads)
+
+_configured_workloads := data.driftaudit.workloads if is_array(data.driftaudit.workloads)
+
+else := []
+
+# Where the resource under evaluation keeps its pod specs, when its group and
+# kind are a workload kind.
+pod_spec_paths contains w.pod_spec_path if {
+	some w in workloads
+	w.kind == kind
+	w.group == group
+	is_string(w.pod_spec_path)
+}
+
+_known_workload if {
+	some w in workloads
+	w.kind == kind
+	w.group == group
+}
+
+# Pod specs of the resource under evaluation, as `{path, spec}`: at the paths
+# of its workload kind; for any other kind (routed to a rule by a user's
+# metadata), at the usual places. Either way a pod spec is an object with a
+# list of containers of some sort (a Pod may have only ephemeral containers).
+pod_specs contains {"path": path, "spec": s} if {
+	some path in pod_spec_paths
+	s := object.get(input.resource, split(path, "."), null)
 	_is_pod_spec(s)
 }
 
-pod_specs contains {"path": "spec.template.spec", "spec": s} if {
-	s := input.resource.spec.template.spec
-	_is_pod_spec(s)
-}
-
-pod_specs contains {"path": "spec.jobTemplate.spec.template.spec", "spec": s} if {
-	s := input.resource.spec.jobTemplate.spec.template.spec
+pod_specs contains {"path": path, "spec": s} if {
+	not _known_workload
+	some path in ["spec", "spec.template.spec", "spec.jobTemplate.spec.template.spec", "template.spec"]
+	s := object.get(input.resource, split(path, "."), null)
 	_is_pod_spec(s)
 }
 
 _is_pod_spec(s) if {
 	is_object(s)
-	is_array(s.containers)
+	some field in object.keys(_container_fields)
+	is_array(s[field])
 }
 
 _container_fields := {

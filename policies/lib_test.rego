@@ -57,6 +57,105 @@ test_age_undefined_for_non_timestamps if {
 
 # --- pods and containers ------------------------------------------------------------
 
+# A resource of `api_version` and `kind` with `spec_fields` placed at `path`.
+_workload(api_version, kind, path) := {"apiVersion": api_version, "kind": kind, "metadata": {"name": "w"}} if {
+	path == ""
+} else := object.union(
+	{"apiVersion": api_version, "kind": kind, "metadata": {"name": "w"}},
+	_nest(split(path, "."), _pod.spec),
+)
+
+_nest(keys, value) := {keys[0]: value} if count(keys) == 1
+
+else := {keys[0]: {keys[1]: value}} if count(keys) == 2
+
+else := {keys[0]: {keys[1]: {keys[2]: value}}} if count(keys) == 3
+
+else := {keys[0]: {keys[1]: {keys[2]: {keys[3]: {keys[4]: value}}}}} if count(keys) == 5
+
+_decoy("spec") := {"template": {"spec": {"containers": [{"name": "decoy"}]}}}
+
+_decoy(path) := {"spec": {"containers": [{"name": "decoy"}]}} if path != "spec"
+
+test_pod_specs_of_every_workload_kind if {
+	cases := [
+		["v1", "Pod", "spec"],
+		["v1", "PodTemplate", "template.spec"],
+		["v1", "ReplicationController", "spec.template.spec"],
+		["apps/v1", "ReplicaSet", "spec.template.spec"],
+		["apps/v1", "Deployment", "spec.template.spec"],
+		["apps/v1", "StatefulSet", "spec.template.spec"],
+		["apps/v1", "DaemonSet", "spec.template.spec"],
+		["extensions/v1beta1", "Deployment", "spec.template.spec"],
+		["batch/v1", "Job", "spec.template.spec"],
+		["batch/v1", "CronJob", "spec.jobTemplate.spec.template.spec"],
+		["apps.openshift.io/v1", "DeploymentConfig", "spec.template.spec"],
+		["v1", "DeploymentConfig", "spec.template.spec"],
+		["argoproj.io/v1alpha1", "Rollout", "spec.template.spec"],
+	]
+	every case in cases {
+		# a decoy where another kind keeps its pod spec: looked at only by shape
+		resource := object.union(_workload(case[0], case[1], case[2]), _decoy(case[2]))
+		{p.path | some p in lib.pod_specs} == {case[2]} with input as {"resource": resource}
+		count(lib.containers) == 3 with input as {"resource": resource}
+	}
+}
+
+test_builtin_workload_kinds if {
+	kinds := {w.kind | some w in lib.builtin_workloads}
+	kinds == {
+		"Pod", "PodTemplate", "ReplicationController", "ReplicaSet", "Deployment", "StatefulSet",
+		"DaemonSet", "Job", "CronJob", "DeploymentConfig", "Rollout",
+	}
+	every w in lib.builtin_workloads {
+		is_string(w.group)
+		is_string(w.pod_spec_path)
+	}
+}
+
+test_a_known_kind_is_looked_at_only_where_its_pod_spec_is if {
+	# a Deployment's `spec` is no pod spec, even with a containers list in it
+	wrong := {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"containers": [{"name": "x"}]}}
+	count(lib.pod_specs) == 0 with input as {"resource": wrong}
+	# the identity's group decides which kind it is
+	deployment := _workload("apps/v1", "Deployment", "spec.template.spec")
+	count(lib.pod_specs) == 1 with input as {"identity": {"kind": "Deployment", "group": "apps"}, "resource": deployment}
+}
+
+test_a_rollout_with_a_workload_ref_has_no_pod_spec if {
+	rollout := {
+		"apiVersion": "argoproj.io/v1alpha1",
+		"kind": "Rollout",
+		"spec": {"workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}},
+	}
+	count(lib.pod_specs) == 0 with input as {"resource": rollout}
+	count(lib.containers) == 0 with input as {"resource": rollout}
+}
+
+test_a_pod_with_only_ephemeral_containers if {
+	pod := {"apiVersion": "v1", "kind": "Pod", "spec": {"ephemeralContainers": [{"name": "debug"}]}}
+	{[c.what, c.path] | some c in lib.containers} == {[`ephemeral container "debug"`, "spec.ephemeralContainers[0]"]} with input as {"resource": pod}
+}
+
+test_configured_custom_resources if {
+	configured := [
+		{"group": "example.com", "kind": "WebApp", "pod_spec_path": "spec.runtime.pod"},
+		{"group": "example.com", "kind": "WebApp", "pod_spec_path": "spec.worker.pod"},
+	]
+	webapp := {"apiVersion": "example.com/v1", "kind": "WebApp", "spec": {
+		"runtime": {"pod": _pod.spec},
+		"worker": {"pod": {"containers": [{"name": "w"}]}},
+		"template": {"spec": {"containers": [{"name": "not-looked-at"}]}},
+	}}
+	{p.path | some p in lib.pod_specs} == {"spec.runtime.pod", "spec.worker.pod"} with input as {"resource": webapp} with data.driftaudit.workloads as configured
+	count(lib.containers) == 4 with input as {"resource": webapp} with data.driftaudit.workloads as configured
+	count(lib.workloads) == count(lib.builtin_workloads) + 2 with data.driftaudit.workloads as configured
+
+	# another group's WebApp is not the configured one: found by shape
+	other := object.union(webapp, {"apiVersion": "other.io/v1"})
+	{p.path | some p in lib.pod_specs} == {"spec.template.spec"} with input as {"resource": other} with data.driftaudit.workloads as configured
+}
+
 test_pod_specs_of_each_shape if {
 	{p.path | some p in lib.pod_specs} == {"spec"} with input as {"resource": _pod}
 	deployment := {"spec": {"template": {"spec": _pod.spec}}}

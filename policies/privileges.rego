@@ -3,7 +3,7 @@
 # description: Container privileges, host access and RBAC grants beyond what workloads need.
 # custom:
 #   category: privileges
-#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob]
+#   kinds: [workloads]
 #   sources: [kubernetes]
 package driftaudit.privileges
 

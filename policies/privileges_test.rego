@@ -98,6 +98,46 @@ test_host_network_cronjob if {
 	{f.path | some f in findings} == {"spec.jobTemplate.spec.template.spec.hostNetwork"}
 }
 
+test_host_network_pod_template if {
+	template := {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t", "namespace": "shop"}, "template": {
+		"spec": {"hostNetwork": true, "containers": [{"name": "c"}]},
+	}}
+	findings := privileges.deny_host_namespace with input as _input(template)
+	{f.path | some f in findings} == {"template.spec.hostNetwork"}
+}
+
+# --- every workload kind -----------------------------------------------------
+
+test_privileged_in_a_replication_controller if {
+	rc := {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "rc", "namespace": "shop"}, "spec": {
+		"template": {"spec": {"containers": [{"name": "c", "securityContext": {"privileged": true}}]}},
+	}}
+	findings := privileges.deny_privileged_container with input as _input(rc)
+	{f.path | some f in findings} == {"spec.template.spec.containers[0].securityContext.privileged"}
+}
+
+test_privileged_ephemeral_container_alone if {
+	pod := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}, "spec": {
+		"ephemeralContainers": [{"name": "debug", "securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}}}],
+	}}
+	findings := privileges.deny_privileged_container with input as _input(pod)
+	findings == {{"msg": `ephemeral container "debug" runs privileged`, "path": "spec.ephemeralContainers[0].securityContext.privileged"}}
+	count(privileges.deny_dangerous_capability) == 1 with input as _input(pod)
+}
+
+test_privileged_in_a_configured_custom_resource if {
+	configured := [{"group": "example.com", "kind": "Worker", "pod_spec_path": "spec.pod"}]
+	worker := {"apiVersion": "example.com/v1", "kind": "Worker", "metadata": {"name": "w", "namespace": "shop"}, "spec": {
+		"pod": {"hostPID": true, "containers": [{"name": "c", "securityContext": {"privileged": true}}]},
+	}}
+	value := object.union(_input(worker), {"identity": {"group": "example.com"}})
+	findings := privileges.deny_privileged_container with input as value with data.driftaudit.workloads as configured
+	{f.path | some f in findings} == {"spec.pod.containers[0].securityContext.privileged"}
+	hosts := privileges.deny_host_namespace with input as value with data.driftaudit.workloads as configured
+	{f.path | some f in hosts} == {"spec.pod.hostPID"}
+	count(privileges.deny_privileged_container) == 0 with input as value
+}
+
 # --- DA-PRIV-003 hostPath ----------------------------------------------------
 
 test_host_path_fires if {

@@ -29,6 +29,9 @@ pub struct Config {
     pub policies: PolicyConfig,
     /// Baseline files merged over the built-in defaults, relative to the config file.
     pub baselines: Vec<PathBuf>,
+    /// Custom resources that embed a pod spec: the rules that look at pods
+    /// check them too (`docs/policy-input.md`).
+    pub workloads: Vec<WorkloadConfig>,
     /// Default `--fail-on` severity.
     pub fail_on: Option<String>,
     /// Limits of the live sources (`--source-timeout`, `--scan-timeout`).
@@ -74,6 +77,69 @@ impl Default for GitConfig {
             kustomize: vec![],
             traefik: vec![],
         }
+    }
+}
+
+/// A kind of custom resource that embeds a pod spec: `{group, kind,
+/// pod_spec_path}`, the path written with dots (`spec.template.spec`). A kind
+/// with pod specs at several places is listed once per path.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadConfig {
+    pub group: String,
+    pub kind: String,
+    pub pod_spec_path: String,
+}
+
+impl WorkloadConfig {
+    /// What is wrong with the entry, and which of its keys says it.
+    fn problem(&self) -> Option<(&'static str, String)> {
+        let dns_label = |part: &str| {
+            !part.is_empty()
+                && part.len() <= 63
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        };
+        if !self.group.contains('.') || !self.group.split('.').all(dns_label) {
+            return Some((
+                "group",
+                format!(
+                    "`{}` is not the API group of a custom resource (a DNS name such as `example.com`)",
+                    self.group
+                ),
+            ));
+        }
+        let mut kind = self.kind.chars();
+        if !kind.next().is_some_and(|c| c.is_ascii_alphabetic())
+            || !kind.all(|c| c.is_ascii_alphanumeric())
+        {
+            return Some((
+                "kind",
+                format!(
+                    "`{}` is not a kind (letters and digits, e.g. `WebApp`)",
+                    self.kind
+                ),
+            ));
+        }
+        let key = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        if !self.pod_spec_path.split('.').all(key) {
+            return Some((
+                "pod_spec_path",
+                format!(
+                    "`{}` is not a path of object keys joined by dots (e.g. `spec.template.spec`); list indexes and wildcards are not supported",
+                    self.pod_spec_path
+                ),
+            ));
+        }
+        None
     }
 }
 
@@ -455,6 +521,7 @@ impl Config {
         config.check_globs(&at)?;
         config.check_json_paths(&at)?;
         config.check_sources(&at)?;
+        config.check_workloads(&at)?;
         config.name = name.to_string();
         config.spans = spans;
         Ok(config)
@@ -487,6 +554,33 @@ impl Config {
         }
         if let Some(section) = &self.postgres {
             section.check(&within("postgres"))?;
+        }
+        Ok(())
+    }
+
+    /// Each `workloads` entry names a custom resource kind and a path, once.
+    fn check_workloads(&self, at: &dyn Fn(&str) -> Place) -> Result<(), InputError> {
+        for (i, workload) in self.workloads.iter().enumerate() {
+            let entry = push_index("workloads", i);
+            if let Some((key, message)) = workload.problem() {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at(&push_key(&entry, key)),
+                    format!("{entry}.{key}: {message}"),
+                )
+                .with_label("invalid value"));
+            }
+            if let Some(first) = self.workloads[..i].iter().position(|w| w == workload) {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at(&entry),
+                    format!(
+                        "{entry}: {} {} at {} is listed twice (first as workloads[{first}])",
+                        workload.group, workload.kind, workload.pod_spec_path
+                    ),
+                )
+                .with_label("listed twice"));
+            }
         }
         Ok(())
     }
@@ -713,6 +807,62 @@ mod tests {
         assert_eq!(config.tls.unwrap().endpoints.len(), 2);
         assert_eq!(config.pgbackrest.unwrap().stanzas, ["main"]);
         assert_eq!(config.timeouts.scan, Some(600));
+    }
+
+    #[test]
+    fn workloads_are_read_and_checked_at_their_line() {
+        let config = Config::parse(
+            "workloads:\n  - {group: example.com, kind: WebApp, pod_spec_path: spec.template.spec}\n  - {group: example.com, kind: WebApp, pod_spec_path: spec.worker}\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert_eq!(config.workloads.len(), 2);
+        assert_eq!(config.workloads[1].pod_spec_path, "spec.worker");
+        assert!(Config::parse("", "c.yaml").unwrap().workloads.is_empty());
+
+        for (text, at, wanted) in [
+            (
+                "workloads:\n  - {group: apps, kind: X, pod_spec_path: spec}\n",
+                "c.yaml:2:13",
+                "workloads[0].group: `apps` is not the API group of a custom resource",
+            ),
+            (
+                "workloads:\n  - group: example.com\n    kind: web-app\n    pod_spec_path: spec\n",
+                "c.yaml:3:11",
+                "workloads[0].kind: `web-app` is not a kind",
+            ),
+            (
+                "workloads:\n  - {group: a.io, kind: A, pod_spec_path: \"spec.pods[0]\"}\n",
+                "c.yaml:2:43",
+                "workloads[0].pod_spec_path: `spec.pods[0]` is not a path",
+            ),
+            (
+                "workloads:\n  - {group: a.io, kind: A, pod_spec_path: spec..x}\n",
+                "c.yaml:2:43",
+                "is not a path of object keys",
+            ),
+            (
+                "workloads:\n  - {group: a.io, kind: A, pod_spec_path: spec}\n  - {group: a.io, kind: A, pod_spec_path: spec}\n",
+                "c.yaml:3:5",
+                "workloads[1]: a.io A at spec is listed twice (first as workloads[0])",
+            ),
+        ] {
+            let err = Config::parse(text, "c.yaml").unwrap_err();
+            assert_eq!(err.code, Code::ConfigInvalidValue, "{err:?}");
+            assert_eq!(err.location, at, "{err:?}");
+            assert!(err.message.starts_with(wanted) || err.message.contains(wanted), "{err}");
+        }
+        let err = Config::parse("workloads:\n  - {group: a.io, kind: A}\n", "c.yaml").unwrap_err();
+        assert!(
+            err.message.contains("missing field `pod_spec_path`"),
+            "{err}"
+        );
+        let err = Config::parse(
+            "workloads:\n  - {group: a.io, kind: A, pod_spec_path: spec, path: x}\n",
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::ConfigUnknownKey, "{err:?}");
     }
 
     #[test]

@@ -96,9 +96,11 @@ pub fn compute_drift(
     let target = live_target.name.as_str();
     let mut drifts = Vec::new();
     let mut errors = Vec::new();
+    // An object declared with only `generateName` has a made-up name: it
+    // matches no live object, so it is neither missing nor compared.
     for resource in declared
         .iter()
-        .filter(|r| live_target.compares(&r.identity))
+        .filter(|r| r.generate_name.is_none() && live_target.compares(&r.identity))
     {
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
@@ -129,8 +131,15 @@ pub fn compute_drift(
         drifts.push(drift);
     }
     let managed = managed_namespaces(declared, options);
+    let generated: Vec<&Resource> = declared
+        .iter()
+        .filter(|r| r.generate_name.is_some())
+        .collect();
     for resource in live.iter() {
         if declared.get(&resource.identity).is_some()
+            || generated
+                .iter()
+                .any(|d| rules_for(d.identity.source).made_from(d, resource))
             || !live_target.compares(&resource.identity)
             || !is_unmanaged_candidate(resource, declared, live, &managed, options)
         {
@@ -503,6 +512,77 @@ fn from_normalized_path(normalized: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Origin;
+    use crate::sources::kubernetes::{declared_kubernetes_resource, kubernetes_resource};
+    use serde_json::json;
+
+    fn job(metadata: Value) -> Value {
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
+               "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x:1"}]}}}})
+    }
+
+    #[test]
+    fn objects_declared_with_generate_name_are_left_out_of_drift() {
+        let mut declared = Inventory::default();
+        for (position, metadata) in [
+            (1, json!({"generateName": "migrate-", "namespace": "shop"})),
+            (2, json!({"name": "seed", "namespace": "shop"})),
+        ] {
+            let origin = Origin::Declared {
+                file: "hooks.yaml".into(),
+                line: 1,
+                commit: None,
+            };
+            let resource =
+                declared_kubernetes_resource(job(metadata), origin, None, "default", position)
+                    .unwrap();
+            declared.insert(resource).unwrap();
+        }
+        let mut target = LiveTarget {
+            name: "prod".into(),
+            sources: vec![Source::Kubernetes],
+            ..LiveTarget::default()
+        };
+        // The hook's run (the API server's suffix), a look-alike name, and a
+        // run of the same prefix in another namespace.
+        for (name, namespace) in [
+            ("migrate-x7k2p", "shop"),
+            ("migrate-manual", "shop"),
+            ("migrate-x7k2p", "other"),
+        ] {
+            let origin = Origin::Live {
+                target: "prod".into(),
+                endpoint: "api".into(),
+            };
+            let body = job(json!({"name": name, "namespace": namespace}));
+            let resource = kubernetes_resource(body, origin, None, "default").unwrap();
+            target.inventory.insert(resource).unwrap();
+        }
+        let options = DriftOptions {
+            managed_namespaces: vec!["shop".into(), "other".into()],
+            ..DriftOptions::default()
+        };
+        let (drift, errors) = compute_drift(&declared, &target, &options);
+        assert!(errors.is_empty(), "{errors:?}");
+        let found: Vec<(String, DriftStatus)> = drift
+            .iter()
+            .map(|d| (d.identity.display_name(), d.status))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "Job other/migrate-x7k2p".to_string(),
+                    DriftStatus::Unmanaged
+                ),
+                (
+                    "Job shop/migrate-manual".to_string(),
+                    DriftStatus::Unmanaged
+                ),
+                ("Job shop/seed".to_string(), DriftStatus::Missing),
+            ]
+        );
+    }
 
     #[test]
     fn normalized_paths_convert() {

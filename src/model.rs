@@ -109,6 +109,10 @@ pub struct Resource {
     pub facts: Value,
     /// Line of each field of a declared document, for pointing findings at a line.
     pub lines: Option<Arc<LineMap>>,
+    /// The `metadata.generateName` of a declared object without a name (an
+    /// Argo CD hook Job): its identity's name is made up from its file and
+    /// position, so it never matches a live object and drift leaves it out.
+    pub generate_name: Option<String>,
 }
 
 impl Resource {
@@ -136,12 +140,19 @@ impl Resource {
             origin,
             facts: Value::Object(Default::default()),
             lines: None,
+            generate_name: None,
         }
     }
 
     /// With derived facts (an object).
     pub fn with_facts(mut self, facts: Value) -> Resource {
         self.facts = facts;
+        self
+    }
+
+    /// With a made-up name: the object only has `metadata.generateName`.
+    pub fn with_generate_name(mut self, prefix: Option<String>) -> Resource {
+        self.generate_name = prefix;
         self
     }
 

@@ -31,6 +31,8 @@ pub struct ScanOptions {
     pub policy_dirs: Vec<PathBuf>,
     pub baselines: Vec<PathBuf>,
     pub disabled_rules: Vec<String>,
+    /// Custom resources that embed a pod spec (the config's `workloads`).
+    pub workloads: Vec<crate::config::WorkloadConfig>,
     pub drift: DriftOptions,
     pub now: OffsetDateTime,
     /// Total time all policy evaluations of the scan may take (`--policy-timeout`).
@@ -56,6 +58,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         policy_dirs: &options.policy_dirs,
         baselines: &options.baselines,
         disabled_rules: &options.disabled_rules,
+        workloads: &options.workloads,
         now: options.now,
         now_text: &now,
         timeout: options.policy_timeout,

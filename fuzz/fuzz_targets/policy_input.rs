@@ -54,6 +54,7 @@ fn scratch() -> &'static Scratch {
             policy_dirs: Vec::new(),
             baselines: Vec::new(),
             disabled_rules: Vec::new(),
+            workloads: Vec::new(),
             drift: DriftOptions {
                 default_exclusions: true,
                 ..DriftOptions::default()

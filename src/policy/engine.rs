@@ -2,7 +2,7 @@
 //! per resource side in parallel, each resource meeting only the rules routed
 //! to its kind; whole-inventory rules run once per target.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,9 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, LimitError};
 use serde_json::{json, Value};
 
-use super::library::{rules_of, PolicyFile, RuleInfo, Scope};
+use super::library::{rules_of, PolicyFile, RuleInfo, Scope, WORKLOAD_KINDS};
 use super::recursion::find_cycles;
+use crate::config::WorkloadConfig;
 use crate::diag::{Code, Diagnostic, Place, Span};
 use crate::model::{Identity, InputError, Severity};
 
@@ -30,6 +31,27 @@ const MAX_RANGE_ELEMENTS: u64 = 1_000_000;
 pub struct PolicySet {
     engine: Engine,
     pub rules: Vec<RuleInfo>,
+    /// The kinds the `workloads` entry of `custom.kinds` routes to: those of
+    /// `builtin_workloads` in `policies/lib.rego`, and the configured ones.
+    pub workload_kinds: BTreeSet<String>,
+}
+
+/// The rule of `policies/lib.rego` that lists the built-in workload kinds.
+const BUILTIN_WORKLOADS: &str = "data.driftaudit.lib.builtin_workloads";
+
+/// The kinds of `builtin_workloads` (none when the library did not load).
+fn builtin_workload_kinds(engine: &Engine) -> BTreeSet<String> {
+    let mut engine = engine.clone();
+    let Ok(value) = engine.eval_rule(BUILTIN_WORKLOADS.to_string()) else {
+        return BTreeSet::new();
+    };
+    let Ok(Value::Array(entries)) = serde_json::to_value(&value) else {
+        return BTreeSet::new();
+    };
+    entries
+        .iter()
+        .filter_map(|entry| entry.get("kind")?.as_str().map(str::to_string))
+        .collect()
 }
 
 /// Where a regorus error points and its one-line message. regorus 0.14 gives
@@ -390,13 +412,50 @@ impl PolicySet {
             }
         }
         unique.sort_by(|a, b| a.id.cmp(&b.id));
+        let workload_kinds = builtin_workload_kinds(&engine);
         (
             PolicySet {
                 engine,
                 rules: unique,
+                workload_kinds,
             },
             errors,
         )
+    }
+
+    /// The kinds `rule` is routed to, with `workloads` spelt out.
+    pub fn routed_kinds(&self, rule: &RuleInfo) -> Vec<String> {
+        let mut kinds = Vec::new();
+        for kind in &rule.kinds {
+            if kind == WORKLOAD_KINDS {
+                kinds.extend(self.workload_kinds.iter().cloned());
+            } else {
+                kinds.push(kind.clone());
+            }
+        }
+        kinds
+    }
+
+    /// Adds the custom resources of the config's `workloads` section: rules
+    /// routed to `workloads` meet their kinds, and `lib.pod_specs` finds their
+    /// pod specs (they reach Rego as `data.driftaudit.workloads`).
+    pub fn add_workloads(&mut self, workloads: &[WorkloadConfig]) -> Result<(), InputError> {
+        if workloads.is_empty() {
+            return Ok(());
+        }
+        let data = json!({ "driftaudit": { "workloads": workloads } });
+        self.engine
+            .add_data(regorus::Value::from(data))
+            .map_err(|e| {
+                InputError::error(
+                    Code::Input,
+                    Place::Text("workloads".into()),
+                    format!("cannot load the configured workload kinds: {e}"),
+                )
+            })?;
+        self.workload_kinds
+            .extend(workloads.iter().map(|w| w.kind.clone()));
+        Ok(())
     }
 }
 
@@ -462,7 +521,9 @@ impl PolicySet {
                         .enumerate()
                         .filter(|(_, rule)| rule.scope == unit.scope)
                         .filter(|(_, rule)| match &unit.identity {
-                            Some(id) => rule.applies_to(id.source.as_str(), &id.kind),
+                            Some(id) => {
+                                rule.applies_to(id.source.as_str(), &id.kind, &self.workload_kinds)
+                            }
                             None => true,
                         })
                         .filter(|(_, rule)| {
@@ -610,5 +671,121 @@ fn collect_verdicts(
             _ => continue,
         };
         result.verdicts.push(verdict);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Source;
+    use crate::policy::{builtin_policy_files, load_baselines};
+
+    fn builtin() -> PolicySet {
+        let baselines = load_baselines(&[]).unwrap();
+        let (set, errors) = PolicySet::compile(&builtin_policy_files(), &baselines, &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        set
+    }
+
+    fn unit(group: &str, kind: &str) -> EvalUnit {
+        EvalUnit {
+            identity: Some(Identity {
+                source: Source::Kubernetes,
+                group: group.into(),
+                kind: kind.into(),
+                namespace: "shop".into(),
+                name: "w".into(),
+            }),
+            scope: Scope::Resource,
+            facts: Vec::new(),
+        }
+    }
+
+    /// The ids of the rules that flagged each unit, evaluating `bodies`.
+    fn flagged(set: &PolicySet, units: &[EvalUnit], bodies: &[Value]) -> Vec<Vec<String>> {
+        let results = set.evaluate(units, &EvaluationLimits::default(), |i| {
+            let id = units[i].identity.as_ref().unwrap();
+            json!({"resource": bodies[i], "identity": {"source": "kubernetes", "group": id.group,
+                   "kind": id.kind, "namespace": id.namespace, "name": id.name}})
+        });
+        results
+            .iter()
+            .map(|r| {
+                assert!(r.errors.is_empty(), "{:?}", r.errors);
+                let mut ids: Vec<String> = r
+                    .verdicts
+                    .iter()
+                    .map(|v| set.rules[v.rule].id.clone())
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                ids
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pod_rules_are_routed_to_every_builtin_workload_kind() {
+        let set = builtin();
+        let kinds: Vec<&str> = set.workload_kinds.iter().map(String::as_str).collect();
+        assert_eq!(
+            kinds,
+            [
+                "CronJob",
+                "DaemonSet",
+                "Deployment",
+                "DeploymentConfig",
+                "Job",
+                "Pod",
+                "PodTemplate",
+                "ReplicaSet",
+                "ReplicationController",
+                "Rollout",
+                "StatefulSet"
+            ]
+        );
+        let privileged = set
+            .rules
+            .iter()
+            .find(|r| r.id == "DA-PRIV-001")
+            .expect("built-in rule");
+        for kind in &set.workload_kinds {
+            assert!(privileged.applies_to("kubernetes", kind, &set.workload_kinds));
+        }
+        assert!(!privileged.applies_to("kubernetes", "ConfigMap", &set.workload_kinds));
+        assert!(!privileged.applies_to("traefik", "Pod", &set.workload_kinds));
+        assert_eq!(privileged.kinds, ["workloads"]);
+        assert_eq!(set.routed_kinds(privileged), kinds);
+    }
+
+    #[test]
+    fn configured_workloads_are_routed_and_located() {
+        let mut set = builtin();
+        let webapp = json!({"apiVersion": "example.com/v1", "kind": "WebApp",
+            "spec": {"runtime": {"pod": {"hostNetwork": true, "securityContext": {"runAsNonRoot": true},
+                "containers": [{"name": "c", "image": "app:1", "securityContext": {"privileged": true}}]}}}});
+        let units = [unit("example.com", "WebApp")];
+        assert_eq!(
+            flagged(&set, &units, std::slice::from_ref(&webapp)),
+            [Vec::<String>::new()]
+        );
+        set.add_workloads(&[WorkloadConfig {
+            group: "example.com".into(),
+            kind: "WebApp".into(),
+            pod_spec_path: "spec.runtime.pod".into(),
+        }])
+        .unwrap();
+        assert!(set.workload_kinds.contains("WebApp"));
+        assert_eq!(
+            flagged(&set, &units, &[webapp]),
+            [["DA-PRIV-001", "DA-PRIV-002"]]
+        );
+        // The data sits beside the built-in packages: they still evaluate.
+        let rollout = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "app"}]}}}});
+        assert_eq!(
+            flagged(&set, &[unit("argoproj.io", "Rollout")], &[rollout]),
+            [["DA-IMG-002", "DA-PRIV-007"]]
+        );
     }
 }

@@ -152,6 +152,7 @@ mod tests {
             },
             facts: json!({}),
             lines: None,
+            generate_name: None,
         }
     }
 

@@ -319,6 +319,7 @@ mod tests {
             },
             facts: json!({"certificates": []}),
             lines: None,
+            generate_name: None,
         }
     }
 

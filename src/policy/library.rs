@@ -1,6 +1,7 @@
 //! The policy library: Rego files (built-in, embedded in the binary, and the
 //! user's directories), the `# METADATA` of each rule, and the baseline data.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -112,6 +113,11 @@ fn collect_rego(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Resul
     Ok(())
 }
 
+/// The `custom.kinds` entry that routes a rule to every workload kind: the
+/// built-in ones (`builtin_workloads` in `policies/lib.rego`) and the custom
+/// resources of the config's `workloads` section.
+pub const WORKLOAD_KINDS: &str = "workloads";
+
 /// Whether a rule runs once per resource side or once per scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -146,8 +152,12 @@ impl RuleInfo {
         format!("data.{}.{}", self.package, self.rule)
     }
 
-    pub fn applies_to(&self, source: &str, kind: &str) -> bool {
-        let kind_ok = self.kinds.iter().any(|k| k == "*" || k == kind);
+    /// Whether the rule is routed to objects of `source` and `kind`;
+    /// `workload_kinds` is what the `workloads` entry of `custom.kinds` stands for.
+    pub fn applies_to(&self, source: &str, kind: &str, workload_kinds: &BTreeSet<String>) -> bool {
+        let kind_ok = self.kinds.iter().any(|k| {
+            k == "*" || k == kind || (k == WORKLOAD_KINDS && workload_kinds.contains(kind))
+        });
         let source_ok =
             self.sources.is_empty() || self.sources.iter().any(|s| s == "*" || s == source);
         kind_ok && source_ok

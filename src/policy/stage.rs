@@ -11,6 +11,7 @@ use super::engine::EvaluationLimits;
 use super::findings::collect_findings;
 use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput};
 use super::{builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope};
+use crate::config::WorkloadConfig;
 use crate::drift::Drift;
 use crate::model::LiveTarget;
 use crate::model::{InputError, Inventory};
@@ -22,6 +23,8 @@ pub struct PolicyOptions<'a> {
     pub policy_dirs: &'a [PathBuf],
     pub baselines: &'a [PathBuf],
     pub disabled_rules: &'a [String],
+    /// Custom resources that embed a pod spec (the config's `workloads`).
+    pub workloads: &'a [WorkloadConfig],
     /// The scan clock: `input.now`, certificate ages, `time.now_ns()`.
     pub now: OffsetDateTime,
     /// `input.now`, as the report writes it.
@@ -69,8 +72,12 @@ pub fn load(options: &PolicyOptions) -> LoadedPolicies {
             Err(e) => errors.push(e),
         }
     }
-    let (policies, compile_errors) = PolicySet::compile(&files, &baselines, options.disabled_rules);
+    let (mut policies, compile_errors) =
+        PolicySet::compile(&files, &baselines, options.disabled_rules);
     errors.extend(compile_errors);
+    if let Err(e) = policies.add_workloads(options.workloads) {
+        errors.push(e);
+    }
     tracing::debug!(
         files = files.len(),
         rules = policies.rules.len(),

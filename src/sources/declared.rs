@@ -12,7 +12,7 @@ use super::document::DocumentPlace;
 use super::git::{
     escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
 };
-use super::kubernetes::{kubernetes_resource, kustomize, ManifestError};
+use super::kubernetes::{declared_kubernetes_resource, kustomize, ManifestError};
 use super::registry::expand_document;
 use super::traefik;
 use crate::diag::{Code, Place};
@@ -192,6 +192,9 @@ pub fn resources_from_text(
     };
     let mut resources = Vec::new();
     let mut errors = Vec::new();
+    // Each object's position in the file, from 1: the name of one that only
+    // has `generateName` is made from it.
+    let mut position = 0;
     for document in documents {
         let document_line = document.line;
         let objects = match expand_lists(document) {
@@ -206,6 +209,7 @@ pub fn resources_from_text(
             }
         };
         for (value, line, lines) in objects {
+            position += 1;
             let at = if fixed_line > 0 { fixed_line } else { line };
             let origin = Origin::Declared {
                 file: file.to_string(),
@@ -231,7 +235,7 @@ pub fn resources_from_text(
                 continue;
             }
             let lines = (fixed_line == 0).then(|| Arc::new(lines));
-            match kubernetes_resource(value, origin, lines, default_namespace) {
+            match declared_kubernetes_resource(value, origin, lines, default_namespace, position) {
                 Ok(resource) => resources.push(resource),
                 Err(message) => errors.push(InputError::error(
                     Code::NotAManifest,

@@ -43,6 +43,12 @@ pub trait SourceRules: Sync {
         false
     }
 
+    /// Whether `live` was made from `declared`, an object declared without a
+    /// name (`Resource::generate_name`): not unmanaged drift.
+    fn made_from(&self, _declared: &Resource, _live: &Resource) -> bool {
+        false
+    }
+
     /// A live object that exists without anyone setting it (a built-in
     /// default): never unmanaged drift.
     fn is_builtin(&self, _resource: &Resource) -> bool {

@@ -10,7 +10,9 @@ mod resource;
 mod rules;
 
 pub use live::{collect, read_plan, KubeOptions, ReadPlan, DEFAULT_ORPHAN_KINDS};
-pub use resource::{is_cluster_scoped, kubernetes_resource, ManifestError};
+pub use resource::{
+    declared_kubernetes_resource, is_cluster_scoped, kubernetes_resource, ManifestError,
+};
 pub use rules::KubernetesRules;
 
 /// How drift treats Kubernetes objects.

@@ -33,9 +33,32 @@ impl SourceRules for KubernetesRules {
         made_by_cluster(resource, live)
     }
 
+    fn made_from(&self, declared: &Resource, live: &Resource) -> bool {
+        made_from_generate_name(declared, live)
+    }
+
     fn namespaced(&self) -> bool {
         true
     }
+}
+
+/// Whether the API server made `live` from `declared`'s `generateName` (an
+/// Argo CD hook Job left after its run): same kind and namespace, and the
+/// name is the prefix (cut to 58 characters) and the 5 random characters the
+/// API server appends, from its alphabet.
+fn made_from_generate_name(declared: &Resource, live: &Resource) -> bool {
+    const ALPHABET: &str = "bcdfghjklmnpqrstvwxz2456789";
+    let Some(prefix) = &declared.generate_name else {
+        return false;
+    };
+    let prefix = prefix.get(..58).unwrap_or(prefix);
+    let (d, l) = (&declared.identity, &live.identity);
+    d.group == l.group
+        && d.kind == l.kind
+        && d.namespace == l.namespace
+        && l.name
+            .strip_prefix(prefix)
+            .is_some_and(|suffix| suffix.len() == 5 && suffix.chars().all(|c| ALPHABET.contains(c)))
 }
 
 /// Kinds controllers and the API server create by themselves.
