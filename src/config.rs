@@ -58,8 +58,9 @@ pub struct GitConfig {
     pub paths: Vec<String>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
-    /// Kustomize overlay directories, rendered with `kustomize build`.
-    pub kustomize: Vec<String>,
+    /// Kustomize overlay directories, rendered with `kustomize build`, besides
+    /// every folder holding a kustomization file; `false` turns both off.
+    pub kustomize: KustomizeSetting,
     /// Globs of Traefik file-provider dynamic configuration files (YAML,
     /// TOML), read as Traefik objects rather than Kubernetes manifests.
     pub traefik: Vec<String>,
@@ -71,9 +72,59 @@ impl Default for GitConfig {
             paths: vec![],
             include: vec!["**/*.yaml".into(), "**/*.yml".into(), "**/*.json".into()],
             exclude: vec![],
-            kustomize: vec![],
+            kustomize: KustomizeSetting::default(),
             traefik: vec![],
         }
+    }
+}
+
+/// `git.kustomize`: a list of overlay folders (kustomization folders are
+/// found on their own too), or `false` to render none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KustomizeSetting {
+    pub overlays: Vec<String>,
+    /// Render every folder holding a kustomization file.
+    pub auto: bool,
+}
+
+impl Default for KustomizeSetting {
+    fn default() -> Self {
+        KustomizeSetting {
+            overlays: Vec::new(),
+            auto: true,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KustomizeSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KustomizeSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of kustomization folders, or `false`")
+            }
+            fn visit_bool<E: serde::de::Error>(self, on: bool) -> Result<Self::Value, E> {
+                Ok(KustomizeSetting {
+                    overlays: Vec::new(),
+                    auto: on,
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut overlays = Vec::new();
+                while let Some(overlay) = seq.next_element::<String>()? {
+                    overlays.push(overlay);
+                }
+                Ok(KustomizeSetting {
+                    overlays,
+                    auto: true,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
