@@ -32,6 +32,11 @@ fn states(report: &Value) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
+/// A Deployment in namespace `shop`.
+fn deploy(root: &std::path::Path, path: &str, name: &str, image: &str) {
+    write(root, path, &deployment_yaml(name, "shop", 1, image));
+}
+
 fn state_of(report: &Value, path: &str) -> (String, String) {
     states(report)
         .remove(path)
@@ -59,33 +64,17 @@ fn root_kustomization_repo(root: &std::path::Path) {
         "kustomization.yaml",
         "resources:\n- web.yaml\n- api.yaml\n- base\npatches:\n- path: replicas.yaml\n",
     );
-    write(
-        root,
-        "web.yaml",
-        &deployment_yaml("web", "shop", 1, "nginx:latest"),
-    );
-    write(
-        root,
-        "api.yaml",
-        &deployment_yaml("api", "shop", 1, "nginx:latest"),
-    );
+    deploy(root, "web.yaml", "web", "nginx:latest");
+    deploy(root, "api.yaml", "api", "nginx:latest");
     write(
         root,
         "replicas.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 3\n",
     );
     write(root, "base/kustomization.yaml", "resources:\n- db.yaml\n");
-    write(
-        root,
-        "base/db.yaml",
-        &deployment_yaml("db", "shop", 1, "postgres:latest"),
-    );
+    deploy(root, "base/db.yaml", "db", "postgres:latest");
     // Not listed by any kustomization: read on its own.
-    write(
-        root,
-        "extra/left-out.yaml",
-        &deployment_yaml("left-out", "shop", 1, "nginx:latest"),
-    );
+    deploy(root, "extra/left-out.yaml", "left-out", "nginx:latest");
     write(root, "README.md", "# shop\n");
     write(root, "docs/example.yaml", "not: a manifest\n");
     write(root, "driftaudit.yaml", "git:\n  exclude: [\"docs/**\"]\n");
@@ -147,11 +136,7 @@ fn a_root_kustomization_in_a_git_ref_is_rendered_from_the_ref() {
     commit_all(&repo, "shop");
     // The working tree differs from the ref: the ref is what counts.
     std::fs::remove_file(dir.path().join("base/db.yaml")).unwrap();
-    write(
-        dir.path(),
-        "new.yaml",
-        &deployment_yaml("new", "shop", 1, "x:1"),
-    );
+    deploy(dir.path(), "new.yaml", "new", "x:1");
     let run = run_in(
         dir.path(),
         &["scan", "--repo", ".", "--ref", "HEAD", "--format", "json"],
@@ -167,11 +152,7 @@ fn only_the_top_overlay_is_rendered_and_the_base_counts_as_rendered_by_it() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "base/kustomization.yaml", "resources: [app.yaml]\n");
-    write(
-        root,
-        "base/app.yaml",
-        &deployment_yaml("app", "shop", 1, "nginx:latest"),
-    );
+    deploy(root, "base/app.yaml", "app", "nginx:latest");
     write(
         root,
         "overlays/prod/kustomization.yaml",
@@ -224,11 +205,7 @@ fn kustomize_false_reads_every_file_on_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "app/kustomization.yaml", "resources: [web.yaml]\n");
-    write(
-        root,
-        "app/web.yaml",
-        &deployment_yaml("web", "shop", 1, "nginx:1"),
-    );
+    deploy(root, "app/web.yaml", "web", "nginx:1");
     write(root, "driftaudit.yaml", "git:\n  kustomize: false\n");
     let run = run_in(root, &["scan", "--repo", ".", "--format", "json"]);
     let report = run.json();
@@ -279,11 +256,7 @@ fn an_empty_repository_never_passes() {
 #[test]
 fn a_missing_path_is_an_input_error_with_its_code() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "apps/web.yaml",
-        &deployment_yaml("web", "shop", 1, "nginx:1"),
-    );
+    deploy(dir.path(), "apps/web.yaml", "web", "nginx:1");
     let repo = git2::Repository::init(dir.path()).unwrap();
     commit_all(&repo, "apps");
     for extra in [&[][..], &["--ref", "HEAD"][..]] {
@@ -301,11 +274,7 @@ fn a_missing_path_is_an_input_error_with_its_code() {
         assert_eq!(report["summary"]["declared_resources"], 1);
     }
     // In the working tree but not in the ref: missing in what is scanned.
-    write(
-        dir.path(),
-        "later/x.yaml",
-        &deployment_yaml("x", "shop", 1, "nginx:1"),
-    );
+    deploy(dir.path(), "later/x.yaml", "x", "nginx:1");
     let run = run_in(
         dir.path(),
         &["scan", "--repo", ".", "--ref", "HEAD", "--path", "later"],
@@ -338,10 +307,11 @@ fn helm_chart(root: &std::path::Path) {
 fn a_helm_chart_is_one_coverage_gap_not_yaml_errors() {
     let dir = tempfile::tempdir().unwrap();
     helm_chart(dir.path());
-    write(
+    deploy(
         dir.path(),
         "plain.yaml",
-        &deployment_yaml("plain", "shop", 1, "registry.example.com/p:1"),
+        "plain",
+        "registry.example.com/p:1",
     );
     let run = run_in(dir.path(), &["scan", "--repo", ".", "--format", "json"]);
     assert_eq!(run.code, 3, "{}", run.all());
@@ -453,16 +423,8 @@ fn a_repository_of_helm_charts_only_never_exits_0() {
 fn symlinks_and_submodules_are_not_silently_left_out() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(
-        root,
-        "outside/real.yaml",
-        &deployment_yaml("real", "shop", 1, "x:1"),
-    );
-    write(
-        root,
-        "apps/web.yaml",
-        &deployment_yaml("web", "shop", 1, "x:1"),
-    );
+    deploy(root, "outside/real.yaml", "real", "x:1");
+    deploy(root, "apps/web.yaml", "web", "x:1");
     std::os::unix::fs::symlink(root.join("outside/real.yaml"), root.join("apps/link.yaml"))
         .unwrap();
     let run = run_in(
