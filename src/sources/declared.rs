@@ -311,8 +311,13 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
                 let Some(target) = join_inside(&dir, &reference) else {
                     continue;
                 };
-                // A symlink is exported as a copy of its file: rendered too.
-                if files.contains(target.as_str()) || links.contains(target.as_str()) {
+                // A symlink is exported as a copy of its file: both are rendered.
+                if links.contains(target.as_str()) {
+                    if let Some(file) = tree.link_target(&target) {
+                        files_in.insert(file);
+                    }
+                    files_in.insert(target);
+                } else if files.contains(target.as_str()) {
                     files_in.insert(target);
                 } else if kustomizations.contains_key(&target) {
                     pending.push(target);

@@ -157,6 +157,7 @@ enum OpenSource {
     Git {
         repo: Repository,
         files: BTreeMap<String, Oid>,
+        symlinks: BTreeMap<String, Oid>,
     },
 }
 
@@ -202,6 +203,7 @@ impl OpenTree {
                     source: OpenSource::Git {
                         repo,
                         files: listing.files,
+                        symlinks: listing.symlinks,
                     },
                     entries,
                     commit: Some(commit),
@@ -209,6 +211,33 @@ impl OpenTree {
                 })
             }
         }
+    }
+
+    /// The regular file of the tree a symlink of the tree ends at, resolved
+    /// by names inside the tree; `None` when it leads out or to no file.
+    pub fn link_target(&self, path: &str) -> Option<String> {
+        let mut path = path.to_string();
+        for _ in 0..MAX_LINK_HOPS {
+            let target = match &self.source {
+                OpenSource::Directory(root) => std::fs::read_link(root.join(&path))
+                    .ok()?
+                    .to_str()?
+                    .to_string(),
+                OpenSource::Git { repo, symlinks, .. } => {
+                    let blob = repo.find_blob(*symlinks.get(&path)?).ok()?;
+                    std::str::from_utf8(blob.content()).ok()?.to_string()
+                }
+            };
+            let resolved = link_destination(&path, &target)?;
+            if self.entries.files.binary_search(&resolved).is_ok() {
+                return Some(resolved);
+            }
+            if self.entries.symlinks.binary_search(&resolved).is_err() {
+                return None;
+            }
+            path = resolved;
+        }
+        None
     }
 
     /// The content of one regular file listed in `entries.files`.
@@ -222,7 +251,7 @@ impl OpenTree {
                 )
                 .with_source(e)
             }),
-            OpenSource::Git { repo, files } => {
+            OpenSource::Git { repo, files, .. } => {
                 let blob = files
                     .get(path)
                     .ok_or_else(|| git2::Error::from_str("not a file of the tree"))
@@ -534,6 +563,29 @@ enum LinkEnd {
     NotAFile,
 }
 
+/// The tree path a symlink at `link` holding `target` names, or `None` when
+/// it leads out of the tree (absolute, too many `..`) or names no plain file name.
+fn link_destination(link: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            name => {
+                plain_name(name.as_bytes()).ok()?;
+                parts.push(name);
+            }
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// The blob a symlink ends at, resolved by names inside the tree (never on disk).
 fn resolve_symlink(repo: &Repository, listing: &TreeListing, path: &str) -> Result<Oid, LinkEnd> {
     let mut path = path.to_string();
@@ -542,24 +594,7 @@ fn resolve_symlink(repo: &Repository, listing: &TreeListing, path: &str) -> Resu
             .find_blob(listing.symlinks[&path])
             .map_err(|_| LinkEnd::NotAFile)?;
         let target = std::str::from_utf8(target_blob.content()).map_err(|_| LinkEnd::NotAFile)?;
-        if target.starts_with('/') {
-            return Err(LinkEnd::Outside);
-        }
-        let mut parts: Vec<&str> = path.split('/').collect();
-        parts.pop();
-        for part in target.split('/') {
-            match part {
-                "" | "." => {}
-                ".." => {
-                    parts.pop().ok_or(LinkEnd::Outside)?;
-                }
-                name => {
-                    plain_name(name.as_bytes()).map_err(|_| LinkEnd::Outside)?;
-                    parts.push(name);
-                }
-            }
-        }
-        let resolved = parts.join("/");
+        let resolved = link_destination(&path, target).ok_or(LinkEnd::Outside)?;
         if let Some(id) = listing.files.get(&resolved) {
             return Ok(*id);
         }
