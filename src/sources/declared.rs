@@ -346,11 +346,19 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
         }
     }
     let referenced: BTreeSet<&String> = includes.values().flat_map(|(_, bases)| bases).collect();
-    plan.overlays = includes
+    // A component (`kind: Component`) renders only inside an overlay.
+    let is_component = |dir: &str| {
+        kustomizations
+            .get(dir)
+            .and_then(|kfile| tree.read(kfile).ok())
+            .is_some_and(|content| kustomize::is_component(&String::from_utf8_lossy(&content)))
+    };
+    let (components, overlays): (Vec<String>, Vec<String>) = includes
         .keys()
         .filter(|dir| listed.contains(*dir) || !referenced.contains(dir))
         .cloned()
-        .collect();
+        .partition(|dir| !listed.contains(dir) && is_component(dir));
+    plan.overlays = overlays;
     for overlay in &plan.overlays {
         for file in &includes[overlay].0 {
             if let FileState::Rendered { by } = plan
@@ -360,6 +368,19 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
             {
                 by.push(shown_dir(overlay));
             }
+        }
+    }
+    for component in &components {
+        for file in &includes[component].0 {
+            plan.states
+                .entry(file.clone())
+                .or_insert_with(|| FileState::NotChecked {
+                    reason: format!(
+                        "in kustomize component `{}`, which no scanned overlay uses (a component renders only inside one)",
+                        shown_dir(component)
+                    ),
+                    gap: false,
+                });
         }
     }
 

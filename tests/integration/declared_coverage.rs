@@ -440,3 +440,39 @@ fn symlinks_and_submodules_are_not_silently_left_out() {
     // Outside --path: not listed.
     assert!(!states(&report).contains_key("outside/real.yaml"));
 }
+
+#[test]
+fn a_component_renders_only_through_the_overlay_that_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    deploy(root, "base/app.yaml", "app", "nginx:1");
+    write(root, "base/kustomization.yaml", "resources: [app.yaml]\n");
+    let component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n- path: latest.yaml\n";
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n      - name: main\n        image: nginx:latest\n";
+    for name in ["used", "unused"] {
+        write(
+            root,
+            &format!("components/{name}/kustomization.yaml"),
+            component,
+        );
+        write(root, &format!("components/{name}/latest.yaml"), patch);
+    }
+    write(
+        root,
+        "overlay/kustomization.yaml",
+        "resources: [../base]\ncomponents: [../components/used]\n",
+    );
+    let run = run_in(root, &["scan", "--repo", ".", "--format", "json"]);
+    let report = run.json();
+    assert_eq!(report["errors"], serde_json::json!([]), "{}", run.all());
+    assert_eq!(report["summary"]["declared_resources"], 1);
+    // The component's patch was applied by the real kustomize.
+    assert!(run.stdout.contains("nginx:latest"), "{}", run.stdout);
+    assert_eq!(
+        state_of(&report, "components/used/latest.yaml"),
+        ("rendered".into(), "overlay".into())
+    );
+    let (state, reason) = state_of(&report, "components/unused/latest.yaml");
+    assert_eq!(state, "not_checked");
+    assert!(reason.contains("component `components/unused`"), "{reason}");
+}

@@ -205,6 +205,21 @@ fn listed_resource(message: &str) -> Option<String> {
     plain.then(|| name.to_string())
 }
 
+/// Whether a kustomization file is a `kind: Component` (rendered only as
+/// part of an overlay that lists it under `components`).
+pub fn is_component(text: &str) -> bool {
+    crate::yaml::parse_documents(text)
+        .ok()
+        .and_then(|documents| documents.into_iter().next())
+        .is_some_and(|document| {
+            document
+                .value
+                .get("kind")
+                .and_then(serde_json::Value::as_str)
+                == Some("Component")
+        })
+}
+
 /// What a kustomization file names on disk: paths relative to its folder
 /// (files or folders), as written. Remote resources (URLs, `git@`, `?ref=`)
 /// are left out: they are not files of the tree. `None` when the file is not
