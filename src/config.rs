@@ -613,6 +613,28 @@ mod tests {
         let config = Config::parse("", "x").unwrap();
         assert!(config.git.include.contains(&"**/*.yaml".to_string()));
         assert!(!config.drift.strict);
+        assert!(
+            config.git.kustomize.auto,
+            "kustomizations are rendered by default"
+        );
+    }
+
+    #[test]
+    fn git_kustomize_is_a_list_or_false() {
+        let listed = Config::parse("git:\n  kustomize: [deploy/prod]\n", "x").unwrap();
+        assert_eq!(listed.git.kustomize.overlays, ["deploy/prod"]);
+        assert!(listed.git.kustomize.auto);
+        let off = Config::parse("git:\n  kustomize: false\n", "x").unwrap();
+        assert!(!off.git.kustomize.auto && off.git.kustomize.overlays.is_empty());
+        let error =
+            Config::parse("git:\n  include: []\n  kustomize: {a: 1}\n", "c.yaml").unwrap_err();
+        assert_eq!(error.location.to_string(), "c.yaml:3:14", "{error}");
+        assert!(
+            error
+                .message
+                .contains("a list of kustomization folders, or `false`"),
+            "{error}"
+        );
     }
 
     #[test]
