@@ -291,7 +291,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     } else {
         arguments.paths.clone()
     };
-    let mut kustomize = config.git.kustomize.clone();
+    let mut kustomize = config.git.kustomize.overlays.clone();
     kustomize.extend(arguments.kustomize.iter().cloned());
     // Traefik files must pass the manifest filter too, whatever their extension.
     let mut include = config.git.include.clone();
@@ -307,6 +307,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             },
             filter: FileFilter::new(&paths, &include, &config.git.exclude)?,
             kustomize,
+            auto_kustomize: config.git.kustomize.auto,
             default_namespace: "default".into(),
             traefik: glob_set(&config.git.traefik, "config git.traefik")?,
         }),

@@ -61,8 +61,9 @@ pub struct GitConfig {
     pub paths: Vec<String>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
-    /// Kustomize overlay directories, rendered with `kustomize build`.
-    pub kustomize: Vec<String>,
+    /// Kustomize overlay directories, rendered with `kustomize build`, besides
+    /// every folder holding a kustomization file; `false` turns both off.
+    pub kustomize: KustomizeSetting,
     /// Globs of Traefik file-provider dynamic configuration files (YAML,
     /// TOML), read as Traefik objects rather than Kubernetes manifests.
     pub traefik: Vec<String>,
@@ -74,7 +75,7 @@ impl Default for GitConfig {
             paths: vec![],
             include: vec!["**/*.yaml".into(), "**/*.yml".into(), "**/*.json".into()],
             exclude: vec![],
-            kustomize: vec![],
+            kustomize: KustomizeSetting::default(),
             traefik: vec![],
         }
     }
@@ -140,6 +141,56 @@ impl WorkloadConfig {
             ));
         }
         None
+    }
+}
+
+/// `git.kustomize`: a list of overlay folders (kustomization folders are
+/// found on their own too), or `false` to render none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KustomizeSetting {
+    pub overlays: Vec<String>,
+    /// Render every folder holding a kustomization file.
+    pub auto: bool,
+}
+
+impl Default for KustomizeSetting {
+    fn default() -> Self {
+        KustomizeSetting {
+            overlays: Vec::new(),
+            auto: true,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KustomizeSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KustomizeSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of kustomization folders, or `false`")
+            }
+            fn visit_bool<E: serde::de::Error>(self, on: bool) -> Result<Self::Value, E> {
+                Ok(KustomizeSetting {
+                    overlays: Vec::new(),
+                    auto: on,
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut overlays = Vec::new();
+                while let Some(overlay) = seq.next_element::<String>()? {
+                    overlays.push(overlay);
+                }
+                Ok(KustomizeSetting {
+                    overlays,
+                    auto: true,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -656,6 +707,28 @@ mod tests {
         let config = Config::parse("", "x").unwrap();
         assert!(config.git.include.contains(&"**/*.yaml".to_string()));
         assert!(!config.drift.strict);
+        assert!(
+            config.git.kustomize.auto,
+            "kustomizations are rendered by default"
+        );
+    }
+
+    #[test]
+    fn git_kustomize_is_a_list_or_false() {
+        let listed = Config::parse("git:\n  kustomize: [deploy/prod]\n", "x").unwrap();
+        assert_eq!(listed.git.kustomize.overlays, ["deploy/prod"]);
+        assert!(listed.git.kustomize.auto);
+        let off = Config::parse("git:\n  kustomize: false\n", "x").unwrap();
+        assert!(!off.git.kustomize.auto && off.git.kustomize.overlays.is_empty());
+        let error =
+            Config::parse("git:\n  include: []\n  kustomize: {a: 1}\n", "c.yaml").unwrap_err();
+        assert_eq!(error.location.to_string(), "c.yaml:3:14", "{error}");
+        assert!(
+            error
+                .message
+                .contains("a list of kustomization folders, or `false`"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod declared;
 mod live;
 
+pub use declared::{DeclaredCoverage, DeclaredFile, FileCounts, FileState};
 pub use live::{Deadline, LiveTarget, LiveTimeouts};
 
 use crate::yaml::LineMap;

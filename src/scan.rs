@@ -75,11 +75,17 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         Some(declared_options) => {
             let state = load_declared(declared_options);
             errors.extend(state.errors);
-            Some((state.inventory, state.commit, state.files_read))
+            coverage.extend(state.gaps);
+            Some((
+                state.inventory,
+                state.commit,
+                state.files_read,
+                Some(state.coverage),
+            ))
         }
         None => None,
     };
-    let (declared_inventory, commit, files_read) = declared.unwrap_or_default();
+    let (declared_inventory, commit, files_read, declared_coverage) = declared.unwrap_or_default();
     stage_done("declared", started);
 
     // Live state, read where the declared state says to look.
@@ -145,6 +151,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     };
     Report::assemble(
         description,
+        declared_coverage,
         declared_inventory.len(),
         targets.iter().map(|t| t.inventory.len()).sum(),
         drift,
@@ -175,8 +182,8 @@ fn nothing_declared(options: &ScanOptions, files_read: usize) -> InputError {
         Place::parse(&options.declared_label),
         format!(
             "nothing declared: {files_read} manifest file(s) read, no resource found \
-             (check --path / git.paths, git.include and git.exclude; folders holding a \
-             kustomization.yaml are read only through --kustomize)"
+             (the declared coverage says what became of each file; check --path / \
+             git.paths, git.include and git.exclude)"
         ),
     )
 }

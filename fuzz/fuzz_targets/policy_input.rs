@@ -44,6 +44,7 @@ fn scratch() -> &'static Scratch {
                 tree: DeclaredTree::Directory(repo.clone()),
                 filter: FileFilter::new(&[], &include, &[]).expect("valid globs"),
                 kustomize: Vec::new(),
+                auto_kustomize: false,
                 default_namespace: "default".into(),
                 traefik: globset::GlobSet::empty(),
             }),

@@ -68,6 +68,8 @@ pub enum Code {
     InvalidDeclaredItem,
     /// The declared side holds no resource at all.
     NothingDeclared,
+    /// A `--path` / `git.paths` entry that names nothing in the declared tree.
+    PathNotFound,
     /// A live snapshot file cannot be read.
     SnapshotUnreadable,
     /// A live snapshot that is not a usable driftaudit snapshot.
@@ -81,7 +83,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
@@ -106,6 +108,7 @@ impl Code {
         Code::KustomizeFailed,
         Code::InvalidDeclaredItem,
         Code::NothingDeclared,
+        Code::PathNotFound,
         Code::SnapshotUnreadable,
         Code::SnapshotInvalid,
         Code::BadFlagValue,
@@ -140,6 +143,7 @@ impl Code {
             Code::KustomizeFailed => "DA-E406",
             Code::InvalidDeclaredItem => "DA-E407",
             Code::NothingDeclared => "DA-E408",
+            Code::PathNotFound => "DA-E409",
             Code::SnapshotUnreadable => "DA-E501",
             Code::SnapshotInvalid => "DA-E502",
             Code::BadFlagValue => "DA-E503",

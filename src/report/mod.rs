@@ -7,7 +7,7 @@ pub mod text;
 use serde::Serialize;
 
 use crate::drift::{Drift, DriftStatus};
-use crate::model::{CoverageGap, InputError, Location, ResourceRef, Severity};
+use crate::model::{CoverageGap, DeclaredCoverage, InputError, Location, ResourceRef, Severity};
 
 /// Version of the JSON report schema (`docs/report-schema.json`).
 pub const SCHEMA_VERSION: &str = "1";
@@ -40,6 +40,9 @@ pub mod exit {
     #[serde(rename_all = "lowercase")]
     pub enum Status {
         Pass,
+        /// Nothing fails the gate, but part of the input was not checked
+        /// (`--allow-partial`): exit 0, never called a pass.
+        Partial,
         Fail,
         Incomplete,
         Error,
@@ -48,7 +51,7 @@ pub mod exit {
     impl Status {
         pub fn code(self) -> i32 {
             match self {
-                Status::Pass => CLEAN,
+                Status::Pass | Status::Partial => CLEAN,
                 Status::Fail => FINDINGS,
                 Status::Error => INPUT_ERROR,
                 Status::Incomplete => INCOMPLETE,
@@ -66,6 +69,8 @@ pub mod exit {
             Status::Incomplete
         } else if outcome.failing {
             Status::Fail
+        } else if outcome.gaps {
+            Status::Partial
         } else {
             Status::Pass
         }
@@ -104,7 +109,16 @@ pub mod exit {
                 ..partial
             };
             assert_eq!(code_for(&clean), CLEAN);
-            assert_eq!(status_for(&clean), Status::Pass);
+            assert_eq!(
+                status_for(&clean),
+                Status::Partial,
+                "gaps allowed are not a pass"
+            );
+            let whole = Outcome {
+                gaps: false,
+                ..clean
+            };
+            assert_eq!(status_for(&whole), Status::Pass);
             assert_eq!(
                 serde_json::to_value(Status::Incomplete).unwrap(),
                 serde_json::json!("incomplete")
@@ -199,7 +213,7 @@ pub struct Summary {
     pub complete: bool,
     pub fail_on: Option<Severity>,
     pub fail_on_drift: bool,
-    /// `pass`, `fail`, `incomplete` or `error`.
+    /// `pass`, `partial`, `fail`, `incomplete` or `error`.
     pub result: exit::Status,
     pub exit_code: i32,
 }
@@ -214,6 +228,8 @@ pub struct Report {
     pub coverage: Vec<CoverageGap>,
     pub errors: Vec<InputError>,
     pub summary: Summary,
+    /// What became of every declared file; null for a live-only scan.
+    pub declared_coverage: Option<DeclaredCoverage>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -226,6 +242,7 @@ impl Report {
     #[allow(clippy::too_many_arguments)]
     pub fn assemble(
         scan: ScanDescription,
+        declared_coverage: Option<DeclaredCoverage>,
         declared_resources: usize,
         live_resources: usize,
         drift: Vec<Drift>,
@@ -291,6 +308,7 @@ impl Report {
             findings,
             coverage,
             errors,
+            declared_coverage,
         }
     }
 

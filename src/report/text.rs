@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::exit::Status;
 use super::{Finding, Report};
 use crate::drift::{Drift, DriftStatus};
-use crate::model::Severity;
+use crate::model::{FileState, Severity};
 use crate::printable::printable;
 
 /// Terminal styling; every method is a no-op when colour is off.
@@ -142,6 +142,8 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         }
     }
 
+    render_declared_coverage(&mut out, report, s);
+
     if report.summary.drift_checked {
         render_drift(&mut out, report, options);
     }
@@ -150,6 +152,34 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
     }
     render_summary(&mut out, report, s);
     out
+}
+
+/// Declared files by state, and the ones not checked listed.
+fn render_declared_coverage(out: &mut String, report: &Report, s: Style) {
+    let Some(coverage) = &report.declared_coverage else {
+        return;
+    };
+    let c = &coverage.counts;
+    let _ = writeln!(
+        out,
+        "\n{}  {} read, {} rendered, {} excluded, {} not checked",
+        s.bold("DECLARED FILES"),
+        c.read,
+        c.rendered,
+        c.excluded,
+        c.not_checked
+    );
+    for file in &coverage.files {
+        if let FileState::NotChecked { reason, .. } = &file.state {
+            let _ = writeln!(
+                out,
+                "  {} {} — {}",
+                s.yellow("not checked"),
+                printable(&file.path),
+                printable(reason)
+            );
+        }
+    }
 }
 
 fn render_drift(out: &mut String, report: &Report, options: &TextOptions) {
@@ -319,7 +349,7 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
             summary.errors
         )),
         Status::Incomplete => {
-            s.yellow("INCOMPLETE: part of the live state could not be read (see NOT CHECKED)")
+            s.yellow("INCOMPLETE: part of the input was not checked (see NOT CHECKED)")
         }
         Status::Fail => {
             let mut reasons = Vec::new();
@@ -343,6 +373,10 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
             s.red(&format!("FAIL: {}", reasons.join("; ")))
         }
         Status::Pass => s.green("PASS"),
+        Status::Partial => s.yellow(&format!(
+            "PARTIAL: nothing fails the gate, but {} part(s) were not checked (see NOT CHECKED; --allow-partial)",
+            report.coverage.len()
+        )),
     };
     let _ = writeln!(out, "{why} (exit {})", summary.exit_code);
 }

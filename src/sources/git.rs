@@ -60,11 +60,12 @@ pub struct FileFilter {
     paths: Vec<String>,
     include: GlobSet,
     exclude: GlobSet,
+    exclude_patterns: Vec<String>,
 }
 
-/// Kustomization file names: a folder that holds one is rendered with kustomize,
-/// never read file by file.
-const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// Kustomization file names: a folder that holds one is rendered with kustomize.
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// driftaudit's own config file is never a manifest, wherever it sits.
 const CONFIG_FILES: [&str; 2] = ["driftaudit.yaml", "driftaudit.yml"];
@@ -84,10 +85,12 @@ impl FileFilter {
             paths,
             include: glob_set(include, "config git.include")?,
             exclude: glob_set(exclude, "config git.exclude")?,
+            exclude_patterns: exclude.to_vec(),
         })
     }
 
-    fn under_paths(&self, path: &str) -> bool {
+    /// Whether `path` is under one of the scanned paths (all of the tree when none is given).
+    pub fn under_paths(&self, path: &str) -> bool {
         self.paths.is_empty()
             || self
                 .paths
@@ -95,79 +98,179 @@ impl FileFilter {
                 .any(|p| p.is_empty() || path == p || path.starts_with(&format!("{p}/")))
     }
 
-    /// Picks the manifest files among all the tree's paths, in sorted order.
-    pub fn select(&self, all_paths: &[String]) -> Vec<String> {
-        let kustomize_dirs: Vec<String> = all_paths
+    /// The scanned paths that name nothing in the tree (`entries`: every
+    /// file, symlink and submodule of it).
+    pub fn missing_paths(&self, entries: &[&str]) -> Vec<String> {
+        self.paths
             .iter()
-            .filter_map(|p| {
-                let (dir, file) = p.rsplit_once('/').unwrap_or(("", p));
-                KUSTOMIZATION_FILES.contains(&file).then(|| dir.to_string())
-            })
-            .collect();
-        let mut selected: Vec<String> = all_paths
-            .iter()
-            .filter(|p| self.under_paths(p))
-            .filter(|p| !CONFIG_FILES.contains(&p.rsplit('/').next().unwrap_or(p)))
-            .filter(|p| self.include.is_match(p.as_str()) && !self.exclude.is_match(p.as_str()))
             .filter(|p| {
-                !kustomize_dirs
-                    .iter()
-                    .any(|d| d.is_empty() || p.starts_with(&format!("{d}/")))
+                !p.is_empty()
+                    && !entries
+                        .iter()
+                        .any(|e| *e == p.as_str() || e.starts_with(&format!("{p}/")))
             })
             .cloned()
-            .collect();
-        selected.sort();
-        selected
+            .collect()
+    }
+
+    /// Why the configuration leaves `path` out, or `None` when it selects it.
+    pub fn exclusion(&self, path: &str) -> Option<String> {
+        if CONFIG_FILES.contains(&path.rsplit('/').next().unwrap_or(path)) {
+            return Some("driftaudit's configuration file".into());
+        }
+        if let Some(&index) = self.exclude.matches(path).first() {
+            return Some(format!("git.exclude `{}`", self.exclude_patterns[index]));
+        }
+        if !self.include.is_match(path) {
+            return Some("not matched by git.include".into());
+        }
+        None
+    }
+
+    /// Whether the include patterns match `path` (whatever else excludes it).
+    pub fn included(&self, path: &str) -> bool {
+        self.include.is_match(path)
     }
 }
 
-/// The files of the tree that the filter selects, and the commit they come from.
-pub struct TreeRead {
-    pub files: Vec<TreeFile>,
+/// Every entry of the declared tree, by type, each sorted; paths relative to
+/// the root, with `/`.
+#[derive(Debug, Default)]
+pub struct TreeEntries {
+    pub files: Vec<String>,
+    pub symlinks: Vec<String>,
+    pub submodules: Vec<String>,
+}
+
+/// A declared tree opened for reading: its entries are listed once, and its
+/// files read by path.
+pub struct OpenTree {
+    source: OpenSource,
+    pub entries: TreeEntries,
     pub commit: Option<String>,
+    /// Folders that could not be listed (a directory tree).
     pub errors: Vec<InputError>,
 }
 
-pub fn read_tree(tree: &DeclaredTree, filter: &FileFilter) -> Result<TreeRead, InputError> {
-    match tree {
-        DeclaredTree::Directory(dir) => read_directory(dir, filter),
-        DeclaredTree::GitRef { repo, reference } => read_git_ref(repo, reference, filter),
-    }
+enum OpenSource {
+    Directory(PathBuf),
+    Git {
+        repo: Repository,
+        files: BTreeMap<String, Oid>,
+        symlinks: BTreeMap<String, Oid>,
+    },
 }
 
-fn read_directory(root: &Path, filter: &FileFilter) -> Result<TreeRead, InputError> {
-    if !root.is_dir() {
-        return Err(InputError::error(
-            Code::RepositoryUnreadable,
-            Place::file(root.display().to_string()),
-            "not a directory",
-        ));
+impl OpenTree {
+    pub fn open(tree: &DeclaredTree) -> Result<OpenTree, InputError> {
+        match tree {
+            DeclaredTree::Directory(root) => {
+                if !root.is_dir() {
+                    return Err(InputError::error(
+                        Code::RepositoryUnreadable,
+                        Place::file(root.display().to_string()),
+                        "not a directory",
+                    ));
+                }
+                let mut entries = TreeEntries::default();
+                let mut errors = Vec::new();
+                walk_directory(root, "", &mut entries, &mut errors);
+                entries.files.sort();
+                entries.symlinks.sort();
+                Ok(OpenTree {
+                    source: OpenSource::Directory(root.clone()),
+                    entries,
+                    commit: None,
+                    errors,
+                })
+            }
+            DeclaredTree::GitRef {
+                repo: repo_path,
+                reference,
+            } => {
+                let repo = open_repository(repo_path)?;
+                let (commit, listing) = {
+                    let commit = resolve_commit(&repo, reference, repo_path)?;
+                    let listing = list_tree(&repo, &commit, &ref_location(repo_path, reference))?;
+                    (commit.id().to_string(), listing)
+                };
+                let entries = TreeEntries {
+                    files: listing.files.keys().cloned().collect(),
+                    symlinks: listing.symlinks.keys().cloned().collect(),
+                    submodules: listing.submodules,
+                };
+                Ok(OpenTree {
+                    source: OpenSource::Git {
+                        repo,
+                        files: listing.files,
+                        symlinks: listing.symlinks,
+                    },
+                    entries,
+                    commit: Some(commit),
+                    errors: Vec::new(),
+                })
+            }
+        }
     }
-    let mut all = Vec::new();
-    let mut errors = Vec::new();
-    walk_directory(root, "", &mut all, &mut errors);
-    let mut files = Vec::new();
-    for path in filter.select(&all) {
-        match std::fs::read(root.join(&path)) {
-            Ok(content) => files.push(TreeFile { path, content }),
-            Err(e) => errors.push(
+
+    /// The regular file of the tree a symlink of the tree ends at, resolved
+    /// by names inside the tree; `None` when it leads out or to no file.
+    pub fn link_target(&self, path: &str) -> Option<String> {
+        let mut path = path.to_string();
+        for _ in 0..MAX_LINK_HOPS {
+            let target = match &self.source {
+                OpenSource::Directory(root) => std::fs::read_link(root.join(&path))
+                    .ok()?
+                    .to_str()?
+                    .to_string(),
+                OpenSource::Git { repo, symlinks, .. } => {
+                    let blob = repo.find_blob(*symlinks.get(&path)?).ok()?;
+                    std::str::from_utf8(blob.content()).ok()?.to_string()
+                }
+            };
+            let resolved = link_destination(&path, &target)?;
+            if self.entries.files.binary_search(&resolved).is_ok() {
+                return Some(resolved);
+            }
+            if self.entries.symlinks.binary_search(&resolved).is_err() {
+                return None;
+            }
+            path = resolved;
+        }
+        None
+    }
+
+    /// The content of one regular file listed in `entries.files`.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>, InputError> {
+        match &self.source {
+            OpenSource::Directory(root) => std::fs::read(root.join(path)).map_err(|e| {
                 InputError::error(
                     Code::RepositoryUnreadable,
                     Place::file(path),
                     format!("cannot read: {e}"),
                 )
-                .with_source(e),
-            ),
+                .with_source(e)
+            }),
+            OpenSource::Git { repo, files, .. } => {
+                let blob = files
+                    .get(path)
+                    .ok_or_else(|| git2::Error::from_str("not a file of the tree"))
+                    .and_then(|id| repo.find_blob(*id));
+                match blob {
+                    Ok(blob) => Ok(blob.content().to_vec()),
+                    Err(e) => Err(InputError::error(
+                        Code::RepositoryUnreadable,
+                        Place::file(path),
+                        format!("cannot read blob: {}", e.message()),
+                    )
+                    .with_source(e)),
+                }
+            }
         }
     }
-    Ok(TreeRead {
-        files,
-        commit: None,
-        errors,
-    })
 }
 
-fn walk_directory(dir: &Path, prefix: &str, out: &mut Vec<String>, errors: &mut Vec<InputError>) {
+fn walk_directory(dir: &Path, prefix: &str, out: &mut TreeEntries, errors: &mut Vec<InputError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -194,7 +297,8 @@ fn walk_directory(dir: &Path, prefix: &str, out: &mut Vec<String>, errors: &mut 
         };
         match entry.file_type() {
             Ok(t) if t.is_dir() => walk_directory(&entry.path(), &rel, out, errors),
-            Ok(t) if t.is_file() => out.push(rel),
+            Ok(t) if t.is_file() => out.files.push(rel),
+            Ok(t) if t.is_symlink() => out.symlinks.push(rel),
             _ => {}
         }
     }
@@ -361,41 +465,6 @@ fn list_tree(
     Ok(listing)
 }
 
-fn read_git_ref(
-    repo_path: &Path,
-    reference: &str,
-    filter: &FileFilter,
-) -> Result<TreeRead, InputError> {
-    let repo = open_repository(repo_path)?;
-    let commit = resolve_commit(&repo, reference, repo_path)?;
-    // Only regular files are manifests: symlinks and submodules are not read.
-    let listing = list_tree(&repo, &commit, &ref_location(repo_path, reference))?;
-    let all: Vec<String> = listing.files.keys().cloned().collect();
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for path in filter.select(&all) {
-        match repo.find_blob(listing.files[&path]) {
-            Ok(blob) => files.push(TreeFile {
-                path,
-                content: blob.content().to_vec(),
-            }),
-            Err(e) => errors.push(
-                InputError::error(
-                    Code::RepositoryUnreadable,
-                    Place::file(path),
-                    format!("cannot read blob: {}", e.message()),
-                )
-                .with_source(e),
-            ),
-        }
-    }
-    Ok(TreeRead {
-        files,
-        commit: Some(commit.id().to_string()),
-        errors,
-    })
-}
-
 /// One regular file of the tree by its path relative to the root (a
 /// certificate a configuration names), or `None` when there is no such file
 /// inside the tree: `..`, absolute paths and symlinks leading out are refused.
@@ -494,6 +563,29 @@ enum LinkEnd {
     NotAFile,
 }
 
+/// The tree path a symlink at `link` holding `target` names, or `None` when
+/// it leads out of the tree (absolute, too many `..`) or names no plain file name.
+fn link_destination(link: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            name => {
+                plain_name(name.as_bytes()).ok()?;
+                parts.push(name);
+            }
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// The blob a symlink ends at, resolved by names inside the tree (never on disk).
 fn resolve_symlink(repo: &Repository, listing: &TreeListing, path: &str) -> Result<Oid, LinkEnd> {
     let mut path = path.to_string();
@@ -502,24 +594,7 @@ fn resolve_symlink(repo: &Repository, listing: &TreeListing, path: &str) -> Resu
             .find_blob(listing.symlinks[&path])
             .map_err(|_| LinkEnd::NotAFile)?;
         let target = std::str::from_utf8(target_blob.content()).map_err(|_| LinkEnd::NotAFile)?;
-        if target.starts_with('/') {
-            return Err(LinkEnd::Outside);
-        }
-        let mut parts: Vec<&str> = path.split('/').collect();
-        parts.pop();
-        for part in target.split('/') {
-            match part {
-                "" | "." => {}
-                ".." => {
-                    parts.pop().ok_or(LinkEnd::Outside)?;
-                }
-                name => {
-                    plain_name(name.as_bytes()).map_err(|_| LinkEnd::Outside)?;
-                    parts.push(name);
-                }
-            }
-        }
-        let resolved = parts.join("/");
+        let resolved = link_destination(&path, target).ok_or(LinkEnd::Outside)?;
         if let Some(id) = listing.files.get(&resolved) {
             return Ok(*id);
         }

@@ -339,24 +339,38 @@ fn kustomize_overlays_render_from_a_git_ref() {
 fn a_missing_kustomize_binary_is_named() {
     let dir = tempfile::tempdir().unwrap();
     kustomize_tree(dir.path());
+    write(
+        dir.path(),
+        "plain.yaml",
+        &deployment_yaml("plain", "shop", 1, "registry.example.com/plain:1"),
+    );
     let output = crate::common::driftaudit()
         .current_dir(dir.path())
         .env("PATH", "/nonexistent")
         .args(["scan", "--repo", ".", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    // A coverage gap naming what to install, not an input error.
+    assert_eq!(output.status.code(), Some(3));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let error = &report["errors"][0];
-    assert_eq!(
-        error["location"],
-        "deploy/overlays/prod/kustomization.yaml:1"
-    );
+    assert_eq!(report["errors"], serde_json::json!([]));
+    let gaps = report["coverage"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["scope"], "kustomization `deploy/overlays/prod`");
     assert!(
-        error["message"]
+        gaps[0]["reason"]
             .as_str()
             .unwrap()
-            .contains("neither `kustomize` nor `kubectl`"),
-        "{error}"
+            .contains("install kustomize or kubectl"),
+        "{gaps:?}"
     );
+    let files = &report["declared_coverage"]["files"];
+    let base = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "deploy/base/deployment.yaml")
+        .unwrap();
+    assert_eq!(base["state"], "not_checked", "{base}");
+    assert_eq!(base["gap"], true, "{base}");
 }

@@ -11,6 +11,7 @@
 mod common;
 
 mod cli;
+mod declared_coverage;
 mod declared_sources;
 mod demo;
 mod diagnostics;

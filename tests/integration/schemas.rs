@@ -45,6 +45,37 @@ fn reports_match_the_published_report_schema() {
     let report = run_in(dir.path(), &["scan", "--repo", ".", "--format", "json"]).json();
     assert_eq!(report["summary"]["exit_code"], 2);
     assert_valid(&validator, &report, "an error report");
+    // Every declared-coverage state, a declared gap and a partial result.
+    let repo = tempfile::tempdir().unwrap();
+    let manifest = crate::common::deployment_yaml("web", "shop", 1, "nginx");
+    write(
+        repo.path(),
+        "app/kustomization.yaml",
+        "resources: [web.yaml]\n",
+    );
+    write(repo.path(), "app/web.yaml", &manifest);
+    write(
+        repo.path(),
+        "plain/api.yaml",
+        &manifest.replace("web", "api"),
+    );
+    write(repo.path(), "README.md", "# repo\n");
+    write(repo.path(), "chart/Chart.yaml", "apiVersion: v2\nname: c\n");
+    let partial = run_in(
+        repo.path(),
+        &["scan", "--repo", ".", "--allow-partial", "--format", "json"],
+    )
+    .json();
+    assert_eq!(partial["summary"]["result"], "partial", "{partial}");
+    assert_eq!(
+        partial["declared_coverage"]["counts"],
+        serde_json::json!({"read": 1, "rendered": 2, "excluded": 1, "not_checked": 1})
+    );
+    assert_valid(
+        &validator,
+        &partial,
+        "a partial report with declared coverage",
+    );
     // Each error carries its stable diagnostic code.
     assert!(
         report["errors"][0]["code"]

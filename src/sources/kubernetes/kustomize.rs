@@ -205,9 +205,120 @@ fn listed_resource(message: &str) -> Option<String> {
     plain.then(|| name.to_string())
 }
 
+/// Whether a kustomization file is a `kind: Component` (rendered only as
+/// part of an overlay that lists it under `components`).
+pub fn is_component(text: &str) -> bool {
+    crate::yaml::parse_documents(text)
+        .ok()
+        .and_then(|documents| documents.into_iter().next())
+        .is_some_and(|document| {
+            document
+                .value
+                .get("kind")
+                .and_then(serde_json::Value::as_str)
+                == Some("Component")
+        })
+}
+
+/// What a kustomization file names on disk: paths relative to its folder
+/// (files or folders), as written. Remote resources (URLs, `git@`, `?ref=`)
+/// are left out: they are not files of the tree. `None` when the file is not
+/// a YAML map (kustomize will fail on it, and say so).
+pub fn local_references(text: &str) -> Option<Vec<String>> {
+    use serde_json::Value;
+    let documents = crate::yaml::parse_documents(text).ok()?;
+    let document = documents.into_iter().next()?;
+    let map = document.value.as_object()?.clone();
+    let mut found = Vec::new();
+    let mut push = |value: &Value| {
+        if let Some(text) = value.as_str() {
+            found.push(text.to_string());
+        }
+    };
+    let lists = [
+        "resources",
+        "bases",
+        "components",
+        "crds",
+        "patchesStrategicMerge",
+        "configurations",
+        "generators",
+        "transformers",
+        "validators",
+    ];
+    for key in lists {
+        for item in map.get(key).and_then(Value::as_array).into_iter().flatten() {
+            push(item);
+        }
+    }
+    for key in ["patches", "patchesJson6902", "replacements"] {
+        for item in map.get(key).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(path) = item.get("path") {
+                push(path);
+            }
+        }
+    }
+    if let Some(path) = map.get("openapi").and_then(|o| o.get("path")) {
+        push(path);
+    }
+    for key in ["configMapGenerator", "secretGenerator"] {
+        for item in map.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for files in ["files", "envs"] {
+                for entry in item
+                    .get(files)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    // `key=path` names the key the file's content goes under.
+                    if let Some(text) = entry.as_str() {
+                        let path = text.split_once('=').map_or(text, |(_, path)| path);
+                        push(&Value::String(path.to_string()));
+                    }
+                }
+            }
+            if let Some(env) = item.get("env") {
+                push(env);
+            }
+        }
+    }
+    found.retain(|r| {
+        !r.contains("://")
+            && !r.starts_with("git@")
+            && !r.contains("?ref=")
+            && !r.starts_with("github.com/")
+            && !r.contains('\n')
+    });
+    Some(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_references_cover_every_field_that_names_a_file() {
+        let text = "resources:\n- app.yaml\n- ../base\n- https://example.com/x.yaml\n- github.com/org/repo/deploy?ref=v1\nbases: [old-base]\ncomponents: [comp]\npatches:\n- path: patch.yaml\n- patch: |-\n    - op: remove\npatchesStrategicMerge:\n- psm.yaml\npatchesJson6902:\n- path: j.yaml\nconfigMapGenerator:\n- name: c\n  files: [conf.ini, key=other.txt]\n  envs: [vars.env]\nsecretGenerator:\n- name: s\n  env: secret.env\n";
+        let mut found = local_references(text).unwrap();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "../base",
+                "app.yaml",
+                "comp",
+                "conf.ini",
+                "j.yaml",
+                "old-base",
+                "other.txt",
+                "patch.yaml",
+                "psm.yaml",
+                "secret.env",
+                "vars.env"
+            ]
+        );
+        assert_eq!(local_references("- a list\n"), None);
+    }
 
     #[test]
     fn klog_prefix_and_literals_are_dropped() {

@@ -77,6 +77,15 @@ fn repository_with_no_manifest_is_not_a_pass() {
         "base/app.yaml",
         &deployment_yaml("app", "shop", 1, "nginx:latest"),
     );
+    // The kustomization is rendered: its Deployment is not hidden.
+    let run = run_in(dir.path(), &["scan", "--repo", ".", "--format", "json"]);
+    assert_eq!(
+        run.json()["summary"]["declared_resources"],
+        1,
+        "{}",
+        run.all()
+    );
+    std::fs::remove_dir_all(dir.path().join("base")).unwrap();
     let run = run_in(dir.path(), &["scan", "--repo", "."]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stdout.contains("nothing declared"), "{}", run.stdout);

@@ -338,14 +338,8 @@ fn git_symlink_to_a_file_inside_the_tree_is_exported_as_a_copy() {
                         ],
                     )],
                 ),
-                // Its own kustomization keeps the folder from being read file by file.
-                dir(
-                    "shared",
-                    vec![
-                        file("cm.yaml", &configmap("shared", "ok")),
-                        file("kustomization.yaml", "resources:\n- cm.yaml\n"),
-                    ],
-                ),
+                // Rendered through the link, so not read again on its own.
+                dir("shared", vec![file("cm.yaml", &configmap("shared", "ok"))]),
             ],
         )],
     );
