@@ -24,3 +24,4 @@ mod schemas;
 mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;
+mod yaml_kubectl;
