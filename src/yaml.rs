@@ -228,8 +228,11 @@ fn document(
     if value.is_null() {
         return Ok(None);
     }
+    // A key set twice (by a merge, then explicitly) keeps the line of the
+    // value that won: the one recorded last.
     let mut entries = converter.lines;
-    entries.sort();
+    entries.reverse();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
     let mut span_map = SpanMap::default();
     if spans {
@@ -1212,6 +1215,80 @@ mod tests {
         // An unknown path falls back to its nearest ancestor.
         assert_eq!(spans.get("a.bb.x"), Some(bb));
         assert!(!spans.contains("a.bb.x"));
+    }
+
+    #[test]
+    fn manifests_follow_yaml_1_1_and_own_files_yaml_1_2() {
+        let text = "a: on\nb: 0755\nc: y\non: x\n";
+        let manifest = &parse_documents(text).unwrap()[0].value;
+        assert_eq!(
+            manifest,
+            &serde_json::json!({"a": true, "b": 493, "c": true, "true": "x"})
+        );
+        let own = &parse_spanned(text).unwrap()[0].0.value;
+        assert_eq!(
+            own,
+            &serde_json::json!({"a": "on", "b": 755, "c": "y", "on": "x"})
+        );
+    }
+
+    #[test]
+    fn float_keys_are_written_as_go_writes_32_bit_floats() {
+        for (f, text) in [
+            (1.5, "1.5"),
+            (3.14159265, "3.1415927"),
+            (1e6, "1e+06"),
+            (100000.0, "100000"),
+            (0.1, "0.1"),
+            (0.00001, "1e-05"),
+            (-2.5e-3, "-0.0025"),
+            (1.0, "1"),
+        ] {
+            assert_eq!(go_float32_key(f), text, "{f}");
+        }
+    }
+
+    #[test]
+    fn an_alias_bomb_is_an_error_not_a_memory_blowup() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("aliases"), "{err:?}");
+        // A few aliases are fine.
+        let docs = parse_documents("a: &a [1, 2]\nb: [*a, *a]\n").unwrap();
+        assert_eq!(docs[0].value["b"], serde_json::json!([[1, 2], [1, 2]]));
+    }
+
+    #[test]
+    fn merge_keys_apply_in_order_as_go_yaml_v2_does() {
+        // (`y` would be the key `true`: YAML 1.1.)
+        let text = "base: &b {p: 1, q: 1}\nm:\n  p: 0\n  <<: *b\n  q: 2\n";
+        let docs = parse_documents(text).unwrap();
+        assert_eq!(docs[0].value["m"], serde_json::json!({"p": 1, "q": 2}));
+        assert_eq!(docs[0].lines.line_of("m.q"), Some(5));
+    }
+
+    #[test]
+    fn kubectl_separators_cut_documents_and_keep_lines() {
+        let text = "a: 1\n--- # c\nb: 2\n--- {c: 3}\nd: 4\n---\ne: 5\n...\nf: 6\n";
+        let (docs, errors) = parse_documents_lenient(text);
+        let values: Vec<_> = docs.iter().map(|d| d.value.clone()).collect();
+        assert_eq!(
+            values,
+            [
+                serde_json::json!({"a": 1}),
+                serde_json::json!({"b": 2}),
+                serde_json::json!({"e": 5})
+            ]
+        );
+        assert_eq!(docs[2].line, 7);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 4);
     }
 
     #[test]
