@@ -200,10 +200,7 @@ fn documents(
     for chunk in chunks(text) {
         let parsed = match chunk.separator_error {
             Some(error) => Err(error),
-            None => compose(chunk.text, chunk.first_line).and_then(|root| match root {
-                Some(root) => document(&root, spans, schema),
-                None => Ok(None),
-            }),
+            None => read_chunk(chunk.text, chunk.first_line, spans, schema),
         };
         match parsed {
             Ok(Some(document)) => documents.push(document),
@@ -212,6 +209,95 @@ fn documents(
         }
     }
     (documents, errors)
+}
+
+/// The document of one chunk, or `None` when it is empty.
+fn read_chunk(
+    text: &str,
+    first_line: u32,
+    spans: bool,
+    schema: Schema,
+) -> Result<Option<(Document, SpanMap)>, SyntaxError> {
+    let mut fixed: Option<String> = None;
+    loop {
+        let current = fixed.as_deref().unwrap_or(text);
+        let error = match compose(current, first_line) {
+            Ok(Some(root)) => return document(&root, spans, schema),
+            Ok(None) => return Ok(None),
+            Err(error) => error,
+        };
+        // libyaml (kubectl) accepts the continuation lines of a quoted
+        // scalar at any indentation, saphyr only deeper than their block.
+        // Their leading blanks are folded away, so indenting them changes
+        // nothing but the parser's verdict.
+        let reindented = error
+            .message
+            .contains("invalid indentation in quoted scalar")
+            .then(|| reindent_quoted(current, error.line - first_line, error.column - 1))
+            .flatten();
+        match reindented {
+            Some(text) => fixed = Some(text),
+            None => return Err(error),
+        }
+    }
+}
+
+/// `text` with the continuation lines of the quoted scalar opening at
+/// (`line`, `column`) (0-based) indented past it, or `None` when there is
+/// nothing to change.
+fn reindent_quoted(text: &str, line: u32, column: u32) -> Option<String> {
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let opening = lines.get(line as usize)?;
+    let (offset, quote) = opening.char_indices().nth(column as usize)?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let indent = " ".repeat(column as usize + 1);
+    // Find the closing quote, line by line.
+    let mut rest = &opening[offset + 1..];
+    let mut changed = Vec::new();
+    let mut index = line as usize;
+    loop {
+        let mut chars = rest.char_indices().peekable();
+        let mut closed = false;
+        while let Some((_, c)) = chars.next() {
+            match (quote, c) {
+                ('"', '\\') => {
+                    chars.next();
+                }
+                ('"', '"') => closed = true,
+                ('\'', '\'') if chars.peek().map(|p| p.1) == Some('\'') => {
+                    chars.next();
+                }
+                ('\'', '\'') => closed = true,
+                _ => {}
+            }
+            if closed {
+                break;
+            }
+        }
+        if closed {
+            break;
+        }
+        index += 1;
+        let next = lines.get(index)?;
+        let content = next.trim_start_matches([' ', '\t']);
+        if !content.trim().is_empty() && next.len() - content.len() <= column as usize {
+            changed.push(index);
+        }
+        rest = next;
+    }
+    if changed.is_empty() {
+        return None;
+    }
+    let owned: Vec<String> = changed
+        .iter()
+        .map(|&i| format!("{indent}{}", lines[i].trim_start_matches([' ', '\t'])))
+        .collect();
+    for (i, line) in changed.iter().zip(&owned) {
+        lines[*i] = line;
+    }
+    Some(lines.concat())
 }
 
 /// The document of one node tree, or `None` when it is null (empty).
@@ -1289,6 +1375,16 @@ mod tests {
         assert_eq!(docs[2].line, 7);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].line, 4);
+    }
+
+    #[test]
+    fn quoted_continuation_lines_need_no_indentation_as_in_libyaml() {
+        let docs = parse_documents("m:\n  a: \"x\ny\"\n  b: 'p\nq'\n  c: 1\n").unwrap();
+        assert_eq!(
+            docs[0].value["m"],
+            serde_json::json!({"a": "x y", "b": "p q", "c": 1})
+        );
+        assert_eq!(docs[0].lines.line_of("m.c"), Some(6));
     }
 
     #[test]
