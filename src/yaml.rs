@@ -300,12 +300,34 @@ fn reindent_quoted(text: &str, line: u32, column: u32) -> Option<String> {
     Some(lines.concat())
 }
 
+/// Whether a document's root mapping says `apiVersion: driftaudit.io/...`.
+fn driftaudit_object(root: &Node<'_>) -> bool {
+    let Kind::Mapping(pairs) = &root.kind else {
+        return false;
+    };
+    let text = |node: &Node<'_>| match &node.target().kind {
+        Kind::Scalar { text, .. } => Some(text.to_string()),
+        _ => None,
+    };
+    pairs.iter().any(|(key, value)| {
+        text(key).as_deref() == Some("apiVersion")
+            && text(value).is_some_and(|v| v.starts_with("driftaudit.io/"))
+    })
+}
+
 /// The document of one node tree, or `None` when it is null (empty).
 fn document(
     root: &Node<'_>,
     spans: bool,
     schema: Schema,
 ) -> Result<Option<(Document, SpanMap)>, SyntaxError> {
+    // driftaudit's own objects (`apiVersion: driftaudit.io/...`, e.g. a
+    // PostgresBaseline in the repository) are read as its own files are.
+    let schema = if schema == Schema::Kubernetes && driftaudit_object(root) {
+        Schema::Core
+    } else {
+        schema
+    };
     let mut converter = Converter {
         schema,
         ..Converter::default()
@@ -1315,6 +1337,17 @@ mod tests {
         assert_eq!(
             own,
             &serde_json::json!({"a": "on", "b": 755, "c": "y", "on": "x"})
+        );
+    }
+
+    #[test]
+    fn driftaudit_objects_in_a_repository_keep_yaml_1_2() {
+        let text =
+            "apiVersion: driftaudit.io/v1\nkind: PostgresBaseline\nspec: {on: table, x: yes}\n";
+        let docs = parse_documents(text).unwrap();
+        assert_eq!(
+            docs[0].value["spec"],
+            serde_json::json!({"on": "table", "x": "yes"})
         );
     }
 
