@@ -22,7 +22,7 @@ use crate::model::{
     Resource, Source,
 };
 use crate::scratch::ScratchDir;
-use crate::yaml::{parse_documents, Document, LineMap};
+use crate::yaml::{parse_documents_lenient, Document, LineMap};
 
 /// What to read as the declared state.
 #[derive(Debug, Clone)]
@@ -522,14 +522,10 @@ pub fn resources_from_text(
     commit: Option<&str>,
     default_namespace: &str,
 ) -> (Vec<Resource>, Vec<InputError>) {
-    let documents = match parse_documents(text) {
-        Ok(documents) => documents,
-        Err(e) => {
-            return (Vec::new(), vec![e.diagnostic(file)]);
-        }
-    };
+    // A broken document is an error; the others of the file are still read.
+    let (documents, syntax_errors) = parse_documents_lenient(text);
     let mut resources = Vec::new();
-    let mut errors = Vec::new();
+    let mut errors: Vec<InputError> = syntax_errors.iter().map(|e| e.diagnostic(file)).collect();
     // Each object's position in the file, from 1: the name of one that only
     // has `generateName` is made from it.
     let mut position = 0;

@@ -26,3 +26,4 @@ mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;
 mod workload_kinds;
+mod yaml_kubectl;
