@@ -54,12 +54,40 @@ pub fn run(args: &[&str]) -> Run {
 
 /// A port on 127.0.0.1 that was free a moment ago, for servers that need one
 /// chosen up front (PostgreSQL, Traefik) and for addresses nobody listens on.
+///
+/// Taken below the kernel's ephemeral range, never twice in one test run: a
+/// server the tests bind to port 0 (the test API server, the stubs) gets its
+/// port from the ephemeral range, so it can never take a port handed out here
+/// before its user binds it (a Traefik whose API port was taken that way once
+/// answered with another test's Traefik, then vanished with it).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static HANDED_OUT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    if ephemeral_low < 12_000 {
+        // An unusual range: fall back to what the kernel hands out.
+        return std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+    }
+    // 10,000 ports below the range, starting at a place of this process's own
+    // so two test runs at once rarely meet.
+    let span = 10_000;
+    let base = ephemeral_low - span;
+    let offset = std::process::id() % span;
+    loop {
+        let n = HANDED_OUT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < span, "no free port left below the ephemeral range");
+        let port = (base + (offset + n) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub fn write(root: &Path, relative: &str, text: &str) -> PathBuf {
