@@ -372,11 +372,13 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     policy_dirs.extend(arguments.policy.iter().cloned());
     let mut baselines: Vec<PathBuf> = config.baselines.iter().map(|b| config.resolve(b)).collect();
     baselines.extend(arguments.baseline.iter().cloned());
-    // Checked now, before any source is read: a broken baseline must not cost a
-    // scan (the policy stage loads them again, from the same files).
-    if policies {
-        driftaudit::policy::load_baselines(&baselines)?;
-    }
+    // Loaded and checked now, before any source is read: a broken baseline
+    // must not cost a scan. `diff` evaluates no policy and reads none.
+    let baselines = if policies {
+        driftaudit::policy::load_baselines(&baselines)?
+    } else {
+        serde_json::Value::Null
+    };
 
     Ok(PreparedScan {
         options: ScanOptions {

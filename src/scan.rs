@@ -29,7 +29,10 @@ pub struct ScanOptions {
     /// `apiVersion/Kind` searched for unmanaged objects besides the declared kinds.
     pub orphan_kinds: Vec<String>,
     pub policy_dirs: Vec<PathBuf>,
-    pub baselines: Vec<PathBuf>,
+    /// The baseline data: the built-in defaults with the user's files merged
+    /// over them (`policy::load_baselines`), loaded and checked by the caller
+    /// before the scan starts, so a broken baseline costs no scan.
+    pub baselines: serde_json::Value,
     pub disabled_rules: Vec<String>,
     /// Custom resources that embed a pod spec (the config's `workloads`).
     pub workloads: Vec<crate::config::WorkloadConfig>,

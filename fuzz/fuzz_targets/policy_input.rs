@@ -53,7 +53,7 @@ fn scratch() -> &'static Scratch {
             live_timeouts: Default::default(),
             orphan_kinds: Vec::new(),
             policy_dirs: Vec::new(),
-            baselines: Vec::new(),
+            baselines: driftaudit::policy::load_baselines(&[]).expect("the built-in baselines load"),
             disabled_rules: Vec::new(),
             workloads: Vec::new(),
             drift: DriftOptions {

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::engine::EvaluationLimits;
 use super::findings::collect_findings;
 use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput};
-use super::{builtin_policy_files, load_baselines, policy_files_in, EvalUnit, PolicySet, Scope};
+use super::{builtin_policy_files, policy_files_in, EvalUnit, PolicySet, Scope};
 use crate::config::WorkloadConfig;
 use crate::drift::Drift;
 use crate::model::LiveTarget;
@@ -21,7 +21,8 @@ use crate::report::Finding;
 #[derive(Debug, Clone, Copy)]
 pub struct PolicyOptions<'a> {
     pub policy_dirs: &'a [PathBuf],
-    pub baselines: &'a [PathBuf],
+    /// The baseline data (`data.baselines`), already loaded and checked.
+    pub baselines: &'a serde_json::Value,
     pub disabled_rules: &'a [String],
     /// Custom resources that embed a pod spec (the config's `workloads`).
     pub workloads: &'a [WorkloadConfig],
@@ -45,26 +46,18 @@ pub struct PolicyOutcome {
 }
 
 /// The rules of a scan, compiled before any source is read, with what could
-/// not be loaded (a baseline, a policy folder, a Rego file that does not
-/// compile). A file that fails leaves the others usable.
-#[derive(Default)]
+/// not be loaded (a policy folder, a Rego file that does not compile). A file
+/// that fails leaves the others usable.
 pub struct LoadedPolicies {
-    set: Option<PolicySet>,
+    set: PolicySet,
     pub errors: Vec<InputError>,
 }
 
-/// Loads the baselines and compiles every rule (built-in and the user's):
-/// the first stage of a scan, so a broken policy is known before a cluster
-/// is read.
+/// Compiles every rule (built-in and the user's) over the baseline data: the
+/// first stage of a scan, so a broken policy is known before a cluster is
+/// read.
 pub fn load(options: &PolicyOptions) -> LoadedPolicies {
     let mut errors = Vec::new();
-    let baselines = match load_baselines(options.baselines) {
-        Ok(b) => b,
-        Err(e) => {
-            errors.push(e);
-            return LoadedPolicies { set: None, errors };
-        }
-    };
     let mut files = builtin_policy_files();
     for dir in options.policy_dirs {
         match policy_files_in(dir) {
@@ -73,7 +66,7 @@ pub fn load(options: &PolicyOptions) -> LoadedPolicies {
         }
     }
     let (mut policies, compile_errors) =
-        PolicySet::compile(&files, &baselines, options.disabled_rules);
+        PolicySet::compile(&files, options.baselines, options.disabled_rules);
     errors.extend(compile_errors);
     if let Err(e) = policies.add_workloads(options.workloads) {
         errors.push(e);
@@ -84,7 +77,7 @@ pub fn load(options: &PolicyOptions) -> LoadedPolicies {
         "policies loaded"
     );
     LoadedPolicies {
-        set: Some(policies),
+        set: policies,
         errors,
     }
 }
@@ -98,13 +91,10 @@ pub fn evaluate(
     targets: &[LiveTarget],
     drift: &[Drift],
 ) -> PolicyOutcome {
-    let LoadedPolicies { set, mut errors } = loaded;
-    let Some(policies) = set else {
-        return PolicyOutcome {
-            errors,
-            ..PolicyOutcome::default()
-        };
-    };
+    let LoadedPolicies {
+        set: policies,
+        mut errors,
+    } = loaded;
 
     let drift_by = index_drift(drift);
     let resource_units = resource_units(declared, targets, &drift_by);
