@@ -281,8 +281,8 @@ impl CoverageGap {
 }
 
 /// An input that could not be used: a broken file, a bad ref, a malformed
-/// policy. A typed diagnostic with a code and a structured place;
-/// `InputError::new(location, message)` reads a free-form location.
+/// policy. A typed diagnostic with a code and a structured place
+/// (`InputError::error(code, place, message)`).
 pub type InputError = crate::diag::Diagnostic;
 
 /// Policy severities, most severe last so `Ord` compares naturally.

@@ -222,7 +222,7 @@ impl Place {
         )
     }
 
-    /// Reads the free-form locations of [`Diagnostic::new`]: `--flag`, a URL,
+    /// Reads a location kept as text (a rule's `file:line`): `--flag`, a URL,
     /// `file:line` (or `file:line:column`) when the file part looks like a path,
     /// else the text as written.
     pub fn parse(text: &str) -> Place {
@@ -366,13 +366,6 @@ struct Extra {
 }
 
 impl Diagnostic {
-    /// A diagnostic from a free-form location (see [`Place::parse`]), with the
-    /// generic code [`Code::Input`]. Kept for the many call sites that only
-    /// know where and what.
-    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(Code::Input, Place::parse(&location.into()), message)
-    }
-
     /// A diagnostic with its code and structured place.
     pub fn error(code: Code, location: Place, message: impl Into<String>) -> Diagnostic {
         Diagnostic {

@@ -183,7 +183,11 @@ mod tests {
 
     #[test]
     fn other_places_are_named_without_a_snippet() {
-        let diagnostic = Diagnostic::new("--now", "`x` is not a time");
+        let diagnostic = Diagnostic::error(
+            Code::Input,
+            Place::Argument("--now".into()),
+            "`x` is not a time",
+        );
         let out = render(&diagnostic, &RenderOptions::default());
         assert_eq!(out, "error[DA-E001]: --now: `x` is not a time\n");
     }
