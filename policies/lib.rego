@@ -75,50 +75,35 @@ age_ns(t) := time.parse_rfc3339_ns(input.now) - time.parse_rfc3339_ns(t) if {
 
 # --- pods and containers --------------------------------------------------------
 
-# Where each workload kind keeps its pod spec: `{group, kind, pod_spec_path}`,
-# the path written with dots from the top of the object. The built-in rules
-# that look at pods are routed to these kinds (`custom.kinds: [workloads]`), and
-# to the custom resources of the config's `workloads` section, which reach Rego
-# as data.driftaudit.workloads (same shape). An Argo Rollout that points at a
-# Deployment (`spec.workloadRef`) has no pod template: nothing in it is checked
-# (the Deployment is checked on its own).
-builtin_workloads := [
-	{"group": "", "kind": "Pod", "pod_spec_path": "spec"},
-	{"group": "", "kind": "PodTemplate", "pod_spec_path": "template.spec"},
-	{"group": "", "kind": "ReplicationController", "pod_spec_path": "spec.template.spec"},
-	{"group": "apps", "kind": "Deployment", "pod_spec_path": "spec.template.spec"},
-	{"group": "apps", "kind": "StatefulSet", "pod_spec_path": "spec.template.spec"},
-	{"group": "apps", "kind": "DaemonSet", "pod_spec_path": "spec.template.spec"},
-	{"group": "apps", "kind": "ReplicaSet", "pod_spec_path": "spec.template.spec"},
-	{"group": "extensions", "kind": "Deployment", "pod_spec_path": "spec.template.spec"},
-	{"group": "extensions", "kind": "DaemonSet", "pod_spec_path": "spec.template.spec"},
-	{"group": "extensions", "kind": "ReplicaSet", "pod_spec_path": "spec.template.spec"},
-	{"group": "batch", "kind": "Job", "pod_spec_path": "spec.template.spec"},
-	{"group": "batch", "kind": "CronJob", "pod_spec_path": "spec.jobTemplate.spec.template.spec"},
-	{"group": "apps.openshift.io", "kind": "DeploymentConfig", "pod_spec_path": "spec.template.spec"},
-	# OpenShift 3's legacy API served DeploymentConfig as `apiVersion: v1`.
-	{"group": "", "kind": "DeploymentConfig", "pod_spec_path": "spec.template.spec"},
-	{"group": "argoproj.io", "kind": "Rollout", "pod_spec_path": "spec.template.spec"},
-]
+# Where each workload kind keeps its pod spec. The built-in kinds are data, an
+# index `{group: {kind: [paths]}}` in data.driftaudit.builtin_workloads (the
+# table is in src/policy/workloads.rs: data costs one lookup, where a table
+# written here would be rebuilt for every query). The built-in rules that look
+# at pods are routed to these kinds (`custom.kinds: [workloads]`), and to the
+# custom resources of the config's `workloads` section, which reach Rego as
+# data.driftaudit.workloads (`[{group, kind, pod_spec_path}]`). Paths are
+# written with dots from the top of the object. An Argo Rollout that points at
+# a Deployment (`spec.workloadRef`) has no pod template: nothing in it is
+# checked (the Deployment is checked on its own).
+pod_spec_paths contains path if {
+	some path in data.driftaudit.builtin_workloads[group][kind]
+}
 
-# The built-in workload kinds and the configured ones.
-workloads := array.concat(builtin_workloads, _configured_workloads)
-
-_configured_workloads := data.driftaudit.workloads if is_array(data.driftaudit.workloads)
-
-else := []
-
-# Where the resource under evaluation keeps its pod specs, when its group and
-# kind are a workload kind.
 pod_spec_paths contains w.pod_spec_path if {
-	some w in workloads
+	some w in _configured_workloads
 	w.kind == kind
 	w.group == group
 	is_string(w.pod_spec_path)
 }
 
+_configured_workloads := data.driftaudit.workloads if is_array(data.driftaudit.workloads)
+
+else := []
+
+_known_workload if data.driftaudit.builtin_workloads[group][kind]
+
 _known_workload if {
-	some w in workloads
+	some w in _configured_workloads
 	w.kind == kind
 	w.group == group
 }

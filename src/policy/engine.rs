@@ -32,26 +32,8 @@ pub struct PolicySet {
     engine: Engine,
     pub rules: Vec<RuleInfo>,
     /// The kinds the `workloads` entry of `custom.kinds` routes to: those of
-    /// `builtin_workloads` in `policies/lib.rego`, and the configured ones.
+    /// the built-in table (`super::workloads`), and the configured ones.
     pub workload_kinds: BTreeSet<String>,
-}
-
-/// The rule of `policies/lib.rego` that lists the built-in workload kinds.
-const BUILTIN_WORKLOADS: &str = "data.driftaudit.lib.builtin_workloads";
-
-/// The kinds of `builtin_workloads` (none when the library did not load).
-fn builtin_workload_kinds(engine: &Engine) -> BTreeSet<String> {
-    let mut engine = engine.clone();
-    let Ok(value) = engine.eval_rule(BUILTIN_WORKLOADS.to_string()) else {
-        return BTreeSet::new();
-    };
-    let Ok(Value::Array(entries)) = serde_json::to_value(&value) else {
-        return BTreeSet::new();
-    };
-    entries
-        .iter()
-        .filter_map(|entry| entry.get("kind")?.as_str().map(str::to_string))
-        .collect()
 }
 
 /// Where a regorus error points and its one-line message. regorus 0.14 gives
@@ -121,7 +103,11 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
         // already reported.
         (engine, _) = engine_with(files, Some(&excluded));
     }
-    if let Err(e) = engine.add_data(regorus::Value::from(json!({ "baselines": baselines }))) {
+    let data = json!({
+        "baselines": baselines,
+        "driftaudit": { "builtin_workloads": super::workloads::builtin_index() },
+    });
+    if let Err(e) = engine.add_data(regorus::Value::from(data)) {
         errors.push(InputError::error(
             Code::Input,
             Place::Text("baselines".into()),
@@ -412,7 +398,7 @@ impl PolicySet {
             }
         }
         unique.sort_by(|a, b| a.id.cmp(&b.id));
-        let workload_kinds = builtin_workload_kinds(&engine);
+        let workload_kinds = super::workloads::builtin_kinds();
         (
             PolicySet {
                 engine,
@@ -549,6 +535,32 @@ impl PolicySet {
                             .or_default()
                             .push(index);
                     }
+                    // Packages evaluated as a whole go in one query, so the library
+                    // rules they share (`driftaudit.lib`: kind, pod specs,
+                    // containers) are computed once per input, not once per package.
+                    let whole: Vec<&str> = by_package
+                        .iter()
+                        .filter(|(_, indices)| indices.len() > 1)
+                        .map(|(package, _)| *package)
+                        .collect();
+                    if whole.len() > 1 {
+                        if let Some(limit) = budget.next_limit() {
+                            engine.set_execution_timer_config(timer(limit));
+                            if let Ok(values) = evaluate_packages(engine, &whole) {
+                                for (package, value) in whole.iter().zip(values) {
+                                    for index in by_package.remove(package).unwrap_or_default() {
+                                        let rule = &self.rules[index];
+                                        collect_verdicts(
+                                            index,
+                                            rule,
+                                            &value[rule.rule.as_str()],
+                                            &mut result,
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
                     for (package, indices) in by_package {
                         if indices.len() > 1 {
                             let Some(limit) = budget.next_limit() else {
@@ -607,6 +619,32 @@ impl PolicySet {
                 },
             )
             .collect()
+    }
+}
+
+/// Several packages in one query: `[data.a, data.b, ...]`, their values in order.
+fn evaluate_packages(engine: &mut Engine, packages: &[&str]) -> Result<Vec<regorus::Value>, ()> {
+    let query = format!(
+        "[{}]",
+        packages
+            .iter()
+            .map(|p| format!("data.{p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let results = engine.eval_query(query, false).map_err(|_| ())?;
+    let value = results
+        .result
+        .into_iter()
+        .next()
+        .and_then(|r| r.expressions.into_iter().next())
+        .map(|e| e.value)
+        .ok_or(())?;
+    match value {
+        regorus::Value::Array(values) if values.len() == packages.len() => {
+            Ok(values.iter().cloned().collect())
+        }
+        _ => Err(()),
     }
 }
 

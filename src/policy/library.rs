@@ -114,7 +114,7 @@ fn collect_rego(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Resul
 }
 
 /// The `custom.kinds` entry that routes a rule to every workload kind: the
-/// built-in ones (`builtin_workloads` in `policies/lib.rego`) and the custom
+/// built-in ones (`super::workloads`) and the custom
 /// resources of the config's `workloads` section.
 pub const WORKLOAD_KINDS: &str = "workloads";
 

@@ -12,6 +12,7 @@ pub mod library;
 pub mod recursion;
 pub mod stage;
 pub mod testing;
+pub mod workloads;
 
 pub use engine::{EvalUnit, PolicySet};
 pub use input::CONTRACT_VERSION;
