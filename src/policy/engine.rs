@@ -624,23 +624,8 @@ impl PolicySet {
 
 /// Several packages in one query: `[data.a, data.b, ...]`, their values in order.
 fn evaluate_packages(engine: &mut Engine, packages: &[&str]) -> Result<Vec<regorus::Value>, ()> {
-    let query = format!(
-        "[{}]",
-        packages
-            .iter()
-            .map(|p| format!("data.{p}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let results = engine.eval_query(query, false).map_err(|_| ())?;
-    let value = results
-        .result
-        .into_iter()
-        .next()
-        .and_then(|r| r.expressions.into_iter().next())
-        .map(|e| e.value)
-        .ok_or(())?;
-    match value {
+    let refs: Vec<String> = packages.iter().map(|p| format!("data.{p}")).collect();
+    match query_value(engine, format!("[{}]", refs.join(", ")))? {
         regorus::Value::Array(values) if values.len() == packages.len() => {
             Ok(values.iter().cloned().collect())
         }
@@ -649,17 +634,19 @@ fn evaluate_packages(engine: &mut Engine, packages: &[&str]) -> Result<Vec<regor
 }
 
 fn evaluate_package(engine: &mut Engine, package: &str) -> Result<regorus::Value, ()> {
-    let results = engine
-        .eval_query(format!("data.{package}"), false)
-        .map_err(|_| ())?;
-    let value = results
+    query_value(engine, format!("data.{package}"))
+}
+
+/// The value of a one-expression query.
+fn query_value(engine: &mut Engine, query: String) -> Result<regorus::Value, ()> {
+    let results = engine.eval_query(query, false).map_err(|_| ())?;
+    results
         .result
         .into_iter()
         .next()
         .and_then(|r| r.expressions.into_iter().next())
         .map(|e| e.value)
-        .ok_or(())?;
-    Ok(value)
+        .ok_or(())
 }
 
 fn collect_verdicts(
