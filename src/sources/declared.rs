@@ -436,6 +436,13 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
                         shown_dir(&chart)
                     ),
                 },
+                _ if !read_by_helm(&path[chart.len()..]) => FileState::NotChecked {
+                    reason: format!(
+                        "in the folder of Helm chart `{}`, outside templates/, crds/ and charts/: helm does not read it",
+                        shown_dir(&chart)
+                    ),
+                    gap: false,
+                },
                 _ => {
                     rendered_charts.insert(chart.clone());
                     FileState::Rendered {
@@ -512,6 +519,17 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
         plan.states.insert(path.clone(), state);
     }
     plan
+}
+
+/// Whether helm reads a file of a chart (its path inside the chart folder):
+/// the files at the top (Chart.yaml, values.yaml...) and under templates/,
+/// crds/ and charts/ (subcharts); not other folders (`ci/` test values).
+fn read_by_helm(inside: &str) -> bool {
+    let inside = inside.trim_start_matches('/');
+    !inside.contains('/')
+        || ["templates/", "crds/", "charts/"]
+            .iter()
+            .any(|folder| inside.starts_with(folder))
 }
 
 /// A coverage gap of the declared side.

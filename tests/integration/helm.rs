@@ -503,3 +503,32 @@ fn the_stand_in_refuses_what_real_helm_would_not_be_given() {
         "a variable leaked into helm's environment"
     );
 }
+
+#[test]
+fn a_chart_at_the_root_is_named_after_its_chart_and_its_other_folders_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    chart(root, ".");
+    write(root, "ci/test-values.yaml", "image: nginx:latest\n");
+    let run = scan(root, &path_with_standin(), &["--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report = run.json();
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}");
+    assert_eq!(report["coverage"], serde_json::json!([]), "{report}");
+    assert_eq!(
+        findings(&report),
+        ["DA-PRIV-007 default/webapp @ templates/deployment.yaml:1"]
+    );
+    let states = states(&report);
+    assert_eq!(
+        states["templates/service.yaml"],
+        ("rendered".to_string(), ".".to_string())
+    );
+    assert_eq!(
+        states["ci/test-values.yaml"],
+        (
+            "not_checked".to_string(),
+            "in the folder of Helm chart `.`, outside templates/, crds/ and charts/: helm does not read it".to_string()
+        )
+    );
+}

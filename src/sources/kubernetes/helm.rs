@@ -114,12 +114,12 @@ pub fn arguments(render: &Render) -> Vec<OsString> {
 
 /// Renders one chart; the rendered YAML (documents with `# Source:` lines).
 pub fn render(render: &Render) -> Result<String, HelmError> {
-    render_within(render, RENDER_TIMEOUT)
+    render_within(render, RENDER_TIMEOUT, Path::new("helm"))
 }
 
-fn render_within(render: &Render, limit: Duration) -> Result<String, HelmError> {
+fn render_within(render: &Render, limit: Duration, program: &Path) -> Result<String, HelmError> {
     let home = render.home;
-    let mut command = Command::new("helm");
+    let mut command = Command::new(program);
     command
         .args(arguments(render))
         .env_clear()
@@ -327,6 +327,56 @@ mod tests {
         assert_eq!(
             source_file("", "web/templates/a.yaml").as_deref(),
             Some("templates/a.yaml")
+        );
+    }
+
+    #[test]
+    fn a_hanging_or_flooding_helm_is_stopped() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("helm");
+        let render = |script: &str, limit: Duration| {
+            std::fs::write(&program, format!("#!/bin/sh\n{script}\n")).unwrap();
+            std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o700)).unwrap();
+            let started = Instant::now();
+            let result = render_within(
+                &Render {
+                    release: "web",
+                    chart: dir.path(),
+                    namespace: "default",
+                    values: &[],
+                    home: dir.path(),
+                    shown_as: &[],
+                },
+                limit,
+                &program,
+            );
+            (result, started.elapsed())
+        };
+        let (result, took) = render("sleep 60", Duration::from_secs(1));
+        assert!(
+            matches!(result, Err(HelmError::TimedOut { .. })),
+            "{result:?}"
+        );
+        assert!(took < Duration::from_secs(10));
+        let (result, took) = render("yes 'a: b'", Duration::from_secs(60));
+        assert!(
+            matches!(result, Err(HelmError::TooLarge { .. })),
+            "{result:?}"
+        );
+        assert!(took < Duration::from_secs(30), "{took:?}");
+        let (result, _) = render(
+            "printf 'Error: \\033[31mbad\\n' >&2; exit 1",
+            Duration::from_secs(10),
+        );
+        let message = result.unwrap_err().to_string();
+        assert_eq!(message, "`helm template` failed: Error: \\u{1b}[31mbad");
+        let (result, _) = render("env", Duration::from_secs(10));
+        let environment = result.unwrap();
+        assert!(environment.contains("HELM_NO_PLUGINS=1"), "{environment}");
+        assert!(
+            !environment.contains("CARGO"),
+            "the environment is emptied: {environment}"
         );
     }
 
