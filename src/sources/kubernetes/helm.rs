@@ -175,7 +175,8 @@ fn describe_stderr(stderr: &str, render: &Render) -> String {
     let lines: Vec<String> = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        // helm's hint to rerun with --debug is no help here.
+        .filter(|l| !l.is_empty() && !l.starts_with("Use --debug flag"))
         .take(STDERR_LINES)
         .map(|line| {
             let line = escape_control(line);
