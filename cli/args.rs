@@ -308,6 +308,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             filter: FileFilter::new(&paths, &include, &config.git.exclude)?,
             kustomize,
             auto_kustomize: config.git.kustomize.auto,
+            helm: config.git.helm.clone(),
             default_namespace: "default".into(),
             traefik: glob_set(&config.git.traefik, "config git.traefik")?,
         }),

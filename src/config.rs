@@ -64,6 +64,8 @@ pub struct GitConfig {
     /// Kustomize overlay directories, rendered with `kustomize build`, besides
     /// every folder holding a kustomization file; `false` turns both off.
     pub kustomize: KustomizeSetting,
+    /// How Helm charts (folders holding `Chart.yaml`) are rendered.
+    pub helm: crate::sources::kubernetes::helm_setting::HelmSetting,
     /// Globs of Traefik file-provider dynamic configuration files (YAML,
     /// TOML), read as Traefik objects rather than Kubernetes manifests.
     pub traefik: Vec<String>,
@@ -76,6 +78,7 @@ impl Default for GitConfig {
             include: vec!["**/*.yaml".into(), "**/*.yml".into(), "**/*.json".into()],
             exclude: vec![],
             kustomize: KustomizeSetting::default(),
+            helm: Default::default(),
             traefik: vec![],
         }
     }
@@ -711,6 +714,20 @@ mod tests {
             config.git.kustomize.auto,
             "kustomizations are rendered by default"
         );
+    }
+
+    #[test]
+    fn git_helm_names_values_files_and_a_release() {
+        let config = Config::parse(
+            "git:\n  helm:\n    values: [envs/a.yaml, envs/b.yaml]\n    release: shop\n",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(config.git.helm.values, ["envs/a.yaml", "envs/b.yaml"]);
+        assert_eq!(config.git.helm.release.as_deref(), Some("shop"));
+        assert_eq!(Config::default().git.helm, Default::default());
+        let error = Config::parse("git:\n  helm:\n    value: [a.yaml]\n", "c.yaml").unwrap_err();
+        assert_eq!(error.code, Code::ConfigUnknownKey, "{error}");
     }
 
     #[test]

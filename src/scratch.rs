@@ -176,12 +176,25 @@ pub struct Finished {
     pub status: ExitStatus,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// An output went past the cap of [`run_until_capped`] and was cut there.
+    pub truncated: bool,
 }
 
 /// Runs `command` as its own process group with both output pipes drained
 /// while it runs (a large answer cannot block it), and kills the group if it
 /// has not exited by `end`.
 pub fn run_until(command: &mut Command, end: std::time::Instant) -> Result<Finished, RunFailure> {
+    run_until_capped(command, end, usize::MAX)
+}
+
+/// [`run_until`], keeping at most `cap` bytes of each output: past that the
+/// pipe is closed (the command gets SIGPIPE, or meets its deadline) and
+/// [`Finished::truncated`] is set.
+pub fn run_until_capped(
+    command: &mut Command,
+    end: std::time::Instant,
+    cap: usize,
+) -> Result<Finished, RunFailure> {
     use std::io::Read;
     use std::process::Stdio;
     command
@@ -192,10 +205,11 @@ pub fn run_until(command: &mut Command, end: std::time::Instant) -> Result<Finis
         io::ErrorKind::NotFound => RunFailure::NotFound,
         _ => RunFailure::Io(e),
     })?;
-    let drain = |mut pipe: Box<dyn Read + Send>| {
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+    let drain = |pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut buffer = Vec::new();
-            pipe.read_to_end(&mut buffer).map(|_| buffer)
+            pipe.take(limit).read_to_end(&mut buffer).map(|_| buffer)
         })
     };
     let stdout = drain(Box::new(group.child().stdout.take().expect("piped stdout")));
@@ -219,10 +233,16 @@ pub fn run_until(command: &mut Command, end: std::time::Instant) -> Result<Finis
             .unwrap_or_else(|_| Err(io::Error::other("an output reader panicked")))
             .map_err(RunFailure::Io)
     };
+    let mut stdout = collect(stdout)?;
+    // The error text is a diagnostic only; a broken stderr pipe is not a failure.
+    let mut stderr = collect(stderr).unwrap_or_default();
+    let truncated = stdout.len() > cap || stderr.len() > cap;
+    stdout.truncate(cap);
+    stderr.truncate(cap);
     Ok(Finished {
         status,
-        stdout: collect(stdout)?,
-        // The error text is a diagnostic only; a broken stderr pipe is not a failure.
-        stderr: collect(stderr).unwrap_or_default(),
+        stdout,
+        stderr,
+        truncated,
     })
 }

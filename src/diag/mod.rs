@@ -70,6 +70,8 @@ pub enum Code {
     NothingDeclared,
     /// A `--path` / `git.paths` entry that names nothing in the declared tree.
     PathNotFound,
+    /// A Helm chart that `helm template` could not render.
+    HelmFailed,
     /// A live snapshot file cannot be read.
     SnapshotUnreadable,
     /// A live snapshot that is not a usable driftaudit snapshot.
@@ -83,7 +85,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 30] = [
+    pub const ALL: [Code; 31] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
@@ -109,6 +111,7 @@ impl Code {
         Code::InvalidDeclaredItem,
         Code::NothingDeclared,
         Code::PathNotFound,
+        Code::HelmFailed,
         Code::SnapshotUnreadable,
         Code::SnapshotInvalid,
         Code::BadFlagValue,
@@ -144,6 +147,7 @@ impl Code {
             Code::InvalidDeclaredItem => "DA-E407",
             Code::NothingDeclared => "DA-E408",
             Code::PathNotFound => "DA-E409",
+            Code::HelmFailed => "DA-E410",
             Code::SnapshotUnreadable => "DA-E501",
             Code::SnapshotInvalid => "DA-E502",
             Code::BadFlagValue => "DA-E503",

@@ -8,7 +8,8 @@ use serde::Serialize;
 pub enum FileState {
     /// Read on its own as manifests (or a source's own documents).
     Read,
-    /// Read through `kustomize build` of these kustomization folders (`.` is the root).
+    /// Read through `kustomize build` / `helm template` of these kustomization
+    /// or Helm chart folders (`.` is the root).
     Rendered { by: Vec<String> },
     /// Left out by the configuration: which setting and pattern.
     Excluded { reason: String },

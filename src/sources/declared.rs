@@ -13,7 +13,8 @@ use super::git::{
     escape_control, export_ref, read_single_file, DeclaredTree, ExportGaps, FileFilter, OpenTree,
     KUSTOMIZATION_FILES,
 };
-use super::kubernetes::{declared_kubernetes_resource, kustomize, ManifestError};
+use super::kubernetes::helm_setting::HelmSetting;
+use super::kubernetes::{declared_kubernetes_resource, helm, kustomize, ManifestError};
 use super::registry::expand_document;
 use super::traefik;
 use crate::diag::{Code, Place};
@@ -33,6 +34,8 @@ pub struct DeclaredOptions {
     pub kustomize: Vec<String>,
     /// Render every folder holding a kustomization file (`git.kustomize: false` turns it off).
     pub auto_kustomize: bool,
+    /// How Helm charts are rendered (values files, release name).
+    pub helm: HelmSetting,
     /// Namespace of namespaced objects that do not name one.
     pub default_namespace: String,
     /// Files read as Traefik dynamic configuration (the filter must select
@@ -112,16 +115,7 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
         overlays = plan.overlays.len(),
         "declared files selected"
     );
-    let not_utf8 = |path: &str| {
-        (
-            Vec::new(),
-            vec![InputError::error(
-                Code::NotAManifest,
-                Place::file(path),
-                "not UTF-8 text",
-            )],
-        )
-    };
+    let not_utf8 = |path: &str, content: &[u8]| (Vec::new(), vec![not_utf8_error(path, content)]);
     // Sequential: certificates are read from the tree as the files name them.
     let read_file = |path: &str| read_single_file(&options.tree, path);
     for (path, content) in traefik_files {
@@ -132,27 +126,33 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
                 state.commit.as_deref(),
                 &read_file,
             ),
-            Err(_) => not_utf8(path),
+            Err(_) => not_utf8(path, content),
         };
         insert_all(&mut state, resources);
         state.errors.extend(errors);
     }
-    let parsed: Vec<(Vec<Resource>, Vec<InputError>)> = manifests
+    let parsed: Vec<(Vec<Resource>, Vec<InputError>, Option<String>)> = manifests
         .par_iter()
         .map(|(path, content)| match std::str::from_utf8(content) {
-            Ok(text) => resources_from_text(
+            Ok(text) => read_manifest_file(
                 text,
                 path,
-                0,
                 state.commit.as_deref(),
                 &options.default_namespace,
             ),
-            Err(_) => not_utf8(path),
+            Err(_) => {
+                let (resources, errors) = not_utf8(path, content);
+                (resources, errors, None)
+            }
         })
         .collect();
-    for (resources, errors) in parsed {
+    for ((path, _), (resources, errors, not_manifest)) in manifests.iter().zip(parsed) {
         insert_all(&mut state, resources);
         state.errors.extend(errors);
+        if let Some(reason) = not_manifest {
+            plan.states
+                .insert(path.clone(), FileState::NotChecked { reason, gap: false });
+        }
     }
     for (path, content) in &files {
         if std::str::from_utf8(content).is_err() {
@@ -186,6 +186,21 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
             }
         }
     }
+    if !plan.charts.is_empty() {
+        let failed = render_charts(&tree, options, &plan.charts, &mut state);
+        // A file rendered by no chart that worked was not checked.
+        for file_state in plan.states.values_mut() {
+            if let FileState::Rendered { by } = file_state {
+                let reasons: Vec<&String> = by.iter().filter_map(|c| failed.get(c)).collect();
+                if !reasons.is_empty() && reasons.len() == by.len() {
+                    *file_state = FileState::NotChecked {
+                        reason: reasons[0].clone(),
+                        gap: true,
+                    };
+                }
+            }
+        }
+    }
     state.coverage = DeclaredCoverage::new(
         plan.states
             .into_iter()
@@ -202,6 +217,8 @@ struct FilePlan {
     to_read: Vec<String>,
     /// Kustomization folders rendered (`""` is the root), sorted.
     overlays: Vec<String>,
+    /// Helm chart folders rendered (`""` is the root), sorted.
+    charts: Vec<String>,
     /// The state of every file listed in the coverage.
     states: std::collections::BTreeMap<String, FileState>,
     errors: Vec<InputError>,
@@ -384,33 +401,57 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
         }
     }
 
-    // Helm charts: a folder holding Chart.yaml; rendered by no one here.
-    let charts: Vec<String> = entries
+    // Helm charts: a folder holding Chart.yaml, not inside another chart (those
+    // are its subcharts). Every file of one is part of the chart, never a
+    // manifest of its own: rendered with it, or excluded with its Chart.yaml.
+    let chart_dirs: Vec<String> = entries
         .files
         .iter()
         .filter(|p| p.rsplit('/').next() == Some("Chart.yaml"))
-        .filter(|p| filter.under_paths(p) && filter.exclusion(p).is_none())
         .map(|p| parent_dir(p).to_string())
         .collect();
+    let charts: Vec<String> = chart_dirs
+        .iter()
+        .filter(|c| !chart_dirs.iter().any(|o| o != *c && is_under(c, o)))
+        .cloned()
+        .collect();
     let chart_of = |path: &str| charts.iter().find(|c| is_under(path, c)).cloned();
-    let mut gap_charts = BTreeSet::new();
+    let chart_yaml = |chart: &str| join_inside(chart, "Chart.yaml").unwrap_or_default();
+    let mut rendered_charts = BTreeSet::new();
 
     for path in &entries.files {
         if plan.states.contains_key(path) || !filter.under_paths(path) {
             continue;
         }
         let name = path.rsplit('/').next().unwrap_or(path);
-        let state = if let Some(reason) = filter.exclusion(path) {
-            FileState::Excluded { reason }
-        } else if let Some(chart) = chart_of(path) {
-            gap_charts.insert(chart.clone());
-            FileState::NotChecked {
-                reason: format!(
-                    "in Helm chart `{}`, not rendered: install helm or exclude it",
-                    shown_dir(&chart)
-                ),
-                gap: true,
+        let exclusion = filter.exclusion(path);
+        let state = if let Some(chart) = chart_of(path) {
+            match (exclusion, filter.exclusion(&chart_yaml(&chart))) {
+                (Some(reason), _) if !reason.starts_with("not matched") => {
+                    FileState::Excluded { reason }
+                }
+                (_, Some(reason)) => FileState::Excluded {
+                    reason: format!(
+                        "in Helm chart `{}`, whose Chart.yaml is excluded ({reason})",
+                        shown_dir(&chart)
+                    ),
+                },
+                _ if !read_by_helm(&path[chart.len()..]) => FileState::NotChecked {
+                    reason: format!(
+                        "in the folder of Helm chart `{}`, outside templates/, crds/ and charts/: helm does not read it",
+                        shown_dir(&chart)
+                    ),
+                    gap: false,
+                },
+                _ => {
+                    rendered_charts.insert(chart.clone());
+                    FileState::Rendered {
+                        by: vec![shown_dir(&chart)],
+                    }
+                }
             }
+        } else if let Some(reason) = exclusion {
+            FileState::Excluded { reason }
         } else if KUSTOMIZATION_FILES.contains(&name) {
             FileState::Excluded {
                 reason: "kustomization file, with git.kustomize: false".into(),
@@ -421,11 +462,20 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
         };
         plan.states.insert(path.clone(), state);
     }
-    for chart in gap_charts {
-        plan.gaps.push(declared_gap(
-            format!("Helm chart `{}`", escape_control(&shown_dir(&chart))),
-            "Helm chart not rendered: install helm or exclude it (git.exclude)".into(),
-        ));
+    plan.charts = rendered_charts.into_iter().collect();
+    // Values files the config names are read by helm, not as manifests.
+    if !plan.charts.is_empty() {
+        let by: Vec<String> = plan.charts.iter().map(|c| shown_dir(c)).collect();
+        for values in &options.helm.values {
+            let Some(path) = join_inside("", values) else {
+                continue;
+            };
+            if files.contains(path.as_str()) && plan.to_read.contains(&path) {
+                plan.to_read.retain(|p| *p != path);
+                plan.states
+                    .insert(path, FileState::Rendered { by: by.clone() });
+            }
+        }
     }
     for path in entries.symlinks.iter().filter(|p| filter.under_paths(p)) {
         if plan.states.contains_key(path) {
@@ -469,6 +519,17 @@ fn plan_files(tree: &OpenTree, options: &DeclaredOptions) -> FilePlan {
         plan.states.insert(path.clone(), state);
     }
     plan
+}
+
+/// Whether helm reads a file of a chart (its path inside the chart folder):
+/// the files at the top (Chart.yaml, values.yaml...) and under templates/,
+/// crds/ and charts/ (subcharts); not other folders (`ci/` test values).
+fn read_by_helm(inside: &str) -> bool {
+    let inside = inside.trim_start_matches('/');
+    !inside.contains('/')
+        || ["templates/", "crds/", "charts/"]
+            .iter()
+            .any(|folder| inside.starts_with(folder))
 }
 
 /// A coverage gap of the declared side.
@@ -522,8 +583,84 @@ pub fn resources_from_text(
     commit: Option<&str>,
     default_namespace: &str,
 ) -> (Vec<Resource>, Vec<InputError>) {
-    // A broken document is an error; the others of the file are still read.
     let (documents, syntax_errors) = parse_documents_lenient(text);
+    resources_from_documents(
+        documents,
+        &syntax_errors,
+        file,
+        fixed_line,
+        commit,
+        default_namespace,
+    )
+}
+
+/// A file of the tree read on its own: its resources and errors, or, when
+/// no document of it has an `apiVersion` or a `kind` (and none is broken),
+/// why it is not a manifest at all (a note for the coverage, not an error).
+fn read_manifest_file(
+    text: &str,
+    file: &str,
+    commit: Option<&str>,
+    default_namespace: &str,
+) -> (Vec<Resource>, Vec<InputError>, Option<String>) {
+    let (documents, syntax_errors) = parse_documents_lenient(text);
+    let has_key = |d: &Document| {
+        d.value
+            .as_object()
+            .is_some_and(|m| m.contains_key("apiVersion") || m.contains_key("kind"))
+    };
+    if syntax_errors.is_empty() && !documents.is_empty() && !documents.iter().any(has_key) {
+        return (
+            Vec::new(),
+            Vec::new(),
+            Some(not_a_manifest(file, &documents)),
+        );
+    }
+    let (resources, errors) = resources_from_documents(
+        documents,
+        &syntax_errors,
+        file,
+        0,
+        commit,
+        default_namespace,
+    );
+    (resources, errors, None)
+}
+
+/// Why a file is not a manifest, naming what it looks like when that is clear.
+fn not_a_manifest(file: &str, documents: &[Document]) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file).to_ascii_lowercase();
+    let top = documents.first().and_then(|d| d.value.as_object());
+    let has = |key: &str| top.is_some_and(|m| m.contains_key(key));
+    let looks_like = if name.starts_with("values") || name.ends_with("-values.yaml") {
+        Some("a Helm values file")
+    } else if has("jobs") && (has("on") || has("true") || file.contains(".github/workflows/")) {
+        Some("a GitHub Actions workflow")
+    } else if has("services") && (name.contains("compose") || has("version")) {
+        Some("a docker-compose file")
+    } else if name == "chart.yaml" {
+        Some("a Helm Chart.yaml")
+    } else {
+        None
+    };
+    let mut reason =
+        "does not look like a Kubernetes manifest (no apiVersion/kind in any document)".to_string();
+    if let Some(what) = looks_like {
+        reason.push_str(&format!("; it looks like {what}"));
+    }
+    reason.push_str(": not checked (exclude it with `git.exclude` to say so)");
+    reason
+}
+
+fn resources_from_documents(
+    documents: Vec<Document>,
+    syntax_errors: &[crate::yaml::SyntaxError],
+    file: &str,
+    fixed_line: u32,
+    commit: Option<&str>,
+    default_namespace: &str,
+) -> (Vec<Resource>, Vec<InputError>) {
+    // A broken document is an error; the others of the file are still read.
     let mut resources = Vec::new();
     let mut errors: Vec<InputError> = syntax_errors.iter().map(|e| e.diagnostic(file)).collect();
     // Each object's position in the file, from 1: the name of one that only
@@ -571,12 +708,21 @@ pub fn resources_from_text(
             let lines = (fixed_line == 0).then(|| Arc::new(lines));
             match declared_kubernetes_resource(value, origin, lines, default_namespace, position) {
                 Ok(resource) => resources.push(resource),
-                Err(message) => errors.push(InputError::error(
+                Err(error @ ManifestError::NoName(..)) => errors.push(InputError::error(
                     Code::NotAManifest,
                     Place::line(file, at),
-                    format!(
-                        "{message} (exclude non-manifest files with `git.exclude` in the config)"
-                    ),
+                    error.to_string(),
+                )),
+                Err(error) => errors.push(InputError::error(
+                    Code::NotAManifest,
+                    Place::line(file, at),
+                    if fixed_line == 0 {
+                        format!(
+                            "{error} (the file's other documents are manifests; a file that is not one can be left out with `git.exclude`)"
+                        )
+                    } else {
+                        format!("{error} (in the rendered output)")
+                    },
                 )),
             }
         }
@@ -809,4 +955,237 @@ fn with_export_gaps(message: String, gaps: &ExportGaps) -> String {
         listed.push_str(&format!(" and {} more", gaps.left_out.len() - SHOWN));
     }
     format!("{message}; the export of the ref left out {listed}")
+}
+
+/// Renders each Helm chart with `helm template`; returns the charts (as the
+/// coverage names them) that were not rendered, with the reason their files
+/// show. Each one not rendered is a coverage gap too.
+fn render_charts(
+    tree: &OpenTree,
+    options: &DeclaredOptions,
+    charts: &[String],
+    state: &mut DeclaredState,
+) -> std::collections::BTreeMap<String, String> {
+    let mut failed = std::collections::BTreeMap::new();
+    let mut fail = |state: &mut DeclaredState, chart: &str, file_reason: String, gap: String| {
+        let shown = shown_dir(chart);
+        state.gaps.push(declared_gap(
+            format!("Helm chart `{}`", escape_control(&shown)),
+            gap,
+        ));
+        failed.insert(
+            shown.clone(),
+            format!("in Helm chart `{shown}`, not rendered: {file_reason}"),
+        );
+    };
+    if !helm::on_path() {
+        for chart in charts {
+            fail(
+                state,
+                chart,
+                "install helm or exclude it".into(),
+                "Helm chart not rendered: install helm or exclude it (git.exclude)".into(),
+            );
+        }
+        return failed;
+    }
+    // The values files the config names, in order, read from the tree.
+    let mut values = Vec::new();
+    let mut values_missing = false;
+    for named in &options.helm.values {
+        let path = join_inside("", named).filter(|p| tree.entries.files.contains(p));
+        match path.map(|p| tree.read(&p)) {
+            Some(Ok(content)) => values.push((named.clone(), content)),
+            Some(Err(error)) => {
+                state.errors.push(error);
+                values_missing = true;
+            }
+            None => {
+                state.errors.push(InputError::error(
+                    Code::HelmFailed,
+                    Place::Text("config git.helm.values".into()),
+                    format!(
+                        "values file `{}` is not a file of the declared tree (values files are relative to the repository root)",
+                        escape_control(named)
+                    ),
+                ));
+                values_missing = true;
+            }
+        }
+    }
+    for chart in charts {
+        if values_missing {
+            fail(
+                state,
+                chart,
+                "a values file of git.helm.values is missing (see errors)".into(),
+                "not rendered: a values file of git.helm.values is missing (see errors)".into(),
+            );
+            continue;
+        }
+        if let Err((file_reason, gap)) = render_chart(tree, options, chart, &values, state) {
+            fail(state, chart, file_reason, gap);
+        }
+    }
+    failed
+}
+
+/// Renders one chart from a copy of its files in a private scratch folder;
+/// on failure, why (for its files, and for the coverage gap).
+fn render_chart(
+    tree: &OpenTree,
+    options: &DeclaredOptions,
+    chart: &str,
+    values: &[(String, Vec<u8>)],
+    state: &mut DeclaredState,
+) -> Result<(), (String, String)> {
+    let shown = shown_dir(chart);
+    let chart_yaml = join_inside(chart, "Chart.yaml").unwrap_or_default();
+    let chart_text = tree
+        .read(&chart_yaml)
+        .map(|c| String::from_utf8_lossy(&c).into_owned())
+        .unwrap_or_default();
+    let chart_files: Vec<&String> = tree
+        .entries
+        .files
+        .iter()
+        .filter(|p| is_under(p, chart))
+        .collect();
+
+    // Never fetched: a dependency must be vendored under charts/.
+    let vendored = |name: &str| {
+        let prefix = join_inside(chart, &format!("charts/{name}")).unwrap_or_default();
+        chart_files.iter().any(|p| {
+            **p == format!("{prefix}/Chart.yaml")
+                || p.strip_prefix(&format!("{prefix}-"))
+                    .is_some_and(|rest| rest.ends_with(".tgz") && !rest.contains('/'))
+        })
+    };
+    let missing = helm::missing_dependencies(&chart_text, vendored);
+    if !missing.is_empty() {
+        let named: Vec<String> = missing
+            .iter()
+            .map(|(name, repository)| {
+                if repository.is_empty() {
+                    format!("`{}`", escape_control(name))
+                } else {
+                    format!(
+                        "`{}` ({})",
+                        escape_control(name),
+                        escape_control(repository)
+                    )
+                }
+            })
+            .collect();
+        let named = named.join(", ");
+        return Err((
+            format!("dependency {named} is not vendored under charts/"),
+            format!(
+                "not rendered: dependency {named} is not vendored under charts/ and is never fetched; run `helm dependency build`, commit charts/, or exclude the chart"
+            ),
+        ));
+    }
+
+    let failed_here = |state: &mut DeclaredState, message: String| {
+        state.errors.push(InputError::error(
+            Code::HelmFailed,
+            Place::line(escape_control(&chart_yaml), 1),
+            format!(
+                "Helm chart `{}` not rendered: {message}",
+                escape_control(&shown)
+            ),
+        ));
+        (
+            "helm failed (see errors)".to_string(),
+            "not rendered: `helm template` failed (see errors)".to_string(),
+        )
+    };
+    // The chart's files (and the values files) copied to a private folder.
+    let scratch = ScratchDir::create()
+        .map_err(|e| failed_here(state, format!("cannot create a scratch directory: {e}")))?;
+    let copy = |relative: &Path, content: &[u8]| -> std::io::Result<PathBuf> {
+        let target = scratch.path().join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&target, content)?;
+        Ok(target)
+    };
+    for path in &chart_files {
+        let content = tree.read(path).map_err(|error| {
+            let message = error.to_string();
+            state.errors.push(error);
+            failed_here(
+                state,
+                format!("cannot read `{}`: {message}", escape_control(path)),
+            )
+        })?;
+        copy(&Path::new("tree").join(path.as_str()), &content)
+            .map_err(|e| failed_here(state, format!("cannot copy it to scratch: {e}")))?;
+    }
+    let mut shown_as = Vec::new();
+    let mut values_paths = Vec::new();
+    for (index, (named, content)) in values.iter().enumerate() {
+        let name = named.rsplit('/').next().unwrap_or("values.yaml");
+        let path = copy(
+            &Path::new("values").join(index.to_string()).join(name),
+            content,
+        )
+        .map_err(|e| failed_here(state, format!("cannot copy a values file to scratch: {e}")))?;
+        shown_as.push((path.clone(), named.clone()));
+        values_paths.push(path);
+    }
+    let chart_dir = scratch.path().join("tree").join(chart);
+    shown_as.push((chart_dir.clone(), shown.clone()));
+    shown_as.push((scratch.path().to_path_buf(), "(scratch)".into()));
+    let home = scratch.path().join("home");
+    std::fs::create_dir_all(&home)
+        .map_err(|e| failed_here(state, format!("cannot create a scratch directory: {e}")))?;
+    let release =
+        options.helm.release.clone().unwrap_or_else(|| {
+            helm::default_release(chart, helm::chart_name(&chart_text).as_deref())
+        });
+    let output = helm::render(&helm::Render {
+        release: &release,
+        chart: &chart_dir,
+        namespace: &options.default_namespace,
+        values: &values_paths,
+        home: &home,
+        shown_as: &shown_as,
+    })
+    .map_err(|error| failed_here(state, error.to_string()))?;
+
+    // Each document points at the template its `# Source:` line names.
+    for (source, text) in helm::split_documents(&output) {
+        let file = source
+            .and_then(|s| helm::source_file(chart, &s))
+            .filter(|f| chart_files.contains(&f))
+            .unwrap_or_else(|| chart_yaml.clone());
+        let (resources, errors) = resources_from_text(
+            &text,
+            &file,
+            1,
+            state.commit.as_deref(),
+            &options.default_namespace,
+        );
+        insert_all(state, resources);
+        state.errors.extend(errors);
+    }
+    Ok(())
+}
+
+/// A file that is not UTF-8: where its first invalid byte is.
+fn not_utf8_error(path: &str, content: &[u8]) -> InputError {
+    let offset = std::str::from_utf8(content)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
+    let line = content[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+    let byte = content.get(offset).copied().unwrap_or_default();
+    InputError::error(
+        Code::NotAManifest,
+        Place::line(path, u32::try_from(line).unwrap_or(u32::MAX)),
+        format!(
+            "not UTF-8 text: invalid byte 0x{byte:02x} at byte offset {offset} (line {line}); manifests must be UTF-8"
+        ),
+    )
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::{commit_all, deployment_yaml, run_in, write};
 
 /// Each file of the report's declared coverage: path → (state, by/reason).
-fn states(report: &Value) -> BTreeMap<String, (String, String)> {
+pub fn states(report: &Value) -> BTreeMap<String, (String, String)> {
     report["declared_coverage"]["files"]
         .as_array()
         .unwrap_or_else(|| panic!("no declared coverage: {report}"))

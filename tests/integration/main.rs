@@ -12,10 +12,12 @@ mod common;
 
 mod cli;
 mod declared_coverage;
+mod declared_messages;
 mod declared_sources;
 mod demo;
 mod diagnostics;
 mod drift_and_secrets;
+mod helm;
 mod hostile;
 mod kubernetes;
 mod pgbackrest;

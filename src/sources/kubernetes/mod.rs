@@ -3,6 +3,8 @@
 //! (`kubernetes_resource`) and says how drift treats them (`RULES`).
 
 pub mod args;
+pub mod helm;
+pub mod helm_setting;
 pub mod kustomize;
 pub mod live;
 pub mod normalize;
@@ -12,6 +14,7 @@ mod rules;
 pub use live::{collect, read_plan, KubeOptions, ReadPlan, DEFAULT_ORPHAN_KINDS};
 pub use resource::{
     declared_kubernetes_resource, is_cluster_scoped, kubernetes_resource, ManifestError,
+    MissingName,
 };
 pub use rules::KubernetesRules;
 

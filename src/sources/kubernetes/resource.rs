@@ -46,26 +46,64 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 /// Why an object body is not a usable Kubernetes object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestError {
-    NoApiVersion,
-    NoKind,
+    /// Neither `apiVersion` nor `kind` (as strings).
+    NoApiVersionNorKind,
+    /// No `apiVersion`; the kind is given.
+    NoApiVersion(String),
+    /// No `kind`; the apiVersion is given.
+    NoKind(String),
     /// No (or an empty) `metadata.name`, and no `metadata.generateName` that
-    /// could stand in for it: the kind is given.
-    NoName(String),
+    /// could stand in for it: the kind, and what is missing.
+    NoName(String, MissingName),
     /// A `List` whose `items` is not a list: what it is instead.
     ItemsNotAList(&'static str),
+}
+
+/// What an object without a name lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingName {
+    /// No `metadata` at all.
+    Metadata,
+    /// `metadata` is not a map (what it is instead).
+    MetadataNotAMap(&'static str),
+    /// `metadata` has no `name` (nor `generateName`).
+    Name,
+    /// `metadata.name` is empty or not a string.
+    NameNotText,
 }
 
 impl std::fmt::Display for ManifestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ManifestError::NoApiVersion => {
-                f.write_str("no `apiVersion`: not a Kubernetes manifest")
-            }
-            ManifestError::NoKind => f.write_str("no `kind`: not a Kubernetes manifest"),
-            ManifestError::NoName(kind) => write!(
-                f,
-                "{kind} has neither `metadata.name` nor `metadata.generateName`"
+            ManifestError::NoApiVersionNorKind => f.write_str(
+                "neither `apiVersion` nor `kind`: this document is not a Kubernetes object",
             ),
+            ManifestError::NoApiVersion(kind) => write!(
+                f,
+                "`kind: {kind}` without `apiVersion`: a Kubernetes object needs both"
+            ),
+            ManifestError::NoKind(api_version) => write!(
+                f,
+                "`apiVersion: {api_version}` without `kind`: a Kubernetes object needs both"
+            ),
+            ManifestError::NoName(kind, missing) => match missing {
+                MissingName::Metadata => write!(
+                    f,
+                    "{kind} has no `metadata` at all: it needs `metadata.name` (or `metadata.generateName`)"
+                ),
+                MissingName::MetadataNotAMap(found) => write!(
+                    f,
+                    "{kind}: `metadata` is {found}, not a map holding `name`"
+                ),
+                MissingName::Name => write!(
+                    f,
+                    "{kind} has `metadata` but no `metadata.name` (nor `metadata.generateName`)"
+                ),
+                MissingName::NameNotText => write!(
+                    f,
+                    "{kind}: `metadata.name` is empty or not a string (and there is no `metadata.generateName`)"
+                ),
+            },
             ManifestError::ItemsNotAList(found) => {
                 write!(
                     f,
@@ -124,8 +162,12 @@ fn build(
     position: Option<usize>,
 ) -> Result<Resource, ManifestError> {
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
-    let api_version = field("apiVersion").ok_or(ManifestError::NoApiVersion)?;
-    let kind = field("kind").ok_or(ManifestError::NoKind)?;
+    let (api_version, kind) = match (field("apiVersion"), field("kind")) {
+        (Some(api_version), Some(kind)) => (api_version, kind),
+        (None, None) => return Err(ManifestError::NoApiVersionNorKind),
+        (None, Some(kind)) => return Err(ManifestError::NoApiVersion(kind)),
+        (Some(api_version), None) => return Err(ManifestError::NoKind(api_version)),
+    };
     let metadata = body.get("metadata");
     let text = |key: &str| {
         metadata
@@ -139,7 +181,20 @@ fn build(
             generated_name(prefix, file, position),
             Some(prefix.to_string()),
         ),
-        _ => return Err(ManifestError::NoName(kind)),
+        _ => {
+            let missing = match metadata {
+                None | Some(Value::Null) => MissingName::Metadata,
+                Some(Value::Object(map)) if map.contains_key("name") => MissingName::NameNotText,
+                Some(Value::Object(_)) => MissingName::Name,
+                Some(other) => MissingName::MetadataNotAMap(match other {
+                    Value::Bool(_) => "a boolean",
+                    Value::Number(_) => "a number",
+                    Value::String(_) => "a string",
+                    _ => "a list",
+                }),
+            };
+            return Err(ManifestError::NoName(kind, missing));
+        }
     };
     let namespace = match metadata
         .and_then(|m| m.get("namespace"))
@@ -215,25 +270,34 @@ mod tests {
         };
         assert_eq!(
             kubernetes_resource(body, live, None, "default").unwrap_err(),
-            ManifestError::NoName("Job".into())
+            ManifestError::NoName("Job".into(), MissingName::Name)
         );
     }
 
     #[test]
-    fn neither_name_nor_generate_name_is_an_error() {
-        for metadata in [
-            json!({}),
-            json!({"name": ""}),
-            json!({"generateName": ""}),
-            json!(7),
+    fn neither_name_nor_generate_name_is_an_error_saying_what_is_missing() {
+        for (metadata, said) in [
+            (json!({}), "ConfigMap has `metadata` but no `metadata.name` (nor `metadata.generateName`)"),
+            (json!({"name": ""}), "ConfigMap: `metadata.name` is empty or not a string (and there is no `metadata.generateName`)"),
+            (json!({"generateName": ""}), "ConfigMap has `metadata` but no `metadata.name` (nor `metadata.generateName`)"),
+            (json!(7), "ConfigMap: `metadata` is a number, not a map holding `name`"),
+            (Value::Null, "ConfigMap has no `metadata` at all: it needs `metadata.name` (or `metadata.generateName`)"),
         ] {
             let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata});
             let error =
                 declared_kubernetes_resource(body, declared(), None, "default", 1).unwrap_err();
-            assert_eq!(
-                error.to_string(),
-                "ConfigMap has neither `metadata.name` nor `metadata.generateName`"
-            );
+            assert_eq!(error.to_string(), said);
         }
+        let error = declared_kubernetes_resource(json!({"kind": "Pod"}), declared(), None, "d", 1)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`kind: Pod` without `apiVersion`: a Kubernetes object needs both"
+        );
+        let error =
+            declared_kubernetes_resource(json!({"a": 1}), declared(), None, "d", 1).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("neither `apiVersion` nor `kind`"));
     }
 }

@@ -165,6 +165,7 @@ fn run_info(options: &PgBackRestOptions) -> Result<Value, String> {
         status,
         stdout: out,
         stderr: err,
+        ..
     } = run_until(&mut command, end).map_err(|failure| match failure {
         RunFailure::NotFound => "the pgbackrest binary is not installed or not on PATH".to_string(),
         RunFailure::Io(e) => format!("running pgbackrest failed: {e}"),
