@@ -466,6 +466,42 @@ pub struct Verdict {
     pub message: String,
     pub severity: Severity,
     pub path: Option<String>,
+    /// The rule's own exemption of this finding (`"suppressed": {by, reason}`).
+    pub suppressed: Option<Exemption>,
+}
+
+/// An exemption that names a resource side: from `lib.exemptions` (every rule
+/// of `category`), or a rule's own (`category` empty: that finding only).
+/// `refused` says why it names the resource but does not apply.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Exemption {
+    #[serde(default)]
+    pub category: String,
+    pub by: String,
+    pub reason: String,
+    #[serde(default)]
+    pub refused: Option<String>,
+}
+
+/// The rule of `policies/lib.rego` that says which exemptions name the
+/// resource under evaluation.
+const EXEMPTIONS: &str = "data.driftaudit.lib.exemptions";
+
+/// The exemptions `lib.exemptions` yields for the input set on `engine`;
+/// none when it cannot be evaluated (its findings then stay findings).
+fn exemptions_of(engine: &mut Engine) -> Vec<Exemption> {
+    let Ok(value) = engine.eval_rule(EXEMPTIONS.to_string()) else {
+        return Vec::new();
+    };
+    let Ok(Value::Array(items)) = serde_json::to_value(&value) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Exemption> = items
+        .into_iter()
+        .filter_map(|item| serde_json::from_value(item).ok())
+        .collect();
+    found.sort_by(|a, b| (&a.category, &a.by).cmp(&(&b.category, &b.by)));
+    found
 }
 
 /// One input to evaluate: a resource side (per-resource rules) or a whole
@@ -482,6 +518,9 @@ pub struct EvalUnit {
 pub struct UnitResult {
     pub verdicts: Vec<Verdict>,
     pub errors: Vec<(usize, String)>,
+    /// What `lib.exemptions` says about the unit; asked only when a rule
+    /// found something on a resource side.
+    pub exemptions: Vec<Exemption>,
 }
 
 impl PolicySet {
@@ -534,6 +573,7 @@ impl PolicySet {
                     let mut result = UnitResult {
                         verdicts: Vec::new(),
                         errors: Vec::new(),
+                        exemptions: Vec::new(),
                     };
                     if routed.is_empty() {
                         return result;
@@ -603,6 +643,12 @@ impl PolicySet {
                             }
                         }
                     }
+                    if !result.verdicts.is_empty() && unit.scope == Scope::Resource {
+                        if let Some(limit) = budget.next_limit() {
+                            engine.set_execution_timer_config(timer(limit));
+                            result.exemptions = exemptions_of(engine);
+                        }
+                    }
                     result
                 },
             )
@@ -643,6 +689,7 @@ fn collect_verdicts(
                 message,
                 severity: rule.severity,
                 path: None,
+                suppressed: None,
             },
             Value::Object(map) => {
                 let severity = map
@@ -660,6 +707,14 @@ fn collect_verdicts(
                     message,
                     severity: severity.unwrap_or(rule.severity),
                     path: map.get("path").and_then(Value::as_str).map(str::to_string),
+                    suppressed: map
+                        .get("suppressed")
+                        .and_then(|s| serde_json::from_value::<Exemption>(s.clone()).ok())
+                        .filter(|s| s.refused.is_none())
+                        .map(|s| Exemption {
+                            category: String::new(),
+                            ..s
+                        }),
                 }
             }
             Value::Bool(true) => Verdict {
@@ -667,6 +722,7 @@ fn collect_verdicts(
                 message: rule.title.clone(),
                 severity: rule.severity,
                 path: None,
+                suppressed: None,
             },
             _ => continue,
         };
