@@ -17,7 +17,11 @@ use crate::report::{Finding, FindingState, Suppression};
 /// The message and suppression of `verdict`: its rule's own exemption, else
 /// the first exemption of its category that applies. An exemption of its
 /// category that is refused adds why to the message (the finding counts).
-fn judge(verdict: &Verdict, rule: &RuleInfo, exemptions: &[Exemption]) -> (String, Option<Suppression>) {
+fn judge(
+    verdict: &Verdict,
+    rule: &RuleInfo,
+    exemptions: &[Exemption],
+) -> (String, Option<Suppression>) {
     let suppression = |e: &Exemption| Suppression {
         kind: "external",
         by: e.by.clone(),

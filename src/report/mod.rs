@@ -285,9 +285,8 @@ impl Report {
             missing: count(DriftStatus::Missing),
             unmanaged: count(DriftStatus::Unmanaged),
         };
-        let (suppressed_findings, findings): (Vec<Finding>, Vec<Finding>) = findings
-            .into_iter()
-            .partition(|f| f.suppression.is_some());
+        let (suppressed_findings, findings): (Vec<Finding>, Vec<Finding>) =
+            findings.into_iter().partition(|f| f.suppression.is_some());
         let severity_count = |s| findings.iter().filter(|f| f.severity == s).count();
         let finding_counts = FindingCounts {
             critical: severity_count(Severity::Critical),
