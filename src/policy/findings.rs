@@ -283,4 +283,51 @@ mod tests {
             "rule T-1 failed, so it was not checked (and 2 more inputs): Pod shop/p (declared): boom\nat line 3"
         );
     }
+
+    #[test]
+    fn exemptions_suppress_by_category_refusals_say_why_and_a_rules_own_wins() {
+        let policies = policies();
+        let rule = &policies.rules[0];
+        assert_eq!(rule.category, "c");
+        let exemption = |category: &str, refused: Option<&str>| Exemption {
+            category: category.into(),
+            by: format!("{category}.exempt_namespaces"),
+            reason: "r".into(),
+            refused: refused.map(str::to_string),
+        };
+        let plain = verdict(Severity::High);
+        // another category's exemption does nothing
+        assert_eq!(
+            judge(&plain, rule, &[exemption("other", None)]),
+            ("m".to_string(), None)
+        );
+        let (message, suppression) = judge(&plain, rule, &[exemption("c", None)]);
+        assert_eq!(message, "m");
+        let suppression = suppression.unwrap();
+        assert_eq!(
+            (
+                suppression.kind,
+                suppression.by.as_str(),
+                suppression.reason.as_str()
+            ),
+            ("external", "c.exempt_namespaces", "r")
+        );
+        assert_eq!(
+            judge(
+                &plain,
+                rule,
+                &[exemption("c", Some("it grants everything"))]
+            ),
+            (
+                "m (not exempt by c.exempt_namespaces: it grants everything)".to_string(),
+                None
+            )
+        );
+        let own = Verdict {
+            suppressed: Some(exemption("", None)),
+            ..plain
+        };
+        let (_, suppression) = judge(&own, rule, &[exemption("c", Some("no"))]);
+        assert_eq!(suppression.unwrap().by, ".exempt_namespaces");
+    }
 }
