@@ -34,6 +34,25 @@ pub struct PolicySet {
     /// The kinds the `workloads` entry of `custom.kinds` routes to: those of
     /// `builtin_workloads` in `policies/lib.rego`, and the configured ones.
     pub workload_kinds: BTreeSet<String>,
+    /// Every namespace an `exempt_namespaces` list of the baselines names:
+    /// `lib.exemptions` is asked only about resources of these namespaces
+    /// (or without one), so a scan with no exempt resource pays nothing for it.
+    exempt_namespaces: BTreeSet<String>,
+}
+
+/// The namespaces named by `data.baselines.<section>.exempt_namespaces`
+/// (bare names or `{name}` entries), whatever the section.
+fn exempt_namespaces(baselines: &Value) -> BTreeSet<String> {
+    let Some(sections) = baselines.as_object() else {
+        return BTreeSet::new();
+    };
+    sections
+        .values()
+        .filter_map(|section| section.get("exempt_namespaces")?.as_array())
+        .flatten()
+        .filter_map(|entry| entry.as_str().or_else(|| entry.get("name")?.as_str()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The rule of `policies/lib.rego` that lists the built-in workload kinds.
@@ -418,6 +437,7 @@ impl PolicySet {
                 engine,
                 rules: unique,
                 workload_kinds,
+                exempt_namespaces: exempt_namespaces(baselines),
             },
             errors,
         )
@@ -643,7 +663,10 @@ impl PolicySet {
                             }
                         }
                     }
-                    if !result.verdicts.is_empty() && unit.scope == Scope::Resource {
+                    let may_be_exempt = unit.identity.as_ref().is_some_and(|id| {
+                        id.namespace.is_empty() || self.exempt_namespaces.contains(&id.namespace)
+                    });
+                    if !result.verdicts.is_empty() && may_be_exempt {
                         if let Some(limit) = budget.next_limit() {
                             engine.set_execution_timer_config(timer(limit));
                             result.exemptions = exemptions_of(engine);
@@ -843,5 +866,18 @@ mod tests {
             flagged(&set, &[unit("argoproj.io", "Rollout")], &[rollout]),
             [["DA-IMG-002", "DA-PRIV-007"]]
         );
+    }
+
+    #[test]
+    fn exempt_namespaces_are_read_from_every_section_in_both_shapes() {
+        let baselines = json!({
+            "privileges": {"exempt_namespaces": [{"name": "kube-system", "reason": "r"}, "tools"]},
+            "acme": {"exempt_namespaces": ["vendor"]},
+            "images": {"exempt_namespaces": []},
+            "odd": ["not a section"],
+            "other": {"exempt_namespaces": "x"},
+        });
+        let found: Vec<String> = exempt_namespaces(&baselines).into_iter().collect();
+        assert_eq!(found, ["kube-system", "tools", "vendor"]);
     }
 }
