@@ -203,7 +203,9 @@ _namespace_exemptions contains {
 	namespace != ""
 	some family, settings in data.baselines
 	is_object(settings)
-	some entry in settings.exempt_namespaces
+	entries := settings.exempt_namespaces
+	is_array(entries)
+	some entry in entries
 	_exempt_name(entry) == namespace
 }
 
@@ -223,11 +225,22 @@ _never_exempt := sprintf("it grants the ClusterRole %s, which allows \"*\" on \"
 	input.resource.roleRef.name in _grants_everything
 } else := sprintf("it grants to %s, outside its namespace", [_subject_text(subject)]) if {
 	kind == "RoleBinding"
-	some subject in input.resource.subjects
+	subjects := input.resource.subjects
+	is_array(subjects)
+	some subject in subjects
 	_outside(subject)
 } else := "it grants \"*\" verbs on \"*\" resources" if {
 	kind == "Role"
-	some rule in input.resource.rules
+	rules := input.resource.rules
+	is_array(rules)
+	some rule in rules
+	_star_on_star(rule)
+}
+
+# "*" verbs on "*" resources.
+_star_on_star(rule) if {
+	is_array(rule.verbs)
+	is_array(rule.resources)
 	"*" in rule.verbs
 	"*" in rule.resources
 }
@@ -238,8 +251,7 @@ _grants_everything contains "cluster-admin"
 _grants_everything contains role.name if {
 	some role in data.baselines.privileges.builtin_roles
 	some rule in role.rules
-	"*" in rule.verbs
-	"*" in rule.resources
+	_star_on_star(rule)
 }
 
 # A subject of a RoleBinding that is not of the binding's namespace: a

@@ -401,13 +401,6 @@ test_exempt_namespace_without_reason if {
 	e.reason == "listed in privileges.exempt_namespaces (without a reason)"
 }
 
-# Your own policy family gets namespace exemptions from its own section.
-test_exempt_namespace_of_a_custom_family if {
-	some e in lib.exemptions with input as _deployment_in("tools", {})
-		with data.baselines.acme as {"exempt_namespaces": [{"name": "tools", "reason": "vendor tools"}]}
-	e == {"category": "acme", "by": "acme.exempt_namespaces", "reason": "vendor tools"}
-}
-
 # Cluster-scoped objects have no namespace to be exempt by.
 test_cluster_scoped_never_namespace_exempt if {
 	count(lib.exemptions) == 0 with input as _binding("ClusterRoleBinding", "", [_deployer])
