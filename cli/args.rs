@@ -133,6 +133,10 @@ pub struct ScanArgs {
     /// List in-sync resources one by one in the text report.
     #[arg(long)]
     pub list_in_sync: bool,
+    /// List suppressed findings (those an exemption covers, with its reason)
+    /// one by one in the text report; otherwise only counted.
+    #[arg(long)]
+    pub list_suppressed: bool,
     /// Limit of each live source (a cluster, a Traefik API, the TLS endpoints,
     /// a PostgreSQL server, a pgBackRest stanza), in seconds; past it the
     /// source is a coverage gap [default: 120] [config: timeouts.source].

@@ -120,6 +120,7 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
                 style: text::Style { color },
                 diffs: !policies || arguments.show_diff,
                 list_in_sync: arguments.list_in_sync,
+                list_suppressed: arguments.list_suppressed,
             },
         ),
     };

@@ -22,8 +22,8 @@ _approved_images := {ref.repository |
 	ref := _image_ref(entry)
 }
 
-# The image rules skip workloads of these namespaces.
-_exempt if lib.namespace in data.baselines.images.exempt_namespaces
+# Namespace exemptions (exempt_namespaces) are decided by lib.exemptions for
+# every rule of the family: the rules here report everything they see.
 
 # Every container with a usable image reference, with the path of its entry.
 _images contains img if {
@@ -118,7 +118,6 @@ _registry_approved(ref) if {
 #     Mirror the image into an approved registry and reference it from there, or add
 #     the registry to images.approved_registries in your baseline.
 deny_unapproved_registry contains finding if {
-	not _exempt
 	count(_approved_registries) > 0
 	some img in _images
 	not _registry_approved(img.ref)
@@ -143,7 +142,6 @@ deny_unapproved_registry contains finding if {
 #   category: images
 #   remediation: Reference a fixed version tag (e.g. nginx:1.27.2) or pin the image by digest.
 deny_latest_tag contains finding if {
-	not _exempt
 	data.baselines.images.forbid_latest == true
 	some img in _images
 	img.ref.digest == ""
@@ -169,7 +167,6 @@ _latest_reason("latest") := "with the tag :latest and without a digest"
 #   category: images
 #   remediation: Append the image digest, e.g. registry.example.com/app:1.4.2@sha256:<digest>.
 deny_missing_digest contains finding if {
-	not _exempt
 	data.baselines.images.require_digest == true
 	some img in _images
 	not regex.match(`^sha256:[0-9a-f]{64}$`, img.ref.digest)
@@ -191,7 +188,6 @@ deny_missing_digest contains finding if {
 #   category: images
 #   remediation: Use an approved image, or add the repository to images.approved_images in your baseline.
 deny_unapproved_image contains finding if {
-	not _exempt
 	count(_approved_images) > 0
 	some img in _images
 	not img.ref.repository in _approved_images

@@ -1,6 +1,7 @@
 package driftaudit.images_test
 
 import data.driftaudit.images
+import data.driftaudit.lib
 
 _input(resource) := {
 	"contract_version": 1,
@@ -119,9 +120,16 @@ test_registry_hub_official_only if {
 	count(images.deny_unapproved_registry) == 1 with input as _image("bitnami/nginx:1.27") with data.baselines.images.approved_registries as approved_registries
 }
 
+# The rule reports what it sees in an exempt namespace; lib.exemptions
+# suppresses it (reported as suppressed, with the reason).
 test_registry_exempt_namespace if {
-	count(images.deny_unapproved_registry) == 0 with input as _deployment("kube-system", [{"name": "dns", "image": "evil.example.com/dns:1"}])
+	count(images.deny_unapproved_registry) == 1 with input as _deployment("kube-system", [{"name": "dns", "image": "evil.example.com/dns:1"}])
 		with data.baselines.images.approved_registries as ["registry.example.com"]
+	some exemption in lib.exemptions with input as _deployment("kube-system", [])
+	exemption.category == "images"
+	exemption.by == "images.exempt_namespaces"
+	contains(exemption.reason, "distribution")
+	not exemption.refused
 }
 
 # --- DA-IMG-002 latest / untagged --------------------------------------------
@@ -162,9 +170,11 @@ test_latest_disabled if {
 }
 
 test_latest_exempt_namespace if {
-	count(images.deny_latest_tag) == 0 with input as _deployment("kube-system", [{"name": "x", "image": "nginx"}])
 	count(images.deny_latest_tag) == 1 with input as _deployment("kube-system", [{"name": "x", "image": "nginx"}])
+	count({e | some e in lib.exemptions; e.category == "images"}) == 1 with input as _deployment("kube-system", [])
+	count(lib.exemptions) == 0 with input as _deployment("kube-system", [])
 		with data.baselines.images.exempt_namespaces as []
+		with data.baselines.privileges.exempt_namespaces as []
 }
 
 test_latest_every_container_kind if {
@@ -313,9 +323,8 @@ test_input_without_identity if {
 	count(findings) == 1
 }
 
-test_exempt_namespace_skips_every_rule if {
+test_exempt_namespace_reports_every_rule if {
 	kube_system := _deployment("kube-system", [{"name": "dns", "image": "evil.example.com/dns"}])
-	count(_all_findings) == 0 with input as kube_system with data.baselines as _strict
-	findings := _all_findings with input as kube_system with data.baselines as object.union(_strict, {"images": {"exempt_namespaces": []}})
-	count(findings) == 4
+	count(_all_findings) == 4 with input as kube_system with data.baselines as _strict
+	count(_all_findings) == 4 with input as kube_system with data.baselines as object.union(_strict, {"images": {"exempt_namespaces": []}})
 }

@@ -2,8 +2,9 @@
 # `import data.driftaudit.lib`, then `lib.kind`, `lib.containers`, ...
 #
 # Nothing here is a rule the scan evaluates (no `custom.id`), so `policy list`
-# does not list it. Settings are not read here: each policy reads its own
-# data.baselines.<family>.<key> directly. baselines/default.yaml is always
+# does not list it. Settings are not read here (each policy reads its own
+# data.baselines.<family>.<key> directly), except the namespace exemptions,
+# which `exemptions` below decides for every policy. baselines/default.yaml is always
 # merged under the user's baseline files and every baseline is checked against
 # baselines/default.schema.json when it loads, so each documented key is there
 # with its documented type, and its default is stated only in that file.
@@ -156,3 +157,109 @@ containers contains c if {
 		"pod": pod,
 	}
 }
+
+# --- exemptions -----------------------------------------------------------------
+
+# The namespace exemptions that name the resource under evaluation. The scan
+# evaluates this rule for each resource side that has findings; every finding
+# of a rule whose `custom.category` is <family> is then reported as suppressed
+# (with `by` and `reason`, counted, never failing the scan) when an entry here
+# has no `refused`. An entry with `refused` names an exemption that does not
+# apply, and why: the findings stay findings and their message says so.
+#   {"category": <family>, "by": "<family>.exempt_namespaces", "reason": "...", "refused"?: "..."}
+# Every section of data.baselines with an `exempt_namespaces` list counts, so
+# a policy of your own (its category = its section) gets the same treatment.
+exemptions contains exemption if {
+	some hit in _namespace_exemptions
+	why := _never_exempt
+	exemption := object.union(hit, {"refused": why})
+}
+
+exemptions contains hit if {
+	some hit in _namespace_exemptions
+	not _never_exempt
+}
+
+_namespace_exemptions contains {
+	"category": family,
+	"by": sprintf("%s.exempt_namespaces", [family]),
+	"reason": _exemption_reason(family, entry),
+} if {
+	namespace != ""
+	some family, settings in data.baselines
+	is_object(settings)
+	entries := settings.exempt_namespaces
+	is_array(entries)
+	some entry in entries
+	_exempt_name(entry) == namespace
+}
+
+_exempt_name(entry) := entry if is_string(entry)
+
+else := entry.name
+
+_exemption_reason(family, entry) := entry.reason if is_string(entry.reason)
+
+else := sprintf("listed in %s.exempt_namespaces (without a reason)", [family])
+
+# Why no namespace exemption may apply to the resource: RBAC objects that
+# grant everything, or grant into another namespace, are always reported.
+_never_exempt := sprintf("it grants the ClusterRole %s, which allows \"*\" on \"*\"", [input.resource.roleRef.name]) if {
+	kind in {"RoleBinding", "ClusterRoleBinding"}
+	input.resource.roleRef.kind == "ClusterRole"
+	input.resource.roleRef.name in _grants_everything
+} else := sprintf("it grants to %s, outside its namespace", [_subject_text(subject)]) if {
+	kind == "RoleBinding"
+	subjects := input.resource.subjects
+	is_array(subjects)
+	some subject in subjects
+	_outside(subject)
+} else := "it grants \"*\" verbs on \"*\" resources" if {
+	kind == "Role"
+	rules := input.resource.rules
+	is_array(rules)
+	some rule in rules
+	_star_on_star(rule)
+}
+
+# "*" verbs on "*" resources.
+_star_on_star(rule) if {
+	is_array(rule.verbs)
+	is_array(rule.resources)
+	"*" in rule.verbs
+	"*" in rule.resources
+}
+
+# cluster-admin, and any built-in role with "*" verbs on "*" resources.
+_grants_everything contains "cluster-admin"
+
+_grants_everything contains role.name if {
+	some role in data.baselines.privileges.builtin_roles
+	some rule in role.rules
+	_star_on_star(rule)
+}
+
+# A subject of a RoleBinding that is not of the binding's namespace: a
+# ServiceAccount of another namespace, or the group of all (or another
+# namespace's) ServiceAccounts.
+_outside(subject) if {
+	subject.kind == "ServiceAccount"
+	is_string(subject.namespace)
+	subject.namespace != ""
+	subject.namespace != namespace
+}
+
+_outside(subject) if {
+	subject.kind == "Group"
+	subject.name == "system:serviceaccounts"
+}
+
+_outside(subject) if {
+	subject.kind == "Group"
+	startswith(subject.name, "system:serviceaccounts:")
+	subject.name != concat("", ["system:serviceaccounts:", namespace])
+}
+
+_subject_text(subject) := sprintf("ServiceAccount %s/%s", [subject.namespace, object.get(subject, "name", "")]) if {
+	subject.kind == "ServiceAccount"
+} else := sprintf("%s %s", [object.get(subject, "kind", "subject"), object.get(subject, "name", "")])

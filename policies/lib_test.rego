@@ -176,3 +176,36 @@ test_containers_of_every_kind_with_paths if {
 		[`container "(unnamed)"`, "spec.containers[1]"],
 	}
 }
+
+# --- exemptions -----------------------------------------------------------------
+
+_in_namespace(namespace) := {"identity": {"kind": "ConfigMap", "namespace": namespace, "name": "c"}, "resource": {}}
+
+# Every baseline section with exempt_namespaces counts: your own policy family
+# gets namespace exemptions from its own section.
+test_exemptions_of_a_custom_family if {
+	found := lib.exemptions with input as _in_namespace("tools")
+		with data.baselines as {"acme": {"exempt_namespaces": [{"name": "tools", "reason": "vendor tools"}]}}
+	found == {{"category": "acme", "by": "acme.exempt_namespaces", "reason": "vendor tools"}}
+	count(lib.exemptions) == 0 with input as _in_namespace("shop")
+		with data.baselines as {"acme": {"exempt_namespaces": [{"name": "tools", "reason": "vendor tools"}]}}
+}
+
+# Odd baseline shapes exempt nothing and do not fail.
+test_exemptions_ignore_odd_shapes if {
+	count(lib.exemptions) == 0 with input as _in_namespace("tools")
+		with data.baselines as {"a": "x", "b": {"exempt_namespaces": "tools"}, "c": {"exempt_namespaces": [{"reason": "no name"}, 3]}}
+	# a cluster-scoped object has no namespace to be exempt by
+	count(lib.exemptions) == 0 with input as _in_namespace("")
+		with data.baselines as {"a": {"exempt_namespaces": [""]}}
+}
+
+# Hostile RBAC shapes in an exempt namespace do not fail the rule.
+test_exemptions_on_malformed_rbac if {
+	binding := {"identity": {"kind": "RoleBinding", "namespace": "kube-system", "name": "b"}, "resource": {"subjects": "x", "roleRef": 3}}
+	# images and privileges, neither refused
+	{e.category | some e in lib.exemptions; not e.refused} == {"images", "privileges"} with input as binding
+	role := {"identity": {"kind": "Role", "namespace": "kube-system", "name": "r"}, "resource": {"rules": [{"verbs": "*", "resources": "*"}, null]}}
+	{e.category | some e in lib.exemptions; not e.refused} == {"images", "privileges"} with input as role
+}
+

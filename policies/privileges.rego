@@ -18,8 +18,8 @@ _allowed_capabilities := {_capability(c) | some c in data.baselines.privileges.a
 # "cap_sys_admin" and "SYS_ADMIN" name the same capability.
 _capability(c) := trim_prefix(upper(c), "CAP_")
 
-# The privilege rules skip resources of these namespaces.
-_exempt if lib.namespace in data.baselines.privileges.exempt_namespaces
+# Namespace exemptions (exempt_namespaces) are decided by lib.exemptions for
+# every rule of the family: the rules here report everything they see.
 
 # The securityContext field that decides `key` for a container: the container's
 # own setting wins over the pod's.
@@ -45,7 +45,6 @@ _windows(pod) if pod.spec.os.name == "windows"
 #   category: privileges
 #   remediation: Remove securityContext.privileged (or set it to false) and add only the capabilities the container needs.
 deny_privileged_container contains finding if {
-	not _exempt
 	some c in lib.containers
 	c.container.securityContext.privileged == true
 	finding := {
@@ -65,7 +64,6 @@ deny_privileged_container contains finding if {
 #   category: privileges
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
 deny_host_namespace contains finding if {
-	not _exempt
 	some pod in lib.pod_specs
 	some field, namespace in {"hostNetwork": "network", "hostPID": "process", "hostIPC": "IPC"}
 	pod.spec[field] == true
@@ -86,7 +84,6 @@ deny_host_namespace contains finding if {
 #   category: privileges
 #   remediation: Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.
 deny_host_path_volume contains finding if {
-	not _exempt
 	some pod in lib.pod_specs
 	volumes := pod.spec.volumes
 	is_array(volumes)
@@ -113,7 +110,6 @@ else := "(no path)"
 #   category: privileges
 #   remediation: Set securityContext.allowPrivilegeEscalation to false.
 deny_privilege_escalation contains finding if {
-	not _exempt
 	some c in lib.containers
 	c.container.securityContext.allowPrivilegeEscalation == true
 	finding := {
@@ -134,7 +130,6 @@ deny_privilege_escalation contains finding if {
 #   category: privileges
 #   remediation: Drop the capability from securityContext.capabilities.add, or allow it in privileges.allowed_capabilities.
 deny_dangerous_capability contains finding if {
-	not _exempt
 	some c in lib.containers
 	added := c.container.securityContext.capabilities.add
 	is_array(added)
@@ -159,7 +154,6 @@ deny_dangerous_capability contains finding if {
 #   category: privileges
 #   remediation: Set securityContext.runAsUser to a non-zero UID (and runAsNonRoot to true).
 deny_run_as_root contains finding if {
-	not _exempt
 	some c in lib.containers
 	not _windows(c.pod)
 	user := _effective(c, "runAsUser")
@@ -182,7 +176,6 @@ deny_run_as_root contains finding if {
 #   category: privileges
 #   remediation: Set securityContext.runAsNonRoot to true on the pod or the container.
 deny_missing_run_as_non_root contains finding if {
-	not _exempt
 	data.baselines.privileges.require_run_as_non_root == true
 	some c in lib.containers
 	not _windows(c.pod)
@@ -216,7 +209,6 @@ _run_as_non_root_finding(c) := {
 #     (kind, name, namespace) in privileges.allowed_cluster_admin_subjects.
 deny_cluster_admin_binding contains finding if {
 	lib.kind in {"RoleBinding", "ClusterRoleBinding"}
-	not _exempt
 	input.resource.roleRef.kind == "ClusterRole"
 	input.resource.roleRef.name == "cluster-admin"
 	subjects := input.resource.subjects
@@ -250,8 +242,10 @@ _describe_subject(s) := sprintf("%s %s/%s", [object.get(s, "kind", "subject"), s
 # title: Wildcard in an RBAC role
 # description: >-
 #   A Role or ClusterRole rule has "*" in apiGroups, resources or verbs, granting
-#   access to everything of that kind, including resources added later. Roles named
-#   in privileges.allowed_wildcard_roles are skipped.
+#   access to everything of that kind, including resources added later. Rules of
+#   the built-in ClusterRoles (privileges.builtin_roles, name and rule matching)
+#   and of roles named in privileges.allowed_wildcard_roles are reported as
+#   suppressed.
 # custom:
 #   id: DA-PRIV-009
 #   severity: high
@@ -260,8 +254,6 @@ _describe_subject(s) := sprintf("%s %s/%s", [object.get(s, "kind", "subject"), s
 #   remediation: List the API groups, resources and verbs the role needs instead of "*".
 deny_wildcard_role contains finding if {
 	lib.kind in {"Role", "ClusterRole"}
-	not _exempt
-	not _wildcard_role_allowed
 	rules := input.resource.rules
 	is_array(rules)
 	some i, rule in rules
@@ -271,11 +263,72 @@ deny_wildcard_role contains finding if {
 		_has_wildcard(rule[field])
 	]
 	count(fields) > 0
-	finding := {
-		"msg": sprintf(`%s "%s" rule %d grants "*" in %s`, [lib.kind, _role_key, i, concat(", ", fields)]),
-		"path": sprintf("rules[%d]", [i]),
-	}
+	finding := _wildcard_finding(
+		{
+			"msg": sprintf(`%s "%s" rule %d grants "*" in %s`, [lib.kind, _role_key, i, concat(", ", fields)]),
+			"path": sprintf("rules[%d]", [i]),
+		},
+		rule,
+	)
 }
+
+# A "*" rule of a role Kubernetes creates, or of a role listed in
+# privileges.allowed_wildcard_roles, is reported as suppressed; a ClusterRole
+# that only borrows a built-in role's name, or a system: name, says why it is
+# not exempt.
+_wildcard_finding(base, rule) := object.union(base, {"suppressed": s}) if {
+	s := _wildcard_suppression(rule)
+} else := object.union(base, {"msg": sprintf("%s; not exempt: %s", [base.msg, why])}) if {
+	why := _builtin_refusal
+} else := base
+
+_wildcard_suppression(rule) := {
+	"by": "privileges.builtin_roles",
+	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [lib.name]),
+} if {
+	some known in _builtin_rules_of_this_role
+	_same_rule(rule, known)
+} else := {
+	"by": "privileges.allowed_wildcard_roles",
+	"reason": sprintf(`%s "%s" is listed in privileges.allowed_wildcard_roles`, [lib.kind, _role_key]),
+} if {
+	_wildcard_role_allowed
+}
+
+# The rules privileges.builtin_roles gives a ClusterRole of this name.
+_builtin_rules_of_this_role contains known if {
+	lib.kind == "ClusterRole"
+	some role in data.baselines.privileges.builtin_roles
+	role.name == lib.name
+	some known in role.rules
+}
+
+_is_builtin_name if {
+	lib.kind == "ClusterRole"
+	some role in data.baselines.privileges.builtin_roles
+	role.name == lib.name
+}
+
+_builtin_refusal := sprintf("Kubernetes' built-in ClusterRole %s has no such rule (privileges.builtin_roles)", [lib.name]) if {
+	_is_builtin_name
+} else := sprintf(`"%s" is not a ClusterRole Kubernetes creates with "*" rules (privileges.builtin_roles); a system: name alone exempts nothing`, [lib.name]) if {
+	lib.kind == "ClusterRole"
+	startswith(lib.name, "system:")
+}
+
+# Two RBAC rules grant the same when each list holds the same values (order
+# and repeats aside; an absent or null list is empty).
+_same_rule(a, b) if {
+	different := [field |
+		some field in ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"]
+		_values(a, field) != _values(b, field)
+	]
+	count(different) == 0
+}
+
+_values(rule, field) := {v | some v in rule[field]} if is_array(rule[field])
+
+else := set()
 
 _has_wildcard(values) if {
 	is_array(values)

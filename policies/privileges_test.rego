@@ -1,5 +1,6 @@
 package driftaudit.privileges_test
 
+import data.driftaudit.lib
 import data.driftaudit.privileges
 
 _input(resource) := {
@@ -64,9 +65,24 @@ test_privileged_init_container_in_pod if {
 
 test_privileged_exempt_namespace if {
 	input_value := _deployment_in("kube-system", {"containers": [{"name": "cni", "securityContext": {"privileged": true}}]})
-	count(privileges.deny_privileged_container) == 0 with input as input_value
 	count(privileges.deny_privileged_container) == 1 with input as input_value
-		with data.baselines.privileges.exempt_namespaces as []
+	_privileges_exempt with input as input_value
+	not _privileges_exempt with input as input_value with data.baselines.privileges.exempt_namespaces as []
+	not _privileges_exempt with input as _deployment_in("shop", {})
+}
+
+# lib.exemptions suppresses the privileges family for the input.
+_privileges_exempt if {
+	some e in lib.exemptions
+	e.category == "privileges"
+	not e.refused
+}
+
+# lib.exemptions names the privileges family but refuses it: the reason.
+_privileges_refused := e.refused if {
+	some e in lib.exemptions
+	e.category == "privileges"
+	e.refused
 }
 
 # --- DA-PRIV-002 host namespaces ---------------------------------------------
@@ -352,8 +368,42 @@ test_cluster_admin_binding_without_subjects_passes if {
 	count(privileges.deny_cluster_admin_binding) == 0 with input as _binding("ClusterRoleBinding", "", null)
 }
 
-test_cluster_admin_role_binding_exempt_namespace if {
-	count(privileges.deny_cluster_admin_binding) == 0 with input as _binding("RoleBinding", "kube-system", [_deployer])
+# A binding to cluster-admin is never exempt, whatever its namespace.
+test_cluster_admin_role_binding_never_exempt if {
+	count(privileges.deny_cluster_admin_binding) == 1 with input as _binding("RoleBinding", "kube-system", [_deployer])
+	not _privileges_exempt with input as _binding("RoleBinding", "kube-system", [_deployer])
+	_privileges_refused == `it grants the ClusterRole cluster-admin, which allows "*" on "*"` with input as _binding("RoleBinding", "kube-system", [_deployer])
+}
+
+# A RoleBinding in an exempt namespace that grants to another namespace's
+# ServiceAccount (or to all ServiceAccounts) is not exempt; one granting to its
+# own namespace's is.
+_kube_system_binding(subjects) := _input({
+	"apiVersion": "rbac.authorization.k8s.io/v1",
+	"kind": "RoleBinding",
+	"metadata": {"name": "x", "namespace": "kube-system"},
+	"roleRef": {"kind": "Role", "name": "reader"},
+	"subjects": subjects,
+})
+
+test_role_binding_into_another_namespace_never_exempt if {
+	_privileges_refused == "it grants to ServiceAccount shop/deployer, outside its namespace" with input as _kube_system_binding([_deployer])
+	_privileges_refused with input as _kube_system_binding([{"kind": "Group", "name": "system:serviceaccounts"}])
+	_privileges_refused with input as _kube_system_binding([{"kind": "Group", "name": "system:serviceaccounts:shop"}])
+	_privileges_exempt with input as _kube_system_binding([{"kind": "ServiceAccount", "name": "dns", "namespace": "kube-system"}])
+	_privileges_exempt with input as _kube_system_binding([{"kind": "Group", "name": "system:serviceaccounts:kube-system"}])
+}
+
+# A namespace entry may be a bare name: its reason says it had none.
+test_exempt_namespace_without_reason if {
+	some e in lib.exemptions with input as _deployment_in("tools", {})
+		with data.baselines.privileges.exempt_namespaces as ["tools"]
+	e.reason == "listed in privileges.exempt_namespaces (without a reason)"
+}
+
+# Cluster-scoped objects have no namespace to be exempt by.
+test_cluster_scoped_never_namespace_exempt if {
+	count(lib.exemptions) == 0 with input as _binding("ClusterRoleBinding", "", [_deployer])
 }
 
 # --- DA-PRIV-009 wildcard roles ----------------------------------------------
@@ -386,21 +436,60 @@ test_explicit_role_passes if {
 	count(privileges.deny_wildcard_role) == 0 with input as _role("Role", "shop", "reader", [{"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": ["get", "list", "watch"]}])
 }
 
-test_builtin_wildcard_roles_allowed if {
-	rules := [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
-	count(privileges.deny_wildcard_role) == 0 with input as _role("ClusterRole", "", "cluster-admin", rules)
-	count(privileges.deny_wildcard_role) == 0 with input as _role("ClusterRole", "", "system:controller:namespace-controller", rules)
-	# the system:* prefix does not cover a namespaced Role
-	count(privileges.deny_wildcard_role) == 1 with input as _role("Role", "shop", "system:x", rules)
+test_builtin_wildcard_roles_suppressed if {
+	# the real rules of two built-in ClusterRoles (rule order and list order aside)
+	findings := privileges.deny_wildcard_role with input as _role("ClusterRole", "", "system:controller:namespace-controller", [
+		{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["delete", "get", "list", "watch"]},
+		{"apiGroups": [""], "resources": ["namespaces/finalize", "namespaces/status"], "verbs": ["update"]},
+		{"apiGroups": ["*"], "resources": ["*"], "verbs": ["watch", "list", "get", "deletecollection", "delete"]},
+	])
+	findings == {{
+		"msg": `ClusterRole "system:controller:namespace-controller" rule 2 grants "*" in apiGroups, resources`,
+		"path": "rules[2]",
+		"suppressed": {
+			"by": "privileges.builtin_roles",
+			"reason": "a rule of the built-in ClusterRole system:controller:namespace-controller, as Kubernetes creates it",
+		},
+	}}
+	admin := privileges.deny_wildcard_role with input as _role("ClusterRole", "", "cluster-admin", [
+		{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+		{"nonResourceURLs": ["*"], "verbs": ["*"]},
+	])
+	count(admin) == 2
+	every f in admin {
+		f.suppressed.by == "privileges.builtin_roles"
+	}
+}
+
+test_builtin_name_with_other_rules_reported if {
+	# a built-in name granting more than the built-in role: reported, saying why
+	findings := privileges.deny_wildcard_role with input as _role("ClusterRole", "", "system:controller:namespace-controller", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
+	findings == {{
+		"msg": `ClusterRole "system:controller:namespace-controller" rule 0 grants "*" in apiGroups, resources, verbs; not exempt: Kubernetes' built-in ClusterRole system:controller:namespace-controller has no such rule (privileges.builtin_roles)`,
+		"path": "rules[0]",
+	}}
+}
+
+test_system_prefix_alone_exempts_nothing if {
+	findings := privileges.deny_wildcard_role with input as _role("ClusterRole", "", "system:evil", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
+	findings == {{
+		"msg": `ClusterRole "system:evil" rule 0 grants "*" in apiGroups, resources, verbs; not exempt: "system:evil" is not a ClusterRole Kubernetes creates with "*" rules (privileges.builtin_roles); a system: name alone exempts nothing`,
+		"path": "rules[0]",
+	}}
+	# a namespaced Role is never a built-in ClusterRole
+	some f in privileges.deny_wildcard_role with input as _role("Role", "shop", "cluster-admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
+	not f.suppressed
 }
 
 test_allowed_wildcard_role_by_namespace_and_name if {
 	rules := [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
-	allowed_wildcard_roles := ["shop/shop-everything"]
-	count(privileges.deny_wildcard_role) == 0 with input as _role("Role", "shop", "shop-everything", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
-	count(privileges.deny_wildcard_role) == 1 with input as _role("Role", "other", "shop-everything", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
-	# a custom list replaces the default one
-	count(privileges.deny_wildcard_role) == 1 with input as _role("ClusterRole", "", "cluster-admin", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
+	allowed_wildcard_roles := ["shop/shop-everything", "ops:*"]
+	some f in privileges.deny_wildcard_role with input as _role("Role", "shop", "shop-everything", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
+	f.suppressed == {"by": "privileges.allowed_wildcard_roles", "reason": `Role "shop/shop-everything" is listed in privileges.allowed_wildcard_roles`}
+	some g in privileges.deny_wildcard_role with input as _role("ClusterRole", "", "ops:admin", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
+	g.suppressed.by == "privileges.allowed_wildcard_roles"
+	some h in privileges.deny_wildcard_role with input as _role("Role", "other", "shop-everything", rules) with data.baselines.privileges.allowed_wildcard_roles as allowed_wildcard_roles
+	not h.suppressed
 }
 
 # --- totality on unrelated or malformed shapes -------------------------------
@@ -435,7 +524,7 @@ test_input_without_identity if {
 	count(privileges.deny_wildcard_role) == 1 with input as {"resource": {"kind": "ClusterRole", "metadata": {"name": "r"}, "rules": [{"verbs": ["*"]}]}}
 }
 
-test_exempt_namespace_skips_every_rule if {
+test_exempt_namespace_reports_every_rule if {
 	pod := {
 		"hostNetwork": true,
 		"hostPID": true,
@@ -447,15 +536,18 @@ test_exempt_namespace_skips_every_rule if {
 			"capabilities": {"add": ["SYS_ADMIN"]},
 		}}],
 	}
-	count(_all_findings) == 0 with input as _deployment_in("kube-system", pod)
-	# the same pod elsewhere: privileged, hostNetwork, hostPID, hostPath, escalation, SYS_ADMIN, root, runAsNonRoot
+	# privileged, hostNetwork, hostPID, hostPath, escalation, SYS_ADMIN, root,
+	# runAsNonRoot: reported in kube-system too, and suppressed there as a whole
+	count(_all_findings) == 8 with input as _deployment_in("kube-system", pod)
+	_privileges_exempt with input as _deployment_in("kube-system", pod)
 	count(_all_findings) == 8 with input as _deployment_in("monitoring", pod)
-	count(_all_findings) == 8 with input as _deployment_in("kube-system", pod) with data.baselines.privileges.exempt_namespaces as []
+	not _privileges_exempt with input as _deployment_in("monitoring", pod)
 }
 
-test_exempt_namespace_skips_rbac_rules if {
-	rules := [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
-	count(privileges.deny_wildcard_role) == 0 with input as _role("Role", "kube-system", "x", rules)
+test_exempt_namespace_and_rbac_roles if {
+	# a Role of kube-system with some "*" is exempt; one with "*" verbs on "*" resources is not
+	_privileges_exempt with input as _role("Role", "kube-system", "x", [{"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}])
+	_privileges_refused == `it grants "*" verbs on "*" resources` with input as _role("Role", "kube-system", "x", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
 }
 
 test_run_as_non_root_pod_false_points_at_pod if {

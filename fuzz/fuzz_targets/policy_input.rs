@@ -95,6 +95,7 @@ fuzz_target!(|data: &[u8]| {
         style: Style { color: false },
         diffs: true,
         list_in_sync: true,
+        list_suppressed: true,
     };
     driftaudit::report::text::render(&report, &text_options);
 });

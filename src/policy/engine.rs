@@ -34,6 +34,25 @@ pub struct PolicySet {
     /// The kinds the `workloads` entry of `custom.kinds` routes to: those of
     /// the built-in table (`super::workloads`), and the configured ones.
     pub workload_kinds: BTreeSet<String>,
+    /// Every namespace an `exempt_namespaces` list of the baselines names:
+    /// `lib.exemptions` is asked only about resources of these namespaces
+    /// (or without one), so a scan with no exempt resource pays nothing for it.
+    exempt_namespaces: BTreeSet<String>,
+}
+
+/// The namespaces named by `data.baselines.<section>.exempt_namespaces`
+/// (bare names or `{name}` entries), whatever the section.
+fn exempt_namespaces(baselines: &Value) -> BTreeSet<String> {
+    let Some(sections) = baselines.as_object() else {
+        return BTreeSet::new();
+    };
+    sections
+        .values()
+        .filter_map(|section| section.get("exempt_namespaces")?.as_array())
+        .flatten()
+        .filter_map(|entry| entry.as_str().or_else(|| entry.get("name")?.as_str()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Where a regorus error points and its one-line message. regorus 0.14 gives
@@ -404,6 +423,7 @@ impl PolicySet {
                 engine,
                 rules: unique,
                 workload_kinds,
+                exempt_namespaces: exempt_namespaces(baselines),
             },
             errors,
         )
@@ -452,6 +472,42 @@ pub struct Verdict {
     pub message: String,
     pub severity: Severity,
     pub path: Option<String>,
+    /// The rule's own exemption of this finding (`"suppressed": {by, reason}`).
+    pub suppressed: Option<Exemption>,
+}
+
+/// An exemption that names a resource side: from `lib.exemptions` (every rule
+/// of `category`), or a rule's own (`category` empty: that finding only).
+/// `refused` says why it names the resource but does not apply.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Exemption {
+    #[serde(default)]
+    pub category: String,
+    pub by: String,
+    pub reason: String,
+    #[serde(default)]
+    pub refused: Option<String>,
+}
+
+/// The rule of `policies/lib.rego` that says which exemptions name the
+/// resource under evaluation.
+const EXEMPTIONS: &str = "data.driftaudit.lib.exemptions";
+
+/// The exemptions `lib.exemptions` yields for the input set on `engine`;
+/// none when it cannot be evaluated (its findings then stay findings).
+fn exemptions_of(engine: &mut Engine) -> Vec<Exemption> {
+    let Ok(value) = engine.eval_rule(EXEMPTIONS.to_string()) else {
+        return Vec::new();
+    };
+    let Ok(Value::Array(items)) = serde_json::to_value(&value) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Exemption> = items
+        .into_iter()
+        .filter_map(|item| serde_json::from_value(item).ok())
+        .collect();
+    found.sort_by(|a, b| (&a.category, &a.by).cmp(&(&b.category, &b.by)));
+    found
 }
 
 /// One input to evaluate: a resource side (per-resource rules) or a whole
@@ -468,6 +524,9 @@ pub struct EvalUnit {
 pub struct UnitResult {
     pub verdicts: Vec<Verdict>,
     pub errors: Vec<(usize, String)>,
+    /// What `lib.exemptions` says about the unit; asked only when a rule
+    /// found something on a resource side.
+    pub exemptions: Vec<Exemption>,
 }
 
 impl PolicySet {
@@ -520,6 +579,7 @@ impl PolicySet {
                     let mut result = UnitResult {
                         verdicts: Vec::new(),
                         errors: Vec::new(),
+                        exemptions: Vec::new(),
                     };
                     if routed.is_empty() {
                         return result;
@@ -615,6 +675,15 @@ impl PolicySet {
                             }
                         }
                     }
+                    let may_be_exempt = unit.identity.as_ref().is_some_and(|id| {
+                        id.namespace.is_empty() || self.exempt_namespaces.contains(&id.namespace)
+                    });
+                    if !result.verdicts.is_empty() && may_be_exempt {
+                        if let Some(limit) = budget.next_limit() {
+                            engine.set_execution_timer_config(timer(limit));
+                            result.exemptions = exemptions_of(engine);
+                        }
+                    }
                     result
                 },
             )
@@ -668,6 +737,7 @@ fn collect_verdicts(
                 message,
                 severity: rule.severity,
                 path: None,
+                suppressed: None,
             },
             Value::Object(map) => {
                 let severity = map
@@ -685,6 +755,14 @@ fn collect_verdicts(
                     message,
                     severity: severity.unwrap_or(rule.severity),
                     path: map.get("path").and_then(Value::as_str).map(str::to_string),
+                    suppressed: map
+                        .get("suppressed")
+                        .and_then(|s| serde_json::from_value::<Exemption>(s.clone()).ok())
+                        .filter(|s| s.refused.is_none())
+                        .map(|s| Exemption {
+                            category: String::new(),
+                            ..s
+                        }),
                 }
             }
             Value::Bool(true) => Verdict {
@@ -692,6 +770,7 @@ fn collect_verdicts(
                 message: rule.title.clone(),
                 severity: rule.severity,
                 path: None,
+                suppressed: None,
             },
             _ => continue,
         };
@@ -812,5 +891,18 @@ mod tests {
             flagged(&set, &[unit("argoproj.io", "Rollout")], &[rollout]),
             [["DA-IMG-002", "DA-PRIV-007"]]
         );
+    }
+
+    #[test]
+    fn exempt_namespaces_are_read_from_every_section_in_both_shapes() {
+        let baselines = json!({
+            "privileges": {"exempt_namespaces": [{"name": "kube-system", "reason": "r"}, "tools"]},
+            "acme": {"exempt_namespaces": ["vendor"]},
+            "images": {"exempt_namespaces": []},
+            "odd": ["not a section"],
+            "other": {"exempt_namespaces": "x"},
+        });
+        let found: Vec<String> = exempt_namespaces(&baselines).into_iter().collect();
+        assert_eq!(found, ["kube-system", "tools", "vendor"]);
     }
 }

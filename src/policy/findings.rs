@@ -1,15 +1,46 @@
 //! From rule results to report findings: each verdict becomes a finding of
-//! its rule, findings that say the same thing about the same resource are
-//! merged (their states and targets joined), and rules that failed to
-//! evaluate become one input error each, however many inputs they failed on.
+//! its rule, suppressed when an exemption covers it (the rule's own, else a
+//! namespace exemption of `lib.exemptions` for its category), findings that
+//! say the same thing about the same resource are merged (their states and
+//! targets joined), and rules that failed to evaluate become one input error
+//! each, however many inputs they failed on.
 
 use std::collections::BTreeMap;
 
-use super::engine::{PolicySet, UnitResult};
+use super::engine::{Exemption, PolicySet, UnitResult, Verdict};
 use super::input::ResourceUnit;
+use super::library::RuleInfo;
 use crate::diag::{Code, Place};
 use crate::model::InputError;
-use crate::report::{Finding, FindingState};
+use crate::report::{Finding, FindingState, Suppression};
+
+/// The message and suppression of `verdict`: its rule's own exemption, else
+/// the first exemption of its category that applies. An exemption of its
+/// category that is refused adds why to the message (the finding counts).
+fn judge(
+    verdict: &Verdict,
+    rule: &RuleInfo,
+    exemptions: &[Exemption],
+) -> (String, Option<Suppression>) {
+    let suppression = |e: &Exemption| Suppression {
+        kind: "external",
+        by: e.by.clone(),
+        reason: e.reason.clone(),
+    };
+    if let Some(own) = &verdict.suppressed {
+        return (verdict.message.clone(), Some(suppression(own)));
+    }
+    let mut message = verdict.message.clone();
+    for exemption in exemptions.iter().filter(|e| e.category == rule.category) {
+        match &exemption.refused {
+            None => return (message, Some(suppression(exemption))),
+            Some(why) => {
+                message = format!("{message} (not exempt by {}: {why})", exemption.by);
+            }
+        }
+    }
+    (message, None)
+}
 
 /// Findings of `results` (one per unit: the resource units first, in order,
 /// then the whole-inventory inputs), sorted as the report lists them: most
@@ -21,7 +52,8 @@ pub fn collect_findings(
     results: Vec<UnitResult>,
     errors: &mut Vec<InputError>,
 ) -> Vec<Finding> {
-    let mut merged: BTreeMap<(String, String, String, Option<String>), Finding> = BTreeMap::new();
+    type Key = (String, String, String, Option<String>, Option<Suppression>);
+    let mut merged: BTreeMap<Key, Finding> = BTreeMap::new();
     let mut failures: BTreeMap<(usize, String), (String, usize)> = BTreeMap::new();
     for (position, result) in results.into_iter().enumerate() {
         let unit = units.get(position);
@@ -40,6 +72,7 @@ pub fn collect_findings(
         }
         for verdict in result.verdicts {
             let rule = &policies.rules[verdict.rule];
+            let (message, suppression) = judge(&verdict, rule, &result.exemptions);
             let (resource, location, state, target) = match unit {
                 Some(u) => (
                     Some(u.resource.reference()),
@@ -57,21 +90,23 @@ pub fn collect_findings(
             let key = (
                 rule.id.clone(),
                 key_resource,
-                verdict.message.clone(),
+                message.clone(),
                 verdict.path.clone(),
+                suppression.clone(),
             );
             let finding = merged.entry(key).or_insert_with(|| Finding {
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
                 severity: verdict.severity,
                 category: rule.category.clone(),
-                message: verdict.message.clone(),
+                message,
                 resource,
                 states: Vec::new(),
                 targets: Vec::new(),
                 location,
                 path: verdict.path.clone(),
                 remediation: rule.remediation.clone(),
+                suppression,
             });
             finding.severity = finding.severity.max(verdict.severity);
             if !finding.states.contains(&state) {
@@ -162,6 +197,7 @@ mod tests {
             message: "m".into(),
             severity,
             path: None,
+            suppressed: None,
         }
     }
 
@@ -185,6 +221,7 @@ mod tests {
         let found = |severity| UnitResult {
             verdicts: vec![verdict(severity)],
             errors: Vec::new(),
+            exemptions: Vec::new(),
         };
         // The last one is a whole-inventory input, after the resource units.
         let results = vec![
@@ -229,6 +266,7 @@ mod tests {
         let failed = || UnitResult {
             verdicts: Vec::new(),
             errors: vec![(0, "boom\nat line 3".into())],
+            exemptions: Vec::new(),
         };
         let mut errors = Vec::new();
         let findings = collect_findings(
@@ -244,5 +282,52 @@ mod tests {
             errors[0].message,
             "rule T-1 failed, so it was not checked (and 2 more inputs): Pod shop/p (declared): boom\nat line 3"
         );
+    }
+
+    #[test]
+    fn exemptions_suppress_by_category_refusals_say_why_and_a_rules_own_wins() {
+        let policies = policies();
+        let rule = &policies.rules[0];
+        assert_eq!(rule.category, "c");
+        let exemption = |category: &str, refused: Option<&str>| Exemption {
+            category: category.into(),
+            by: format!("{category}.exempt_namespaces"),
+            reason: "r".into(),
+            refused: refused.map(str::to_string),
+        };
+        let plain = verdict(Severity::High);
+        // another category's exemption does nothing
+        assert_eq!(
+            judge(&plain, rule, &[exemption("other", None)]),
+            ("m".to_string(), None)
+        );
+        let (message, suppression) = judge(&plain, rule, &[exemption("c", None)]);
+        assert_eq!(message, "m");
+        let suppression = suppression.unwrap();
+        assert_eq!(
+            (
+                suppression.kind,
+                suppression.by.as_str(),
+                suppression.reason.as_str()
+            ),
+            ("external", "c.exempt_namespaces", "r")
+        );
+        assert_eq!(
+            judge(
+                &plain,
+                rule,
+                &[exemption("c", Some("it grants everything"))]
+            ),
+            (
+                "m (not exempt by c.exempt_namespaces: it grants everything)".to_string(),
+                None
+            )
+        );
+        let own = Verdict {
+            suppressed: Some(exemption("", None)),
+            ..plain
+        };
+        let (_, suppression) = judge(&own, rule, &[exemption("c", Some("no"))]);
+        assert_eq!(suppression.unwrap().by, ".exempt_namespaces");
     }
 }

@@ -179,6 +179,22 @@ pub struct Finding {
     pub location: Option<Location>,
     pub path: Option<String>,
     pub remediation: String,
+    /// Set on the findings of `suppressed_findings`: the exemption that
+    /// covers it. Absent on the findings that count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// Why a finding is reported as suppressed instead of counting: an
+/// exemption of the baseline (or of the rule), with its reason. Shaped as a
+/// SARIF `suppression` (`kind`, `justification` = `reason`), plus `by`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Suppression {
+    /// Always `external`: the exemption is data outside the resource.
+    pub kind: &'static str,
+    /// The setting that exempts it, e.g. `privileges.exempt_namespaces`.
+    pub by: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -197,6 +213,8 @@ pub struct FindingCounts {
     pub low: usize,
     pub info: usize,
     pub total: usize,
+    /// Findings an exemption covers (`suppressed_findings`), not in `total`.
+    pub suppressed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -225,6 +243,9 @@ pub struct Report {
     pub scan: ScanDescription,
     pub drift: Vec<Drift>,
     pub findings: Vec<Finding>,
+    /// Findings an exemption covers, each with its `suppression`: reported,
+    /// never failing the scan.
+    pub suppressed_findings: Vec<Finding>,
     pub coverage: Vec<CoverageGap>,
     pub errors: Vec<InputError>,
     pub summary: Summary,
@@ -239,6 +260,9 @@ pub struct Tool {
 }
 
 impl Report {
+    /// `findings` holds the suppressed ones too (with their `suppression`):
+    /// they are moved to `suppressed_findings`, counted apart, and never
+    /// decide the exit code.
     #[allow(clippy::too_many_arguments)]
     pub fn assemble(
         scan: ScanDescription,
@@ -261,6 +285,8 @@ impl Report {
             missing: count(DriftStatus::Missing),
             unmanaged: count(DriftStatus::Unmanaged),
         };
+        let (suppressed_findings, findings): (Vec<Finding>, Vec<Finding>) =
+            findings.into_iter().partition(|f| f.suppression.is_some());
         let severity_count = |s| findings.iter().filter(|f| f.severity == s).count();
         let finding_counts = FindingCounts {
             critical: severity_count(Severity::Critical),
@@ -269,6 +295,7 @@ impl Report {
             low: severity_count(Severity::Low),
             info: severity_count(Severity::Info),
             total: findings.len(),
+            suppressed: suppressed_findings.len(),
         };
         let failing_findings =
             fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity >= threshold));
@@ -306,6 +333,7 @@ impl Report {
             scan,
             drift,
             findings,
+            suppressed_findings,
             coverage,
             errors,
             declared_coverage,

@@ -1,6 +1,8 @@
 //! The text report for people: errors and coverage gaps first (what was not
-//! checked), then drift by status, then findings by category, then a summary
-//! that says why the exit code is what it is.
+//! checked), declared files, then drift by status, then findings by category
+//! and the suppressed ones (counted; listed with `--list-suppressed`), then a
+//! summary whose counts follow that order and that says why the exit code is
+//! what it is.
 
 use std::fmt::Write as _;
 
@@ -62,6 +64,8 @@ pub struct TextOptions {
     pub diffs: bool,
     /// List in-sync resources one by one (otherwise only counted).
     pub list_in_sync: bool,
+    /// List suppressed findings one by one (otherwise only counted).
+    pub list_suppressed: bool,
 }
 
 pub fn render(report: &Report, options: &TextOptions) -> String {
@@ -149,6 +153,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
     }
     if scan.policies {
         render_findings(&mut out, &report.findings, s);
+        render_suppressed(&mut out, &report.suppressed_findings, options);
     }
     render_summary(&mut out, report, s);
     out
@@ -276,6 +281,32 @@ fn short(value: &serde_json::Value) -> String {
 
 fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
     let _ = writeln!(out, "\n{}  {}", s.bold("FINDINGS"), findings.len());
+    render_by_category(out, findings, s);
+}
+
+/// Suppressed findings: counted, and listed with `--list-suppressed`.
+fn render_suppressed(out: &mut String, suppressed: &[Finding], options: &TextOptions) {
+    let s = options.style;
+    if suppressed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}  {} — covered by an exemption, not failing the scan{}",
+        s.bold("SUPPRESSED"),
+        suppressed.len(),
+        if options.list_suppressed {
+            ""
+        } else {
+            " (--list-suppressed lists them)"
+        }
+    );
+    if options.list_suppressed {
+        render_by_category(out, suppressed, s);
+    }
+}
+
+fn render_by_category(out: &mut String, findings: &[Finding], s: Style) {
     let mut categories: Vec<&str> = findings.iter().map(|f| f.category.as_str()).collect();
     categories.sort();
     categories.dedup();
@@ -316,7 +347,16 @@ fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
                     ))
                 );
             }
-            if !finding.remediation.is_empty() {
+            if let Some(suppression) = &finding.suppression {
+                let _ = writeln!(
+                    out,
+                    "             {}",
+                    s.dim(&printable(&format!(
+                        "suppressed by {}: {}",
+                        suppression.by, suppression.reason
+                    )))
+                );
+            } else if !finding.remediation.is_empty() {
                 let _ = writeln!(
                     out,
                     "             {}",
@@ -327,22 +367,37 @@ fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
     }
 }
 
+/// The footer: counts in the order the sections above print them (errors,
+/// not checked, resources, drift, findings, suppressed; a section not printed
+/// is not counted), then the result and why.
 fn render_summary(out: &mut String, report: &Report, s: Style) {
     let summary = &report.summary;
     let f = &summary.findings;
-    let _ = writeln!(
-        out,
-        "\n{}  {} declared, {} live resources; {} rules; findings: {} critical, {} high, {} medium, {} low, {} info",
-        s.bold("SUMMARY"),
-        summary.declared_resources,
-        summary.live_resources,
-        summary.rules_evaluated,
-        f.critical,
-        f.high,
-        f.medium,
-        f.low,
-        f.info
-    );
+    let mut parts = Vec::new();
+    if summary.errors > 0 {
+        parts.push(format!("{} error(s)", summary.errors));
+    }
+    if !report.coverage.is_empty() {
+        parts.push(format!("{} not checked", report.coverage.len()));
+    }
+    parts.push(format!(
+        "{} declared, {} live resources",
+        summary.declared_resources, summary.live_resources
+    ));
+    if summary.drift_checked {
+        let d = &summary.drift;
+        parts.push(format!(
+            "drift: {} modified, {} missing, {} unmanaged, {} in sync",
+            d.modified, d.missing, d.unmanaged, d.in_sync
+        ));
+    }
+    if report.scan.policies {
+        parts.push(format!(
+            "{} rules; findings: {} critical, {} high, {} medium, {} low, {} info; {} suppressed",
+            summary.rules_evaluated, f.critical, f.high, f.medium, f.low, f.info, f.suppressed
+        ));
+    }
+    let _ = writeln!(out, "\n{}  {}", s.bold("SUMMARY"), parts.join("; "));
     let why = match summary.result {
         Status::Error => s.red(&format!(
             "ERROR: {} input(s) could not be used; the result below them is not complete",
@@ -353,6 +408,13 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
         }
         Status::Fail => {
             let mut reasons = Vec::new();
+            if summary.fail_on_drift {
+                let d = &summary.drift;
+                let n = d.modified + d.missing + d.unmanaged;
+                if n > 0 {
+                    reasons.push(format!("{n} drifted resource(s) with --fail-on-drift"));
+                }
+            }
             if let Some(threshold) = summary.fail_on {
                 let n = report
                     .findings
@@ -361,13 +423,6 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
                     .count();
                 if n > 0 {
                     reasons.push(format!("{n} finding(s) at or above {threshold}"));
-                }
-            }
-            if summary.fail_on_drift {
-                let d = &summary.drift;
-                let n = d.modified + d.missing + d.unmanaged;
-                if n > 0 {
-                    reasons.push(format!("{n} drifted resource(s) with --fail-on-drift"));
                 }
             }
             s.red(&format!("FAIL: {}", reasons.join("; ")))

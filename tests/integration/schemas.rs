@@ -45,6 +45,19 @@ fn reports_match_the_published_report_schema() {
     let report = run_in(dir.path(), &["scan", "--repo", ".", "--format", "json"]).json();
     assert_eq!(report["summary"]["exit_code"], 2);
     assert_valid(&validator, &report, "an error report");
+    // Suppressed findings (a kube-system workload, exempt by default).
+    let exempt = tempfile::tempdir().unwrap();
+    write(
+        exempt.path(),
+        "dns.yaml",
+        &crate::common::deployment_yaml("dns", "kube-system", 1, "nginx"),
+    );
+    let suppressed = run_in(exempt.path(), &["scan", "--repo", ".", "--format", "json"]).json();
+    assert_ne!(
+        suppressed["summary"]["findings"]["suppressed"], 0,
+        "{suppressed}"
+    );
+    assert_valid(&validator, &suppressed, "a report with suppressed findings");
     // Every declared-coverage state, a declared gap and a partial result.
     let repo = tempfile::tempdir().unwrap();
     let manifest = crate::common::deployment_yaml("web", "shop", 1, "nginx");
