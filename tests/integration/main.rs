@@ -17,6 +17,7 @@ mod demo;
 mod diagnostics;
 mod drift_and_secrets;
 mod hostile;
+mod kube_client;
 mod kubernetes;
 mod pgbackrest;
 mod policies;

@@ -105,6 +105,9 @@ impl SourceArgs for KubeArgs {
         if !self.given() {
             return Ok(Vec::new());
         }
+        if !self.in_cluster {
+            super::live::check_kubeconfig(self.kubeconfig.as_deref(), &self.kube_context)?;
+        }
         Ok(vec![Arc::new(KubeOptions {
             kubeconfig: self.kubeconfig.clone(),
             contexts: self.kube_context.clone(),
