@@ -109,7 +109,8 @@ fn a_certificate_from_another_ca_is_not_trusted() {
 fn a_certificate_for_another_name_is_a_name_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     repo(dir.path());
-    let server = ApiServer::start_with_certificate(&["api.example.test"], false, "driftaudit-test-ca");
+    let server =
+        ApiServer::start_with_certificate(&["api.example.test"], false, "driftaudit-test-ca");
     let config = kubeconfig(dir.path(), &server.url, &server.ca_pem, ADMIN_TOKEN);
     let (run, _) = scan(dir.path(), &config, &[]);
     let (reason, _) = cluster_gap(&run);
@@ -225,7 +226,8 @@ impl HungServer {
                             .unwrap();
                         let mut head = Vec::new();
                         let mut byte = [0u8; 1];
-                        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1
+                        while !head.ends_with(b"\r\n\r\n")
+                            && stream.read(&mut byte).unwrap_or(0) == 1
                         {
                             head.push(byte[0]);
                         }
@@ -341,7 +343,9 @@ fn kubeconfig_mistakes_are_input_errors_naming_the_path() {
         dir.path(),
         &["--kubeconfig", config_text, "--kube-context", "admni"],
         None,
-        &format!("context `admni` is not in kubeconfig {config_text} (it has: admin, reader, down)"),
+        &format!(
+            "context `admni` is not in kubeconfig {config_text} (it has: admin, reader, down)"
+        ),
     );
     let broken = write(dir.path(), "broken", "apiVersion: v1\nclusters: [\n");
     input_error(

@@ -1098,3 +1098,37 @@ impl KubeOptions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::safe_status_message;
+
+    #[test]
+    fn status_messages_keep_what_was_refused_and_lose_credentials() {
+        let forbidden = "deployments.apps is forbidden: User \"system:serviceaccount:ops:reader\" cannot list resource \"deployments\" in API group \"apps\" in the namespace \"shop\"";
+        assert_eq!(safe_status_message(forbidden), forbidden);
+        assert_eq!(safe_status_message("Unauthorized"), "Unauthorized");
+        for (message, secret) in [
+            (
+                "request rejected: Authorization: Bearer kubetoken-canary-5e1d",
+                "canary",
+            ),
+            ("bad token abc", "abc"),
+            ("denied for token=s3cr3t", "s3cr3t"),
+            (
+                "jwt eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJ4In0.c2ln refused",
+                "eyJ",
+            ),
+            (
+                "key 0123456789abcdef0123456789abcdef unknown",
+                "0123456789abcdef",
+            ),
+        ] {
+            let shown = safe_status_message(message);
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert!(safe_status_message(&"x ".repeat(400)).chars().count() <= 301);
+        assert!(!safe_status_message("a\u{1b}[31mb\nc").contains('\u{1b}'));
+    }
+}

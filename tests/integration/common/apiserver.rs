@@ -320,11 +320,9 @@ fn handle(
         .to_string();
     {
         let mut guard = state.lock().unwrap();
-        guard.requests.push((
-            method.clone(),
-            format!("{path}?{query}"),
-            user.to_string(),
-        ));
+        guard
+            .requests
+            .push((method.clone(), format!("{path}?{query}"), user.to_string()));
         guard.user_agents.push(agent);
     }
     if user.is_empty() {
