@@ -23,6 +23,7 @@ mod pgbackrest;
 mod policies;
 mod postgres;
 mod schemas;
+mod snapshot_secrets;
 mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;
