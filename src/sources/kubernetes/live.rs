@@ -335,7 +335,7 @@ async fn discover(
             _ => (
                 own,
                 format!(
-                    "API discovery at {endpoint}: {}",
+                    "no answer from {endpoint} (API discovery): {}",
                     timed_out(options.timeout)
                 ),
             ),
@@ -777,7 +777,7 @@ fn transport_detail(
             std::io::ErrorKind::ConnectionRefused => {
                 format!("connection refused by {url} (is the API server running, and is the kubeconfig's server address right?)")
             }
-            std::io::ErrorKind::TimedOut => format!("{url}: {}", timed_out(limit)),
+            std::io::ErrorKind::TimedOut => format!("no answer from {url}: {}", timed_out(limit)),
             kind => format!("cannot connect to {url} ({kind})"),
         };
     }
@@ -973,7 +973,7 @@ async fn get_with_retry(
     url: &str,
 ) -> Result<Value, Failure> {
     let end = tokio::time::Instant::now() + limit;
-    let mut last = Failure::Transport(format!("{url}: {}", timed_out(limit)));
+    let mut last = Failure::Transport(format!("no answer from {url}: {}", timed_out(limit)));
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             let pause = Duration::from_millis(200 * 2u64.pow(attempt - 1));
@@ -995,7 +995,10 @@ async fn get_with_retry(
             }
             Ok(Err(other)) => last = Failure::Transport(describe_error(&other, url, limit)),
             Err(_) => {
-                return Err(Failure::Transport(format!("{url}: {}", timed_out(limit))));
+                return Err(Failure::Transport(format!(
+                    "no answer from {url}: {}",
+                    timed_out(limit)
+                )));
             }
         }
     }
