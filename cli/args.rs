@@ -265,17 +265,35 @@ fn parse_fail_on(text: &str) -> Result<Option<Severity>, InputError> {
 /// than 32 bytes (a final newline aside) is refused.
 fn use_secret_key(path: &std::path::Path) -> Result<(), InputError> {
     let place = || driftaudit::diag::Place::file(path.display().to_string());
-    let mut bytes = std::fs::read(path).map_err(|e| {
-        InputError::error(
+    // At most 64 KiB: a key, not a device or a log that never ends.
+    const LIMIT: u64 = 64 * 1024;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, LIMIT + 1), &mut bytes)
+        })
+        .map_err(|e| {
+            InputError::error(
+                driftaudit::diag::Code::CredentialUnreadable,
+                place(),
+                format!(
+                    "cannot read the secret key file {} ({})",
+                    path.display(),
+                    e.kind()
+                ),
+            )
+        })?;
+    if bytes.len() as u64 > LIMIT {
+        bytes.fill(0);
+        return Err(InputError::error(
             driftaudit::diag::Code::CredentialUnreadable,
             place(),
             format!(
-                "cannot read the secret key file {} ({})",
-                path.display(),
-                e.kind()
+                "the secret key file {} holds more than 64 KiB: not a key file",
+                path.display()
             ),
-        )
-    })?;
+        ));
+    }
     if bytes.ends_with(b"\n") {
         bytes.pop();
         if bytes.ends_with(b"\r") {

@@ -283,6 +283,8 @@ fn a_short_or_unreadable_key_file_is_an_input_error() {
         (Some(short.as_str()), None),
         (None, Some(short.as_str())),
         (Some(missing.as_str()), None),
+        // Endless: refused after 64 KiB, not read forever.
+        (Some("/dev/zero"), None),
     ] {
         let mut command = driftaudit();
         command
