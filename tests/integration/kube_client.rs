@@ -347,6 +347,13 @@ fn kubeconfig_mistakes_are_input_errors_naming_the_path() {
             "context `admni` is not in kubeconfig {config_text} (it has: admin, reader, down)"
         ),
     );
+    // A device would never end: refused without reading it.
+    input_error(
+        dir.path(),
+        &["--kubeconfig", "/dev/zero"],
+        None,
+        "kubeconfig /dev/zero (--kubeconfig): is not a regular file",
+    );
     let broken = write(dir.path(), "broken", "apiVersion: v1\nclusters: [\n");
     input_error(
         dir.path(),

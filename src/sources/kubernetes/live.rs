@@ -870,6 +870,23 @@ pub fn check_kubeconfig(
     };
     let mut merged = Kubeconfig::default();
     for path in &paths {
+        // A device, a pipe or a huge file is not read (it could never end).
+        if let Ok(meta) = std::fs::metadata(path) {
+            let why = if !meta.is_file() && !meta.is_dir() {
+                Some("is not a regular file")
+            } else if meta.len() > 16 << 20 {
+                Some("is larger than 16 MiB")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(Diagnostic::error(
+                    Code::CredentialUnreadable,
+                    Place::file(path.display().to_string()),
+                    format!("kubeconfig {} ({named}): {why}", path.display()),
+                ));
+            }
+        }
         let read = Kubeconfig::read_from(path).map_err(|e| {
             let what = match &e {
                 kube::config::KubeconfigError::ReadConfig(io, _)
