@@ -100,6 +100,11 @@ pub struct ScanArgs {
     /// Live state from a snapshot file (repeatable: one target each or more).
     #[arg(long, value_name = "FILE")]
     pub live_snapshot: Vec<PathBuf>,
+    /// Key of Secret hashes, a file of at least 32 secret bytes: `capture`
+    /// stores Secret values as keyed hashes under it (without it, not at all),
+    /// and a scan of such a snapshot with the same key compares them.
+    #[arg(long, value_name = "FILE", env = "DRIFTAUDIT_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
     /// Extra policy directory (repeatable) [config: policies.dirs].
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
@@ -259,7 +264,65 @@ fn parse_fail_on(text: &str) -> Result<Option<Severity>, InputError> {
     })
 }
 
+/// Reads `--secret-key-file` and makes it the key of this run's Secret
+/// hashes. The key is never shown; a file that cannot be read or is shorter
+/// than 32 bytes (a final newline aside) is refused.
+fn use_secret_key(path: &std::path::Path) -> Result<(), InputError> {
+    let place = || driftaudit::diag::Place::file(path.display().to_string());
+    // At most 64 KiB: a key, not a device or a log that never ends.
+    const LIMIT: u64 = 64 * 1024;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, LIMIT + 1), &mut bytes)
+        })
+        .map_err(|e| {
+            InputError::error(
+                driftaudit::diag::Code::CredentialUnreadable,
+                place(),
+                format!(
+                    "cannot read the secret key file {} ({})",
+                    path.display(),
+                    e.kind()
+                ),
+            )
+        })?;
+    if bytes.len() as u64 > LIMIT {
+        bytes.fill(0);
+        return Err(InputError::error(
+            driftaudit::diag::Code::CredentialUnreadable,
+            place(),
+            format!(
+                "the secret key file {} holds more than 64 KiB: not a key file",
+                path.display()
+            ),
+        ));
+    }
+    if bytes.ends_with(b"\n") {
+        bytes.pop();
+        if bytes.ends_with(b"\r") {
+            bytes.pop();
+        }
+    }
+    let result = driftaudit::redact::set_secret_key(&bytes);
+    bytes.fill(0);
+    result.map_err(|why| {
+        InputError::error(
+            driftaudit::diag::Code::CredentialUnreadable,
+            place(),
+            format!(
+                "the secret key file {} cannot be used: {why}",
+                path.display()
+            ),
+        )
+        .with_line_hidden()
+    })
+}
+
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
+    if let Some(path) = &arguments.secret_key_file {
+        use_secret_key(path)?;
+    }
     let demo = if arguments.demo {
         Some(Demo::extract()?)
     } else {

@@ -161,6 +161,14 @@ fn capture(arguments: args::ScanArgs) -> i32 {
             printable(&gap.reason)
         );
     }
+    let has_secrets = snapshot
+        .targets
+        .iter()
+        .flat_map(|t| t.resources.iter())
+        .any(|r| r.object.get("kind").and_then(|k| k.as_str()) == Some("Secret"));
+    if has_secrets && arguments.secret_key_file.is_none() {
+        warn!("driftaudit: Secret values not captured (no --secret-key-file): a scan of this snapshot reports them as not compared");
+    }
     let text = serde_json::to_string_pretty(&snapshot).expect("the snapshot serialises") + "\n";
     if let Err(error) = write_output(Some(&output), &text) {
         return fail(&error);

@@ -1,8 +1,15 @@
 //! Secret redaction: the one layer every source passes through before anything
 //! else sees a resource, so no later stage (drift, policy input, reports,
-//! snapshots) can leak a secret value. Values become salted digests that still
+//! snapshots) can leak a secret value. Values become digests that still
 //! compare equal when the values are equal, and renderers print only
-//! `<redacted>`. What counts as a credential:
+//! `<redacted>`.
+//!
+//! Kubernetes Secret values become keyed hashes (`hmac-sha256:`, HMAC-SHA256
+//! under the scan's key, `secret_digest`): a random key made for each run and
+//! never stored, or the key of `--secret-key-file` (so `capture` can store
+//! them and a later scan with the same key compare them). Without the key a
+//! digest cannot be reversed by trying values. Other credentials (Traefik
+//! fields, URL userinfo) use the salted `digest`. What counts as a credential:
 //!
 //! - every value of a Kubernetes Secret (`data`, `stringData`, last-applied);
 //! - in Traefik objects, the value of a field whose name (lower case, letters
@@ -18,12 +25,115 @@
 //!   scheme, host, port and path stay readable and the secret part becomes a
 //!   short digest marker, so a change is still drift.
 
+use std::sync::OnceLock;
+
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Prefix of a digest that stands for a secret value.
 pub const DIGEST_PREFIX: &str = "redacted-sha256:";
+
+/// Prefix of a keyed hash of a Secret value (`secret_digest`).
+pub const SECRET_DIGEST_PREFIX: &str = "hmac-sha256:";
+
+/// A Secret value that cannot be compared: a snapshot without Secret values,
+/// hashed under another key, or an old public-salt digest. Never equal to
+/// anything; the snapshot reader makes such Secrets a coverage gap.
+pub const NOT_COMPARED: &str = "<not compared>";
+
+/// A Secret value `capture` did not store (no `--secret-key-file`).
+pub const NOT_CAPTURED: &str = "<not captured>";
+
+/// The least number of bytes of a user's secret key file.
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// The key of this run's Secret hashes.
+struct SecretKey {
+    key: ring::hmac::Key,
+    /// Short keyed hash of a fixed text: tells keys apart, reveals nothing.
+    id: String,
+    /// The user's key (`set_secret_key`), not a random one.
+    given: bool,
+}
+
+static SECRET_KEY: OnceLock<SecretKey> = OnceLock::new();
+
+fn make_key(bytes: &[u8], given: bool) -> SecretKey {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, bytes);
+    let tag = ring::hmac::sign(&key, b"driftaudit secret key id v2");
+    SecretKey {
+        id: hex(&tag.as_ref()[..8]),
+        key,
+        given,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The run's key: the user's when `set_secret_key` was called first, else a
+/// random one made now (never written anywhere).
+fn secret_key() -> &'static SecretKey {
+    SECRET_KEY.get_or_init(|| {
+        use ring::rand::SecureRandom as _;
+        let mut bytes = [0u8; 32];
+        ring::rand::SystemRandom::new()
+            .fill(&mut bytes)
+            .expect("the system's random number generator works");
+        make_key(&bytes, false)
+    })
+}
+
+/// Uses the user's key (the bytes of `--secret-key-file`) for this run's
+/// Secret hashes. Must come before any Secret is read; refuses a key shorter
+/// than `MIN_KEY_BYTES`.
+pub fn set_secret_key(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() < MIN_KEY_BYTES {
+        return Err(format!(
+            "it holds {} bytes; a secret key must hold at least {MIN_KEY_BYTES} bytes of secret (e.g. `head -c 32 /dev/urandom > FILE`)",
+            bytes.len()
+        ));
+    }
+    let wanted = make_key(bytes, true);
+    let id = wanted.id.clone();
+    let set = SECRET_KEY.get_or_init(|| wanted);
+    if set.given && set.id == id {
+        Ok(())
+    } else {
+        Err("Secret values were hashed before the key was given".into())
+    }
+}
+
+/// The id of the user's key, when one was given (`set_secret_key`); `None`
+/// with the random per-run key, whose hashes must never be stored.
+pub fn secret_key_id() -> Option<String> {
+    let key = secret_key();
+    key.given.then(|| key.id.clone())
+}
+
+/// The keyed hash of one Secret value, bound to where it lives so equal
+/// values in different Secrets give different hashes.
+pub fn secret_digest(namespace: &str, name: &str, key: &str, value: &[u8]) -> String {
+    let mut context = ring::hmac::Context::with_key(&secret_key().key);
+    for part in [
+        b"driftaudit-secret-v2".as_slice(),
+        namespace.as_bytes(),
+        name.as_bytes(),
+        key.as_bytes(),
+    ] {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part);
+    }
+    context.update(value);
+    format!("{SECRET_DIGEST_PREFIX}{}", hex(context.sign().as_ref()))
+}
+
+/// Whether a Secret value is a marker of a value that cannot be compared.
+pub fn is_uncompared(text: &str) -> bool {
+    text == NOT_COMPARED || text == NOT_CAPTURED
+}
 
 /// What renderers print instead of a secret value.
 pub const REDACTED: &str = "<redacted>";
@@ -37,7 +147,7 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 
 /// Whether a string is a digest standing for a secret value.
 pub fn is_digest(text: &str) -> bool {
-    text.starts_with(DIGEST_PREFIX)
+    text.starts_with(DIGEST_PREFIX) || text.starts_with(SECRET_DIGEST_PREFIX)
 }
 
 /// The digest of one secret value. Salted with where the value lives so that
@@ -67,10 +177,21 @@ pub fn is_secret(api_version: &str, kind: &str) -> bool {
     kind == "Secret" && api_version == "v1"
 }
 
-/// Replaces every value of a Secret by its digest: `data` (base64) and
+/// What a Secret value becomes: a keyed hash kept as it is (the snapshot
+/// reader decided to trust it), a marker or an old public-salt digest as
+/// `NOT_COMPARED`, anything else (`plain`: the value's bytes) hashed.
+fn secret_value(text: Option<&str>, plain: impl FnOnce() -> Vec<u8>, at: [&str; 3]) -> Value {
+    Value::String(match text {
+        Some(s) if s.starts_with(SECRET_DIGEST_PREFIX) => s.to_string(),
+        Some(s) if s.starts_with(DIGEST_PREFIX) || is_uncompared(s) => NOT_COMPARED.to_string(),
+        _ => secret_digest(at[0], at[1], at[2], &plain()),
+    })
+}
+
+/// Replaces every value of a Secret by its keyed hash: `data` (base64) and
 /// `stringData` (plain) are merged into `data`, as the API server does, and the
-/// last-applied annotation (which holds the plaintext) is dropped. Values that
-/// are digests already are kept, so redaction is idempotent.
+/// last-applied annotation (which holds the plaintext) is dropped. Keyed
+/// hashes are kept, so redaction is idempotent.
 pub fn redact_secret(body: &mut Value) {
     let Some(object) = body.as_object_mut() else {
         return;
@@ -80,34 +201,31 @@ pub fn redact_secret(body: &mut Value) {
     let mut data = Map::new();
     if let Some(Value::Object(encoded)) = object.remove("data") {
         for (key, value) in encoded {
-            let digest = match &value {
-                Value::String(s) if is_digest(s) => s.clone(),
-                Value::String(s) => {
-                    match base64::engine::general_purpose::STANDARD.decode(s.trim()) {
-                        Ok(bytes) => digest(&namespace, &name, &key, &bytes),
-                        // Not valid base64: still a secret, hashed as it stands.
-                        Err(_) => digest(&namespace, &name, &key, s.as_bytes()),
-                    }
-                }
-                other => digest(&namespace, &name, &key, other.to_string().as_bytes()),
+            let at = [namespace.as_str(), name.as_str(), key.as_str()];
+            let hashed = match &value {
+                Value::String(s) => secret_value(
+                    Some(s),
+                    || {
+                        base64::engine::general_purpose::STANDARD
+                            .decode(s.trim())
+                            // Not valid base64: still a secret, hashed as it stands.
+                            .unwrap_or_else(|_| s.as_bytes().to_vec())
+                    },
+                    at,
+                ),
+                other => secret_value(None, || other.to_string().into_bytes(), at),
             };
-            data.insert(key, Value::String(digest));
+            data.insert(key, hashed);
         }
     }
     if let Some(Value::Object(plain)) = object.remove("stringData") {
         for (key, value) in plain {
-            let bytes = match &value {
-                Value::String(s) if is_digest(s) => {
-                    data.insert(key, value.clone());
-                    continue;
-                }
-                Value::String(s) => s.as_bytes().to_vec(),
-                other => other.to_string().into_bytes(),
+            let at = [namespace.as_str(), name.as_str(), key.as_str()];
+            let hashed = match &value {
+                Value::String(s) => secret_value(Some(s), || s.as_bytes().to_vec(), at),
+                other => secret_value(None, || other.to_string().into_bytes(), at),
             };
-            data.insert(
-                key.clone(),
-                Value::String(digest(&namespace, &name, &key, &bytes)),
-            );
+            data.insert(key, hashed);
         }
     }
     if !data.is_empty() {
@@ -121,6 +239,39 @@ pub fn redact_secret(body: &mut Value) {
             if annotations.is_empty() {
                 metadata.remove("annotations");
             }
+        }
+    }
+}
+
+/// Replaces the keyed hashes and markers of a Secret's values (`data`,
+/// `stringData`) by `NOT_COMPARED`, when they cannot be trusted (a snapshot
+/// hashed under another key, or holding none); old public-salt digests
+/// always. Plain values are left for `redact_secret`. Returns whether any
+/// value became `NOT_COMPARED`.
+pub fn distrust_secret_digests(body: &mut Value, trusted: bool) -> bool {
+    let mut any = false;
+    for field in ["data", "stringData"] {
+        if let Some(Value::Object(values)) = body.get_mut(field) {
+            for value in values.values_mut() {
+                if let Value::String(s) = value {
+                    let keyed = s.starts_with(SECRET_DIGEST_PREFIX);
+                    if (keyed && !trusted) || s.starts_with(DIGEST_PREFIX) || is_uncompared(s) {
+                        *s = NOT_COMPARED.to_string();
+                        any = true;
+                    }
+                }
+            }
+        }
+    }
+    any
+}
+
+/// Replaces every Secret value (already redacted) by `NOT_CAPTURED`, for a
+/// snapshot written without the user's key.
+pub fn drop_secret_values(body: &mut Value) {
+    if let Some(Value::Object(values)) = body.get_mut("data") {
+        for value in values.values_mut() {
+            *value = Value::String(NOT_CAPTURED.to_string());
         }
     }
 }
@@ -415,6 +566,41 @@ mod tests {
             v
         };
         assert_eq!(again, live, "redaction is idempotent");
+    }
+
+    #[test]
+    fn secret_values_are_keyed_hashes_and_old_digests_are_not_compared() {
+        let a = secret_digest("shop", "db", "PASSWORD", b"v");
+        assert!(a.starts_with(SECRET_DIGEST_PREFIX) && a.len() == SECRET_DIGEST_PREFIX.len() + 64);
+        assert_eq!(a, secret_digest("shop", "db", "PASSWORD", b"v"));
+        assert_ne!(a, secret_digest("shop", "db2", "PASSWORD", b"v"));
+        // Parts are length-prefixed: moving a byte between them changes the hash.
+        assert_ne!(
+            secret_digest("ab", "c", "k", b"v"),
+            secret_digest("a", "bc", "k", b"v")
+        );
+        // Without a user key, the run's key is random: the unkeyed salted
+        // SHA-256 of version 1 gives another value.
+        assert_ne!(
+            a[SECRET_DIGEST_PREFIX.len()..],
+            digest("shop", "db", "PASSWORD", b"v")[DIGEST_PREFIX.len()..]
+        );
+        assert_eq!(secret_key_id(), None);
+        let mut old = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"},
+            "data": {"A": digest("shop", "db", "A", b"x"), "B": NOT_CAPTURED, "C": a.clone()}});
+        assert!(distrust_secret_digests(&mut old.clone(), true));
+        redact_secret(&mut old);
+        assert_eq!(
+            old["data"],
+            json!({"A": NOT_COMPARED, "B": NOT_COMPARED, "C": a})
+        );
+        assert!(set_secret_key(&[7u8; 31])
+            .unwrap_err()
+            .contains("at least 32 bytes"));
+        assert!(
+            set_secret_key(&[7u8; 32]).is_err(),
+            "too late: hashes were made"
+        );
     }
 
     #[test]

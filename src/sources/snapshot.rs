@@ -14,7 +14,11 @@ use crate::model::{Deadline, LiveTarget};
 use crate::redact;
 
 pub const FORMAT: &str = "driftaudit-snapshot";
-pub const VERSION: u32 = 1;
+/// The version `capture` writes: 2, Secret values as keyed hashes or not at all.
+pub const VERSION: u32 = 2;
+/// Versions `scan` reads. Version 1 stored Secret values as digests salted
+/// with public values (reversible by trying values): they are never trusted.
+pub const READABLE: [u32; 2] = [1, 2];
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SnapshotFile {
@@ -22,8 +26,24 @@ pub struct SnapshotFile {
     pub version: u32,
     #[serde(default)]
     pub captured_at: Option<String>,
+    /// How Secret values are stored (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_values: Option<SecretValues>,
     pub targets: Vec<SnapshotTarget>,
 }
+
+/// How a snapshot stores Secret values: `hmac-sha256` under the key whose id
+/// is `key_id` (`capture --secret-key-file`), or `not-captured`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretValues {
+    pub hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+}
+
+const KEYED: &str = "hmac-sha256";
+const NOT_CAPTURED: &str = "not-captured";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SnapshotTarget {
@@ -131,16 +151,17 @@ pub fn parse_snapshot(
             format!("format is `{}`, expected `{FORMAT}`", file.format),
         ));
     }
-    if file.version != VERSION {
+    if !READABLE.contains(&file.version) {
         return Err(InputError::error(
             Code::SnapshotInvalid,
             Place::file(name),
             format!(
-                "snapshot version {} is not supported (this driftaudit reads version {VERSION})",
+                "snapshot version {} is not supported (this driftaudit reads versions 1 and {VERSION})",
                 file.version
             ),
         ));
     }
+    let secrets = secret_trust(file.version, file.secret_values.as_ref());
     let mut targets = Vec::new();
     let mut errors = Vec::new();
     for target in file.targets {
@@ -156,9 +177,16 @@ pub fn parse_snapshot(
                 gap.target = target.name.clone();
             }
         }
+        // Namespaces whose Secrets hold values that cannot be compared.
+        let mut uncompared: std::collections::BTreeMap<String, String> = Default::default();
         for (index, entry) in target.resources.into_iter().enumerate() {
             let place = Place::Text(format!("{name}: target {} resource #{index}", target.name));
-            match live_resources(entry, &target.name) {
+            let endpoint = entry.endpoint.clone();
+            match live_resources(entry, &target.name, &secrets, &mut |namespace| {
+                uncompared
+                    .entry(namespace.to_string())
+                    .or_insert_with(|| endpoint.clone());
+            }) {
                 Ok(resources) => {
                     for resource in resources {
                         if let Err(duplicate) = live.inventory.insert(resource) {
@@ -176,6 +204,20 @@ pub fn parse_snapshot(
                     error.to_string(),
                 )),
             }
+        }
+        for (namespace, endpoint) in uncompared {
+            live.coverage.push(CoverageGap {
+                source: Source::Kubernetes,
+                target: target.name.clone(),
+                scope: format!("v1 Secret values in {namespace}"),
+                reason: secrets.reason.clone(),
+                endpoint,
+                kind: Some(crate::model::GapKind {
+                    group: String::new(),
+                    kind: "Secret".into(),
+                    namespace,
+                }),
+            });
         }
         if live.sources.is_empty() {
             live.sources = live.inventory.iter().map(|r| r.identity.source).collect();
@@ -215,7 +257,45 @@ impl std::fmt::Display for EntryError {
     }
 }
 
-fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>, EntryError> {
+/// Whether a snapshot's keyed Secret hashes can be compared in this run, and
+/// why not.
+struct SecretTrust {
+    trusted: bool,
+    reason: String,
+}
+
+fn secret_trust(version: u32, stored: Option<&SecretValues>) -> SecretTrust {
+    let run_key = redact::secret_key_id();
+    let (trusted, reason) = match (version, stored) {
+        (1, _) => (
+            false,
+            "a version-1 snapshot stores Secret values as digests salted with public values, which can be reversed by trying values: they are not trusted and not compared (capture again, with --secret-key-file)".to_string(),
+        ),
+        (_, Some(SecretValues { hash, key_id: Some(id) })) if hash == KEYED => match run_key {
+            Some(key) if key == *id => (true, String::new()),
+            Some(_) => (
+                false,
+                "the snapshot's Secret values are keyed hashes under another key than --secret-key-file: not compared".to_string(),
+            ),
+            None => (
+                false,
+                "the snapshot's Secret values are keyed hashes: give the capture's key (--secret-key-file or DRIFTAUDIT_SECRET_KEY_FILE) to compare them; not compared".to_string(),
+            ),
+        },
+        _ => (
+            false,
+            format!("the snapshot holds no Secret values (captured without --secret-key-file, `{NOT_CAPTURED}`): not compared"),
+        ),
+    };
+    SecretTrust { trusted, reason }
+}
+
+fn live_resources(
+    entry: SnapshotResource,
+    target: &str,
+    secrets: &SecretTrust,
+    uncompared: &mut dyn FnMut(&str),
+) -> Result<Vec<Resource>, EntryError> {
     let origin = Origin::Live {
         target: target.to_string(),
         endpoint: entry.endpoint.clone(),
@@ -224,7 +304,27 @@ fn live_resources(entry: SnapshotResource, target: &str) -> Result<Vec<Resource>
     let resources = match (entry.source, entry.identity) {
         (Source::Kubernetes, _) => kubernetes_objects(entry.object)?
             .into_iter()
-            .map(|object| kubernetes_resource(object, origin.clone(), None, "default"))
+            .map(|mut object| {
+                let is_secret = redact::is_secret(
+                    object
+                        .get("apiVersion")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                    object
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                );
+                if is_secret && redact::distrust_secret_digests(&mut object, secrets.trusted) {
+                    let namespace = object
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or("default");
+                    uncompared(namespace);
+                }
+                kubernetes_resource(object, origin.clone(), None, "default")
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(EntryError::Manifest)?,
         (Source::Traefik, Some(identity)) => {
@@ -317,11 +417,24 @@ fn traefik_provider(api_version: &str) -> &str {
 }
 
 /// Serialises live targets as a snapshot (bodies are already redacted).
+/// Secret values are kept as keyed hashes under the user's key when one was
+/// given (`redact::set_secret_key`), else replaced by `<not captured>`: the
+/// hashes under the random per-run key are never written.
 pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
+    let key_id = redact::secret_key_id();
     SnapshotFile {
         format: FORMAT.into(),
         version: VERSION,
         captured_at: Some(captured_at.to_string()),
+        secret_values: Some(SecretValues {
+            hash: if key_id.is_some() {
+                KEYED
+            } else {
+                NOT_CAPTURED
+            }
+            .to_string(),
+            key_id: key_id.clone(),
+        }),
         targets: targets
             .iter()
             .map(|t| SnapshotTarget {
@@ -340,6 +453,9 @@ pub fn to_snapshot(targets: &[LiveTarget], captured_at: &str) -> SnapshotFile {
                         let mut object = r.body.clone();
                         if redact::is_secret(&r.api_version, &r.identity.kind) {
                             redact::redact_secret(&mut object);
+                            if key_id.is_none() {
+                                redact::drop_secret_values(&mut object);
+                            }
                         }
                         SnapshotResource {
                             source: r.identity.source,

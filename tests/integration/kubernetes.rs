@@ -216,10 +216,23 @@ fn the_demo_read_from_an_api_server_gives_the_snapshot_result_and_capture_round_
         Some("unmanaged")
     );
 
-    // capture → scan --live-snapshot gives what the live scan gave.
+    // capture → scan --live-snapshot gives what the live scan gave, Secret
+    // values compared under the capture's key.
     let snapshot_path = dir.path().join("captured.json");
+    let key = write(
+        dir.path(),
+        "secret.key",
+        "a-test-key-of-more-than-32-bytes-0123456789\n",
+    );
+    let key = key.to_str().unwrap();
     let capture = run(&[
-        &["capture", "--output", snapshot_path.to_str().unwrap()][..],
+        &[
+            "capture",
+            "--output",
+            snapshot_path.to_str().unwrap(),
+            "--secret-key-file",
+            key,
+        ][..],
         &common_args.iter().map(String::as_str).collect::<Vec<_>>(),
         &kube_args.iter().map(String::as_str).collect::<Vec<_>>(),
     ]
@@ -239,6 +252,8 @@ fn the_demo_read_from_an_api_server_gives_the_snapshot_result_and_capture_round_
             "json",
             "--live-snapshot",
             snapshot_path.to_str().unwrap(),
+            "--secret-key-file",
+            key,
         ][..],
         &common_args.iter().map(String::as_str).collect::<Vec<_>>(),
     ]

@@ -27,7 +27,7 @@ pub struct KubeArgs {
     /// Read the cluster the tool runs in, with its pod's service account [config: kubernetes.in_cluster].
     #[arg(long)]
     pub in_cluster: bool,
-    /// Limit of each Kubernetes API request, in seconds [default: 30] [config: kubernetes.request_timeout].
+    /// Limit of each Kubernetes API request as a whole (connecting, retries, the body) and of discovery, in seconds [default: 30] [config: kubernetes.request_timeout].
     #[arg(long, value_name = "SECONDS")]
     pub kube_timeout: Option<u64>,
 }
@@ -104,6 +104,9 @@ impl SourceArgs for KubeArgs {
     fn collectors(&self, limits: &LiveTimeouts) -> Result<Vec<LiveSource>, InputError> {
         if !self.given() {
             return Ok(Vec::new());
+        }
+        if !self.in_cluster {
+            super::live::check_kubeconfig(self.kubeconfig.as_deref(), &self.kube_context)?;
         }
         Ok(vec![Arc::new(KubeOptions {
             kubeconfig: self.kubeconfig.clone(),

@@ -6,10 +6,17 @@
 //! a kind the cluster does not serve, an unreachable API server, a timeout,
 //! a LIST that never ends, the source's deadline) becomes a coverage gap.
 //!
-//! Error texts are fixed categories with safe details (HTTP status code and
-//! reason, the request path, an I/O error kind, a TLS alert): never a
-//! kubeconfig snippet, an exec plugin's output or a server's `Status.message`,
-//! any of which can carry a token.
+//! Error texts say what happened and name the URL: connection refused, the
+//! TLS verdict on the server's certificate (not signed by the kubeconfig's CA,
+//! not valid for the name, expired), a timeout with its limit, or the API's
+//! status with its `reason`, and for 401/403 its `message` with anything that
+//! looks like a credential cut out (`safe_status_message`). Never a kubeconfig
+//! snippet, an exec plugin's output or another status message, any of which
+//! can carry a token.
+//!
+//! `--kube-timeout` bounds each request as a whole: connecting, TLS, the
+//! answer's body and every retry (`get_with_retry`); discovery gets one such
+//! limit in all. Every request carries `User-Agent: driftaudit/<version>`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -212,6 +219,10 @@ async fn collect_one(
     // and the request limit. kube's own layer (429/503/504, up to 15 retries
     // honouring Retry-After) would multiply with it.
     config.default_retry = false;
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(USER_AGENT),
+    ));
     let endpoint = config.cluster_url.to_string();
     let client = match Client::try_from(config) {
         Ok(client) => client,
@@ -220,14 +231,14 @@ async fn collect_one(
                 &target.name,
                 &endpoint,
                 "the whole cluster".into(),
-                describe_error(&e),
+                describe_error(&e, &endpoint, options.timeout),
                 None,
             ));
             return target;
         }
     };
 
-    let discovery = match discover(&client, options).await {
+    let discovery = match discover(&client, options, &endpoint).await {
         Ok(discovery) => discovery,
         Err(reason) => {
             target.coverage.push(gap(
@@ -246,14 +257,16 @@ async fn collect_one(
     let results: Vec<(ListJob, Result<Vec<Value>, String>)> = stream::iter(jobs)
         .map(|job| {
             let client = client.clone();
+            let endpoint = endpoint.as_str();
             async move {
                 let result = match &options.deadline {
-                    Some(deadline) => {
-                        tokio::time::timeout(deadline.remaining(), list_all(&client, &job, options))
-                            .await
-                            .unwrap_or_else(|_| Err(deadline.reason()))
-                    }
-                    None => list_all(&client, &job, options).await,
+                    Some(deadline) => tokio::time::timeout(
+                        deadline.remaining(),
+                        list_all(&client, &job, options, endpoint),
+                    )
+                    .await
+                    .unwrap_or_else(|_| Err(deadline.reason())),
+                    None => list_all(&client, &job, options, endpoint).await,
                 };
                 (job, result)
             }
@@ -301,24 +314,42 @@ async fn collect_one(
     target
 }
 
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("driftaudit/", env!("CARGO_PKG_VERSION"));
+
 /// Aggregated discovery (two requests), falling back to per-group discovery
-/// for API servers older than 1.26.
-async fn discover(client: &Client, options: &KubeOptions) -> Result<Discovery, String> {
-    let own = options.timeout * 2;
-    // The earlier of the discovery limit and the source's deadline, with
-    // the reason each gives.
-    let limit = || match &options.deadline {
-        Some(deadline) if deadline.remaining() < own => (deadline.remaining(), deadline.reason()),
-        _ => (
-            own,
-            format!("API discovery timed out after {}s", own.as_secs()),
-        ),
+/// for API servers older than 1.26. One request limit bounds it all (the
+/// fallback gets what is left), or the source's deadline when that is nearer.
+async fn discover(
+    client: &Client,
+    options: &KubeOptions,
+    endpoint: &str,
+) -> Result<Discovery, String> {
+    let end = tokio::time::Instant::now() + options.timeout;
+    let limit = || {
+        let own = end.saturating_duration_since(tokio::time::Instant::now());
+        match &options.deadline {
+            Some(deadline) if deadline.remaining() < own => {
+                (deadline.remaining(), deadline.reason())
+            }
+            _ => (
+                own,
+                format!(
+                    "no answer from {endpoint} (API discovery): {}",
+                    timed_out(options.timeout)
+                ),
+            ),
+        }
     };
     let (time, overdue) = limit();
     match tokio::time::timeout(time, Discovery::new(client.clone()).run_aggregated()).await {
         Ok(Ok(discovery)) => return Ok(discovery),
         Ok(Err(error @ (kube::Error::Api(_) | kube::Error::Auth(_)))) => {
-            return Err(describe_error(&error));
+            return Err(describe_error(&error, endpoint, options.timeout));
+        }
+        // A transport failure is the same for the fallback: no second try.
+        Ok(Err(error)) if transport_failure(&error) => {
+            return Err(describe_error(&error, endpoint, options.timeout));
         }
         Ok(Err(_)) => {}
         Err(_) => return Err(overdue),
@@ -326,8 +357,20 @@ async fn discover(client: &Client, options: &KubeOptions) -> Result<Discovery, S
     let (time, overdue) = limit();
     match tokio::time::timeout(time, Discovery::new(client.clone()).run()).await {
         Ok(Ok(discovery)) => Ok(discovery),
-        Ok(Err(e)) => Err(describe_error(&e)),
+        Ok(Err(e)) => Err(describe_error(&e, endpoint, options.timeout)),
         Err(_) => Err(overdue),
+    }
+}
+
+/// "timed out after 3s" (or "after 1.5s" for limits that are not whole seconds).
+fn timed_out(limit: Duration) -> String {
+    if limit.subsec_millis() == 0 {
+        format!("timed out after {}s (--kube-timeout)", limit.as_secs())
+    } else {
+        format!(
+            "timed out after {:.1}s (--kube-timeout)",
+            limit.as_secs_f64()
+        )
     }
 }
 
@@ -482,8 +525,10 @@ async fn list_all(
     client: &Client,
     job: &ListJob,
     options: &KubeOptions,
+    endpoint: &str,
 ) -> Result<Vec<Value>, String> {
     let path = url_path(&job.resource, job.namespace.as_deref());
+    let url = format!("{}{path}", endpoint.trim_end_matches('/'));
     let mut restarts = 0;
     'restart: loop {
         let mut items = Vec::new();
@@ -493,7 +538,7 @@ async fn list_all(
             pages += 1;
             if pages > MAX_LIST_PAGES {
                 return Err(format!(
-                    "GET {path}: the server sent more than {MAX_LIST_PAGES} pages (of {}); stopped reading",
+                    "GET {url}: the server sent more than {MAX_LIST_PAGES} pages (of {}); stopped reading",
                     options.page_size
                 ));
             }
@@ -506,7 +551,7 @@ async fn list_all(
             let request = kube::core::Request::new(&path)
                 .list(&params)
                 .map_err(|e| format!("cannot build the request: {e}"))?;
-            match get_with_retry(client, request, options.timeout).await {
+            match get_with_retry(client, request, options.timeout, &url).await {
                 Ok(page) => {
                     if let Some(Value::Array(page_items)) = page.get("items") {
                         items.extend(page_items.iter().cloned());
@@ -518,7 +563,7 @@ async fn list_all(
                         .map(str::to_string);
                     if next.is_some() && next == continue_token {
                         return Err(format!(
-                            "GET {path}: the server sent the same continue token twice; stopped reading"
+                            "GET {url}: the server sent the same continue token twice; stopped reading"
                         ));
                     }
                     continue_token = next;
@@ -530,59 +575,142 @@ async fn list_all(
                     restarts += 1;
                     continue 'restart;
                 }
-                Err(failure) => return Err(failure.describe(&path)),
+                Err(failure) => return Err(failure.text().to_string()),
             }
         }
     }
 }
 
 enum Failure {
-    /// An API error: the status code and its `reason` (never its message).
+    /// An API error: the status code and its description.
     Status(u16, String),
     Transport(String),
 }
 
 impl Failure {
-    fn describe(&self, path: &str) -> String {
+    fn text(&self) -> &str {
         match self {
-            Failure::Status(code, reason) => {
-                format!("GET {path}: {}", describe_status(*code, reason))
-            }
-            Failure::Transport(message) => format!("GET {path}: {message}"),
+            Failure::Status(_, text) | Failure::Transport(text) => text,
         }
     }
 }
 
-/// A Status as a fixed label per code, with the Status `reason` (a CamelCase
-/// word such as `Forbidden`) when the code has no label. `Status.message` is
-/// never used: servers and proxies echo request headers into it.
-fn describe_status(code: u16, reason: &str) -> String {
-    let label = match code {
-        401 => "401 Unauthorized (the credentials were refused)",
-        403 => "403 Forbidden (the credentials may not read this)",
-        404 => "404 Not Found",
-        410 => "410 Gone (the list expired too often)",
-        429 => "429 Too Many Requests",
-        500..=599 => "server error",
-        _ => "refused",
-    };
+/// A Status as its code and `reason`, with a label saying what it means; for
+/// 401 and 403 the API's `message` too (who was refused what), passed
+/// through `safe_status_message`. Other codes never show the message:
+/// servers and proxies echo request headers into it.
+fn describe_status(status: &kube::core::Status, url: &str) -> String {
+    let code = status.code;
+    let reason = status.reason.as_str();
     let reason_word = reason
         .chars()
         .all(|c| c.is_ascii_alphanumeric())
         .then_some(reason)
         .filter(|r| !r.is_empty());
-    match (label.starts_with(&code.to_string()), reason_word) {
-        (true, _) => label.to_string(),
-        (false, Some(word)) => format!("{code} {word} ({label}; message not shown)"),
-        (false, None) => format!("{code} ({label}; message not shown)"),
+    let message = || {
+        let shown = safe_status_message(&status.message);
+        if shown.is_empty() {
+            String::new()
+        } else {
+            format!(": {shown}")
+        }
+    };
+    match code {
+        401 => format!(
+            "401 {} from {url}: the credentials were refused{}",
+            reason_word.unwrap_or("Unauthorized"),
+            message()
+        ),
+        403 => format!(
+            "403 {} from {url}: the credentials may not read this{}",
+            reason_word.unwrap_or("Forbidden"),
+            message()
+        ),
+        404 => format!("404 Not Found from {url}"),
+        410 => format!("410 Gone from {url} (the list expired too often)"),
+        429 => format!("429 Too Many Requests from {url} (still after retries)"),
+        _ => {
+            let label = if (500..=599).contains(&code) {
+                "server error"
+            } else {
+                "refused"
+            };
+            match reason_word {
+                Some(word) => format!("{code} {word} from {url} ({label}; message not shown)"),
+                None => format!("{code} from {url} ({label}; message not shown)"),
+            }
+        }
     }
 }
 
-/// A kube client error as a fixed category with safe details.
-fn describe_error(error: &kube::Error) -> String {
+/// A Status message fit to print: one line of at most 300 characters, with
+/// every word that could be a credential replaced by `<redacted>`: the word
+/// after `Bearer`, `Basic`, `token`, `Authorization:`, `password` and the
+/// like; the value of `key=value` where the key is credential-named; and any
+/// long run of token characters holding both letters and digits (a bearer
+/// token, a JWT, a hex key). The messages kube-apiserver writes for 401/403
+/// (`deployments.apps is forbidden: User "reader" cannot list resource ...`)
+/// pass unchanged.
+pub fn safe_status_message(message: &str) -> String {
+    let printable = crate::printable::printable(message);
+    let mut out: Vec<String> = Vec::new();
+    let mut redact_next = false;
+    for word in printable.split_whitespace() {
+        let bare = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let lower = bare.to_ascii_lowercase();
+        let shown = if redact_next || looks_like_a_credential(word) {
+            "<redacted>".to_string()
+        } else if let Some((key, _)) = word
+            .split_once(['=', ':'])
+            .filter(|(key, value)| !value.is_empty() && crate::redact::is_credential_name(key))
+        {
+            format!("{key}=<redacted>")
+        } else {
+            word.to_string()
+        };
+        redact_next = matches!(
+            lower.as_str(),
+            "bearer"
+                | "basic"
+                | "token"
+                | "authorization"
+                | "password"
+                | "passwd"
+                | "apikey"
+                | "cookie"
+                | "secret"
+        ) && !word.ends_with(['.', ',', ';', '"']);
+        out.push(shown);
+    }
+    let mut text = out.join(" ");
+    if text.chars().count() > 300 {
+        text = text.chars().take(300).collect::<String>() + "…";
+    }
+    text
+}
+
+/// A run of 20 or more token characters (letters, digits, `-_.+/=~`) holding
+/// letters and digits both, quotes and brackets around it aside.
+fn looks_like_a_credential(word: &str) -> bool {
+    let core = word.trim_matches(|c: char| {
+        matches!(
+            c,
+            '"' | '\'' | '(' | ')' | '[' | ']' | ',' | ';' | '{' | '}'
+        )
+    });
+    core.len() >= 20
+        && core.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '=' | '~')
+        })
+        && core.chars().any(|c| c.is_ascii_digit())
+        && core.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// A kube client error as what happened, naming `url`.
+fn describe_error(error: &kube::Error, url: &str, limit: Duration) -> String {
     use kube::client::AuthError;
     match error {
-        kube::Error::Api(status) => describe_status(status.code, &status.reason),
+        kube::Error::Api(status) => describe_status(status, url),
         kube::Error::Auth(auth) => match auth {
             AuthError::AuthExecStart(e) => format!(
                 "authentication: the exec credential plugin could not be started ({})",
@@ -605,31 +733,229 @@ fn describe_error(error: &kube::Error) -> String {
             ),
             _ => "authentication: the kubeconfig's credentials could not be used".into(),
         },
-        kube::Error::SerdeError(_) => "the answer is not the expected JSON".into(),
-        other => format!("unreachable: {}", transport_detail(other)),
+        kube::Error::SerdeError(_) => format!("the answer of {url} is not the expected JSON"),
+        other => transport_detail(other, url, limit),
     }
 }
 
-/// What went wrong on the way to the server, from the error's causes: an I/O
-/// error kind, a TLS error (rustls' own fixed texts), or a fixed phrase.
-fn transport_detail(error: &(dyn std::error::Error + 'static)) -> String {
+/// Whether an error happened on the way to the server (no HTTP answer).
+fn transport_failure(error: &kube::Error) -> bool {
+    matches!(
+        error,
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
+    )
+}
+
+/// What went wrong on the way to `url`, from the error's causes: the TLS
+/// verdict (rustls' certificate error), a refused or failed connection (the
+/// I/O error kind), a read that timed out, or a fixed phrase.
+fn transport_detail(
+    error: &(dyn std::error::Error + 'static),
+    url: &str,
+    limit: Duration,
+) -> String {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    // The outermost I/O error kind, in case no TLS error is found under it.
+    let mut io_kind: Option<std::io::ErrorKind> = None;
     while let Some(current) = cause {
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return format!("TLS error: {tls}");
+            return describe_tls(tls, url);
         }
         if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
-                return format!("TLS error: {tls}");
+            io_kind.get_or_insert(io.kind());
+            // An I/O error wraps the TLS error (or another I/O error) as its
+            // inner error, not always as its source.
+            if let Some(inner) = io.get_ref() {
+                cause = Some(inner as &(dyn std::error::Error + 'static));
+                continue;
             }
-            return format!("connection failed ({})", io.kind());
         }
         cause = current.source();
     }
-    "the request failed".into()
+    if let Some(kind) = io_kind {
+        return match kind {
+            std::io::ErrorKind::ConnectionRefused => {
+                format!("connection refused by {url} (is the API server running, and is the kubeconfig's server address right?)")
+            }
+            std::io::ErrorKind::TimedOut => format!("no answer from {url}: {}", timed_out(limit)),
+            kind => format!("cannot connect to {url} ({kind})"),
+        };
+    }
+    format!("the request to {url} failed (no answer)")
+}
+
+/// A TLS failure as what it means for the user.
+fn describe_tls(error: &rustls::Error, url: &str) -> String {
+    use rustls::CertificateError as C;
+    let rejected = |why: String| format!("TLS: the certificate of {url} was rejected: {why}");
+    match error {
+        rustls::Error::InvalidCertificate(certificate) => match certificate {
+            C::UnknownIssuer => rejected(
+                "it is not signed by a certificate authority the kubeconfig trusts (the cluster's certificate-authority or certificate-authority-data)".into(),
+            ),
+            C::NotValidForName => rejected("it is not valid for the server's name (name mismatch)".into()),
+            C::NotValidForNameContext { expected, presented } => rejected(format!(
+                "it is not valid for {} (name mismatch; it names {})",
+                expected.to_str(),
+                if presented.is_empty() { "nothing".to_string() } else { presented.join(", ") }
+            )),
+            C::Expired => rejected("it has expired".into()),
+            C::ExpiredContext { not_after, .. } => rejected(format!(
+                "it expired at {}",
+                unix_time(not_after.as_secs())
+            )),
+            C::NotValidYet => rejected("it is not valid yet".into()),
+            C::NotValidYetContext { not_before, .. } => rejected(format!(
+                "it is not valid before {}",
+                unix_time(not_before.as_secs())
+            )),
+            // A CA of the same name as the kubeconfig's, but another key.
+            C::BadSignature => rejected(
+                "it is not signed by a certificate authority the kubeconfig trusts (its signature does not verify against the kubeconfig's CA of that name)".into(),
+            ),
+            other => rejected(format!("{other}")),
+        },
+        rustls::Error::AlertReceived(alert) => {
+            format!("TLS: {url} refused the handshake (alert {alert:?}; does it want a client certificate?)")
+        }
+        other => format!("TLS with {url} failed: {other}"),
+    }
+}
+
+/// Seconds since the epoch as an RFC 3339 time.
+fn unix_time(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{seconds} (Unix time)"))
+}
+
+/// Checks, before anything is read, that the kubeconfig can be used: the file
+/// (`--kubeconfig`, else each file of `KUBECONFIG`, else `~/.kube/config`)
+/// exists and parses, and every context named (or the current context) is in
+/// it. A mistake here is an input error naming the path (exit 2), not a gap.
+pub fn check_kubeconfig(
+    kubeconfig: Option<&std::path::Path>,
+    contexts: &[String],
+) -> Result<(), crate::model::InputError> {
+    use crate::diag::{Code, Diagnostic, Place};
+    let paths: Vec<PathBuf> = match kubeconfig {
+        Some(path) => vec![path.to_path_buf()],
+        None => match std::env::var_os("KUBECONFIG") {
+            Some(list) if std::env::split_paths(&list).any(|p| !p.as_os_str().is_empty()) => {
+                std::env::split_paths(&list)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            }
+            _ => match std::env::home_dir() {
+                Some(home) => vec![home.join(".kube").join("config")],
+                None => {
+                    return Err(Diagnostic::error(
+                        Code::CredentialUnreadable,
+                        Place::Argument("--kubeconfig".into()),
+                        "no kubeconfig: no home directory, KUBECONFIG is not set and --kubeconfig is not given",
+                    ))
+                }
+            },
+        },
+    };
+    let named = match kubeconfig {
+        Some(_) => "--kubeconfig",
+        None if std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) => "KUBECONFIG",
+        None => "the default kubeconfig",
+    };
+    let mut merged = Kubeconfig::default();
+    for path in &paths {
+        // A device, a pipe or a huge file is not read (it could never end).
+        if let Ok(meta) = std::fs::metadata(path) {
+            let why = if !meta.is_file() && !meta.is_dir() {
+                Some("is not a regular file")
+            } else if meta.len() > 16 << 20 {
+                Some("is larger than 16 MiB")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(Diagnostic::error(
+                    Code::CredentialUnreadable,
+                    Place::file(path.display().to_string()),
+                    format!("kubeconfig {} ({named}): {why}", path.display()),
+                ));
+            }
+        }
+        let read = Kubeconfig::read_from(path).map_err(|e| {
+            let what = match &e {
+                kube::config::KubeconfigError::ReadConfig(io, _)
+                    if io.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    "does not exist".to_string()
+                }
+                other => describe_kubeconfig_error(other),
+            };
+            Diagnostic::error(
+                Code::CredentialUnreadable,
+                Place::file(path.display().to_string()),
+                format!("kubeconfig {} ({named}): {what}", path.display()),
+            )
+        })?;
+        merged = merged.merge(read).map_err(|e| {
+            Diagnostic::error(
+                Code::CredentialUnreadable,
+                Place::file(path.display().to_string()),
+                format!(
+                    "kubeconfig {}: {}",
+                    path.display(),
+                    describe_kubeconfig_error(&e)
+                ),
+            )
+        })?;
+    }
+    let shown = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let known: Vec<&str> = merged.contexts.iter().map(|c| c.name.as_str()).collect();
+    let listed = if known.is_empty() {
+        "it has no context".to_string()
+    } else {
+        format!("it has: {}", known.join(", "))
+    };
+    if contexts.is_empty() {
+        return match &merged.current_context {
+            Some(current) if known.contains(&current.as_str()) => Ok(()),
+            Some(current) => Err(Diagnostic::error(
+                Code::BadFlagValue,
+                Place::file(shown.clone()),
+                format!(
+                    "the current-context `{}` of kubeconfig {shown} is not one of its contexts ({listed})",
+                    crate::printable::printable(current)
+                ),
+            )),
+            None => Err(Diagnostic::error(
+                Code::BadFlagValue,
+                Place::Argument("--kube-context".into()),
+                format!("kubeconfig {shown} has no current-context: pass --kube-context NAME ({listed})"),
+            )),
+        };
+    }
+    for context in contexts {
+        if !known.contains(&context.as_str()) {
+            return Err(Diagnostic::error(
+                Code::BadFlagValue,
+                Place::Argument("--kube-context".into()),
+                format!(
+                    "context `{}` is not in kubeconfig {shown} ({listed})",
+                    crate::printable::printable(context)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A kubeconfig problem as a fixed category: never the parser's message,
@@ -655,29 +981,42 @@ fn describe_kubeconfig_error(error: &kube::config::KubeconfigError) -> String {
     }
 }
 
-/// One GET, retried with backoff on 429, 5xx and transport errors.
+/// One GET, retried with backoff on 429, 5xx and transport errors, all of it
+/// (connecting, every attempt, the waits between them) within `limit`.
 async fn get_with_retry(
     client: &Client,
     request: http::Request<Vec<u8>>,
-    timeout: Duration,
+    limit: Duration,
+    url: &str,
 ) -> Result<Value, Failure> {
-    let mut last = Failure::Transport("no attempt made".into());
+    let end = tokio::time::Instant::now() + limit;
+    let mut last = Failure::Transport(format!("no answer from {url}: {}", timed_out(limit)));
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
+            let pause = Duration::from_millis(200 * 2u64.pow(attempt - 1));
+            if tokio::time::Instant::now() + pause >= end {
+                break;
+            }
+            tokio::time::sleep(pause).await;
         }
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
         let copy = clone_request(&request);
-        match tokio::time::timeout(timeout, client.request::<Value>(copy)).await {
+        match tokio::time::timeout(left, client.request::<Value>(copy)).await {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(kube::Error::Api(status))) => {
                 let retry = status.code == 429 || (500..=504).contains(&status.code);
-                last = Failure::Status(status.code, status.reason.clone());
+                last = Failure::Status(status.code, describe_status(&status, url));
                 if !retry {
                     return Err(last);
                 }
             }
-            Ok(Err(other)) => last = Failure::Transport(describe_error(&other)),
-            Err(_) => last = Failure::Transport(format!("timed out after {}s", timeout.as_secs())),
+            Ok(Err(other)) => last = Failure::Transport(describe_error(&other, url, limit)),
+            Err(_) => {
+                return Err(Failure::Transport(format!(
+                    "no answer from {url}: {}",
+                    timed_out(limit)
+                )));
+            }
         }
     }
     Err(last)
@@ -777,5 +1116,39 @@ impl KubeOptions {
         } else {
             self.contexts.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_status_message;
+
+    #[test]
+    fn status_messages_keep_what_was_refused_and_lose_credentials() {
+        let forbidden = "deployments.apps is forbidden: User \"system:serviceaccount:ops:reader\" cannot list resource \"deployments\" in API group \"apps\" in the namespace \"shop\"";
+        assert_eq!(safe_status_message(forbidden), forbidden);
+        assert_eq!(safe_status_message("Unauthorized"), "Unauthorized");
+        for (message, secret) in [
+            (
+                "request rejected: Authorization: Bearer kubetoken-canary-5e1d",
+                "canary",
+            ),
+            ("bad token abc", "abc"),
+            ("denied for token=s3cr3t", "s3cr3t"),
+            (
+                "jwt eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJzdWIiOiJ4In0.c2ln refused",
+                "eyJ",
+            ),
+            (
+                "key 0123456789abcdef0123456789abcdef unknown",
+                "0123456789abcdef",
+            ),
+        ] {
+            let shown = safe_status_message(message);
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert!(safe_status_message(&"x ".repeat(400)).chars().count() <= 301);
+        assert!(!safe_status_message("a\u{1b}[31mb\nc").contains('\u{1b}'));
     }
 }

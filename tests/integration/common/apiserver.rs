@@ -57,6 +57,8 @@ pub struct State {
     pub endless_continue: bool,
     /// Every request: (method, path and query, user).
     pub requests: Vec<(String, String, String)>,
+    /// The `User-Agent` of every request (empty when none was sent).
+    pub user_agents: Vec<String>,
     resource_version: u64,
 }
 
@@ -98,18 +100,28 @@ fn served_resources() -> Vec<Served> {
 
 impl ApiServer {
     pub fn start() -> ApiServer {
+        ApiServer::start_with_certificate(&["127.0.0.1", "localhost"], false, "driftaudit-test-ca")
+    }
+
+    /// A server whose certificate, signed by its own CA named `ca_name`,
+    /// names `names`, and has expired when `expired` (valid in 2020 only).
+    pub fn start_with_certificate(names: &[&str], expired: bool, ca_name: &str) -> ApiServer {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca_params
             .distinguished_name
-            .push(rcgen::DnType::CommonName, "driftaudit-test-ca");
+            .push(rcgen::DnType::CommonName, ca_name);
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = rcgen::Issuer::new(ca_params, ca_key);
         let server_key = rcgen::KeyPair::generate().unwrap();
-        let server_params =
-            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        let mut server_params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                 .unwrap();
+        if expired {
+            server_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            server_params.not_after = rcgen::date_time_ymd(2020, 12, 31);
+        }
         let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
 
         let tls = rustls_config(server_cert.der().to_vec(), server_key.serialize_der());
@@ -300,11 +312,19 @@ fn handle(
         READER_TOKEN => "reader",
         _ => "",
     };
-    state.lock().unwrap().requests.push((
-        method.clone(),
-        format!("{path}?{query}"),
-        user.to_string(),
-    ));
+    let agent = request
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    {
+        let mut guard = state.lock().unwrap();
+        guard
+            .requests
+            .push((method.clone(), format!("{path}?{query}"), user.to_string()));
+        guard.user_agents.push(agent);
+    }
     if user.is_empty() {
         return respond(
             401,

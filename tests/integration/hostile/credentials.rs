@@ -66,7 +66,8 @@ fn malformed_kubeconfig_token_is_never_printed() {
         &["scan", "--kubeconfig", "kubeconfig", "--kube"],
     );
     for run in &runs {
-        assert_eq!(run.code, 3, "{}", run.all());
+        // An unusable kubeconfig is an input error (exit 2), naming the file.
+        assert_eq!(run.code, 2, "{}", run.all());
         assert!(run.all().contains("kubeconfig"), "{}", run.all());
     }
     assert_absent(&runs, &[KUBE_TOKEN, "kubetoken"]);
