@@ -46,6 +46,7 @@ fn scratch() -> &'static Scratch {
                 kustomize: Vec::new(),
                 auto_kustomize: false,
                 default_namespace: "default".into(),
+                helm: Default::default(),
                 traefik: globset::GlobSet::empty(),
             }),
             declared_label: "fuzz".into(),
