@@ -9,7 +9,8 @@
 #   sources: [kubernetes]
 package driftaudit.backups
 
-import data.driftaudit.lib
+# The library is referenced by full path (data.driftaudit.lib.<rule>), not
+# imported: regorus evaluates every rule of an imported package on each use.
 
 # Settings are read from data.baselines.backups (defaults: baselines/default.yaml).
 
@@ -25,27 +26,27 @@ _label := v if {
 # A CronJob is a backup when labelled driftaudit.io/backup=true, or when its
 # name matches backups.cronjob_name_patterns and it is not labelled "false".
 _is_backup_cronjob if {
-	lib.kind == "CronJob"
+	data.driftaudit.lib.kind == "CronJob"
 	_label == "true"
 }
 
 _is_backup_cronjob if {
-	lib.kind == "CronJob"
+	data.driftaudit.lib.kind == "CronJob"
 	_label != "false"
 	some pattern in data.baselines.backups.cronjob_name_patterns
 	# A pattern RE2 rejects matches nothing (rather than failing every rule).
 	regex.is_valid(pattern)
-	regex.match(pattern, lib.name)
+	regex.match(pattern, data.driftaudit.lib.name)
 }
 
 _is_cnpg_scheduled_backup if {
-	lib.kind == "ScheduledBackup"
-	lib.group == "postgresql.cnpg.io"
+	data.driftaudit.lib.kind == "ScheduledBackup"
+	data.driftaudit.lib.group == "postgresql.cnpg.io"
 }
 
 _is_velero_schedule if {
-	lib.kind == "Schedule"
-	lib.group == "velero.io"
+	data.driftaudit.lib.kind == "Schedule"
+	data.driftaudit.lib.group == "velero.io"
 }
 
 _backup_kind := "backup CronJob" if _is_backup_cronjob
@@ -77,7 +78,7 @@ deny_suspended_backup_cronjob contains finding if {
 	_is_backup_cronjob
 	input.resource.spec.suspend == true
 	finding := {
-		"msg": sprintf(`backup CronJob "%s" is suspended (spec.suspend: true)`, [lib.name]),
+		"msg": sprintf(`backup CronJob "%s" is suspended (spec.suspend: true)`, [data.driftaudit.lib.name]),
 		"path": "spec.suspend",
 	}
 }
@@ -95,7 +96,7 @@ deny_suspended_cnpg_backup contains finding if {
 	_is_cnpg_scheduled_backup
 	input.resource.spec.suspend == true
 	finding := {
-		"msg": sprintf(`ScheduledBackup "%s"%s is suspended (spec.suspend: true)`, [lib.name, _cnpg_cluster]),
+		"msg": sprintf(`ScheduledBackup "%s"%s is suspended (spec.suspend: true)`, [data.driftaudit.lib.name, _cnpg_cluster]),
 		"path": "spec.suspend",
 	}
 }
@@ -118,7 +119,7 @@ deny_paused_velero_schedule contains finding if {
 	_is_velero_schedule
 	input.resource.spec.paused == true
 	finding := {
-		"msg": sprintf(`Velero Schedule "%s" is paused (spec.paused: true)`, [lib.name]),
+		"msg": sprintf(`Velero Schedule "%s" is paused (spec.paused: true)`, [data.driftaudit.lib.name]),
 		"path": "spec.paused",
 	}
 }
@@ -139,7 +140,7 @@ deny_declared_backup_missing contains finding if {
 	input.drift.status == "missing"
 	kind := _backup_kind
 	finding := {
-		"msg": sprintf(`%s "%s" is declared but does not exist in the live state`, [kind, lib.name]),
+		"msg": sprintf(`%s "%s" is declared but does not exist in the live state`, [kind, data.driftaudit.lib.name]),
 		"path": "metadata.name",
 	}
 }
@@ -164,12 +165,12 @@ deny_stale_backup contains finding if {
 	input.state == "live"
 	_is_backup_cronjob
 	last := input.resource.status.lastSuccessfulTime
-	age_ns := lib.age_ns(last)
+	age_ns := data.driftaudit.lib.age_ns(last)
 	age_ns > (_rpo_hours * 3600) * 1000000000
 	finding := {
 		"msg": sprintf(
 			`backup CronJob "%s" last succeeded at %s, %v hours before the scan (RPO %v hours)`,
-			[lib.name, last, floor(age_ns / 3600000000000), _rpo_hours],
+			[data.driftaudit.lib.name, last, floor(age_ns / 3600000000000), _rpo_hours],
 		),
 		"path": "status.lastSuccessfulTime",
 	}
@@ -178,8 +179,8 @@ deny_stale_backup contains finding if {
 # --- CloudNativePG clusters, pgBackRest stanzas and WAL archiving -------------
 
 _is_cnpg_cluster if {
-	lib.kind == "Cluster"
-	lib.group == "postgresql.cnpg.io"
+	data.driftaudit.lib.kind == "Cluster"
+	data.driftaudit.lib.group == "postgresql.cnpg.io"
 }
 
 # A CNPG backup target: an object store (barmanObjectStore), volume snapshots,
@@ -214,7 +215,7 @@ deny_cnpg_cluster_without_backup contains finding if {
 	_is_cnpg_cluster
 	not _cnpg_has_backup
 	finding := {
-		"msg": sprintf(`CloudNativePG Cluster "%s" has no backup configuration (spec.backup)`, [lib.name]),
+		"msg": sprintf(`CloudNativePG Cluster "%s" has no backup configuration (spec.backup)`, [data.driftaudit.lib.name]),
 		"path": "spec",
 	}
 }
@@ -248,20 +249,20 @@ deny_cnpg_retention_too_short contains finding if {
 	minimum := data.baselines.backups.min_retention_days
 	days < minimum
 	finding := {
-		"msg": sprintf(`CloudNativePG Cluster "%s" keeps backups %v days (retentionPolicy %s), below the baseline of %v days`, [lib.name, days, policy, minimum]),
+		"msg": sprintf(`CloudNativePG Cluster "%s" keeps backups %v days (retentionPolicy %s), below the baseline of %v days`, [data.driftaudit.lib.name, days, policy, minimum]),
 		"path": "spec.backup.retentionPolicy",
 	}
 }
 
 _is_stanza if {
 	input.identity.source == "backup"
-	lib.kind == "PgBackRestStanza"
+	data.driftaudit.lib.kind == "PgBackRestStanza"
 }
 
 _stanza := s if {
 	s := input.resource.stanza
 	is_string(s)
-} else := lib.name
+} else := data.driftaudit.lib.name
 
 # METADATA
 # title: pgBackRest stanza missing or in error
@@ -308,7 +309,7 @@ deny_stanza_stale contains finding if {
 	last := input.resource.last_backup
 	is_object(last)
 	last.error != true
-	age_ns := lib.age_ns(last.stop)
+	age_ns := data.driftaudit.lib.age_ns(last.stop)
 	age_ns > (data.baselines.backups.rpo_hours * 3600) * 1000000000
 	finding := {
 		"msg": sprintf(
@@ -378,7 +379,7 @@ deny_stanza_retention contains finding if {
 
 _is_archiver if {
 	input.identity.source == "postgres"
-	lib.kind == "Archiver"
+	data.driftaudit.lib.kind == "Archiver"
 }
 
 # METADATA
@@ -399,7 +400,7 @@ deny_archiving_off contains finding if {
 	data.baselines.backups.require_wal_archiving == true
 	input.resource.archive_mode == "off"
 	finding := {
-		"msg": sprintf(`WAL archiving is off on %s (archive_mode = off)`, [lib.namespace]),
+		"msg": sprintf(`WAL archiving is off on %s (archive_mode = off)`, [data.driftaudit.lib.namespace]),
 		"path": "archive_mode",
 	}
 }
@@ -424,7 +425,7 @@ deny_archiving_failing contains finding if {
 	finding := {
 		"msg": sprintf(
 			`WAL archiving fails on %s: %v failures, last %v at %v; last success %v`,
-			[lib.namespace, input.resource.failed_count, input.resource.last_failed_wal, input.resource.last_failed_time, _last_archived],
+			[data.driftaudit.lib.namespace, input.resource.failed_count, input.resource.last_failed_wal, input.resource.last_failed_time, _last_archived],
 		),
 		"path": "failed_count",
 	}

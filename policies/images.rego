@@ -7,7 +7,8 @@
 #   sources: [kubernetes]
 package driftaudit.images
 
-import data.driftaudit.lib
+# The library is referenced by full path (data.driftaudit.lib.<rule>), not
+# imported: regorus evaluates every rule of an imported package on each use.
 
 # Settings are read from data.baselines.images (defaults: baselines/default.yaml).
 
@@ -27,7 +28,7 @@ _approved_images := {ref.repository |
 
 # Every container with a usable image reference, with the path of its entry.
 _images contains img if {
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	image := c.container.image
 	is_string(image)
 	image != ""

@@ -1,5 +1,6 @@
 # Helpers shared by the built-in policies (and free for user policies):
-# `import data.driftaudit.lib`, then `lib.kind`, `lib.containers`, ...
+# `data.driftaudit.lib.kind`, `data.driftaudit.lib.containers`, ... by full
+# path: regorus evaluates every rule of an imported package on each use.
 #
 # Nothing here is a rule the scan evaluates (no `custom.id`), so `policy list`
 # does not list it. Settings are not read here (each policy reads its own

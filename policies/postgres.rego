@@ -9,7 +9,8 @@
 #   sources: [postgres]
 package driftaudit.postgres
 
-import data.driftaudit.lib
+# The library is referenced by full path (data.driftaudit.lib.<rule>), not
+# imported: regorus evaluates every rule of an imported package on each use.
 
 # Settings are read from data.baselines.postgres (defaults: baselines/default.yaml).
 
@@ -31,7 +32,7 @@ _approved(_, attribute) if {
 
 _unapproved_attribute(attribute) if {
 	input.state == "live"
-	lib.kind == "Role"
+	data.driftaudit.lib.kind == "Role"
 	input.resource[attribute] == true
 	role := input.resource.name
 	is_string(role)
@@ -52,7 +53,7 @@ _unapproved_attribute(attribute) if {
 deny_unapproved_superuser contains finding if {
 	_unapproved_attribute("superuser")
 	finding := {
-		"msg": sprintf(`role "%s" on %s has SUPERUSER, which the baseline does not approve`, [input.resource.name, lib.namespace]),
+		"msg": sprintf(`role "%s" on %s has SUPERUSER, which the baseline does not approve`, [input.resource.name, data.driftaudit.lib.namespace]),
 		"path": "superuser",
 	}
 }
@@ -71,7 +72,7 @@ deny_unapproved_role_attribute contains finding if {
 	some attribute in ["createrole", "createdb", "replication", "bypassrls"]
 	_unapproved_attribute(attribute)
 	finding := {
-		"msg": sprintf(`role "%s" on %s has %s, which the baseline does not approve`, [input.resource.name, lib.namespace, _attribute_names[attribute]]),
+		"msg": sprintf(`role "%s" on %s has %s, which the baseline does not approve`, [input.resource.name, data.driftaudit.lib.namespace, _attribute_names[attribute]]),
 		"path": attribute,
 	}
 }
@@ -107,14 +108,14 @@ _allowance_covers_object(allowance, grant) if {
 #   kinds: [Grant]
 #   remediation: REVOKE the privilege FROM PUBLIC and grant it to the roles that need it.
 deny_public_grant contains finding if {
-	lib.kind == "Grant"
+	data.driftaudit.lib.kind == "Grant"
 	input.resource.grantee == "PUBLIC"
 	privileges := input.resource.privileges
 	is_array(privileges)
 	denied := sort([p | some p in privileges; not _public_allowed(input.resource, p)])
 	count(denied) > 0
 	finding := {
-		"msg": sprintf(`%s granted to PUBLIC on %s %s (server %s)`, [concat(", ", denied), input.resource.on, _grant_object, lib.namespace]),
+		"msg": sprintf(`%s granted to PUBLIC on %s %s (server %s)`, [concat(", ", denied), input.resource.on, _grant_object, data.driftaudit.lib.namespace]),
 		"path": "privileges",
 	}
 }
@@ -138,12 +139,12 @@ _weak_methods := {"trust": "critical", "password": "high"}
 #   kinds: [HbaRule]
 #   remediation: Use scram-sha-256 (or cert) for every non-local rule; keep trust and peer for local connections only.
 deny_weak_hba_method contains finding if {
-	lib.kind == "HbaRule"
+	data.driftaudit.lib.kind == "HbaRule"
 	input.resource.type != "local"
 	method := input.resource.method
 	severity := _weak_methods[method]
 	finding := {
-		"msg": sprintf(`pg_hba rule %s on %s lets %s connections in with "%s" authentication`, [input.identity.name, lib.namespace, input.resource.type, method]),
+		"msg": sprintf(`pg_hba rule %s on %s lets %s connections in with "%s" authentication`, [input.identity.name, data.driftaudit.lib.namespace, input.resource.type, method]),
 		"severity": severity,
 		"path": "method",
 	}
@@ -158,11 +159,11 @@ deny_weak_hba_method contains finding if {
 #   kinds: [Setting]
 #   remediation: Set ssl = on with a server certificate and key, and use hostssl rules in pg_hba.conf.
 deny_ssl_off contains finding if {
-	lib.kind == "Setting"
+	data.driftaudit.lib.kind == "Setting"
 	input.resource.name == "ssl"
 	input.resource.value == "off"
 	finding := {
-		"msg": sprintf(`ssl is off on %s: connections are not encrypted`, [lib.namespace]),
+		"msg": sprintf(`ssl is off on %s: connections are not encrypted`, [data.driftaudit.lib.namespace]),
 		"path": "value",
 	}
 }
@@ -180,13 +181,13 @@ deny_ssl_off contains finding if {
 #   remediation: ALTER ROLE ... VALID UNTIL '<date>' and rotate the password before that date.
 deny_password_without_expiry contains finding if {
 	data.baselines.postgres.require_password_expiry == true
-	lib.kind == "Role"
+	data.driftaudit.lib.kind == "Role"
 	input.resource.login == true
 	role := input.resource.name
 	not role in data.baselines.postgres.password_expiry_exempt_roles
 	_no_expiry
 	finding := {
-		"msg": sprintf(`login role "%s" on %s has a password without expiry (no VALID UNTIL)`, [role, lib.namespace]),
+		"msg": sprintf(`login role "%s" on %s has a password without expiry (no VALID UNTIL)`, [role, data.driftaudit.lib.namespace]),
 		"path": "valid_until",
 	}
 }

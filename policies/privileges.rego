@@ -7,7 +7,8 @@
 #   sources: [kubernetes]
 package driftaudit.privileges
 
-import data.driftaudit.lib
+# The library is referenced by full path (data.driftaudit.lib.<rule>), not
+# imported: regorus evaluates every rule of an imported package on each use.
 
 # Settings are read from data.baselines.privileges (defaults: baselines/default.yaml).
 
@@ -45,7 +46,7 @@ _windows(pod) if pod.spec.os.name == "windows"
 #   category: privileges
 #   remediation: Remove securityContext.privileged (or set it to false) and add only the capabilities the container needs.
 deny_privileged_container contains finding if {
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	c.container.securityContext.privileged == true
 	finding := {
 		"msg": sprintf("%s runs privileged", [c.what]),
@@ -64,7 +65,7 @@ deny_privileged_container contains finding if {
 #   category: privileges
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
 deny_host_namespace contains finding if {
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	some field, namespace in {"hostNetwork": "network", "hostPID": "process", "hostIPC": "IPC"}
 	pod.spec[field] == true
 	finding := {
@@ -84,13 +85,13 @@ deny_host_namespace contains finding if {
 #   category: privileges
 #   remediation: Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.
 deny_host_path_volume contains finding if {
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	volumes := pod.spec.volumes
 	is_array(volumes)
 	some i, volume in volumes
 	is_object(volume.hostPath)
 	finding := {
-		"msg": sprintf(`volume "%s" mounts the host path "%s"`, [lib.name_of(volume), _host_path(volume)]),
+		"msg": sprintf(`volume "%s" mounts the host path "%s"`, [data.driftaudit.lib.name_of(volume), _host_path(volume)]),
 		"path": sprintf("%s.volumes[%d].hostPath", [pod.path, i]),
 	}
 }
@@ -110,7 +111,7 @@ else := "(no path)"
 #   category: privileges
 #   remediation: Set securityContext.allowPrivilegeEscalation to false.
 deny_privilege_escalation contains finding if {
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	c.container.securityContext.allowPrivilegeEscalation == true
 	finding := {
 		"msg": sprintf("%s allows privilege escalation", [c.what]),
@@ -130,7 +131,7 @@ deny_privilege_escalation contains finding if {
 #   category: privileges
 #   remediation: Drop the capability from securityContext.capabilities.add, or allow it in privileges.allowed_capabilities.
 deny_dangerous_capability contains finding if {
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	added := c.container.securityContext.capabilities.add
 	is_array(added)
 	some j, capability in added
@@ -154,7 +155,7 @@ deny_dangerous_capability contains finding if {
 #   category: privileges
 #   remediation: Set securityContext.runAsUser to a non-zero UID (and runAsNonRoot to true).
 deny_run_as_root contains finding if {
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	not _windows(c.pod)
 	user := _effective(c, "runAsUser")
 	user.value == 0
@@ -177,7 +178,7 @@ deny_run_as_root contains finding if {
 #   remediation: Set securityContext.runAsNonRoot to true on the pod or the container.
 deny_missing_run_as_non_root contains finding if {
 	data.baselines.privileges.require_run_as_non_root == true
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	not _windows(c.pod)
 	not _effective(c, "runAsNonRoot").value == true
 	finding := _run_as_non_root_finding(c)
@@ -208,7 +209,7 @@ _run_as_non_root_finding(c) := {
 #     Bind a role that grants only what the subject needs, or list the subject
 #     (kind, name, namespace) in privileges.allowed_cluster_admin_subjects.
 deny_cluster_admin_binding contains finding if {
-	lib.kind in {"RoleBinding", "ClusterRoleBinding"}
+	data.driftaudit.lib.kind in {"RoleBinding", "ClusterRoleBinding"}
 	input.resource.roleRef.kind == "ClusterRole"
 	input.resource.roleRef.name == "cluster-admin"
 	subjects := input.resource.subjects
@@ -219,7 +220,7 @@ deny_cluster_admin_binding contains finding if {
 	finding := {
 		"msg": sprintf(
 			`%s "%s" grants cluster-admin to %s, which is not in privileges.allowed_cluster_admin_subjects`,
-			[lib.kind, lib.name, _describe_subject(subject)],
+			[data.driftaudit.lib.kind, data.driftaudit.lib.name, _describe_subject(subject)],
 		),
 		"path": sprintf("subjects[%d]", [i]),
 	}
@@ -253,7 +254,7 @@ _describe_subject(s) := sprintf("%s %s/%s", [object.get(s, "kind", "subject"), s
 #   kinds: [Role, ClusterRole]
 #   remediation: List the API groups, resources and verbs the role needs instead of "*".
 deny_wildcard_role contains finding if {
-	lib.kind in {"Role", "ClusterRole"}
+	data.driftaudit.lib.kind in {"Role", "ClusterRole"}
 	rules := input.resource.rules
 	is_array(rules)
 	some i, rule in rules
@@ -265,7 +266,7 @@ deny_wildcard_role contains finding if {
 	count(fields) > 0
 	finding := _wildcard_finding(
 		{
-			"msg": sprintf(`%s "%s" rule %d grants "*" in %s`, [lib.kind, _role_key, i, concat(", ", fields)]),
+			"msg": sprintf(`%s "%s" rule %d grants "*" in %s`, [data.driftaudit.lib.kind, _role_key, i, concat(", ", fields)]),
 			"path": sprintf("rules[%d]", [i]),
 		},
 		rule,
@@ -284,36 +285,36 @@ _wildcard_finding(base, rule) := object.union(base, {"suppressed": s}) if {
 
 _wildcard_suppression(rule) := {
 	"by": "privileges.builtin_roles",
-	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [lib.name]),
+	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [data.driftaudit.lib.name]),
 } if {
 	some known in _builtin_rules_of_this_role
 	_same_rule(rule, known)
 } else := {
 	"by": "privileges.allowed_wildcard_roles",
-	"reason": sprintf(`%s "%s" is listed in privileges.allowed_wildcard_roles`, [lib.kind, _role_key]),
+	"reason": sprintf(`%s "%s" is listed in privileges.allowed_wildcard_roles`, [data.driftaudit.lib.kind, _role_key]),
 } if {
 	_wildcard_role_allowed
 }
 
 # The rules privileges.builtin_roles gives a ClusterRole of this name.
 _builtin_rules_of_this_role contains known if {
-	lib.kind == "ClusterRole"
+	data.driftaudit.lib.kind == "ClusterRole"
 	some role in data.baselines.privileges.builtin_roles
-	role.name == lib.name
+	role.name == data.driftaudit.lib.name
 	some known in role.rules
 }
 
 _is_builtin_name if {
-	lib.kind == "ClusterRole"
+	data.driftaudit.lib.kind == "ClusterRole"
 	some role in data.baselines.privileges.builtin_roles
-	role.name == lib.name
+	role.name == data.driftaudit.lib.name
 }
 
-_builtin_refusal := sprintf("Kubernetes' built-in ClusterRole %s has no such rule (privileges.builtin_roles)", [lib.name]) if {
+_builtin_refusal := sprintf("Kubernetes' built-in ClusterRole %s has no such rule (privileges.builtin_roles)", [data.driftaudit.lib.name]) if {
 	_is_builtin_name
-} else := sprintf(`"%s" is not a ClusterRole Kubernetes creates with "*" rules (privileges.builtin_roles); a system: name alone exempts nothing`, [lib.name]) if {
-	lib.kind == "ClusterRole"
-	startswith(lib.name, "system:")
+} else := sprintf(`"%s" is not a ClusterRole Kubernetes creates with "*" rules (privileges.builtin_roles); a system: name alone exempts nothing`, [data.driftaudit.lib.name]) if {
+	data.driftaudit.lib.kind == "ClusterRole"
+	startswith(data.driftaudit.lib.name, "system:")
 }
 
 # Two RBAC rules grant the same when each list holds the same values (order
@@ -336,9 +337,9 @@ _has_wildcard(values) if {
 }
 
 # ClusterRoles are matched by name, Roles by "namespace/name".
-_role_key := lib.name if lib.kind == "ClusterRole"
+_role_key := data.driftaudit.lib.name if data.driftaudit.lib.kind == "ClusterRole"
 
-else := concat("/", [lib.namespace, lib.name])
+else := concat("/", [data.driftaudit.lib.namespace, data.driftaudit.lib.name])
 
 # Entries ending in "*" match by prefix ("system:*"), others exactly.
 _wildcard_role_allowed if {

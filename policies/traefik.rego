@@ -9,7 +9,8 @@
 #   sources: [traefik]
 package driftaudit.traefik
 
-import data.driftaudit.lib
+# The library is referenced by full path (data.driftaudit.lib.<rule>), not
+# imported: regorus evaluates every rule of an imported package on each use.
 
 _errors_text(router) := concat("; ", sort([e | some e in router.error; is_string(e)])) if {
 	is_array(router.error)
@@ -31,7 +32,7 @@ deny_router_disabled contains finding if {
 	input.state == "live"
 	input.resource.status == "disabled"
 	finding := {
-		"msg": sprintf("router %s is disabled in the running Traefik: %s", [lib.name, _errors_text(input.resource)]),
+		"msg": sprintf("router %s is disabled in the running Traefik: %s", [data.driftaudit.lib.name, _errors_text(input.resource)]),
 		"path": "rule",
 	}
 }
