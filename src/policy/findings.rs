@@ -21,7 +21,8 @@ pub fn collect_findings(
     results: Vec<UnitResult>,
     errors: &mut Vec<InputError>,
 ) -> Vec<Finding> {
-    let mut merged: BTreeMap<(String, String, String, Option<String>), Finding> = BTreeMap::new();
+    let mut merged: BTreeMap<(String, String, String, Option<String>, String), Finding> =
+        BTreeMap::new();
     let mut failures: BTreeMap<(usize, String), (String, usize)> = BTreeMap::new();
     for (position, result) in results.into_iter().enumerate() {
         let unit = units.get(position);
@@ -54,11 +55,16 @@ pub fn collect_findings(
                 .as_ref()
                 .map(|r| format!("{:?}", (r.source, &r.kind, &r.namespace, &r.name)))
                 .unwrap_or_default();
+            let environment = unit
+                .and_then(|u| u.declared)
+                .map(|d| d.identity.environment.clone())
+                .filter(|e| !e.is_empty());
             let key = (
                 rule.id.clone(),
                 key_resource,
                 verdict.message.clone(),
                 verdict.path.clone(),
+                environment.clone().unwrap_or_default(),
             );
             let finding = merged.entry(key).or_insert_with(|| Finding {
                 rule: rule.id.clone(),
@@ -67,6 +73,7 @@ pub fn collect_findings(
                 category: rule.category.clone(),
                 message: verdict.message.clone(),
                 resource,
+                environment,
                 states: Vec::new(),
                 targets: Vec::new(),
                 location,
@@ -109,6 +116,7 @@ pub fn collect_findings(
             .then_with(|| a.category.cmp(&b.category))
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.environment.cmp(&b.environment))
             .then_with(|| a.message.cmp(&b.message))
     });
     findings
@@ -142,6 +150,7 @@ mod tests {
                 kind: "Pod".into(),
                 namespace: "shop".into(),
                 name: "p".into(),
+                environment: String::new(),
             },
             api_version: "v1".into(),
             body: json!({}),

@@ -98,6 +98,9 @@ pub struct ResourceInput<'a> {
     /// Derived facts, with the dates measured against `now`.
     pub facts: Value,
     pub now: &'a str,
+    /// The declared resource's environment (`docs/environments.md`); null
+    /// when the scan has none or the object is under none.
+    pub environment: Option<&'a str>,
 }
 
 /// One entry of `input.resources` for whole-inventory rules.
@@ -144,6 +147,10 @@ impl<'a> ResourceUnit<'a> {
             drift: DriftInput::of(self.drift),
             facts: with_clock(&self.resource.facts, clock),
             now,
+            environment: self
+                .declared
+                .map(|d| d.identity.environment.as_str())
+                .filter(|e| !e.is_empty()),
         }
     }
 
@@ -309,6 +316,7 @@ mod tests {
                 kind: "Deployment".into(),
                 namespace: "shop".into(),
                 name: "web".into(),
+                environment: String::new(),
             },
             api_version: "apps/v1".into(),
             body: json!({"kind": "Deployment"}),
@@ -329,6 +337,7 @@ mod tests {
         let drift = Drift {
             target: "prod".into(),
             resource: resource.reference(),
+            environment: None,
             status: DriftStatus::Modified,
             changes: vec![Change {
                 path: "spec.replicas".into(),
@@ -361,6 +370,7 @@ mod tests {
                           "changes": [{"path": "spec.replicas", "declared": 2, "live": 3}]},
                 "facts": {"certificates": []},
                 "now": now,
+                "environment": null,
             })
         );
         let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
@@ -374,7 +384,8 @@ mod tests {
                 "counterpart",
                 "drift",
                 "facts",
-                "now"
+                "now",
+                "environment"
             ]
         );
         assert!(unit.present_facts().is_empty(), "an empty list is no fact");

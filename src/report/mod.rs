@@ -172,6 +172,10 @@ pub struct Finding {
     pub message: String,
     /// Null for whole-inventory rules.
     pub resource: Option<ResourceRef>,
+    /// The environment of the declared resource (`docs/environments.md`);
+    /// left out when the scan has no environments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     /// Which sides showed it: `declared`, `live` (or `inventory`), in that order.
     pub states: Vec<FindingState>,
     pub targets: Vec<String>,

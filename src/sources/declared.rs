@@ -9,10 +9,12 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::document::DocumentPlace;
+use super::environments::{discover, Environment, EnvironmentSettings};
 use super::git::{
     escape_control, export_ref, read_single_file, DeclaredTree, ExportGaps, FileFilter, OpenTree,
     KUSTOMIZATION_FILES,
 };
+use super::kubernetes::helm_setting::HelmSetting;
 use super::kubernetes::{declared_kubernetes_resource, kustomize, ManifestError};
 use super::registry::expand_document;
 use super::traefik;
@@ -38,6 +40,12 @@ pub struct DeclaredOptions {
     /// Files read as Traefik dynamic configuration (the filter must select
     /// them too), before the Kubernetes manifest parser sees them.
     pub traefik: globset::GlobSet,
+    /// How Helm charts are rendered (an environment's `helm`).
+    pub helm: HelmSetting,
+    /// The config's environments and `--environment` (`docs/environments.md`).
+    pub environments: EnvironmentSettings,
+    /// The environment being read (set by `environments::read`), for messages.
+    pub environment: Option<String>,
 }
 
 /// The declared Inventory and everything met while building it.
@@ -51,6 +59,8 @@ pub struct DeclaredState {
     pub coverage: DeclaredCoverage,
     /// Files and folders that could hold resources and were not checked.
     pub gaps: Vec<CoverageGap>,
+    /// The environments read (none: the repository is one declared set).
+    pub environments: Vec<Environment>,
 }
 
 /// Reads the declared side: every manifest, Traefik file and kustomize
@@ -59,7 +69,7 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
     const LABEL: &str = "declared repository";
     let started = std::time::Instant::now();
     tracing::info!(target: "driftaudit::progress", event = "start", what = LABEL);
-    let state = read_declared(options);
+    let state = read_environments(options);
     tracing::debug!(
         files = state.files_read,
         resources = state.inventory.len(),
@@ -75,6 +85,236 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
         objects = state.inventory.len()
     );
     state
+}
+
+/// The repository as one declared set, or, when it has environments (the
+/// config's, or found in its Argo CD / Flux objects), each environment read on
+/// its own with its paths, kustomize, Helm and namespace settings, and the
+/// files under none read as before. Without environments this is one read
+/// and one look at each resource's kind.
+fn read_environments(options: &DeclaredOptions) -> DeclaredState {
+    let settings = &options.environments;
+    let mut whole = read_declared(options);
+    let discovering = settings.configured.is_empty();
+    if discovering && !whole.inventory.iter().any(is_gitops_object) {
+        whole.errors.extend(unknown_selected(settings, &[]));
+        return whole;
+    }
+    let tree = match OpenTree::open(&options.tree) {
+        Ok(tree) => tree,
+        Err(_) => return whole, // already reported by the first read
+    };
+    let mut gaps = Vec::new();
+    let all = if discovering {
+        let found = discover(&whole.inventory, &tree.entries.files);
+        gaps = found.gaps;
+        found.environments
+    } else {
+        settings.configured.clone()
+    };
+    let mut errors = unknown_selected(settings, &all);
+    let chosen =
+        |e: &&Environment| settings.selected.is_empty() || settings.selected.contains(&e.name);
+    let selected: Vec<Environment> = all.iter().filter(chosen).cloned().collect();
+    let owners =
+        |file: &str| -> Vec<&Environment> { all.iter().filter(|e| e.covers(file)).collect() };
+    let keep_default = settings.selected.is_empty();
+    let file_of = |place: &Place| match place {
+        Place::File { path, .. } => Some(path.clone()),
+        _ => None,
+    };
+
+    // Files under no environment: as read the first time.
+    let mut state = DeclaredState {
+        commit: whole.commit.clone(),
+        files_read: whole.files_read,
+        ..DeclaredState::default()
+    };
+    for resource in std::mem::take(&mut whole.inventory.resources).into_values() {
+        let owned = match &resource.origin {
+            Origin::Declared { file, .. } => !owners(file).is_empty(),
+            Origin::Live { .. } => false,
+        };
+        if keep_default && !owned {
+            let _ = state.inventory.insert(resource);
+        }
+    }
+    for error in whole.errors {
+        let owned = file_of(&error.location).is_some_and(|f| !owners(&f).is_empty());
+        if !owned && (keep_default || file_of(&error.location).is_none()) {
+            state.errors.push(error);
+        }
+    }
+    state.gaps.extend(whole.gaps);
+    state.gaps.extend(gaps);
+
+    // Each environment on its own.
+    let entries: Vec<&str> = tree
+        .entries
+        .files
+        .iter()
+        .chain(&tree.entries.symlinks)
+        .chain(&tree.entries.submodules)
+        .map(String::as_str)
+        .collect();
+    let mut read_in: std::collections::BTreeMap<String, (FileState, Vec<String>)> =
+        Default::default();
+    for environment in &selected {
+        let mut paths = Vec::new();
+        for (i, path) in environment.paths.iter().enumerate() {
+            if options
+                .filter
+                .with_paths(std::slice::from_ref(path))
+                .missing_paths(&entries)
+                .is_empty()
+            {
+                paths.push(path.clone());
+                continue;
+            }
+            let place = environment
+                .path_places
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| environment.declared_at.clone());
+            errors.push(
+                InputError::error(
+                    Code::PathNotFound,
+                    place,
+                    format!(
+                        "environment `{}`: `{}` is not a file or folder of the declared tree: nothing under it can be checked",
+                        escape_control(&environment.name),
+                        escape_control(path)
+                    ),
+                )
+                .with_help("environment paths are relative to the repository root"),
+            );
+        }
+        if paths.is_empty() {
+            continue;
+        }
+        let mut own = options.clone();
+        own.filter = options.filter.with_paths(&paths);
+        if let Some(setting) = &environment.kustomize {
+            own.kustomize = setting.overlays.clone();
+            own.auto_kustomize = setting.auto;
+        }
+        if let Some(namespace) = &environment.namespace {
+            own.default_namespace = namespace.clone();
+        }
+        own.helm = environment.helm.clone();
+        own.environments = EnvironmentSettings::default();
+        own.environment = Some(environment.name.clone());
+        let read = read_declared(&own);
+        for mut resource in read.inventory.resources.into_values() {
+            if let (true, Some(namespace)) = (environment.force_namespace, &environment.namespace) {
+                if !resource.identity.namespace.is_empty() {
+                    resource.identity.namespace = namespace.clone();
+                    if let Some(metadata) = resource
+                        .body
+                        .get_mut("metadata")
+                        .and_then(Value::as_object_mut)
+                    {
+                        metadata.insert("namespace".into(), Value::String(namespace.clone()));
+                    }
+                }
+            }
+            resource.identity.environment = environment.name.clone();
+            // Namespaces forced by targetNamespace can meet: reported like any duplicate.
+            insert_all(&mut state, vec![resource], Some(&environment.name));
+        }
+        state.errors.extend(read.errors);
+        state.gaps.extend(read.gaps);
+        for file in read.coverage.files {
+            let entry = read_in
+                .entry(file.path)
+                .or_insert_with(|| (file.state, Vec::new()));
+            entry.1.push(environment.name.clone());
+        }
+    }
+    state.errors.extend(errors);
+
+    // Coverage: every file once, with the environments that read it.
+    let mut files = Vec::new();
+    for file in whole.coverage.files {
+        let owning = owners(&file.path);
+        if let Some((file_state, names)) = read_in.remove(&file.path) {
+            files.push(DeclaredFile {
+                path: file.path,
+                state: file_state,
+                environments: names,
+            });
+        } else if !owning.is_empty() && owning.iter().all(|e| !chosen(e)) {
+            let names: Vec<String> = owning.iter().map(|e| e.name.clone()).collect();
+            files.push(DeclaredFile {
+                path: file.path,
+                state: FileState::NotChecked {
+                    reason: format!(
+                        "in environment `{}`, not selected (--environment)",
+                        names.join("`, `")
+                    ),
+                    gap: false,
+                },
+                environments: names,
+            });
+        } else if owning.is_empty() && !keep_default {
+            files.push(DeclaredFile {
+                path: file.path,
+                state: FileState::NotChecked {
+                    reason: "under no selected environment (--environment)".into(),
+                    gap: false,
+                },
+                environments: Vec::new(),
+            });
+        } else {
+            files.push(file);
+        }
+    }
+    files.extend(
+        read_in
+            .into_iter()
+            .map(|(path, (state, environments))| DeclaredFile {
+                path,
+                state,
+                environments,
+            }),
+    );
+    state.coverage = DeclaredCoverage::new(files);
+    state.environments = selected;
+    state
+}
+
+/// Argo CD and Flux objects that name what a repository deploys.
+fn is_gitops_object(resource: &Resource) -> bool {
+    matches!(
+        (
+            resource.identity.group.as_str(),
+            resource.identity.kind.as_str()
+        ),
+        ("argoproj.io", "Application" | "ApplicationSet")
+            | ("kustomize.toolkit.fluxcd.io", "Kustomization")
+            | ("helm.toolkit.fluxcd.io", "HelmRelease")
+    )
+}
+
+/// `--environment` names that are no environment of the scan.
+fn unknown_selected(settings: &EnvironmentSettings, known: &[Environment]) -> Vec<InputError> {
+    let names: Vec<&str> = known.iter().map(|e| e.name.as_str()).collect();
+    settings
+        .selected
+        .iter()
+        .filter(|s| !names.contains(&s.as_str()))
+        .map(|name| {
+            InputError::error(
+                Code::Usage,
+                Place::Argument(format!("--environment {}", escape_control(name))),
+                if names.is_empty() {
+                    format!("no environment `{}`: the scan has no environments (none in the config, no Argo CD or Flux object found)", escape_control(name))
+                } else {
+                    format!("no environment `{}`: the environments are `{}`", escape_control(name), names.join("`, `"))
+                },
+            )
+        })
+        .collect()
 }
 
 fn read_declared(options: &DeclaredOptions) -> DeclaredState {
@@ -134,7 +374,7 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
             ),
             Err(_) => not_utf8(path),
         };
-        insert_all(&mut state, resources);
+        insert_all(&mut state, resources, options.environment.as_deref());
         state.errors.extend(errors);
     }
     let parsed: Vec<(Vec<Resource>, Vec<InputError>)> = manifests
@@ -151,7 +391,7 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
         })
         .collect();
     for (resources, errors) in parsed {
-        insert_all(&mut state, resources);
+        insert_all(&mut state, resources, options.environment.as_deref());
         state.errors.extend(errors);
     }
     for (path, content) in &files {
@@ -189,7 +429,11 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
     state.coverage = DeclaredCoverage::new(
         plan.states
             .into_iter()
-            .map(|(path, state)| DeclaredFile { path, state })
+            .map(|(path, state)| DeclaredFile {
+                path,
+                state,
+                environments: Vec::new(),
+            })
             .collect(),
     );
     state
@@ -483,7 +727,7 @@ fn declared_gap(scope: String, reason: String) -> CoverageGap {
     }
 }
 
-fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
+fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>, environment: Option<&str>) {
     for resource in resources {
         if let Err(duplicate) = state.inventory.insert(resource) {
             let first = state
@@ -491,14 +735,26 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
                 .get(&duplicate.identity)
                 .map(|first| origin_place(first).to_string())
                 .unwrap_or_default();
-            state.errors.push(InputError::error(
-                Code::DuplicateResource,
-                origin_place(&duplicate),
-                format!(
-                    "{} is declared twice (first at {first}); the first one is used",
-                    duplicate.identity
+            let within = match environment {
+                Some(name) => format!("in environment `{name}`"),
+                None => "outside any environment".into(),
+            };
+            state.errors.push(
+                InputError::error(
+                    Code::DuplicateResource,
+                    origin_place(&duplicate),
+                    format!(
+                        "{} is declared twice {within} (first at {first}); the first one is used, this copy is not evaluated",
+                        duplicate.identity
+                    ),
+                )
+                .with_help(
+                    "the same object may be declared once per environment: if these are two environments (staging, production), \
+                     name them in driftaudit.yaml (`environments: [{name: staging, paths: [envs/staging]}, ...]`) or keep the \
+                     Argo CD Application / Flux Kustomization that deploys each folder in the repository (docs/environments.md); \
+                     otherwise remove one copy",
                 ),
-            ));
+            );
         }
     }
 }
@@ -733,7 +989,7 @@ fn render_overlays(
                     state.commit.as_deref(),
                     &options.default_namespace,
                 );
-                insert_all(state, resources);
+                insert_all(state, resources, options.environment.as_deref());
                 state.errors.extend(errors);
             }
             Err(kustomize::RenderError::NoTool) => {

@@ -89,6 +89,14 @@ impl FileFilter {
         })
     }
 
+    /// The same filter over other paths (an environment's).
+    pub fn with_paths(&self, paths: &[String]) -> FileFilter {
+        FileFilter {
+            paths: paths.to_vec(),
+            ..self.clone()
+        }
+    }
+
     /// Whether `path` is under one of the scanned paths (all of the tree when none is given).
     pub fn under_paths(&self, path: &str) -> bool {
         self.paths.is_empty()

@@ -3,6 +3,7 @@
 //! (`kubernetes_resource`) and says how drift treats them (`RULES`).
 
 pub mod args;
+pub mod helm_setting;
 pub mod kustomize;
 pub mod live;
 pub mod normalize;
