@@ -735,26 +735,27 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>, environment: 
                 .get(&duplicate.identity)
                 .map(|first| origin_place(first).to_string())
                 .unwrap_or_default();
-            let within = match environment {
-                Some(name) => format!("in environment `{name}`"),
-                None => "outside any environment".into(),
-            };
-            state.errors.push(
-                InputError::error(
-                    Code::DuplicateResource,
-                    origin_place(&duplicate),
-                    format!(
-                        "{} is declared twice {within} (first at {first}); the first one is used, this copy is not evaluated",
-                        duplicate.identity
-                    ),
-                )
-                .with_help(
-                    "the same object may be declared once per environment: if these are two environments (staging, production), \
+            let (within, how) = match environment {
+                Some(name) => (
+                    format!("in environment `{name}`"),
+                    "remove one copy, or give each copy its own environment",
+                ),
+                None => (
+                    "outside any environment".to_string(),
+                    "the same object may be declared once per environment: if the copies are environments (staging, production), \
                      name them in driftaudit.yaml (`environments: [{name: staging, paths: [envs/staging]}, ...]`) or keep the \
                      Argo CD Application / Flux Kustomization that deploys each folder in the repository (docs/environments.md); \
                      otherwise remove one copy",
                 ),
-            );
+            };
+            state.errors.push(InputError::error(
+                Code::DuplicateResource,
+                origin_place(&duplicate),
+                format!(
+                    "{} is declared twice {within} (first at {first}); the first one is used, this copy is not evaluated; {how}",
+                    duplicate.identity
+                ),
+            ));
         }
     }
 }

@@ -674,7 +674,10 @@ pub fn assign_live(
         let mut owner: BTreeMap<Identity, &Identity> = BTreeMap::new();
         for resource in declared.iter() {
             let id = &resource.identity;
-            if id.environment.is_empty() || !compared.iter().any(|e| e.name == id.environment) {
+            if id.environment.is_empty()
+                || !target.covers(id.source)
+                || !compared.iter().any(|e| e.name == id.environment)
+            {
                 continue;
             }
             let live = Identity {

@@ -16,6 +16,7 @@ mod declared_sources;
 mod demo;
 mod diagnostics;
 mod drift_and_secrets;
+mod environments;
 mod hostile;
 mod kubernetes;
 mod pgbackrest;
