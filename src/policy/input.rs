@@ -111,6 +111,8 @@ pub struct InventoryEntry<'a> {
     pub live: Option<&'a Value>,
     pub drift: Option<DriftInput<'a>>,
     pub facts: Value,
+    /// As `input.environment` of per-resource rules.
+    pub environment: Option<&'a str>,
 }
 
 /// The input of a whole-inventory rule (`scope: inventory`).
@@ -289,6 +291,7 @@ pub fn inventory_inputs<'a>(
                         live: l.map(|r| &r.body),
                         drift: DriftInput::of(drift),
                         facts: with_clock(&any.facts, clock),
+                        environment: Some(identity.environment.as_str()).filter(|e| !e.is_empty()),
                     }
                 })
                 .collect();

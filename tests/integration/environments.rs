@@ -16,6 +16,18 @@ fn risky_web(namespace: Option<&str>) -> String {
     )
 }
 
+/// The report, with its environment fields, holds to docs/report-schema.json.
+fn assert_matches_report_schema(report: &Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report-schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
 /// (rule, resource namespace/name, environment) of every finding.
 fn findings(report: &Value) -> Vec<(String, String, String)> {
     let mut found: Vec<(String, String, String)> = report["findings"]
@@ -79,6 +91,7 @@ fn config_environments_evaluate_both_copies_of_one_deployment() {
     let run = run_in(root, &["scan", "--repo", "repo", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.all());
     let report = run.json();
+    assert_matches_report_schema(&report);
     assert_eq!(report["summary"]["declared_resources"], 3, "{report}");
     assert!(
         has(&report, "DA-PRIV-001", "shop/web", "staging"),
@@ -388,6 +401,7 @@ fn live_targets_are_compared_with_the_environments_that_deploy_to_them() {
     );
     assert_eq!(run.code, 3, "staging was not compared: {}", run.all());
     let report = run.json();
+    assert_matches_report_schema(&report);
     let drift = report["drift"].as_array().unwrap();
     assert_eq!(drift.len(), 1, "{report}");
     assert_eq!(drift[0]["status"], "modified", "{report}");
