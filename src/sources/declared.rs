@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::document::DocumentPlace;
-use super::environments::{discover, Environment, EnvironmentSettings};
+use super::environments::{discover, remote_urls, Environment, EnvironmentSettings};
 use super::git::{
     escape_control, export_ref, read_single_file, DeclaredTree, ExportGaps, FileFilter, OpenTree,
     KUSTOMIZATION_FILES,
@@ -106,7 +106,11 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
     };
     let mut gaps = Vec::new();
     let all = if discovering {
-        let found = discover(&whole.inventory, &tree.entries.files);
+        let found = discover(
+            &whole.inventory,
+            &tree.entries.files,
+            &remote_urls(&options.tree),
+        );
         gaps = found.gaps;
         found.environments
     } else {

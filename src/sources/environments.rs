@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::git::escape_control;
+use super::git::{escape_control, DeclaredTree};
 use super::kubernetes::helm_setting::HelmSetting;
 use crate::config::KustomizeSetting;
 use crate::diag::{Code, Place};
@@ -89,7 +89,7 @@ pub struct Discovered {
 /// Finds environments in `inventory` (the repository read as a whole).
 /// `entries`: every file of the tree, to check paths and expand directory
 /// generators. Costs one look at each resource's kind.
-pub fn discover(inventory: &Inventory, entries: &[String]) -> Discovered {
+pub fn discover(inventory: &Inventory, entries: &[String], remotes: &[String]) -> Discovered {
     let mut found = Discovered::default();
     let dirs: BTreeSet<String> = entries
         .iter()
@@ -112,8 +112,8 @@ pub fn discover(inventory: &Inventory, entries: &[String]) -> Discovered {
             continue;
         }
         let outcome = match (id.group.as_str(), id.kind.as_str()) {
-            ("argoproj.io", "Application") => argo_application(resource, &resource.body),
-            ("argoproj.io", "ApplicationSet") => argo_application_set(resource, &dirs),
+            ("argoproj.io", "Application") => argo_application(resource, &resource.body, remotes),
+            ("argoproj.io", "ApplicationSet") => argo_application_set(resource, &dirs, remotes),
             ("kustomize.toolkit.fluxcd.io", "Kustomization") => flux_kustomization(resource),
             ("helm.toolkit.fluxcd.io", "HelmRelease") => flux_helm_release(resource),
             _ => continue,
@@ -204,8 +204,57 @@ fn qualified(kind: &str, resource: &Resource, name: &str) -> String {
     }
 }
 
+/// The URLs the declared repository is known by (its Git remotes),
+/// normalised; empty when the tree root is not a Git repository or it has no
+/// remote (then only the paths say what is in this repository).
+pub fn remote_urls(tree: &DeclaredTree) -> Vec<String> {
+    let root = match tree {
+        DeclaredTree::GitRef { repo, .. } => repo,
+        DeclaredTree::Directory(dir) => dir,
+    };
+    let Ok(repo) = git2::Repository::open(root) else {
+        return Vec::new();
+    };
+    let Ok(names) = repo.remotes() else {
+        return Vec::new();
+    };
+    let mut urls = Vec::new();
+    for name in names.iter().flatten().flatten() {
+        if let Ok(remote) = repo.find_remote(name) {
+            if let Ok(url) = remote.url() {
+                urls.push(normalize_url(url));
+            }
+        }
+    }
+    urls.sort();
+    urls.dedup();
+    urls
+}
+
+/// A Git URL as a comparable `host/path`: scheme, user, `.git` and a
+/// trailing `/` left out, scp-like `host:path` read as `host/path`, the
+/// host in lowercase.
+pub fn normalize_url(url: &str) -> String {
+    let url = url.trim();
+    let (rest, scp) = match url.split_once("://") {
+        Some((_, rest)) => (rest, false),
+        None => (url, true),
+    };
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let (host, path) = if scp {
+        rest.split_once(':').unwrap_or((rest, ""))
+    } else {
+        rest.split_once('/').unwrap_or((rest, ""))
+    };
+    // A port (`host:22`) says nothing about which repository it is.
+    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    format!("{host}/{}", path.trim_matches('/'))
+}
+
 /// An Argo CD Application (or one an ApplicationSet generates: `body`).
-fn argo_application(resource: &Resource, body: &Value) -> Outcome {
+fn argo_application(resource: &Resource, body: &Value, remotes: &[String]) -> Outcome {
     let name = text(body, "/metadata/name").unwrap_or(&resource.identity.name);
     let from = qualified("Argo CD Application", resource, name);
     let at = place_of(resource);
@@ -247,6 +296,21 @@ fn argo_application(resource: &Resource, body: &Value) -> Outcome {
             }
             continue;
         };
+        let elsewhere = !remotes.is_empty()
+            && text(source, "/repoURL").is_some_and(|url| !remotes.contains(&normalize_url(url)));
+        if elsewhere {
+            out.push(Err(gap(
+                &from,
+                &at,
+                format!(
+                    "its source `{}` is another repository than this one (`{}`): path `{}` was not checked",
+                    escape_control(repo),
+                    escape_control(&remotes.join("`, `")),
+                    escape_control(path)
+                ),
+            )));
+            continue;
+        }
         let path = normalize_path(path);
         if let Some(values) = source.pointer("/helm/valueFiles").and_then(Value::as_array) {
             for file in values.iter().filter_map(Value::as_str) {
@@ -295,7 +359,11 @@ fn argo_application(resource: &Resource, body: &Value) -> Outcome {
 
 /// An ApplicationSet: its list and Git directory generators expanded into
 /// Applications; any other generator is a gap naming it.
-fn argo_application_set(resource: &Resource, dirs: &BTreeSet<String>) -> Outcome {
+fn argo_application_set(
+    resource: &Resource,
+    dirs: &BTreeSet<String>,
+    remotes: &[String],
+) -> Outcome {
     let body = &resource.body;
     let from = qualified("Argo CD ApplicationSet", resource, &resource.identity.name);
     let at = place_of(resource);
@@ -380,7 +448,7 @@ fn argo_application_set(resource: &Resource, dirs: &BTreeSet<String>) -> Outcome
                 )));
                 continue;
             }
-            for made in argo_application(resource, &expanded) {
+            for made in argo_application(resource, &expanded, remotes) {
                 out.push(made.map(|mut environment| {
                     environment.from = format!("{} (from {from})", environment.from);
                     environment
@@ -771,7 +839,7 @@ mod tests {
             "spec": {"source": {"repoURL": "https://git.example/repo", "path": "./envs/prod/",
                                 "helm": {"valueFiles": ["values-prod.yaml"], "releaseName": "web"}},
                      "destination": {"name": "prod-cluster", "namespace": "shop"}}});
-        let found = discover(&inventory(&[app]), &files(&["envs/prod/app.yaml"]));
+        let found = discover(&inventory(&[app]), &files(&["envs/prod/app.yaml"]), &[]);
         assert!(found.gaps.is_empty(), "{:?}", found.gaps);
         let env = &found.environments[0];
         assert_eq!(env.name, "web-prod");
@@ -793,7 +861,7 @@ mod tests {
             "metadata": {"name": "other", "namespace": "argocd"},
             "spec": {"source": {"repoURL": "https://git.example/other", "path": "deploy"},
                      "destination": {"server": "https://10.0.0.1:6443"}}});
-        let found = discover(&inventory(&[chart, elsewhere]), &files(&["a.yaml"]));
+        let found = discover(&inventory(&[chart, elsewhere]), &files(&["a.yaml"]), &[]);
         assert!(found.environments.is_empty());
         assert_eq!(found.gaps.len(), 2, "{:?}", found.gaps);
         assert!(found
@@ -833,7 +901,7 @@ mod tests {
             "apps/skip/d.yaml",
             "apps/api/deep/x.yaml",
         ]);
-        let found = discover(&inventory(&[list, dirs, clusters]), &tree);
+        let found = discover(&inventory(&[list, dirs, clusters]), &tree, &[]);
         type Row<'a> = (&'a str, &'a [String], Option<&'a str>, Option<&'a str>);
         let names: Vec<Row> = found
             .environments
@@ -880,11 +948,58 @@ mod tests {
             "spec": {"generators": [{"list": {"elements": [{"env": "a"}]}}],
                      "template": {"metadata": {"name": "{{env}}"},
                         "spec": {"source": {"path": "{{folder}}"}, "destination": {}}}}});
-        let found = discover(&inventory(&[set]), &files(&["a/x.yaml"]));
+        let found = discover(&inventory(&[set]), &files(&["a/x.yaml"]), &[]);
         assert!(found.environments.is_empty());
         assert!(found.gaps[0]
             .reason
             .contains("template parameter has no value"));
+    }
+
+    #[test]
+    fn git_urls_compare_in_every_spelling() {
+        let forms = [
+            "https://github.com/Org/shop.git",
+            "https://user@GitHub.com/Org/shop/",
+            "git@github.com:Org/shop.git",
+            "ssh://git@github.com:22/Org/shop",
+        ];
+        for form in forms {
+            assert_eq!(normalize_url(form), "github.com/Org/shop", "{form}");
+        }
+        assert_ne!(
+            normalize_url("https://github.com/Org/other"),
+            "github.com/Org/shop"
+        );
+    }
+
+    #[test]
+    fn an_application_of_another_repository_is_a_gap_even_when_the_path_exists_here() {
+        let app = |url: &str| {
+            json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "web", "namespace": "argocd"},
+            "spec": {"source": {"repoURL": url, "path": "deploy"}, "destination": {}}})
+        };
+        let remotes = ["github.com/org/shop".to_string()];
+        let tree = files(&["deploy/x.yaml"]);
+        let here = discover(
+            &inventory(&[app("git@github.com:org/shop.git")]),
+            &tree,
+            &remotes,
+        );
+        assert_eq!(here.environments.len(), 1, "{:?}", here.gaps);
+        let other = discover(
+            &inventory(&[app("https://github.com/org/infra")]),
+            &tree,
+            &remotes,
+        );
+        assert!(other.environments.is_empty());
+        assert!(
+            other.gaps[0]
+                .reason
+                .contains("another repository than this one"),
+            "{:?}",
+            other.gaps
+        );
     }
 
     #[test]
@@ -901,7 +1016,7 @@ mod tests {
             "metadata": {"name": "redis", "namespace": "web"},
             "spec": {"chart": {"spec": {"chart": "redis", "sourceRef": {"kind": "HelmRepository", "name": "bitnami"}}}}});
         let tree = files(&["clusters/prod/apps/d.yaml", "charts/podinfo/Chart.yaml"]);
-        let found = discover(&inventory(&[kustomization, release, remote]), &tree);
+        let found = discover(&inventory(&[kustomization, release, remote]), &tree, &[]);
         assert_eq!(found.environments.len(), 2);
         let apps = &found.environments[0];
         assert_eq!(apps.paths, ["clusters/prod/apps"]);
@@ -924,7 +1039,11 @@ mod tests {
             "metadata": {"name": "web", "namespace": ns},
             "spec": {"source": {"path": "web"}, "destination": {}}})
         };
-        let found = discover(&inventory(&[app("a"), app("b")]), &files(&["web/x.yaml"]));
+        let found = discover(
+            &inventory(&[app("a"), app("b")]),
+            &files(&["web/x.yaml"]),
+            &[],
+        );
         let names: Vec<&str> = found.environments.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["a/web", "b/web"]);
     }
