@@ -9,7 +9,9 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::document::DocumentPlace;
-use super::environments::{discover, remote_urls, Environment, EnvironmentSettings};
+use super::environments::{
+    discover, is_under_or_is, remote_urls, Environment, EnvironmentSettings,
+};
 use super::git::{
     escape_control, export_ref, read_single_file, DeclaredTree, ExportGaps, FileFilter, OpenTree,
     KUSTOMIZATION_FILES,
@@ -120,8 +122,13 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
     let chosen =
         |e: &&Environment| settings.selected.is_empty() || settings.selected.contains(&e.name);
     let selected: Vec<Environment> = all.iter().filter(chosen).cloned().collect();
-    let owners =
-        |file: &str| -> Vec<&Environment> { all.iter().filter(|e| e.covers(file)).collect() };
+    // The environments a file belongs to: those whose path holding it is the deepest.
+    let owners = |file: &str| -> Vec<&Environment> {
+        let deepest = all.iter().filter_map(|e| e.depth_of(file)).max();
+        all.iter()
+            .filter(|e| deepest.is_some() && e.depth_of(file) == deepest)
+            .collect()
+    };
     let keep_default = settings.selected.is_empty();
     let file_of = |place: &Place| match place {
         Place::File { path, .. } => Some(path.clone()),
@@ -168,7 +175,7 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
         for (i, path) in environment.paths.iter().enumerate() {
             if options
                 .filter
-                .with_paths(std::slice::from_ref(path))
+                .with_paths(std::slice::from_ref(path), &[])
                 .missing_paths(&entries)
                 .is_empty()
             {
@@ -197,7 +204,20 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
             continue;
         }
         let mut own = options.clone();
-        own.filter = options.filter.with_paths(&paths);
+        // A deeper environment's folders are its own (Argo CD and Flux
+        // objects nest: an app-of-apps folder holds the apps' folders).
+        let except: Vec<String> = all
+            .iter()
+            .flat_map(|other| &other.paths)
+            .filter(|deeper| {
+                !paths.contains(deeper)
+                    && paths
+                        .iter()
+                        .any(|p| is_under_or_is(deeper, p) && *deeper != p)
+            })
+            .cloned()
+            .collect();
+        own.filter = options.filter.with_paths(&paths, &except);
         if let Some(setting) = &environment.kustomize {
             own.kustomize = setting.overlays.clone();
             own.auto_kustomize = setting.auto;

@@ -48,7 +48,16 @@ pub struct Environment {
 impl Environment {
     /// Whether `path` (a file of the tree) is read in this environment.
     pub fn covers(&self, path: &str) -> bool {
-        self.paths.iter().any(|p| is_under_or_is(path, p))
+        self.depth_of(path).is_some()
+    }
+
+    /// The length of the longest of its paths that holds `path`.
+    pub fn depth_of(&self, path: &str) -> Option<usize> {
+        self.paths
+            .iter()
+            .filter(|p| is_under_or_is(path, p))
+            .map(|p| if p.is_empty() { 0 } else { p.len() + 1 })
+            .max()
     }
 }
 

@@ -252,6 +252,35 @@ fn a_flux_kustomization_puts_its_objects_in_its_target_namespace() {
         findings(&report)
     );
     assert_eq!(environments_of(&report, "apps/web.yaml"), ["apps"]);
+
+    // A root Kustomization holds the others' folders: each file belongs to
+    // the deepest environment, so nothing is read twice.
+    write(
+        root,
+        "clusters/prod/flux-system.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  path: ./\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    let run = run_in(root, &["scan", "--repo", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report = run.json();
+    assert!(report["errors"].as_array().unwrap().is_empty(), "{report}");
+    assert_eq!(environments_of(&report, "apps/web.yaml"), ["apps"]);
+    assert_eq!(
+        environments_of(&report, "clusters/prod/apps.yaml"),
+        ["flux-system"]
+    );
+    assert!(
+        has(&report, "DA-PRIV-001", "shop/web", "apps"),
+        "{:?}",
+        findings(&report)
+    );
+    assert_eq!(
+        findings(&report)
+            .iter()
+            .filter(|f| f.0 == "DA-PRIV-001")
+            .count(),
+        1
+    );
 }
 
 #[test]
