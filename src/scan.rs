@@ -13,7 +13,7 @@ use crate::drift::{compute_drift, managed_namespaces, Drift, DriftOptions};
 use crate::model::{CoverageGap, InputError, Inventory, Severity};
 use crate::model::{LiveTarget, LiveTimeouts};
 use crate::policy::{self, PolicyOptions, PolicyOutcome};
-use crate::report::{Report, ScanDescription};
+use crate::report::{EnvironmentDescription, Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
 use crate::sources::environments::{assign_live, compared_with, declared_for};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
@@ -183,6 +183,16 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         live: targets.iter().map(|t| t.name.clone()).collect(),
         strict: options.drift.strict,
         policies: options.evaluate_policies,
+        environments: environments
+            .iter()
+            .map(|e| EnvironmentDescription {
+                name: e.name.clone(),
+                from: e.from.clone(),
+                paths: e.paths.clone(),
+                namespace: e.namespace.clone(),
+                kube_context: e.kube_context.clone(),
+            })
+            .collect(),
     };
     Report::assemble(
         description,

@@ -140,6 +140,20 @@ pub struct ScanDescription {
     pub live: Vec<String>,
     pub strict: bool,
     pub policies: bool,
+    /// The environments read (docs/environments.md); left out without any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<EnvironmentDescription>,
+}
+
+/// One environment as the report describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentDescription {
+    pub name: String,
+    /// `config`, or the GitOps object it was found in (`Argo CD Application argocd/web`).
+    pub from: String,
+    pub paths: Vec<String>,
+    pub namespace: Option<String>,
+    pub kube_context: Option<String>,
 }
 
 /// Where a finding was seen: a declared or live resource side, or a

@@ -96,6 +96,26 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             scan.now, scan.files_read
         ))
     );
+    for environment in &scan.environments {
+        let paths: Vec<&str> = environment
+            .paths
+            .iter()
+            .map(|p| if p.is_empty() { "." } else { p.as_str() })
+            .collect();
+        let mut line = format!(
+            "environment {} ({}): {}",
+            environment.name,
+            environment.from,
+            paths.join(", ")
+        );
+        if let Some(namespace) = &environment.namespace {
+            line.push_str(&format!("  namespace {namespace}"));
+        }
+        if let Some(context) = &environment.kube_context {
+            line.push_str(&format!("  context {context}"));
+        }
+        let _ = writeln!(out, "{}", s.dim(&printable(&line)));
+    }
 
     if !report.errors.is_empty() {
         let _ = writeln!(

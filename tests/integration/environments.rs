@@ -184,6 +184,31 @@ fn argo_cd_applications_are_environments() {
         environments_of(&report, "envs/staging/web.yaml"),
         ["web-staging"]
     );
+    assert_matches_report_schema(&report);
+    let found: Vec<(String, String)> = report["scan"]["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["from"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "web-production".to_string(),
+                "Argo CD Application argocd/web-production".to_string()
+            ),
+            (
+                "web-staging".to_string(),
+                "Argo CD Application argocd/web-staging".to_string()
+            ),
+        ]
+    );
     // The Applications themselves are read under no environment.
     assert!(environments_of(&report, "argocd/apps.yaml").is_empty());
 
