@@ -121,7 +121,16 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
     let mut errors = unknown_selected(settings, &all);
     let chosen =
         |e: &&Environment| settings.selected.is_empty() || settings.selected.contains(&e.name);
-    let selected: Vec<Environment> = all.iter().filter(chosen).cloned().collect();
+    let mut selected: Vec<Environment> = all.iter().filter(chosen).cloned().collect();
+    // Each environment is one more read of the tree: a repository (or an
+    // ApplicationSet) making thousands is read up to a limit, the rest a gap.
+    if selected.len() > MAX_ENVIRONMENTS {
+        let left: Vec<String> = selected.drain(MAX_ENVIRONMENTS..).map(|e| e.name).collect();
+        gaps.push(declared_gap(
+            format!("{} environment(s) from `{}` on", left.len(), escape_control(&left[0])),
+            format!("more than {MAX_ENVIRONMENTS} environments: the others were not read; choose with --environment"),
+        ));
+    }
     // The environments a file belongs to: those whose path holding it is the deepest.
     let owners = |file: &str| -> Vec<&Environment> {
         let deepest = all.iter().filter_map(|e| e.depth_of(file)).max();
@@ -306,6 +315,9 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
     state.environments = selected;
     state
 }
+
+/// The most environments one scan reads.
+const MAX_ENVIRONMENTS: usize = 500;
 
 /// Argo CD and Flux objects that name what a repository deploys.
 fn is_gitops_object(resource: &Resource) -> bool {

@@ -483,3 +483,46 @@ fn live_targets_are_compared_with_the_environments_that_deploy_to_them() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(run.json()["summary"]["complete"], true, "{}", run.all());
 }
+
+#[test]
+fn thousands_of_generated_environments_are_read_up_to_a_limit_and_the_rest_is_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "apps/web.yaml",
+        &deployment_yaml("web", "shop", 1, "nginx:1.27.0"),
+    );
+    let elements: String = (0..600)
+        .map(|i| format!("          - idx: \"{i:03}\"\n"))
+        .collect();
+    write(
+        root,
+        "argocd/set.yaml",
+        &format!("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: many\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n{elements}  template:\n    metadata:\n      name: 'web-{{{{idx}}}}'\n    spec:\n      source:\n        repoURL: https://git.example/shop.git\n        path: apps\n      destination:\n        namespace: 'ns-{{{{idx}}}}'\n"),
+    );
+    let started = std::time::Instant::now();
+    let run = run_in(root, &["scan", "--repo", ".", "--format", "json"]);
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 3, "{}", run.all());
+    let report = run.json();
+    assert_eq!(
+        report["scan"]["environments"].as_array().unwrap().len(),
+        500
+    );
+    let gaps = report["coverage"].to_string();
+    assert!(
+        gaps.contains("100 environment(s) from `web-500` on") && gaps.contains("--environment"),
+        "{gaps}"
+    );
+    // Each environment read its own copy, in its own namespace.
+    assert_eq!(
+        report["summary"]["declared_resources"], 501,
+        "{}",
+        report["summary"]
+    );
+}
