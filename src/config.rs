@@ -1055,6 +1055,49 @@ mod tests {
     }
 
     #[test]
+    fn environments_are_read_and_checked_at_their_line() {
+        let config = Config::parse(
+            "environments:\n  - name: staging\n    paths: [envs/staging]\n    kustomize: false\n    helm: {values: [v.yaml], release: web}\n    namespace: shop\n    kube_context: stg\n",
+            "c.yaml",
+        )
+        .unwrap();
+        let staging = &config.environments[0];
+        assert_eq!(staging.paths, ["envs/staging"]);
+        assert_eq!(staging.kustomize.as_ref().map(|k| k.auto), Some(false));
+        assert_eq!(staging.helm.values, ["v.yaml"]);
+        assert_eq!(staging.helm.release.as_deref(), Some("web"));
+        assert_eq!(staging.kube_context.as_deref(), Some("stg"));
+        for (text, at, wanted) in [
+            (
+                "environments:\n  - name: \"a b\"\n    paths: [x]\n",
+                "c.yaml:2:11",
+                "environments[0].name: `a b` is not an environment name",
+            ),
+            (
+                "environments:\n  - name: a\n    paths: []\n",
+                "c.yaml:3:12",
+                "at least one path",
+            ),
+            (
+                "environments:\n  - {name: a, paths: [x]}\n  - {name: a, paths: [y]}\n",
+                "c.yaml:3:12",
+                "environment `a` is named twice",
+            ),
+        ] {
+            let err = Config::parse(text, "c.yaml").unwrap_err();
+            assert_eq!(err.code, Code::ConfigInvalidValue, "{err:?}");
+            assert_eq!(err.location, at, "{err:?}");
+            assert!(err.message.contains(wanted), "{err}");
+        }
+        let err = Config::parse(
+            "environments:\n  - {name: a, paths: [x], helm: {value: [v.yaml]}}\n",
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::ConfigUnknownKey, "{err:?}");
+    }
+
+    #[test]
     fn glob_patterns() {
         let matches = |pattern: &str, text: &str| NamePattern::new(pattern).unwrap().is_match(text);
         assert!(matches("*", "anything"));
