@@ -86,11 +86,12 @@ pub fn run_scan(options: &ScanOptions) -> Report {
                 state.files_read,
                 Some(state.coverage),
                 state.environments,
+                state.duplicates,
             ))
         }
         None => None,
     };
-    let (declared_inventory, commit, files_read, declared_coverage, environments) =
+    let (declared_inventory, commit, files_read, declared_coverage, environments, duplicates) =
         declared.unwrap_or_default();
     stage_done("declared", started);
 
@@ -141,6 +142,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             loaded,
             &policy_options,
             &declared_inventory,
+            &duplicates,
             &targets,
             &drift,
         ),

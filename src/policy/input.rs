@@ -138,6 +138,18 @@ pub struct ResourceUnit<'a> {
 }
 
 impl<'a> ResourceUnit<'a> {
+    /// The declared side alone, compared with nothing.
+    pub fn declared_only(resource: &'a Resource) -> Self {
+        ResourceUnit {
+            resource,
+            declared: Some(resource),
+            counterpart: None,
+            drift: None,
+            state: Side::Declared,
+            target: None,
+        }
+    }
+
     /// The value Rego sees as `input`.
     pub fn input(&self, now: &'a str, clock: OffsetDateTime) -> ResourceInput<'a> {
         ResourceInput {

@@ -63,6 +63,9 @@ pub struct DeclaredState {
     pub gaps: Vec<CoverageGap>,
     /// The environments read (none: the repository is one declared set).
     pub environments: Vec<Environment>,
+    /// Second copies of objects declared twice in one environment (an
+    /// error each): not compared with live state, but still evaluated.
+    pub duplicates: Vec<Resource>,
 }
 
 /// Reads the declared side: every manifest, Traefik file and kustomize
@@ -167,6 +170,17 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
     }
     state.gaps.extend(whole.gaps);
     state.gaps.extend(gaps);
+    if keep_default {
+        state.duplicates.extend(
+            whole
+                .duplicates
+                .into_iter()
+                .filter(|copy| match &copy.origin {
+                    Origin::Declared { file, .. } => owners(file).is_empty(),
+                    Origin::Live { .. } => true,
+                }),
+        );
+    }
 
     // Each environment on its own.
     let entries: Vec<&str> = tree
@@ -257,6 +271,12 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
         }
         state.errors.extend(read.errors);
         state.gaps.extend(read.gaps);
+        state
+            .duplicates
+            .extend(read.duplicates.into_iter().map(|mut copy| {
+                copy.identity.environment = environment.name.clone();
+                copy
+            }));
         for file in read.coverage.files {
             let entry = read_in
                 .entry(file.path)
@@ -788,10 +808,11 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>, environment: 
                 Code::DuplicateResource,
                 origin_place(&duplicate),
                 format!(
-                    "{} is declared twice {within} (first at {first}); the first one is used, this copy is not evaluated; {how}",
+                    "{} is declared twice {within} (first at {first}); the first one is compared with live state, both are evaluated; {how}",
                     duplicate.identity
                 ),
             ));
+            state.duplicates.push(*duplicate);
         }
     }
 }

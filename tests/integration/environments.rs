@@ -317,11 +317,8 @@ fn a_duplicate_inside_one_environment_names_both_places_and_the_rest_is_checked(
         "repo/envs/staging/a.yaml",
         &deployment_yaml("web", "shop", 1, "nginx:1.27.0"),
     );
-    write(
-        root,
-        "repo/envs/staging/b.yaml",
-        &deployment_yaml("web", "shop", 3, "nginx:1.27.0"),
-    );
+    // The second copy is privileged: evaluated too, though never compared.
+    write(root, "repo/envs/staging/b.yaml", &risky_web(Some("shop")));
     write(
         root,
         "repo/envs/staging/c.yaml",
@@ -347,6 +344,14 @@ fn a_duplicate_inside_one_environment_names_both_places_and_the_rest_is_checked(
             && errors.contains("envs/staging/b.yaml"),
         "{errors}"
     );
+    let copy = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "DA-PRIV-001" && f["resource"]["name"] == "web")
+        .unwrap_or_else(|| panic!("the second copy was not evaluated: {report}"));
+    assert_eq!(copy["environment"], "staging");
+    assert_eq!(copy["location"]["file"], "envs/staging/b.yaml", "{copy}");
     // The other documents are still checked; production's copy is no duplicate.
     assert!(
         has(&report, "DA-PRIV-001", "shop/api", "staging"),
