@@ -209,14 +209,7 @@ pub fn resource_units<'a>(
             .filter(|t| t.compares(&resource.identity))
             .collect();
         if covering.is_empty() {
-            units.push(ResourceUnit {
-                resource,
-                declared: Some(resource),
-                counterpart: None,
-                drift: None,
-                state: Side::Declared,
-                target: None,
-            });
+            units.push(ResourceUnit::declared_only(resource));
         }
         for target in covering {
             units.push(ResourceUnit {
