@@ -46,7 +46,7 @@ pub struct DeclaredOptions {
     pub helm: HelmSetting,
     /// The config's environments and `--environment` (`docs/environments.md`).
     pub environments: EnvironmentSettings,
-    /// The environment being read (set by `environments::read`), for messages.
+    /// The environment being read (set for each environment's own read), for messages.
     pub environment: Option<String>,
 }
 
