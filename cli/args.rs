@@ -10,6 +10,7 @@ use driftaudit::model::LiveTimeouts;
 use driftaudit::model::{InputError, Severity};
 use driftaudit::scan::ScanOptions;
 use driftaudit::sources::declared::DeclaredOptions;
+use driftaudit::sources::environments::{Environment, EnvironmentSettings};
 use driftaudit::sources::git::{glob_set, DeclaredTree, FileFilter};
 use driftaudit::sources::kubernetes::args::KubeArgs;
 use driftaudit::sources::kubernetes::DEFAULT_ORPHAN_KINDS;
@@ -97,6 +98,10 @@ pub struct ScanArgs {
     /// Kustomize overlay directory to render (repeatable) [config: git.kustomize].
     #[arg(long, value_name = "DIR")]
     pub kustomize: Vec<String>,
+    /// Scan only this environment (repeatable): from the config's
+    /// `environments`, or found in Argo CD / Flux objects (docs/environments.md).
+    #[arg(long = "environment", value_name = "NAME", requires = "repo")]
+    pub environments: Vec<String>,
     /// Live state from a snapshot file (repeatable: one target each or more).
     #[arg(long, value_name = "FILE")]
     pub live_snapshot: Vec<PathBuf>,
@@ -319,6 +324,34 @@ fn use_secret_key(path: &std::path::Path) -> Result<(), InputError> {
     })
 }
 
+/// The config's `environments`, each with the config lines that name it.
+fn configured_environments(config: &Config) -> Vec<Environment> {
+    use driftaudit::sources::environments::normalize_path;
+    config
+        .environments
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let entry = format!("environments[{i}]");
+            Environment {
+                name: e.name.clone(),
+                paths: e.paths.iter().map(|p| normalize_path(p)).collect(),
+                kustomize: e.kustomize.clone(),
+                helm: e.helm.clone(),
+                namespace: e.namespace.clone(),
+                force_namespace: false,
+                kube_context: e.kube_context.clone(),
+                server: None,
+                declared_at: config.place_of(&entry),
+                path_places: (0..e.paths.len())
+                    .map(|j| config.place_of(&format!("{entry}.paths[{j}]")))
+                    .collect(),
+                from: "config".into(),
+            }
+        })
+        .collect()
+}
+
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
     if let Some(path) = &arguments.secret_key_file {
         use_secret_key(path)?;
@@ -378,6 +411,11 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             helm: config.git.helm.clone(),
             default_namespace: "default".into(),
             traefik: glob_set(&config.git.traefik, "config git.traefik")?,
+            environments: EnvironmentSettings {
+                configured: configured_environments(&config),
+                selected: arguments.environments.clone(),
+            },
+            environment: None,
         }),
         None => None,
     };

@@ -32,6 +32,10 @@ pub struct Config {
     /// Custom resources that embed a pod spec: the rules that look at pods
     /// check them too (`docs/policy-input.md`).
     pub workloads: Vec<WorkloadConfig>,
+    /// Environments: declared sets read on their own, each with its own
+    /// identity and live target (`docs/environments.md`). None: found in the
+    /// repository's Argo CD and Flux objects.
+    pub environments: Vec<EnvironmentConfig>,
     /// Default `--fail-on` severity.
     pub fail_on: Option<String>,
     /// Limits of the live sources (`--source-timeout`, `--scan-timeout`).
@@ -142,6 +146,87 @@ impl WorkloadConfig {
                     self.pod_spec_path
                 ),
             ));
+        }
+        None
+    }
+}
+
+/// One entry of `environments`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    pub name: String,
+    /// Folders (or files) of the repository, relative to its root.
+    pub paths: Vec<String>,
+    /// As `git.kustomize`; absent: `git.kustomize`.
+    #[serde(default)]
+    pub kustomize: Option<KustomizeSetting>,
+    #[serde(default)]
+    pub helm: crate::sources::kubernetes::helm_setting::HelmSetting,
+    /// Namespace of the environment's namespaced objects that name none.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The kubeconfig context the environment is deployed to.
+    #[serde(default)]
+    pub kube_context: Option<String>,
+}
+
+impl EnvironmentConfig {
+    /// What is wrong with the entry, and which of its keys says it.
+    fn problem(&self) -> Option<(String, String)> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 253
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+        if !name_ok {
+            return Some((
+                "name".into(),
+                format!(
+                    "`{}` is not an environment name (letters, digits, `-`, `_`, `.`, `/`)",
+                    crate::printable::printable(&self.name)
+                ),
+            ));
+        }
+        if self.paths.is_empty() {
+            return Some((
+                "paths".into(),
+                "an environment needs at least one path (a folder of the repository)".into(),
+            ));
+        }
+        for (i, path) in self.paths.iter().enumerate() {
+            if path.starts_with('/') || path.split('/').any(|p| p == "..") || path.trim().is_empty()
+            {
+                return Some((
+                    format!("paths[{i}]"),
+                    format!(
+                        "`{}` must be a folder inside the repository, relative to its root (no `..`, not absolute)",
+                        crate::printable::printable(path)
+                    ),
+                ));
+            }
+        }
+        if let Some(namespace) = &self.namespace {
+            let ok = !namespace.is_empty()
+                && namespace.len() <= 63
+                && namespace
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !namespace.starts_with('-')
+                && !namespace.ends_with('-');
+            if !ok {
+                return Some((
+                    "namespace".into(),
+                    format!(
+                        "`{}` is not a namespace name (a DNS label: lowercase letters, digits, `-`)",
+                        crate::printable::printable(namespace)
+                    ),
+                ));
+            }
+        }
+        if self.kube_context.as_deref() == Some("") {
+            return Some(("kube_context".into(), "the context name is empty".into()));
         }
         None
     }
@@ -576,6 +661,7 @@ impl Config {
         config.check_json_paths(&at)?;
         config.check_sources(&at)?;
         config.check_workloads(&at)?;
+        config.check_environments(&at)?;
         config.name = name.to_string();
         config.spans = spans;
         Ok(config)
@@ -634,6 +720,36 @@ impl Config {
                     ),
                 )
                 .with_label("listed twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each `environments` entry is well formed, and named once.
+    fn check_environments(&self, at: &dyn Fn(&str) -> Place) -> Result<(), InputError> {
+        for (i, environment) in self.environments.iter().enumerate() {
+            let entry = push_index("environments", i);
+            if let Some((key, message)) = environment.problem() {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at(&format!("{entry}.{key}")),
+                    format!("{entry}.{key}: {message}"),
+                )
+                .with_label("invalid value"));
+            }
+            if let Some(first) = self.environments[..i]
+                .iter()
+                .position(|e| e.name == environment.name)
+            {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at(&push_key(&entry, "name")),
+                    format!(
+                        "{entry}.name: environment `{}` is named twice (first as environments[{first}])",
+                        environment.name
+                    ),
+                )
+                .with_label("named twice"));
             }
         }
         Ok(())
@@ -949,6 +1065,49 @@ mod tests {
         );
         let err = Config::parse(
             "workloads:\n  - {group: a.io, kind: A, pod_spec_path: spec, path: x}\n",
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, Code::ConfigUnknownKey, "{err:?}");
+    }
+
+    #[test]
+    fn environments_are_read_and_checked_at_their_line() {
+        let config = Config::parse(
+            "environments:\n  - name: staging\n    paths: [envs/staging]\n    kustomize: false\n    helm: {values: [v.yaml], release: web}\n    namespace: shop\n    kube_context: stg\n",
+            "c.yaml",
+        )
+        .unwrap();
+        let staging = &config.environments[0];
+        assert_eq!(staging.paths, ["envs/staging"]);
+        assert_eq!(staging.kustomize.as_ref().map(|k| k.auto), Some(false));
+        assert_eq!(staging.helm.values, ["v.yaml"]);
+        assert_eq!(staging.helm.release.as_deref(), Some("web"));
+        assert_eq!(staging.kube_context.as_deref(), Some("stg"));
+        for (text, at, wanted) in [
+            (
+                "environments:\n  - name: \"a b\"\n    paths: [x]\n",
+                "c.yaml:2:11",
+                "environments[0].name: `a b` is not an environment name",
+            ),
+            (
+                "environments:\n  - name: a\n    paths: []\n",
+                "c.yaml:3:12",
+                "at least one path",
+            ),
+            (
+                "environments:\n  - {name: a, paths: [x]}\n  - {name: a, paths: [y]}\n",
+                "c.yaml:3:12",
+                "environment `a` is named twice",
+            ),
+        ] {
+            let err = Config::parse(text, "c.yaml").unwrap_err();
+            assert_eq!(err.code, Code::ConfigInvalidValue, "{err:?}");
+            assert_eq!(err.location, at, "{err:?}");
+            assert!(err.message.contains(wanted), "{err}");
+        }
+        let err = Config::parse(
+            "environments:\n  - {name: a, paths: [x], helm: {value: [v.yaml]}}\n",
             "c.yaml",
         )
         .unwrap_err();

@@ -57,6 +57,10 @@ pub struct Change {
 pub struct Drift {
     pub target: String,
     pub resource: ResourceRef,
+    /// The environment of the declared resource (`docs/environments.md`);
+    /// left out when the scan has no environments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     pub status: DriftStatus,
     pub changes: Vec<Change>,
     /// Unified diff (declared → live) for people; empty when in sync.
@@ -111,6 +115,8 @@ pub fn compute_drift(
                     DriftStatus::Modified
                 };
                 Drift {
+                    environment: Some(resource.identity.environment.clone())
+                        .filter(|e| !e.is_empty()),
                     target: target.to_string(),
                     resource: resource.reference(),
                     status,
@@ -120,6 +126,7 @@ pub fn compute_drift(
                 }
             }
             None => Drift {
+                environment: Some(resource.identity.environment.clone()).filter(|e| !e.is_empty()),
                 target: target.to_string(),
                 resource: resource.reference(),
                 status: DriftStatus::Missing,
@@ -146,6 +153,7 @@ pub fn compute_drift(
             continue;
         }
         drifts.push(Drift {
+            environment: Some(resource.identity.environment.clone()).filter(|e| !e.is_empty()),
             target: target.to_string(),
             resource: resource.reference(),
             status: DriftStatus::Unmanaged,

@@ -46,6 +46,10 @@ pub struct Identity {
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// The declared environment the object belongs to (`docs/environments.md`);
+    /// empty for live objects and for files under no environment. The same
+    /// object may be declared once per environment.
+    pub environment: String,
 }
 
 impl Identity {
@@ -136,6 +140,7 @@ impl Resource {
                 kind: kind.to_string(),
                 namespace: namespace.to_string(),
                 name: name.to_string(),
+                environment: String::new(),
             },
             api_version: api_version.to_string(),
             body,

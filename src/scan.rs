@@ -13,8 +13,9 @@ use crate::drift::{compute_drift, managed_namespaces, Drift, DriftOptions};
 use crate::model::{CoverageGap, InputError, Inventory, Severity};
 use crate::model::{LiveTarget, LiveTimeouts};
 use crate::policy::{self, PolicyOptions, PolicyOutcome};
-use crate::report::{Report, ScanDescription};
+use crate::report::{EnvironmentDescription, Report, ScanDescription};
 use crate::sources::declared::{load_declared, DeclaredOptions};
+use crate::sources::environments::{assign_live, compared_with, declared_for};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
 use crate::sources::{collect_live, coverage_of, LiveScope, LiveSource};
 
@@ -84,19 +85,27 @@ pub fn run_scan(options: &ScanOptions) -> Report {
                 state.commit,
                 state.files_read,
                 Some(state.coverage),
+                state.environments,
+                state.duplicates,
             ))
         }
         None => None,
     };
-    let (declared_inventory, commit, files_read, declared_coverage) = declared.unwrap_or_default();
+    let (declared_inventory, commit, files_read, declared_coverage, environments, duplicates) =
+        declared.unwrap_or_default();
     stage_done("declared", started);
 
     // Live state, read where the declared state says to look.
     let started = Instant::now();
     let managed = managed_namespaces(&declared_inventory, &options.drift);
     let scope = live_scope(&declared_inventory, &managed, options);
-    let (targets, live_errors) = collect_live(&options.live, &scope, &options.live_timeouts);
+    let (mut targets, live_errors) = collect_live(&options.live, &scope, &options.live_timeouts);
     coverage.extend(coverage_of(&targets));
+    if !environments.is_empty() {
+        let (gaps, problems) = assign_live(&environments, &declared_inventory, &mut targets);
+        coverage.extend(gaps);
+        errors.extend(problems);
+    }
     // Only when the declared side read without error: a broken file already
     // says why nothing came out of it.
     if options.declared.is_some() && declared_inventory.is_empty() && errors.is_empty() {
@@ -113,8 +122,14 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     let started = Instant::now();
     let mut drift: Vec<Drift> = Vec::new();
     for target in &targets {
-        let (target_drift, drift_errors) =
-            compute_drift(&declared_inventory, target, &options.drift);
+        let view;
+        let compared = if environments.is_empty() {
+            &declared_inventory
+        } else {
+            view = declared_for(&environments, &declared_inventory, target);
+            &view
+        };
+        let (target_drift, drift_errors) = compute_drift(compared, target, &options.drift);
         drift.extend(target_drift);
         errors.extend(drift_errors);
     }
@@ -127,12 +142,31 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             loaded,
             &policy_options,
             &declared_inventory,
+            &duplicates,
             &targets,
             &drift,
         ),
         None => PolicyOutcome::default(),
     };
     errors.extend(policies.errors);
+    let mut findings = policies.findings;
+    if !environments.is_empty() {
+        // A finding of an environment names only the targets it is compared with.
+        for finding in &mut findings {
+            let Some(name) = &finding.environment else {
+                continue;
+            };
+            let Some(environment) = environments.iter().find(|e| &e.name == name) else {
+                continue;
+            };
+            finding.targets.retain(|t| {
+                targets
+                    .iter()
+                    .find(|target| &target.name == t)
+                    .is_none_or(|target| compared_with(environment, target))
+            });
+        }
+    }
     stage_done("policies", started);
 
     // Report.
@@ -151,6 +185,16 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         live: targets.iter().map(|t| t.name.clone()).collect(),
         strict: options.drift.strict,
         policies: options.evaluate_policies,
+        environments: environments
+            .iter()
+            .map(|e| EnvironmentDescription {
+                name: e.name.clone(),
+                from: e.from.clone(),
+                paths: e.paths.clone(),
+                namespace: e.namespace.clone(),
+                kube_context: e.kube_context.clone(),
+            })
+            .collect(),
     };
     Report::assemble(
         description,
@@ -158,7 +202,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         declared_inventory.len(),
         targets.iter().map(|t| t.inventory.len()).sum(),
         drift,
-        policies.findings,
+        findings,
         coverage,
         errors,
         policies.rules_evaluated,

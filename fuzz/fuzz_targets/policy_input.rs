@@ -48,6 +48,8 @@ fn scratch() -> &'static Scratch {
                 default_namespace: "default".into(),
                 helm: Default::default(),
                 traefik: globset::GlobSet::empty(),
+                environments: Default::default(),
+                environment: None,
             }),
             declared_label: "fuzz".into(),
             live: vec![std::sync::Arc::new(SnapshotSource(snapshot.clone()))],

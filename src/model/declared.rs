@@ -35,6 +35,10 @@ pub struct DeclaredFile {
     pub path: String,
     #[serde(flatten)]
     pub state: FileState,
+    /// The environments that read it (`docs/environments.md`); empty (and
+    /// left out of the JSON) for files under no environment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
 }
 
 /// How many files ended in each state.

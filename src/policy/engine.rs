@@ -799,6 +799,7 @@ mod tests {
                 kind: kind.into(),
                 namespace: "shop".into(),
                 name: "w".into(),
+                environment: String::new(),
             }),
             scope: Scope::Resource,
             facts: Vec::new(),

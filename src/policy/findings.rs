@@ -52,7 +52,7 @@ pub fn collect_findings(
     results: Vec<UnitResult>,
     errors: &mut Vec<InputError>,
 ) -> Vec<Finding> {
-    type Key = (String, String, String, Option<String>, Option<Suppression>);
+    type Key = (String, String, String, Option<String>, Option<Suppression>, String);
     let mut merged: BTreeMap<Key, Finding> = BTreeMap::new();
     let mut failures: BTreeMap<(usize, String), (String, usize)> = BTreeMap::new();
     for (position, result) in results.into_iter().enumerate() {
@@ -87,12 +87,17 @@ pub fn collect_findings(
                 .as_ref()
                 .map(|r| format!("{:?}", (r.source, &r.kind, &r.namespace, &r.name)))
                 .unwrap_or_default();
+            let environment = unit
+                .and_then(|u| u.declared)
+                .map(|d| d.identity.environment.clone())
+                .filter(|e| !e.is_empty());
             let key = (
                 rule.id.clone(),
                 key_resource,
                 message.clone(),
                 verdict.path.clone(),
                 suppression.clone(),
+                environment.clone().unwrap_or_default(),
             );
             let finding = merged.entry(key).or_insert_with(|| Finding {
                 rule: rule.id.clone(),
@@ -101,6 +106,7 @@ pub fn collect_findings(
                 category: rule.category.clone(),
                 message,
                 resource,
+                environment,
                 states: Vec::new(),
                 targets: Vec::new(),
                 location,
@@ -144,6 +150,7 @@ pub fn collect_findings(
             .then_with(|| a.category.cmp(&b.category))
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.environment.cmp(&b.environment))
             .then_with(|| a.message.cmp(&b.message))
     });
     findings
@@ -177,6 +184,7 @@ mod tests {
                 kind: "Pod".into(),
                 namespace: "shop".into(),
                 name: "p".into(),
+                environment: String::new(),
             },
             api_version: "v1".into(),
             body: json!({}),

@@ -98,6 +98,9 @@ pub struct ResourceInput<'a> {
     /// Derived facts, with the dates measured against `now`.
     pub facts: Value,
     pub now: &'a str,
+    /// The declared resource's environment (`docs/environments.md`); null
+    /// when the scan has none or the object is under none.
+    pub environment: Option<&'a str>,
 }
 
 /// One entry of `input.resources` for whole-inventory rules.
@@ -108,6 +111,8 @@ pub struct InventoryEntry<'a> {
     pub live: Option<&'a Value>,
     pub drift: Option<DriftInput<'a>>,
     pub facts: Value,
+    /// As `input.environment` of per-resource rules.
+    pub environment: Option<&'a str>,
 }
 
 /// The input of a whole-inventory rule (`scope: inventory`).
@@ -133,6 +138,18 @@ pub struct ResourceUnit<'a> {
 }
 
 impl<'a> ResourceUnit<'a> {
+    /// The declared side alone, compared with nothing.
+    pub fn declared_only(resource: &'a Resource) -> Self {
+        ResourceUnit {
+            resource,
+            declared: Some(resource),
+            counterpart: None,
+            drift: None,
+            state: Side::Declared,
+            target: None,
+        }
+    }
+
     /// The value Rego sees as `input`.
     pub fn input(&self, now: &'a str, clock: OffsetDateTime) -> ResourceInput<'a> {
         ResourceInput {
@@ -144,6 +161,10 @@ impl<'a> ResourceUnit<'a> {
             drift: DriftInput::of(self.drift),
             facts: with_clock(&self.resource.facts, clock),
             now,
+            environment: self
+                .declared
+                .map(|d| d.identity.environment.as_str())
+                .filter(|e| !e.is_empty()),
         }
     }
 
@@ -188,14 +209,7 @@ pub fn resource_units<'a>(
             .filter(|t| t.compares(&resource.identity))
             .collect();
         if covering.is_empty() {
-            units.push(ResourceUnit {
-                resource,
-                declared: Some(resource),
-                counterpart: None,
-                drift: None,
-                state: Side::Declared,
-                target: None,
-            });
+            units.push(ResourceUnit::declared_only(resource));
         }
         for target in covering {
             units.push(ResourceUnit {
@@ -282,6 +296,7 @@ pub fn inventory_inputs<'a>(
                         live: l.map(|r| &r.body),
                         drift: DriftInput::of(drift),
                         facts: with_clock(&any.facts, clock),
+                        environment: Some(identity.environment.as_str()).filter(|e| !e.is_empty()),
                     }
                 })
                 .collect();
@@ -309,6 +324,7 @@ mod tests {
                 kind: "Deployment".into(),
                 namespace: "shop".into(),
                 name: "web".into(),
+                environment: String::new(),
             },
             api_version: "apps/v1".into(),
             body: json!({"kind": "Deployment"}),
@@ -329,6 +345,7 @@ mod tests {
         let drift = Drift {
             target: "prod".into(),
             resource: resource.reference(),
+            environment: None,
             status: DriftStatus::Modified,
             changes: vec![Change {
                 path: "spec.replicas".into(),
@@ -361,6 +378,7 @@ mod tests {
                           "changes": [{"path": "spec.replicas", "declared": 2, "live": 3}]},
                 "facts": {"certificates": []},
                 "now": now,
+                "environment": null,
             })
         );
         let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
@@ -374,7 +392,8 @@ mod tests {
                 "counterpart",
                 "drift",
                 "facts",
-                "now"
+                "now",
+                "environment"
             ]
         );
         assert!(unit.present_facts().is_empty(), "an empty list is no fact");

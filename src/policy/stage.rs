@@ -9,12 +9,12 @@ use time::OffsetDateTime;
 
 use super::engine::EvaluationLimits;
 use super::findings::collect_findings;
-use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput};
+use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput, ResourceUnit};
 use super::{builtin_policy_files, policy_files_in, EvalUnit, PolicySet, Scope};
 use crate::config::WorkloadConfig;
 use crate::drift::Drift;
 use crate::model::LiveTarget;
-use crate::model::{InputError, Inventory};
+use crate::model::{InputError, Inventory, Resource};
 use crate::report::Finding;
 
 /// What the policy stage needs from the scan options.
@@ -88,6 +88,7 @@ pub fn evaluate(
     loaded: LoadedPolicies,
     options: &PolicyOptions,
     declared: &Inventory,
+    duplicates: &[Resource],
     targets: &[LiveTarget],
     drift: &[Drift],
 ) -> PolicyOutcome {
@@ -97,7 +98,10 @@ pub fn evaluate(
     } = loaded;
 
     let drift_by = index_drift(drift);
-    let resource_units = resource_units(declared, targets, &drift_by);
+    let mut resource_units = resource_units(declared, targets, &drift_by);
+    // Second copies of an object declared twice (an error already): judged
+    // on their own, never compared.
+    resource_units.extend(duplicates.iter().map(ResourceUnit::declared_only));
     // Building these copies no body, but walks every resource: only when some
     // rule reads them.
     let inventories: Vec<InventoryInput> =

@@ -140,6 +140,20 @@ pub struct ScanDescription {
     pub live: Vec<String>,
     pub strict: bool,
     pub policies: bool,
+    /// The environments read (docs/environments.md); left out without any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<EnvironmentDescription>,
+}
+
+/// One environment as the report describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentDescription {
+    pub name: String,
+    /// `config`, or the GitOps object it was found in (`Argo CD Application argocd/web`).
+    pub from: String,
+    pub paths: Vec<String>,
+    pub namespace: Option<String>,
+    pub kube_context: Option<String>,
 }
 
 /// Where a finding was seen: a declared or live resource side, or a
@@ -172,6 +186,10 @@ pub struct Finding {
     pub message: String,
     /// Null for whole-inventory rules.
     pub resource: Option<ResourceRef>,
+    /// The environment of the declared resource (`docs/environments.md`);
+    /// left out when the scan has no environments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     /// Which sides showed it: `declared`, `live` (or `inventory`), in that order.
     pub states: Vec<FindingState>,
     pub targets: Vec<String>,

@@ -100,6 +100,26 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             scan.now, scan.files_read
         ))
     );
+    for environment in &scan.environments {
+        let paths: Vec<&str> = environment
+            .paths
+            .iter()
+            .map(|p| if p.is_empty() { "." } else { p.as_str() })
+            .collect();
+        let mut line = format!(
+            "environment {} ({}): {}",
+            environment.name,
+            environment.from,
+            paths.join(", ")
+        );
+        if let Some(namespace) = &environment.namespace {
+            line.push_str(&format!("  namespace {namespace}"));
+        }
+        if let Some(context) = &environment.kube_context {
+            line.push_str(&format!("  context {context}"));
+        }
+        let _ = writeln!(out, "{}", s.dim(&printable(&line)));
+    }
 
     if !report.errors.is_empty() {
         let _ = writeln!(
@@ -174,6 +194,19 @@ fn render_declared_coverage(out: &mut String, report: &Report, s: Style) {
         c.excluded,
         c.not_checked
     );
+    let mut by_environment: std::collections::BTreeMap<&str, usize> = Default::default();
+    for file in &coverage.files {
+        for name in &file.environments {
+            *by_environment.entry(name).or_default() += 1;
+        }
+    }
+    for (name, files) in by_environment {
+        let _ = writeln!(
+            out,
+            "  environment {}: {files} file(s)",
+            s.bold(&printable(name))
+        );
+    }
     for file in &coverage.files {
         if let FileState::NotChecked { reason, .. } = &file.state {
             let _ = writeln!(
@@ -225,11 +258,14 @@ fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, optio
     } else {
         printable(&format!("{}/{}", r.namespace, r.name)).into_owned()
     };
-    let target = if multi_target {
+    let mut target = if multi_target {
         format!(" [{}]", printable(&drift.target))
     } else {
         String::new()
     };
+    if let Some(environment) = &drift.environment {
+        target.push_str(&format!(" (environment {})", printable(environment)));
+    }
     let _ = writeln!(
         out,
         "  {label} {} {}{}",
@@ -317,6 +353,10 @@ fn render_by_category(out: &mut String, findings: &[Finding], s: Style) {
                 Some(r) if r.namespace.is_empty() => format!("{} {}", r.kind, r.name),
                 Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
                 None => "(inventory)".into(),
+            };
+            let subject = match &finding.environment {
+                Some(environment) => format!("{subject} (environment {environment})"),
+                None => subject,
             };
             let subject = printable(&subject);
             let _ = writeln!(

@@ -9,6 +9,9 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::document::DocumentPlace;
+use super::environments::{
+    discover, is_under_or_is, remote_urls, Environment, EnvironmentSettings,
+};
 use super::git::{
     escape_control, export_ref, read_single_file, DeclaredTree, ExportGaps, FileFilter, OpenTree,
     KUSTOMIZATION_FILES,
@@ -34,13 +37,18 @@ pub struct DeclaredOptions {
     pub kustomize: Vec<String>,
     /// Render every folder holding a kustomization file (`git.kustomize: false` turns it off).
     pub auto_kustomize: bool,
-    /// How Helm charts are rendered (values files, release name).
+    /// How Helm charts are rendered (values files, release name): `git.helm`,
+    /// or an environment's `helm` for its own read.
     pub helm: HelmSetting,
     /// Namespace of namespaced objects that do not name one.
     pub default_namespace: String,
     /// Files read as Traefik dynamic configuration (the filter must select
     /// them too), before the Kubernetes manifest parser sees them.
     pub traefik: globset::GlobSet,
+    /// The config's environments and `--environment` (`docs/environments.md`).
+    pub environments: EnvironmentSettings,
+    /// The environment being read (set for each environment's own read), for messages.
+    pub environment: Option<String>,
 }
 
 /// The declared Inventory and everything met while building it.
@@ -54,6 +62,11 @@ pub struct DeclaredState {
     pub coverage: DeclaredCoverage,
     /// Files and folders that could hold resources and were not checked.
     pub gaps: Vec<CoverageGap>,
+    /// The environments read (none: the repository is one declared set).
+    pub environments: Vec<Environment>,
+    /// Second copies of objects declared twice in one environment (an
+    /// error each): not compared with live state, but still evaluated.
+    pub duplicates: Vec<Resource>,
 }
 
 /// Reads the declared side: every manifest, Traefik file and kustomize
@@ -62,7 +75,7 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
     const LABEL: &str = "declared repository";
     let started = std::time::Instant::now();
     tracing::info!(target: "driftaudit::progress", event = "start", what = LABEL);
-    let state = read_declared(options);
+    let state = read_environments(options);
     tracing::debug!(
         files = state.files_read,
         resources = state.inventory.len(),
@@ -78,6 +91,290 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
         objects = state.inventory.len()
     );
     state
+}
+
+/// The repository as one declared set, or, when it has environments (the
+/// config's, or found in its Argo CD / Flux objects), each environment read on
+/// its own with its paths, kustomize, Helm and namespace settings, and the
+/// files under none read as before. Without environments this is one read
+/// and one look at each resource's kind.
+fn read_environments(options: &DeclaredOptions) -> DeclaredState {
+    let settings = &options.environments;
+    let mut whole = read_declared(options);
+    let discovering = settings.configured.is_empty();
+    if discovering && !whole.inventory.iter().any(is_gitops_object) {
+        whole.errors.extend(unknown_selected(settings, &[]));
+        return whole;
+    }
+    let tree = match OpenTree::open(&options.tree) {
+        Ok(tree) => tree,
+        Err(_) => return whole, // already reported by the first read
+    };
+    let mut gaps = Vec::new();
+    let all = if discovering {
+        let found = discover(
+            &whole.inventory,
+            &tree.entries.files,
+            &remote_urls(&options.tree),
+        );
+        gaps = found.gaps;
+        found.environments
+    } else {
+        settings.configured.clone()
+    };
+    let mut errors = unknown_selected(settings, &all);
+    let chosen =
+        |e: &&Environment| settings.selected.is_empty() || settings.selected.contains(&e.name);
+    let mut selected: Vec<Environment> = all.iter().filter(chosen).cloned().collect();
+    // Each environment is one more read of the tree: a repository (or an
+    // ApplicationSet) making thousands is read up to a limit, the rest a gap.
+    if selected.len() > MAX_ENVIRONMENTS {
+        let left: Vec<String> = selected.drain(MAX_ENVIRONMENTS..).map(|e| e.name).collect();
+        gaps.push(declared_gap(
+            format!("{} environment(s) from `{}` on", left.len(), escape_control(&left[0])),
+            format!("more than {MAX_ENVIRONMENTS} environments: the others were not read; choose with --environment"),
+        ));
+    }
+    // The environments a file belongs to: those whose path holding it is the deepest.
+    let owners = |file: &str| -> Vec<&Environment> {
+        let deepest = all.iter().filter_map(|e| e.depth_of(file)).max();
+        all.iter()
+            .filter(|e| deepest.is_some() && e.depth_of(file) == deepest)
+            .collect()
+    };
+    let keep_default = settings.selected.is_empty();
+    let file_of = |place: &Place| match place {
+        Place::File { path, .. } => Some(path.clone()),
+        _ => None,
+    };
+
+    // Files under no environment: as read the first time.
+    let mut state = DeclaredState {
+        commit: whole.commit.clone(),
+        files_read: whole.files_read,
+        ..DeclaredState::default()
+    };
+    for resource in std::mem::take(&mut whole.inventory.resources).into_values() {
+        let owned = match &resource.origin {
+            Origin::Declared { file, .. } => !owners(file).is_empty(),
+            Origin::Live { .. } => false,
+        };
+        if keep_default && !owned {
+            let _ = state.inventory.insert(resource);
+        }
+    }
+    for error in whole.errors {
+        let owned = file_of(&error.location).is_some_and(|f| !owners(&f).is_empty());
+        if !owned && (keep_default || file_of(&error.location).is_none()) {
+            state.errors.push(error);
+        }
+    }
+    state.gaps.extend(whole.gaps);
+    state.gaps.extend(gaps);
+    if keep_default {
+        state.duplicates.extend(
+            whole
+                .duplicates
+                .into_iter()
+                .filter(|copy| match &copy.origin {
+                    Origin::Declared { file, .. } => owners(file).is_empty(),
+                    Origin::Live { .. } => true,
+                }),
+        );
+    }
+
+    // Each environment on its own.
+    let entries: Vec<&str> = tree
+        .entries
+        .files
+        .iter()
+        .chain(&tree.entries.symlinks)
+        .chain(&tree.entries.submodules)
+        .map(String::as_str)
+        .collect();
+    let mut read_in: std::collections::BTreeMap<String, (FileState, Vec<String>)> =
+        Default::default();
+    for environment in &selected {
+        let mut paths = Vec::new();
+        for (i, path) in environment.paths.iter().enumerate() {
+            if options
+                .filter
+                .with_paths(std::slice::from_ref(path), &[])
+                .missing_paths(&entries)
+                .is_empty()
+            {
+                paths.push(path.clone());
+                continue;
+            }
+            let place = environment
+                .path_places
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| environment.declared_at.clone());
+            errors.push(
+                InputError::error(
+                    Code::PathNotFound,
+                    place,
+                    format!(
+                        "environment `{}`: `{}` is not a file or folder of the declared tree: nothing under it can be checked",
+                        escape_control(&environment.name),
+                        escape_control(path)
+                    ),
+                )
+                .with_help("environment paths are relative to the repository root"),
+            );
+        }
+        if paths.is_empty() {
+            continue;
+        }
+        let mut own = options.clone();
+        // A deeper environment's folders are its own (Argo CD and Flux
+        // objects nest: an app-of-apps folder holds the apps' folders).
+        let except: Vec<String> = all
+            .iter()
+            .flat_map(|other| &other.paths)
+            .filter(|deeper| {
+                !paths.contains(deeper)
+                    && paths
+                        .iter()
+                        .any(|p| is_under_or_is(deeper, p) && *deeper != p)
+            })
+            .cloned()
+            .collect();
+        own.filter = options.filter.with_paths(&paths, &except);
+        if let Some(setting) = &environment.kustomize {
+            own.kustomize = setting.overlays.clone();
+            own.auto_kustomize = setting.auto;
+        }
+        if let Some(namespace) = &environment.namespace {
+            own.default_namespace = namespace.clone();
+        }
+        // An environment without its own `helm` keeps `git.helm`.
+        if environment.helm != HelmSetting::default() {
+            own.helm = environment.helm.clone();
+        }
+        own.environments = EnvironmentSettings::default();
+        own.environment = Some(environment.name.clone());
+        let read = read_declared(&own);
+        for mut resource in read.inventory.resources.into_values() {
+            if let (true, Some(namespace)) = (environment.force_namespace, &environment.namespace) {
+                if !resource.identity.namespace.is_empty() {
+                    resource.identity.namespace = namespace.clone();
+                    if let Some(metadata) = resource
+                        .body
+                        .get_mut("metadata")
+                        .and_then(Value::as_object_mut)
+                    {
+                        metadata.insert("namespace".into(), Value::String(namespace.clone()));
+                    }
+                }
+            }
+            resource.identity.environment = environment.name.clone();
+            // Namespaces forced by targetNamespace can meet: reported like any duplicate.
+            insert_all(&mut state, vec![resource], Some(&environment.name));
+        }
+        state.errors.extend(read.errors);
+        state.gaps.extend(read.gaps);
+        state
+            .duplicates
+            .extend(read.duplicates.into_iter().map(|mut copy| {
+                copy.identity.environment = environment.name.clone();
+                copy
+            }));
+        for file in read.coverage.files {
+            let entry = read_in
+                .entry(file.path)
+                .or_insert_with(|| (file.state, Vec::new()));
+            entry.1.push(environment.name.clone());
+        }
+    }
+    state.errors.extend(errors);
+
+    // Coverage: every file once, with the environments that read it.
+    let mut files = Vec::new();
+    for file in whole.coverage.files {
+        let owning = owners(&file.path);
+        if let Some((file_state, names)) = read_in.remove(&file.path) {
+            files.push(DeclaredFile {
+                path: file.path,
+                state: file_state,
+                environments: names,
+            });
+        } else if !owning.is_empty() && owning.iter().all(|e| !chosen(e)) {
+            let names: Vec<String> = owning.iter().map(|e| e.name.clone()).collect();
+            files.push(DeclaredFile {
+                path: file.path,
+                state: FileState::NotChecked {
+                    reason: format!(
+                        "in environment `{}`, not selected (--environment)",
+                        names.join("`, `")
+                    ),
+                    gap: false,
+                },
+                environments: names,
+            });
+        } else if owning.is_empty() && !keep_default {
+            files.push(DeclaredFile {
+                path: file.path,
+                state: FileState::NotChecked {
+                    reason: "under no selected environment (--environment)".into(),
+                    gap: false,
+                },
+                environments: Vec::new(),
+            });
+        } else {
+            files.push(file);
+        }
+    }
+    files.extend(
+        read_in
+            .into_iter()
+            .map(|(path, (state, environments))| DeclaredFile {
+                path,
+                state,
+                environments,
+            }),
+    );
+    state.coverage = DeclaredCoverage::new(files);
+    state.environments = selected;
+    state
+}
+
+/// The most environments one scan reads.
+const MAX_ENVIRONMENTS: usize = 500;
+
+/// Argo CD and Flux objects that name what a repository deploys.
+fn is_gitops_object(resource: &Resource) -> bool {
+    matches!(
+        (
+            resource.identity.group.as_str(),
+            resource.identity.kind.as_str()
+        ),
+        ("argoproj.io", "Application" | "ApplicationSet")
+            | ("kustomize.toolkit.fluxcd.io", "Kustomization")
+            | ("helm.toolkit.fluxcd.io", "HelmRelease")
+    )
+}
+
+/// `--environment` names that are no environment of the scan.
+fn unknown_selected(settings: &EnvironmentSettings, known: &[Environment]) -> Vec<InputError> {
+    let names: Vec<&str> = known.iter().map(|e| e.name.as_str()).collect();
+    settings
+        .selected
+        .iter()
+        .filter(|s| !names.contains(&s.as_str()))
+        .map(|name| {
+            InputError::error(
+                Code::Usage,
+                Place::Argument(format!("--environment {}", escape_control(name))),
+                if names.is_empty() {
+                    format!("no environment `{}`: the scan has no environments (none in the config, no Argo CD or Flux object found)", escape_control(name))
+                } else {
+                    format!("no environment `{}`: the environments are `{}`", escape_control(name), names.join("`, `"))
+                },
+            )
+        })
+        .collect()
 }
 
 fn read_declared(options: &DeclaredOptions) -> DeclaredState {
@@ -128,7 +425,7 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
             ),
             Err(_) => not_utf8(path, content),
         };
-        insert_all(&mut state, resources);
+        insert_all(&mut state, resources, options.environment.as_deref());
         state.errors.extend(errors);
     }
     let parsed: Vec<(Vec<Resource>, Vec<InputError>, Option<String>)> = manifests
@@ -147,7 +444,7 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
         })
         .collect();
     for ((path, _), (resources, errors, not_manifest)) in manifests.iter().zip(parsed) {
-        insert_all(&mut state, resources);
+        insert_all(&mut state, resources, options.environment.as_deref());
         state.errors.extend(errors);
         if let Some(reason) = not_manifest {
             plan.states
@@ -204,7 +501,11 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
     state.coverage = DeclaredCoverage::new(
         plan.states
             .into_iter()
-            .map(|(path, state)| DeclaredFile { path, state })
+            .map(|(path, state)| DeclaredFile {
+                path,
+                state,
+                environments: Vec::new(),
+            })
             .collect(),
     );
     state
@@ -544,7 +845,7 @@ fn declared_gap(scope: String, reason: String) -> CoverageGap {
     }
 }
 
-fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
+fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>, environment: Option<&str>) {
     for resource in resources {
         if let Err(duplicate) = state.inventory.insert(resource) {
             let first = state
@@ -552,14 +853,28 @@ fn insert_all(state: &mut DeclaredState, resources: Vec<Resource>) {
                 .get(&duplicate.identity)
                 .map(|first| origin_place(first).to_string())
                 .unwrap_or_default();
+            let (within, how) = match environment {
+                Some(name) => (
+                    format!("in environment `{name}`"),
+                    "remove one copy, or give each copy its own environment",
+                ),
+                None => (
+                    "outside any environment".to_string(),
+                    "the same object may be declared once per environment: if the copies are environments (staging, production), \
+                     name them in driftaudit.yaml (`environments: [{name: staging, paths: [envs/staging]}, ...]`) or keep the \
+                     Argo CD Application / Flux Kustomization that deploys each folder in the repository (docs/environments.md); \
+                     otherwise remove one copy",
+                ),
+            };
             state.errors.push(InputError::error(
                 Code::DuplicateResource,
                 origin_place(&duplicate),
                 format!(
-                    "{} is declared twice (first at {first}); the first one is used",
+                    "{} is declared twice {within} (first at {first}); the first one is compared with live state, both are evaluated; {how}",
                     duplicate.identity
                 ),
             ));
+            state.duplicates.push(*duplicate);
         }
     }
 }
@@ -879,7 +1194,7 @@ fn render_overlays(
                     state.commit.as_deref(),
                     &options.default_namespace,
                 );
-                insert_all(state, resources);
+                insert_all(state, resources, options.environment.as_deref());
                 state.errors.extend(errors);
             }
             Err(kustomize::RenderError::NoTool) => {
@@ -1168,7 +1483,7 @@ fn render_chart(
             state.commit.as_deref(),
             &options.default_namespace,
         );
-        insert_all(state, resources);
+        insert_all(state, resources, options.environment.as_deref());
         state.errors.extend(errors);
     }
     Ok(())

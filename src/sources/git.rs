@@ -58,6 +58,8 @@ pub fn glob_set(patterns: &[String], location: &str) -> Result<GlobSet, InputErr
 #[derive(Debug, Clone)]
 pub struct FileFilter {
     paths: Vec<String>,
+    /// Folders under `paths` left to someone else (a deeper environment's).
+    except: Vec<String>,
     include: GlobSet,
     exclude: GlobSet,
     exclude_patterns: Vec<String>,
@@ -83,19 +85,28 @@ impl FileFilter {
             .collect();
         Ok(FileFilter {
             paths,
+            except: Vec::new(),
             include: glob_set(include, "config git.include")?,
             exclude: glob_set(exclude, "config git.exclude")?,
             exclude_patterns: exclude.to_vec(),
         })
     }
 
+    /// The same filter over other paths (an environment's), without the
+    /// folders `except` (deeper environments').
+    pub fn with_paths(&self, paths: &[String], except: &[String]) -> FileFilter {
+        FileFilter {
+            paths: paths.to_vec(),
+            except: except.to_vec(),
+            ..self.clone()
+        }
+    }
+
     /// Whether `path` is under one of the scanned paths (all of the tree when none is given).
     pub fn under_paths(&self, path: &str) -> bool {
-        self.paths.is_empty()
-            || self
-                .paths
-                .iter()
-                .any(|p| p.is_empty() || path == p || path.starts_with(&format!("{p}/")))
+        let under = |p: &String| p.is_empty() || path == p || path.starts_with(&format!("{p}/"));
+        (self.paths.is_empty() || self.paths.iter().any(under))
+            && (self.except.is_empty() || !self.except.iter().any(under))
     }
 
     /// The scanned paths that name nothing in the tree (`entries`: every

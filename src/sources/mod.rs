@@ -10,6 +10,7 @@
 pub mod collect;
 pub mod declared;
 pub mod document;
+pub mod environments;
 pub mod git;
 pub mod kubernetes;
 pub mod pgbackrest;

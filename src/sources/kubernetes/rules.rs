@@ -109,6 +109,7 @@ fn has_live_owner(resource: &Resource, live: &Inventory) -> bool {
                     kind: kind.to_string(),
                     namespace: namespace.to_string(),
                     name: name.to_string(),
+                    environment: String::new(),
                 };
                 live.get(&identity).is_some_and(|found| {
                     found.body.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid)
