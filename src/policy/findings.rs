@@ -52,7 +52,14 @@ pub fn collect_findings(
     results: Vec<UnitResult>,
     errors: &mut Vec<InputError>,
 ) -> Vec<Finding> {
-    type Key = (String, String, String, Option<String>, Option<Suppression>, String);
+    type Key = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<Suppression>,
+        String,
+    );
     let mut merged: BTreeMap<Key, Finding> = BTreeMap::new();
     let mut failures: BTreeMap<(usize, String), (String, usize)> = BTreeMap::new();
     for (position, result) in results.into_iter().enumerate() {

@@ -14,7 +14,7 @@ use crate::common::{commit_all, deployment_yaml, driftaudit, finish, write, Run}
 use crate::declared_coverage::states;
 
 /// The real PATH without any folder holding a `helm`.
-fn path_without_helm() -> String {
+pub fn path_without_helm() -> String {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let kept: Vec<PathBuf> = std::env::split_paths(&path)
         .filter(|dir| !dir.join("helm").exists())
@@ -23,7 +23,7 @@ fn path_without_helm() -> String {
 }
 
 /// The stand-in's folder first, then the real PATH.
-fn path_with_standin() -> String {
+pub fn path_with_standin() -> String {
     let standin =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/fixtures/helm-standin");
     format!("{}:{}", standin.display(), path_without_helm())

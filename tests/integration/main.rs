@@ -23,6 +23,7 @@ mod helm;
 mod hostile;
 mod kube_client;
 mod kubernetes;
+mod nothing_unseen;
 mod pgbackrest;
 mod policies;
 mod postgres;
