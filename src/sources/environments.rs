@@ -129,6 +129,21 @@ pub fn discover(inventory: &Inventory, entries: &[String], remotes: &[String]) -
         };
         for item in outcome {
             match item {
+                Ok(environment)
+                    if environment
+                        .namespace
+                        .as_deref()
+                        .is_some_and(|ns| !is_namespace_name(ns)) =>
+                {
+                    found.gaps.push(gap(
+                        &environment.from,
+                        &environment.declared_at,
+                        format!(
+                            "its namespace `{}` is not a namespace name (a DNS label): what it deploys was not checked",
+                            escape_control(environment.namespace.as_deref().unwrap_or_default())
+                        ),
+                    ));
+                }
                 Ok(environment) => {
                     let missing: Vec<String> = environment
                         .paths
@@ -178,6 +193,17 @@ pub fn discover(inventory: &Inventory, entries: &[String], remotes: &[String]) -
 }
 
 type Outcome = Vec<Result<Environment, CoverageGap>>;
+
+/// A Kubernetes namespace name: a DNS label (RFC 1123), at most 63 characters.
+fn is_namespace_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
 
 fn gap(from: &str, at: &Place, reason: String) -> CoverageGap {
     CoverageGap {
@@ -858,6 +884,25 @@ mod tests {
         assert_eq!(env.helm.values, ["envs/prod/values-prod.yaml"]);
         assert_eq!(env.helm.release.as_deref(), Some("web"));
         assert_eq!(env.from, "Argo CD Application argocd/web-prod");
+    }
+
+    #[test]
+    fn a_destination_namespace_that_is_no_namespace_name_is_a_gap() {
+        let app = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "web", "namespace": "argocd"},
+            "spec": {"source": {"path": "web"},
+                     "destination": {"namespace": "shop\nINJECTED"}}});
+        let found = discover(&inventory(&[app]), &files(&["web/cm.yaml"]), &[]);
+        assert!(found.environments.is_empty());
+        assert_eq!(found.gaps.len(), 1);
+        assert!(
+            found.gaps[0]
+                .reason
+                .contains("`shop\\nINJECTED` is not a namespace name"),
+            "{:?}",
+            found.gaps
+        );
+        assert!(is_namespace_name("shop-2") && !is_namespace_name("-shop"));
     }
 
     #[test]
