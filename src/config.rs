@@ -99,19 +99,22 @@ pub struct WorkloadConfig {
     pub pod_spec_path: String,
 }
 
+/// A DNS label (RFC 1123): what a namespace name, and each part of an API
+/// group, must be. At most 63 lowercase letters, digits and `-`, not at either end.
+pub fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
 impl WorkloadConfig {
     /// What is wrong with the entry, and which of its keys says it.
     fn problem(&self) -> Option<(&'static str, String)> {
-        let dns_label = |part: &str| {
-            !part.is_empty()
-                && part.len() <= 63
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        };
-        if !self.group.contains('.') || !self.group.split('.').all(dns_label) {
+        if !self.group.contains('.') || !self.group.split('.').all(is_dns_label) {
             return Some((
                 "group",
                 format!(
@@ -208,14 +211,7 @@ impl EnvironmentConfig {
             }
         }
         if let Some(namespace) = &self.namespace {
-            let ok = !namespace.is_empty()
-                && namespace.len() <= 63
-                && namespace
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !namespace.starts_with('-')
-                && !namespace.ends_with('-');
-            if !ok {
+            if !is_dns_label(namespace) {
                 return Some((
                     "namespace".into(),
                     format!(

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::git::{escape_control, DeclaredTree};
 use super::kubernetes::helm_setting::HelmSetting;
+use crate::config::is_dns_label;
 use crate::config::KustomizeSetting;
 use crate::diag::{Code, Place};
 use crate::model::{
@@ -133,7 +134,7 @@ pub fn discover(inventory: &Inventory, entries: &[String], remotes: &[String]) -
                     if environment
                         .namespace
                         .as_deref()
-                        .is_some_and(|ns| !is_namespace_name(ns)) =>
+                        .is_some_and(|ns| !is_dns_label(ns)) =>
                 {
                     found.gaps.push(gap(
                         &environment.from,
@@ -193,17 +194,6 @@ pub fn discover(inventory: &Inventory, entries: &[String], remotes: &[String]) -
 }
 
 type Outcome = Vec<Result<Environment, CoverageGap>>;
-
-/// A Kubernetes namespace name: a DNS label (RFC 1123), at most 63 characters.
-fn is_namespace_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
 
 fn gap(from: &str, at: &Place, reason: String) -> CoverageGap {
     CoverageGap {
@@ -902,7 +892,7 @@ mod tests {
             "{:?}",
             found.gaps
         );
-        assert!(is_namespace_name("shop-2") && !is_namespace_name("-shop"));
+        assert!(is_dns_label("shop-2") && !is_dns_label("-shop"));
     }
 
     #[test]
