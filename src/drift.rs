@@ -11,10 +11,11 @@ use similar::TextDiff;
 
 use crate::config::{selector_matches, IgnoreRule, ObjectPattern};
 use crate::diag::{Code, Place};
+use crate::model::Location;
 use crate::model::{Identity, InputError, Inventory, LiveTarget, Resource, ResourceRef, Source};
 use crate::redact::mask_for_display;
 use crate::sources::registry::rules_for;
-use crate::sources::rules::{is_zero, SourceRules};
+use crate::sources::rules::{is_zero, FieldSet, Member, SourceRules, Step, WriteRecord, Writer};
 use crate::yaml::{push_index, push_key, to_yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,8 +49,39 @@ impl DriftStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub path: String,
+    pub kind: ChangeKind,
     pub declared: Value,
     pub live: Value,
+    /// Who wrote the live value (Kubernetes: the managedFields entry owning
+    /// the path); `null` when nobody does (the field was removed live) or
+    /// the object records no writers.
+    pub changed_by: Option<Writer>,
+    /// The declared line this change contradicts: the field, or its nearest
+    /// declared parent; the resource's first line for `added` fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// What happened to a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Set on both sides, to different values.
+    Modified,
+    /// Set live only: Git does not set it.
+    Added,
+    /// Set in Git only.
+    Removed,
+}
+
+impl ChangeKind {
+    fn of(declared: &Value, live: &Value) -> ChangeKind {
+        match (declared, live) {
+            (Value::Null, _) => ChangeKind::Added,
+            (_, Value::Null) => ChangeKind::Removed,
+            _ => ChangeKind::Modified,
+        }
+    }
 }
 
 /// The drift of one resource on one live target.
@@ -62,9 +94,20 @@ pub struct Drift {
     /// Unified diff (declared → live) for people; empty when in sync.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub diff: String,
+    /// Where the declared resource starts (absent for unmanaged ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// What could not be checked: the live object records no writers (no
+    /// managedFields), so its changes are not attributed and fields Git does
+    /// not set are compared as before (not at all unless `strict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     #[serde(skip)]
     pub identity: Identity,
 }
+
+/// The note of a compared object that records no writers.
+pub const NO_WRITERS_NOTE: &str = "the live object has no managedFields: changes are not attributed and fields Git does not set are not checked";
 
 /// How to compare.
 #[derive(Debug, Clone, Default)]
@@ -78,6 +121,9 @@ pub struct DriftOptions {
     pub default_exclusions: bool,
     /// Live objects matching this label selector are managed wherever they are.
     pub managed_selector: Option<String>,
+    /// Writers (field managers) trusted to set fields Git does not set,
+    /// besides the source's appliers and controllers (`drift.trusted_managers`).
+    pub trusted_managers: Vec<String>,
 }
 
 /// Whether a live object is made by the system itself (controllers, the API
@@ -104,7 +150,7 @@ pub fn compute_drift(
     {
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
-                let (changes, diff) = compare(resource, live_resource, options, &mut errors);
+                let (changes, diff, note) = compare(resource, live_resource, options, &mut errors);
                 let status = if changes.is_empty() {
                     DriftStatus::InSync
                 } else {
@@ -116,6 +162,8 @@ pub fn compute_drift(
                     status,
                     changes,
                     diff,
+                    location: resource.location_of(None),
+                    note,
                     identity: resource.identity.clone(),
                 }
             }
@@ -125,6 +173,8 @@ pub fn compute_drift(
                 status: DriftStatus::Missing,
                 changes: vec![],
                 diff: String::new(),
+                location: resource.location_of(None),
+                note: None,
                 identity: resource.identity.clone(),
             },
         };
@@ -151,6 +201,8 @@ pub fn compute_drift(
             status: DriftStatus::Unmanaged,
             changes: vec![],
             diff: String::new(),
+            location: None,
+            note: None,
             identity: resource.identity.clone(),
         });
     }
@@ -222,13 +274,14 @@ fn is_unmanaged_candidate(
         .any(|p| p.matches(&id.kind, &id.namespace, &id.name))
 }
 
-/// Field-level changes and the human diff between the two sides of a resource.
+/// Field-level changes, the human diff, and a note on what could not be
+/// checked, between the two sides of a resource.
 fn compare(
     declared: &Resource,
     live: &Resource,
     options: &DriftOptions,
     errors: &mut Vec<InputError>,
-) -> (Vec<Change>, String) {
+) -> (Vec<Change>, String, Option<String>) {
     let rules = rules_for(declared.identity.source);
     let (declared_body, live_body) = (
         rules.compared_body(&declared.body),
@@ -241,34 +294,57 @@ fn compare(
         &options.ignore,
         errors,
     );
+    let record = rules.write_record(&live.body);
+    let note = (rules.records_writers() && record.is_none()).then(|| NO_WRITERS_NOTE.to_string());
+    let kind = declared.identity.kind.as_str();
     let mut comparison = Comparison {
         rules,
-        kind: &declared.identity.kind,
+        kind,
         strict: options.strict,
         ignored: &ignored,
+        whole_maps: rules.whole_maps(kind),
+        steps: Vec::new(),
         changes: Vec::new(),
     };
     comparison.walk(&declared_body, &live_body, "");
-    let changes: Vec<Change> = comparison
-        .changes
+    if let (Some(record), false) = (&record, options.strict) {
+        comparison.out_of_band(
+            record,
+            &declared_body,
+            &live_body,
+            &options.trusted_managers,
+        );
+    }
+    let found = std::mem::take(&mut comparison.changes);
+    let changes: Vec<Change> = found
         .into_iter()
-        .map(|c| Change {
-            declared: mask_for_display(&c.declared, Some(&c.live), false),
-            live: mask_for_display(&c.live, Some(&c.declared), true),
-            path: c.path,
+        .map(|found| {
+            let kind = ChangeKind::of(&found.declared, &found.live);
+            let changed_by = match (&found.writer, &record) {
+                (Some(writer), _) => Some(writer.clone()),
+                (None, Some(record)) if !found.live.is_null() => {
+                    writer_of(record, &live_body, &found.steps, |_| true)
+                }
+                _ => None,
+            };
+            let location = match kind {
+                ChangeKind::Added => declared.location_of(None),
+                _ => declared.location_of(Some(&found.path)),
+            };
+            Change {
+                declared: mask_for_display(&found.declared, Some(&found.live), false),
+                live: mask_for_display(&found.live, Some(&found.declared), true),
+                path: found.path,
+                kind,
+                changed_by,
+                location,
+            }
         })
         .collect();
     if changes.is_empty() {
-        return (changes, String::new());
+        return (changes, String::new(), note);
     }
-    let shown_live = project(
-        rules,
-        &live_body,
-        &declared_body,
-        &declared.identity.kind,
-        options.strict,
-        "",
-    );
+    let shown_live = project(&comparison, &live_body, &declared_body, "");
     let left = to_yaml(&mask_for_display(&declared_body, Some(&shown_live), false));
     let right = to_yaml(&mask_for_display(&shown_live, Some(&declared_body), true));
     let name = declared.identity.display_name();
@@ -277,7 +353,17 @@ fn compare(
         .context_radius(3)
         .header(&format!("declared {name}"), &format!("live {name}"))
         .to_string();
-    (changes, diff)
+    (changes, diff, note)
+}
+
+/// A change as found: its path (declared indices), its steps into the live
+/// body (live indices), and its writer when already known.
+struct Found {
+    path: String,
+    steps: Vec<Step>,
+    declared: Value,
+    live: Value,
+    writer: Option<Writer>,
 }
 
 struct Comparison<'a> {
@@ -285,7 +371,11 @@ struct Comparison<'a> {
     kind: &'a str,
     strict: bool,
     ignored: &'a [String],
-    changes: Vec<Change>,
+    /// Maps Git declares as a whole: their live-only keys are drift.
+    whole_maps: &'static [&'static str],
+    /// Steps into the live body to where the walk is.
+    steps: Vec<Step>,
+    changes: Vec<Found>,
 }
 
 impl Comparison<'_> {
@@ -299,12 +389,19 @@ impl Comparison<'_> {
 
     fn record(&mut self, path: &str, declared: Value, live: Value) {
         if !self.is_ignored(path) {
-            self.changes.push(Change {
+            self.changes.push(Found {
                 path: path.to_string(),
+                steps: self.steps.clone(),
                 declared,
                 live,
+                writer: None,
             });
         }
+    }
+
+    /// Whether live-only keys of the map at `path` are compared.
+    fn all_keys(&self, path: &str) -> bool {
+        self.strict || self.whole_maps.contains(&path)
     }
 
     fn walk(&mut self, declared: &Value, live: &Value, path: &str) {
@@ -315,19 +412,24 @@ impl Comparison<'_> {
             (Value::Object(d), Value::Object(l)) => {
                 for (key, d_value) in d {
                     let child = push_key(path, key);
+                    self.steps.push(Step::Key(key.clone()));
                     match l.get(key) {
                         Some(l_value) => self.walk(d_value, l_value, &child),
                         None if is_zero(d_value) => {}
                         None => self.record(&child, d_value.clone(), Value::Null),
                     }
+                    self.steps.pop();
                 }
-                if self.strict {
+                if self.all_keys(path) {
+                    let whole = !self.strict;
                     for (key, l_value) in l {
                         let child = push_key(path, key);
                         if !d.contains_key(key)
-                            && !self.rules.is_server_default(self.kind, &child, l_value)
+                            && (whole || !self.rules.is_server_default(self.kind, &child, l_value))
                         {
+                            self.steps.push(Step::Key(key.clone()));
                             self.record(&child, Value::Null, l_value.clone());
+                            self.steps.pop();
                         }
                     }
                 }
@@ -335,6 +437,9 @@ impl Comparison<'_> {
             (Value::Array(d), Value::Array(l)) => {
                 let pairs = pair_items(d, l);
                 for (d_index, l_index) in pairs {
+                    if let Some(j) = l_index {
+                        self.steps.push(Step::Index(j));
+                    }
                     match (d_index, l_index) {
                         (Some(i), Some(j)) => self.walk(&d[i], &l[j], &push_index(path, i)),
                         (Some(i), None) => {
@@ -345,6 +450,9 @@ impl Comparison<'_> {
                         }
                         (None, None) => {}
                     }
+                    if l_index.is_some() {
+                        self.steps.pop();
+                    }
                 }
             }
             (d, l) if self.rules.values_equivalent(d, l, path) => {}
@@ -352,6 +460,192 @@ impl Comparison<'_> {
             (d, l) => self.record(path, d.clone(), l.clone()),
         }
     }
+
+    /// Live fields Git does not set, written by a writer the source does not
+    /// trust (not an applier, not a controller of the system, not in
+    /// `trusted`), and owned by no trusted writer: each an `added` change
+    /// with its writer. Server defaults and zero values stay silent.
+    fn out_of_band(
+        &mut self,
+        record: &WriteRecord,
+        declared: &Value,
+        live: &Value,
+        trusted: &[String],
+    ) {
+        let mut candidates: Vec<(String, Vec<Step>, Value)> = Vec::new();
+        for (writer, fields) in &record.entries {
+            if self.rules.trusts(writer, trusted) {
+                continue;
+            }
+            self.steps.clear();
+            untrusted_fields(fields, declared, live, "", &mut self.steps, &mut candidates);
+        }
+        self.steps.clear();
+        for (path, steps, value) in candidates {
+            if self.is_ignored(&path)
+                || is_zero(&value)
+                || self.rules.is_server_default(self.kind, &path, &value)
+                || self.changes.iter().any(|c| c.path == path)
+            {
+                continue;
+            }
+            // A field a trusted writer owns too is not out-of-band.
+            if writer_of(record, live, &steps, |w| self.rules.trusts(w, trusted)).is_some() {
+                continue;
+            }
+            let writer = writer_of(record, live, &steps, |w| !self.rules.trusts(w, trusted));
+            self.changes.push(Found {
+                path,
+                steps,
+                declared: Value::Null,
+                live: value,
+                writer,
+            });
+        }
+    }
+}
+
+/// The fields of `fields` set in `live` where `declared` (set at this node)
+/// does not set them: `(path, steps, live value)`. Where the declared side
+/// has another shape, or a list item is not paired, the walk reports it.
+fn untrusted_fields(
+    fields: &FieldSet,
+    declared: &Value,
+    live: &Value,
+    path: &str,
+    steps: &mut Vec<Step>,
+    out: &mut Vec<(String, Vec<Step>, Value)>,
+) {
+    for (member, child) in &fields.members {
+        match member {
+            Member::Field(name) => {
+                let (Some(l), Some(d)) = (live.get(name.as_str()), declared.as_object()) else {
+                    continue;
+                };
+                let child_path = push_key(path, name);
+                steps.push(Step::Key(name.clone()));
+                match d.get(name.as_str()) {
+                    Some(d_value) => untrusted_fields(child, d_value, l, &child_path, steps, out),
+                    None => undeclared_fields(child, l, &child_path, steps, out),
+                }
+                steps.pop();
+            }
+            item => {
+                let (Some(l), Some(d)) = (live.as_array(), declared.as_array()) else {
+                    continue;
+                };
+                let Some(j) = item.find_item(l) else {
+                    continue;
+                };
+                let paired = pair_items(d, l)
+                    .into_iter()
+                    .find_map(|(i, found)| (found == Some(j)).then_some(i).flatten());
+                if let Some(i) = paired {
+                    steps.push(Step::Index(j));
+                    untrusted_fields(child, &d[i], &l[j], &push_index(path, i), steps, out);
+                    steps.pop();
+                }
+            }
+        }
+    }
+}
+
+/// The owned fields below a node Git does not set: map fields one by one,
+/// list items whole.
+fn undeclared_fields(
+    fields: &FieldSet,
+    live: &Value,
+    path: &str,
+    steps: &mut Vec<Step>,
+    out: &mut Vec<(String, Vec<Step>, Value)>,
+) {
+    if fields.members.is_empty() {
+        if fields.whole {
+            out.push((path.to_string(), steps.clone(), live.clone()));
+        }
+        return;
+    }
+    for (member, child) in &fields.members {
+        match member {
+            Member::Field(name) => {
+                let Some(l) = live.get(name.as_str()) else {
+                    continue;
+                };
+                steps.push(Step::Key(name.clone()));
+                undeclared_fields(child, l, &push_key(path, name), steps, out);
+                steps.pop();
+            }
+            item => {
+                let Some((l, j)) = live.as_array().and_then(|l| Some((l, item.find_item(l)?)))
+                else {
+                    continue;
+                };
+                steps.push(Step::Index(j));
+                if child.whole {
+                    out.push((push_index(path, j), steps.clone(), l[j].clone()));
+                } else {
+                    undeclared_fields(child, &l[j], &push_index(path, j), steps, out);
+                }
+                steps.pop();
+            }
+        }
+    }
+}
+
+/// How a writer's fields cover the live field at `steps`: 2 when it owns it
+/// (or an atomic field holding it), 1 when it owns something below it.
+fn ownership(fields: &FieldSet, live: &Value, steps: &[Step]) -> Option<u8> {
+    let Some((first, rest)) = steps.split_first() else {
+        return if fields.whole {
+            Some(2)
+        } else {
+            (!fields.members.is_empty()).then_some(1)
+        };
+    };
+    if fields.members.is_empty() {
+        // An atomic field (a leaf) owns everything it holds.
+        return fields.whole.then_some(2);
+    }
+    let (child, next) = match first {
+        Step::Key(key) => (
+            fields
+                .members
+                .iter()
+                .find(|(m, _)| matches!(m, Member::Field(f) if f == key))?,
+            live.get(key.as_str())?,
+        ),
+        Step::Index(j) => {
+            let item = live.as_array()?.get(*j)?;
+            (
+                fields
+                    .members
+                    .iter()
+                    .find(|(m, _)| m.names_item(*j, item))?,
+                item,
+            )
+        }
+    };
+    ownership(&child.1, next, rest)
+}
+
+/// The writer of the live field at `steps` among those `eligible`: one that
+/// owns it before one that owns only part of it, then the latest.
+fn writer_of(
+    record: &WriteRecord,
+    live: &Value,
+    steps: &[Step],
+    eligible: impl Fn(&Writer) -> bool,
+) -> Option<Writer> {
+    record
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, (writer, _))| eligible(writer))
+        .filter_map(|(index, (writer, fields))| {
+            ownership(fields, live, steps).map(|rank| ((rank, writer.time.clone(), index), writer))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, writer)| writer.clone())
 }
 
 /// Pairs the items of two lists: by `name` when every item has one (the merge
@@ -384,15 +678,10 @@ fn pair_items(declared: &[Value], live: &[Value]) -> Vec<(Option<usize>, Option<
 }
 
 /// The live body as people should read it next to the declared one: only the
-/// fields the declared side sets (or, in strict mode, all but server defaults).
-fn project(
-    rules: &dyn SourceRules,
-    live: &Value,
-    declared: &Value,
-    kind: &str,
-    strict: bool,
-    path: &str,
-) -> Value {
+/// fields the declared side sets (or, in strict mode, all but server
+/// defaults; every key of a map Git declares as a whole).
+fn project(comparison: &Comparison<'_>, live: &Value, declared: &Value, path: &str) -> Value {
+    let rules = comparison.rules;
     match (live, declared) {
         (Value::Object(l), Value::Object(d)) => {
             let mut out = serde_json::Map::new();
@@ -400,14 +689,17 @@ fn project(
                 if let Some(l_value) = l.get(key) {
                     out.insert(
                         key.clone(),
-                        project(rules, l_value, d_value, kind, strict, &push_key(path, key)),
+                        project(comparison, l_value, d_value, &push_key(path, key)),
                     );
                 }
             }
-            if strict {
+            if comparison.all_keys(path) {
                 for (key, l_value) in l {
                     let child = push_key(path, key);
-                    if !d.contains_key(key) && !rules.is_server_default(kind, &child, l_value) {
+                    if !d.contains_key(key)
+                        && (!comparison.strict
+                            || !rules.is_server_default(comparison.kind, &child, l_value))
+                    {
                         out.insert(key.clone(), l_value.clone());
                     }
                 }
@@ -418,14 +710,9 @@ fn project(
             let mut out = Vec::new();
             for (d_index, l_index) in pair_items(d, l) {
                 match (d_index, l_index) {
-                    (Some(i), Some(j)) => out.push(project(
-                        rules,
-                        &l[j],
-                        &d[i],
-                        kind,
-                        strict,
-                        &push_index(path, i),
-                    )),
+                    (Some(i), Some(j)) => {
+                        out.push(project(comparison, &l[j], &d[i], &push_index(path, i)))
+                    }
                     (None, Some(j)) => out.push(l[j].clone()),
                     _ => {}
                 }
