@@ -194,7 +194,6 @@ const DEFAULTS: &[(&str, &str, Option<&str>)] = &[
     ("Pod", "spec.priority", Some("0")),
     ("Pod", "spec.serviceAccount", None),
     ("Pod", "spec.serviceAccountName", Some("\"default\"")),
-    ("Pod", "spec.tolerations", None),
     ("Deployment", "spec.replicas", Some("1")),
     ("Deployment", "spec.revisionHistoryLimit", Some("10")),
     ("Deployment", "spec.progressDeadlineSeconds", Some("600")),
