@@ -871,6 +871,121 @@ mod tests {
         );
     }
 
+    fn compared(declared: Value, live: Value, strict: bool) -> Vec<Change> {
+        let origin = Origin::Declared {
+            file: "web.yaml".into(),
+            line: 1,
+            commit: None,
+        };
+        let mut inventory = Inventory::default();
+        let resource = declared_kubernetes_resource(declared, origin, None, "default", 1).unwrap();
+        inventory.insert(resource).unwrap();
+        let mut target = LiveTarget {
+            name: "prod".into(),
+            sources: vec![Source::Kubernetes],
+            ..LiveTarget::default()
+        };
+        let origin = Origin::Live {
+            target: "prod".into(),
+            endpoint: "api".into(),
+        };
+        let resource = kubernetes_resource(live, origin, None, "default").unwrap();
+        target.inventory.insert(resource).unwrap();
+        let options = DriftOptions {
+            strict,
+            ..DriftOptions::default()
+        };
+        let (drift, errors) = compute_drift(&inventory, &target, &options);
+        assert!(errors.is_empty(), "{errors:?}");
+        drift[0].changes.clone()
+    }
+
+    fn deployment(containers: Value, managed: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "web", "namespace": "shop", "managedFields": managed},
+               "spec": {"template": {"spec": {"containers": containers}}}})
+    }
+
+    fn entry(manager: &str, time: &str, fields: Value) -> Value {
+        json!({"manager": manager, "operation": "Update", "time": time,
+               "fieldsType": "FieldsV1", "fieldsV1": fields})
+    }
+
+    #[test]
+    fn keyed_list_items_are_attributed_whatever_their_live_order() {
+        let declared = deployment(
+            json!([{"name": "web", "image": "web:1"}, {"name": "log", "image": "log:1"}]),
+            json!(null),
+        );
+        let containers = |key: &str, fields: Value| json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {key: fields}}}}});
+        let live = deployment(
+            json!([{"name": "log", "image": "log:2"}, {"name": "web", "image": "web:1"},
+                   {"name": "proxy", "image": "proxy:1"}]),
+            json!([
+                entry("kubectl-client-side-apply", "2026-01-01T00:00:00Z",
+                      containers("k:{\"name\":\"web\"}", json!({".": {}, "f:image": {}, "f:name": {}}))),
+                entry("kubectl-set", "2026-01-02T00:00:00Z",
+                      containers("k:{\"name\":\"log\"}", json!({"f:image": {}}))),
+                entry("injector", "2026-01-03T00:00:00Z",
+                      containers("k:{\"name\":\"proxy\"}", json!({".": {}, "f:image": {}, "f:name": {}}))),
+                // Hostile entries: read as nothing, never a panic.
+                entry("broken", "2026-01-04T00:00:00Z",
+                      containers("k:{\"name\":", json!({"f:image": {}}))),
+                {"manager": 7, "fieldsV1": "x"},
+            ]),
+        );
+        let changes = compared(declared, live, false);
+        let found: Vec<(&str, ChangeKind, Option<&str>)> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.path.as_str(),
+                    c.kind,
+                    c.changed_by.as_ref().map(|w| w.manager.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "spec.template.spec.containers[1].image",
+                    ChangeKind::Modified,
+                    Some("kubectl-set")
+                ),
+                (
+                    "spec.template.spec.containers[2]",
+                    ChangeKind::Added,
+                    Some("injector")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_field_an_applier_shares_is_not_out_of_band() {
+        let declared = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}}});
+        let mut live = declared.clone();
+        live["metadata"]["annotations"] = json!({"owner": "team-a", "note": "hi"});
+        let owned = |keys: Value| json!({"f:metadata": {"f:annotations": keys}});
+        live["metadata"]["managedFields"] = json!([
+            {"manager": "argocd-controller", "operation": "Apply", "time": "2026-01-01T00:00:00Z",
+             "fieldsType": "FieldsV1", "fieldsV1": owned(json!({"f:owner": {}}))},
+            {"manager": "other", "operation": "Apply", "time": "2026-01-02T00:00:00Z",
+             "fieldsType": "FieldsV1", "fieldsV1": owned(json!({"f:owner": {}, "f:note": {}}))},
+        ]);
+        let changes = compared(declared.clone(), live.clone(), false);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].path, "metadata.annotations.note");
+        assert_eq!(changes[0].changed_by.as_ref().unwrap().manager, "other");
+        // Strict: every live-only field, with its latest writer.
+        let strict = compared(declared, live, true);
+        assert_eq!(strict.len(), 1, "{strict:?}");
+        assert_eq!(strict[0].path, "metadata.annotations");
+        assert_eq!(strict[0].changed_by.as_ref().unwrap().manager, "other");
+    }
+
     #[test]
     fn normalized_paths_convert() {
         assert_eq!(

@@ -574,6 +574,34 @@ mod tests {
     }
 
     #[test]
+    fn admission_fields_of_pods_are_stripped_and_look_alikes_kept() {
+        let mount = |name: &str| {
+            json!({"name": name, "readOnly": true,
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"})
+        };
+        let pod = json!({"kind": "Pod", "spec": {
+            "volumes": [
+                {"name": "kube-api-access-abcde", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}},
+                {"name": "kube-api-access-mine", "configMap": {"name": "x"}}],
+            "containers": [{"name": "c", "volumeMounts": [mount("kube-api-access-abcde"), mount("kube-api-access-mine")]}],
+            "tolerations": [
+                {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+                {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60}]}});
+        assert_eq!(
+            strip_server_fields(&pod)["spec"],
+            json!({
+                "volumes": [{"name": "kube-api-access-mine", "configMap": {"name": "x"}}],
+                "containers": [{"name": "c", "volumeMounts": [mount("kube-api-access-mine")]}],
+                "tolerations": [{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                                 "effect": "NoExecute", "tolerationSeconds": 60}]})
+        );
+        // Only Pods: a template keeps what its author wrote.
+        let mut template = pod.clone();
+        template["kind"] = json!("PodTemplate");
+        assert_eq!(strip_server_fields(&template)["spec"], pod["spec"]);
+    }
+
+    #[test]
     fn server_fields_are_stripped() {
         let live = json!({"metadata": {"name": "a", "uid": "x", "resourceVersion": "1",
             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "a"}},
