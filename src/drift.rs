@@ -481,11 +481,13 @@ impl Comparison<'_> {
             untrusted_fields(fields, declared, live, "", &mut self.steps, &mut candidates);
         }
         self.steps.clear();
+        let mut seen: std::collections::HashSet<String> =
+            self.changes.iter().map(|c| c.path.clone()).collect();
         for (path, steps, value) in candidates {
             if self.is_ignored(&path)
                 || is_zero(&value)
                 || self.rules.is_server_default(self.kind, &path, &value)
-                || self.changes.iter().any(|c| c.path == path)
+                || !seen.insert(path.clone())
             {
                 continue;
             }
@@ -516,6 +518,8 @@ fn untrusted_fields(
     steps: &mut Vec<Step>,
     out: &mut Vec<(String, Vec<Step>, Value)>,
 ) {
+    // Live item → its declared item, worked out once per list.
+    let mut paired: Option<Vec<Option<usize>>> = None;
     for (member, child) in &fields.members {
         match member {
             Member::Field(name) => {
@@ -537,10 +541,16 @@ fn untrusted_fields(
                 let Some(j) = item.find_item(l) else {
                     continue;
                 };
-                let paired = pair_items(d, l)
-                    .into_iter()
-                    .find_map(|(i, found)| (found == Some(j)).then_some(i).flatten());
-                if let Some(i) = paired {
+                let declared_of = paired.get_or_insert_with(|| {
+                    let mut of = vec![None; l.len()];
+                    for (i, found) in pair_items(d, l) {
+                        if let (Some(i), Some(j)) = (i, found) {
+                            of[j] = Some(i);
+                        }
+                    }
+                    of
+                });
+                if let Some(i) = declared_of[j] {
                     steps.push(Step::Index(j));
                     untrusted_fields(child, &d[i], &l[j], &push_index(path, i), steps, out);
                     steps.pop();
@@ -984,6 +994,44 @@ mod tests {
         assert_eq!(strict.len(), 1, "{strict:?}");
         assert_eq!(strict[0].path, "metadata.annotations");
         assert_eq!(strict[0].changed_by.as_ref().unwrap().manager, "other");
+    }
+
+    #[test]
+    fn a_huge_write_record_stays_fast() {
+        let declared = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "big", "namespace": "shop"}, "data": {"A": "1"}});
+        let mut live = declared.clone();
+        let n = 20_000;
+        let mut owned = serde_json::Map::new();
+        for i in 0..n {
+            live["data"][format!("k{i}")] = json!("v");
+            live["metadata"]["labels"][format!("l{i}")] = json!("v");
+            owned.insert(format!("f:k{i}"), json!({}));
+        }
+        let mut labels: serde_json::Map<String, Value> =
+            (0..n).map(|i| (format!("f:l{i}"), json!({}))).collect();
+        labels.insert(".".into(), json!({}));
+        live["metadata"]["managedFields"] = json!([entry(
+            "someone",
+            "2026-01-01T00:00:00Z",
+            json!({"f:data": owned, "f:metadata": {"f:labels": labels}})
+        )]);
+        let started = std::time::Instant::now();
+        let changes = compared(declared, live, false);
+        // Every added key is drift; the record is read up to its bound.
+        assert_eq!(
+            changes
+                .iter()
+                .filter(|c| c.path.starts_with("data."))
+                .count(),
+            n
+        );
+        assert!(changes.iter().any(|c| c.changed_by.is_some()));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

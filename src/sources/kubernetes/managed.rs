@@ -17,7 +17,7 @@ use crate::sources::rules::{FieldSet, Member, WriteRecord, Writer};
 /// Deepest FieldsV1 nesting read (real objects nest about 20 levels).
 const MAX_DEPTH: usize = 64;
 /// Members read per object, over all entries.
-const MAX_MEMBERS: usize = 100_000;
+const MAX_MEMBERS: usize = 10_000;
 /// Longest member key read (a `k:` key holds a few key fields).
 const MAX_KEY: usize = 4096;
 /// Entries read per object.
