@@ -316,6 +316,11 @@ fn compare(
         );
     }
     let found = std::mem::take(&mut comparison.changes);
+    let added: Vec<(Vec<Step>, Value)> = found
+        .iter()
+        .filter(|f| f.writer.is_some() && f.declared.is_null())
+        .map(|f| (f.steps.clone(), f.live.clone()))
+        .collect();
     let changes: Vec<Change> = found
         .into_iter()
         .map(|found| {
@@ -344,7 +349,10 @@ fn compare(
     if changes.is_empty() {
         return (changes, String::new(), note);
     }
-    let shown_live = project(&comparison, &live_body, &declared_body, "");
+    let mut shown_live = project(&comparison, &live_body, &declared_body, "");
+    for (steps, value) in &added {
+        show_added(&mut shown_live, &declared_body, &live_body, steps, value);
+    }
     let left = to_yaml(&mask_for_display(&declared_body, Some(&shown_live), false));
     let right = to_yaml(&mask_for_display(&shown_live, Some(&declared_body), true));
     let name = declared.identity.display_name();
@@ -735,6 +743,58 @@ fn project(comparison: &Comparison<'_>, live: &Value, declared: &Value, path: &s
     }
 }
 
+/// Puts an out-of-band field (at `steps` of the live body) into the
+/// projected live body, so the diff shows it. Below a map Git does not set,
+/// the maps on the way are made; a list item is found where the projection
+/// put it (paired items in declared order, then live-only ones).
+fn show_added(shown: &mut Value, declared: &Value, live: &Value, steps: &[Step], value: &Value) {
+    let Some((first, rest)) = steps.split_first() else {
+        *shown = value.clone();
+        return;
+    };
+    match first {
+        Step::Key(key) => {
+            let (Some(next_live), Some(map)) = (live.get(key.as_str()), shown.as_object_mut())
+            else {
+                return;
+            };
+            match declared.get(key.as_str()) {
+                Some(next_declared) => {
+                    if let Some(child) = map.get_mut(key) {
+                        show_added(child, next_declared, next_live, rest, value);
+                    }
+                }
+                None if rest.iter().all(|s| matches!(s, Step::Key(_))) => {
+                    let child = map
+                        .entry(key.clone())
+                        .or_insert_with(|| Value::Object(Default::default()));
+                    show_added(child, &Value::Null, next_live, rest, value);
+                }
+                None => {
+                    map.insert(key.clone(), next_live.clone());
+                }
+            }
+        }
+        Step::Index(j) => {
+            let (Some(d), Some(l), Some(items)) =
+                (declared.as_array(), live.as_array(), shown.as_array_mut())
+            else {
+                return;
+            };
+            let shown_pairs: Vec<(Option<usize>, Option<usize>)> = pair_items(d, l)
+                .into_iter()
+                .filter(|(_, l_index)| l_index.is_some())
+                .collect();
+            let Some(at) = shown_pairs.iter().position(|p| p.1 == Some(*j)) else {
+                return;
+            };
+            if let (Some(i), Some(item)) = (shown_pairs[at].0, items.get_mut(at)) {
+                show_added(item, &d[i], &l[*j], rest, value);
+            }
+        }
+    }
+}
+
 /// The paths (in this crate's dotted form) that the user's ignore rules select
 /// on either side of a resource.
 fn ignored_paths(
@@ -882,6 +942,10 @@ mod tests {
     }
 
     fn compared(declared: Value, live: Value, strict: bool) -> Vec<Change> {
+        drift_of(declared, live, strict).changes
+    }
+
+    fn drift_of(declared: Value, live: Value, strict: bool) -> Drift {
         let origin = Origin::Declared {
             file: "web.yaml".into(),
             line: 1,
@@ -907,7 +971,7 @@ mod tests {
         };
         let (drift, errors) = compute_drift(&inventory, &target, &options);
         assert!(errors.is_empty(), "{errors:?}");
-        drift[0].changes.clone()
+        drift[0].clone()
     }
 
     fn deployment(containers: Value, managed: Value) -> Value {
@@ -985,8 +1049,16 @@ mod tests {
             {"manager": "other", "operation": "Apply", "time": "2026-01-02T00:00:00Z",
              "fieldsType": "FieldsV1", "fieldsV1": owned(json!({"f:owner": {}, "f:note": {}}))},
         ]);
-        let changes = compared(declared.clone(), live.clone(), false);
+        let drift = drift_of(declared.clone(), live.clone(), false);
+        let changes = &drift.changes;
         assert_eq!(changes.len(), 1, "{changes:?}");
+        // The diff shows it, and only it.
+        assert!(
+            drift.diff.contains("+  annotations:\n+    note: hi\n"),
+            "{}",
+            drift.diff
+        );
+        assert!(!drift.diff.contains("owner"), "{}", drift.diff);
         assert_eq!(changes[0].path, "metadata.annotations.note");
         assert_eq!(changes[0].changed_by.as_ref().unwrap().manager, "other");
         // Strict: every live-only field, with its latest writer.

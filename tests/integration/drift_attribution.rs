@@ -254,6 +254,16 @@ fn out_of_band_fields_are_drift_with_their_manager() {
             )
         })
         .collect();
+    // `driftaudit diff` shows the label too.
+    let web_diff = drifted(&report)
+        .into_iter()
+        .find(|d| d["resource"]["name"] == "web")
+        .unwrap()["diff"]
+        .clone();
+    assert!(
+        web_diff.as_str().unwrap().contains("+    team: blue"),
+        "{web_diff}"
+    );
     let first_line = |file: &str| json!({"file": file, "line": 1});
     let expected: BTreeMap<String, Value> = [
         (
