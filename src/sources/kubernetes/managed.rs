@@ -28,7 +28,7 @@ const MAX_ENTRIES: usize = 256;
 /// so their fields are never out-of-band. `kubectl` counts only for `Apply`
 /// (server-side apply): `kubectl scale` writes as `kubectl` too, through the
 /// `scale` subresource.
-const APPLIERS: [&str; 8] = [
+const APPLIERS: [&str; 7] = [
     "kubectl-client-side-apply",
     "kubectl-create",
     "argocd-controller",
@@ -36,7 +36,6 @@ const APPLIERS: [&str; 8] = [
     "kustomize-controller",
     "helm-controller",
     "helm",
-    "kube-applier",
 ];
 
 /// The cluster's own controllers: their fields (HPA-set replicas, the
