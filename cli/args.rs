@@ -504,6 +504,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 unmanaged_exclude: config.unmanaged.exclude.clone(),
                 default_exclusions: !config.unmanaged.no_default_exclusions,
                 managed_selector: config.unmanaged.selector.clone(),
+                trusted_managers: config.drift.trusted_managers.clone(),
             },
             now,
             policy_timeout: Some(std::time::Duration::from_secs(arguments.policy_timeout)),

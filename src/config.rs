@@ -284,6 +284,9 @@ pub struct DriftConfig {
     /// Compare every field, not only those the declared document sets.
     pub strict: bool,
     pub ignore: Vec<IgnoreRule>,
+    /// Field managers trusted to set fields Git does not set, besides the
+    /// appliers and the cluster's own controllers.
+    pub trusted_managers: Vec<String>,
 }
 
 /// Fields (JSONPath) that are never drift for the matching resources: an

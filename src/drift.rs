@@ -11,10 +11,11 @@ use similar::TextDiff;
 
 use crate::config::{selector_matches, IgnoreRule, ObjectPattern};
 use crate::diag::{Code, Place};
+use crate::model::Location;
 use crate::model::{Identity, InputError, Inventory, LiveTarget, Resource, ResourceRef, Source};
 use crate::redact::mask_for_display;
 use crate::sources::registry::rules_for;
-use crate::sources::rules::{is_zero, SourceRules};
+use crate::sources::rules::{is_zero, FieldSet, Member, SourceRules, Step, WriteRecord, Writer};
 use crate::yaml::{push_index, push_key, to_yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,8 +49,39 @@ impl DriftStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub path: String,
+    pub kind: ChangeKind,
     pub declared: Value,
     pub live: Value,
+    /// Who wrote the live value (Kubernetes: the managedFields entry owning
+    /// the path); `null` when nobody does (the field was removed live) or
+    /// the object records no writers.
+    pub changed_by: Option<Writer>,
+    /// The declared line this change contradicts: the field, or its nearest
+    /// declared parent; the resource's first line for `added` fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// What happened to a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Set on both sides, to different values.
+    Modified,
+    /// Set live only: Git does not set it.
+    Added,
+    /// Set in Git only.
+    Removed,
+}
+
+impl ChangeKind {
+    fn of(declared: &Value, live: &Value) -> ChangeKind {
+        match (declared, live) {
+            (Value::Null, _) => ChangeKind::Added,
+            (_, Value::Null) => ChangeKind::Removed,
+            _ => ChangeKind::Modified,
+        }
+    }
 }
 
 /// The drift of one resource on one live target.
@@ -66,9 +98,20 @@ pub struct Drift {
     /// Unified diff (declared → live) for people; empty when in sync.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub diff: String,
+    /// Where the declared resource starts (absent for unmanaged ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// What could not be checked: the live object records no writers (no
+    /// managedFields), so its changes are not attributed and fields Git does
+    /// not set are compared as before (not at all unless `strict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     #[serde(skip)]
     pub identity: Identity,
 }
+
+/// The note of a compared object that records no writers.
+pub const NO_WRITERS_NOTE: &str = "the live object has no managedFields: changes are not attributed and fields Git does not set are not checked";
 
 /// How to compare.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +125,9 @@ pub struct DriftOptions {
     pub default_exclusions: bool,
     /// Live objects matching this label selector are managed wherever they are.
     pub managed_selector: Option<String>,
+    /// Writers (field managers) trusted to set fields Git does not set,
+    /// besides the source's appliers and controllers (`drift.trusted_managers`).
+    pub trusted_managers: Vec<String>,
 }
 
 /// Whether a live object is made by the system itself (controllers, the API
@@ -108,7 +154,7 @@ pub fn compute_drift(
     {
         let drift = match live.get(&resource.identity) {
             Some(live_resource) => {
-                let (changes, diff) = compare(resource, live_resource, options, &mut errors);
+                let (changes, diff, note) = compare(resource, live_resource, options, &mut errors);
                 let status = if changes.is_empty() {
                     DriftStatus::InSync
                 } else {
@@ -122,6 +168,8 @@ pub fn compute_drift(
                     status,
                     changes,
                     diff,
+                    location: resource.location_of(None),
+                    note,
                     identity: resource.identity.clone(),
                 }
             }
@@ -132,6 +180,8 @@ pub fn compute_drift(
                 status: DriftStatus::Missing,
                 changes: vec![],
                 diff: String::new(),
+                location: resource.location_of(None),
+                note: None,
                 identity: resource.identity.clone(),
             },
         };
@@ -159,6 +209,8 @@ pub fn compute_drift(
             status: DriftStatus::Unmanaged,
             changes: vec![],
             diff: String::new(),
+            location: None,
+            note: None,
             identity: resource.identity.clone(),
         });
     }
@@ -230,13 +282,14 @@ fn is_unmanaged_candidate(
         .any(|p| p.matches(&id.kind, &id.namespace, &id.name))
 }
 
-/// Field-level changes and the human diff between the two sides of a resource.
+/// Field-level changes, the human diff, and a note on what could not be
+/// checked, between the two sides of a resource.
 fn compare(
     declared: &Resource,
     live: &Resource,
     options: &DriftOptions,
     errors: &mut Vec<InputError>,
-) -> (Vec<Change>, String) {
+) -> (Vec<Change>, String, Option<String>) {
     let rules = rules_for(declared.identity.source);
     let (declared_body, live_body) = (
         rules.compared_body(&declared.body),
@@ -249,34 +302,65 @@ fn compare(
         &options.ignore,
         errors,
     );
+    let record = rules.write_record(&live.body);
+    let note = (rules.records_writers() && record.is_none()).then(|| NO_WRITERS_NOTE.to_string());
+    let kind = declared.identity.kind.as_str();
     let mut comparison = Comparison {
         rules,
-        kind: &declared.identity.kind,
+        kind,
         strict: options.strict,
         ignored: &ignored,
+        whole_maps: rules.whole_maps(kind),
+        steps: Vec::new(),
         changes: Vec::new(),
     };
     comparison.walk(&declared_body, &live_body, "");
-    let changes: Vec<Change> = comparison
-        .changes
+    if let (Some(record), false) = (&record, options.strict) {
+        comparison.out_of_band(
+            record,
+            &declared_body,
+            &live_body,
+            &options.trusted_managers,
+        );
+    }
+    let found = std::mem::take(&mut comparison.changes);
+    let added: Vec<(Vec<Step>, Value)> = found
+        .iter()
+        .filter(|f| f.writer.is_some() && f.declared.is_null())
+        .map(|f| (f.steps.clone(), f.live.clone()))
+        .collect();
+    let changes: Vec<Change> = found
         .into_iter()
-        .map(|c| Change {
-            declared: mask_for_display(&c.declared, Some(&c.live), false),
-            live: mask_for_display(&c.live, Some(&c.declared), true),
-            path: c.path,
+        .map(|found| {
+            let kind = ChangeKind::of(&found.declared, &found.live);
+            let changed_by = match (&found.writer, &record) {
+                (Some(writer), _) => Some(writer.clone()),
+                (None, Some(record)) if !found.live.is_null() => {
+                    writer_of(record, &live_body, &found.steps, |_| true)
+                }
+                _ => None,
+            };
+            let location = match kind {
+                ChangeKind::Added => declared.location_of(None),
+                _ => declared.location_of(Some(&found.path)),
+            };
+            Change {
+                declared: mask_for_display(&found.declared, Some(&found.live), false),
+                live: mask_for_display(&found.live, Some(&found.declared), true),
+                path: found.path,
+                kind,
+                changed_by,
+                location,
+            }
         })
         .collect();
     if changes.is_empty() {
-        return (changes, String::new());
+        return (changes, String::new(), note);
     }
-    let shown_live = project(
-        rules,
-        &live_body,
-        &declared_body,
-        &declared.identity.kind,
-        options.strict,
-        "",
-    );
+    let mut shown_live = project(&comparison, &live_body, &declared_body, "");
+    for (steps, value) in &added {
+        show_added(&mut shown_live, &declared_body, &live_body, steps, value);
+    }
     let left = to_yaml(&mask_for_display(&declared_body, Some(&shown_live), false));
     let right = to_yaml(&mask_for_display(&shown_live, Some(&declared_body), true));
     let name = declared.identity.display_name();
@@ -285,7 +369,17 @@ fn compare(
         .context_radius(3)
         .header(&format!("declared {name}"), &format!("live {name}"))
         .to_string();
-    (changes, diff)
+    (changes, diff, note)
+}
+
+/// A change as found: its path (declared indices), its steps into the live
+/// body (live indices), and its writer when already known.
+struct Found {
+    path: String,
+    steps: Vec<Step>,
+    declared: Value,
+    live: Value,
+    writer: Option<Writer>,
 }
 
 struct Comparison<'a> {
@@ -293,7 +387,11 @@ struct Comparison<'a> {
     kind: &'a str,
     strict: bool,
     ignored: &'a [String],
-    changes: Vec<Change>,
+    /// Maps Git declares as a whole: their live-only keys are drift.
+    whole_maps: &'static [&'static str],
+    /// Steps into the live body to where the walk is.
+    steps: Vec<Step>,
+    changes: Vec<Found>,
 }
 
 impl Comparison<'_> {
@@ -307,12 +405,19 @@ impl Comparison<'_> {
 
     fn record(&mut self, path: &str, declared: Value, live: Value) {
         if !self.is_ignored(path) {
-            self.changes.push(Change {
+            self.changes.push(Found {
                 path: path.to_string(),
+                steps: self.steps.clone(),
                 declared,
                 live,
+                writer: None,
             });
         }
+    }
+
+    /// Whether live-only keys of the map at `path` are compared.
+    fn all_keys(&self, path: &str) -> bool {
+        self.strict || self.whole_maps.contains(&path)
     }
 
     fn walk(&mut self, declared: &Value, live: &Value, path: &str) {
@@ -323,19 +428,24 @@ impl Comparison<'_> {
             (Value::Object(d), Value::Object(l)) => {
                 for (key, d_value) in d {
                     let child = push_key(path, key);
+                    self.steps.push(Step::Key(key.clone()));
                     match l.get(key) {
                         Some(l_value) => self.walk(d_value, l_value, &child),
                         None if is_zero(d_value) => {}
                         None => self.record(&child, d_value.clone(), Value::Null),
                     }
+                    self.steps.pop();
                 }
-                if self.strict {
+                if self.all_keys(path) {
+                    let whole = !self.strict;
                     for (key, l_value) in l {
                         let child = push_key(path, key);
                         if !d.contains_key(key)
-                            && !self.rules.is_server_default(self.kind, &child, l_value)
+                            && (whole || !self.rules.is_server_default(self.kind, &child, l_value))
                         {
+                            self.steps.push(Step::Key(key.clone()));
                             self.record(&child, Value::Null, l_value.clone());
+                            self.steps.pop();
                         }
                     }
                 }
@@ -343,6 +453,9 @@ impl Comparison<'_> {
             (Value::Array(d), Value::Array(l)) => {
                 let pairs = pair_items(d, l);
                 for (d_index, l_index) in pairs {
+                    if let Some(j) = l_index {
+                        self.steps.push(Step::Index(j));
+                    }
                     match (d_index, l_index) {
                         (Some(i), Some(j)) => self.walk(&d[i], &l[j], &push_index(path, i)),
                         (Some(i), None) => {
@@ -353,6 +466,9 @@ impl Comparison<'_> {
                         }
                         (None, None) => {}
                     }
+                    if l_index.is_some() {
+                        self.steps.pop();
+                    }
                 }
             }
             (d, l) if self.rules.values_equivalent(d, l, path) => {}
@@ -360,6 +476,202 @@ impl Comparison<'_> {
             (d, l) => self.record(path, d.clone(), l.clone()),
         }
     }
+
+    /// Live fields Git does not set, written by a writer the source does not
+    /// trust (not an applier, not a controller of the system, not in
+    /// `trusted`), and owned by no trusted writer: each an `added` change
+    /// with its writer. Server defaults and zero values stay silent.
+    fn out_of_band(
+        &mut self,
+        record: &WriteRecord,
+        declared: &Value,
+        live: &Value,
+        trusted: &[String],
+    ) {
+        let mut candidates: Vec<(String, Vec<Step>, Value)> = Vec::new();
+        for (writer, fields) in &record.entries {
+            if self.rules.trusts(writer, trusted) {
+                continue;
+            }
+            self.steps.clear();
+            untrusted_fields(fields, declared, live, "", &mut self.steps, &mut candidates);
+        }
+        self.steps.clear();
+        let mut seen: std::collections::HashSet<String> =
+            self.changes.iter().map(|c| c.path.clone()).collect();
+        for (path, steps, value) in candidates {
+            if self.is_ignored(&path)
+                || is_zero(&value)
+                || self.rules.is_server_default(self.kind, &path, &value)
+                || !seen.insert(path.clone())
+            {
+                continue;
+            }
+            // A field a trusted writer owns too is not out-of-band.
+            if writer_of(record, live, &steps, |w| self.rules.trusts(w, trusted)).is_some() {
+                continue;
+            }
+            let writer = writer_of(record, live, &steps, |w| !self.rules.trusts(w, trusted));
+            self.changes.push(Found {
+                path,
+                steps,
+                declared: Value::Null,
+                live: value,
+                writer,
+            });
+        }
+    }
+}
+
+/// The fields of `fields` set in `live` where `declared` (set at this node)
+/// does not set them: `(path, steps, live value)`. Where the declared side
+/// has another shape, or a list item is not paired, the walk reports it.
+fn untrusted_fields(
+    fields: &FieldSet,
+    declared: &Value,
+    live: &Value,
+    path: &str,
+    steps: &mut Vec<Step>,
+    out: &mut Vec<(String, Vec<Step>, Value)>,
+) {
+    // Live item → its declared item, worked out once per list.
+    let mut paired: Option<Vec<Option<usize>>> = None;
+    for (member, child) in &fields.members {
+        match member {
+            Member::Field(name) => {
+                let (Some(l), Some(d)) = (live.get(name.as_str()), declared.as_object()) else {
+                    continue;
+                };
+                let child_path = push_key(path, name);
+                steps.push(Step::Key(name.clone()));
+                match d.get(name.as_str()) {
+                    Some(d_value) => untrusted_fields(child, d_value, l, &child_path, steps, out),
+                    None => undeclared_fields(child, l, &child_path, steps, out),
+                }
+                steps.pop();
+            }
+            item => {
+                let (Some(l), Some(d)) = (live.as_array(), declared.as_array()) else {
+                    continue;
+                };
+                let Some(j) = item.find_item(l) else {
+                    continue;
+                };
+                let declared_of = paired.get_or_insert_with(|| {
+                    let mut of = vec![None; l.len()];
+                    for (i, found) in pair_items(d, l) {
+                        if let (Some(i), Some(j)) = (i, found) {
+                            of[j] = Some(i);
+                        }
+                    }
+                    of
+                });
+                if let Some(i) = declared_of[j] {
+                    steps.push(Step::Index(j));
+                    untrusted_fields(child, &d[i], &l[j], &push_index(path, i), steps, out);
+                    steps.pop();
+                }
+            }
+        }
+    }
+}
+
+/// The owned fields below a node Git does not set: map fields one by one,
+/// list items whole.
+fn undeclared_fields(
+    fields: &FieldSet,
+    live: &Value,
+    path: &str,
+    steps: &mut Vec<Step>,
+    out: &mut Vec<(String, Vec<Step>, Value)>,
+) {
+    if fields.members.is_empty() {
+        if fields.whole {
+            out.push((path.to_string(), steps.clone(), live.clone()));
+        }
+        return;
+    }
+    for (member, child) in &fields.members {
+        match member {
+            Member::Field(name) => {
+                let Some(l) = live.get(name.as_str()) else {
+                    continue;
+                };
+                steps.push(Step::Key(name.clone()));
+                undeclared_fields(child, l, &push_key(path, name), steps, out);
+                steps.pop();
+            }
+            item => {
+                let Some((l, j)) = live.as_array().and_then(|l| Some((l, item.find_item(l)?)))
+                else {
+                    continue;
+                };
+                steps.push(Step::Index(j));
+                if child.whole {
+                    out.push((push_index(path, j), steps.clone(), l[j].clone()));
+                } else {
+                    undeclared_fields(child, &l[j], &push_index(path, j), steps, out);
+                }
+                steps.pop();
+            }
+        }
+    }
+}
+
+/// How a writer's fields cover the live field at `steps`: 2 when it owns it
+/// (or an atomic field holding it), 1 when it owns something below it.
+fn ownership(fields: &FieldSet, live: &Value, steps: &[Step]) -> Option<u8> {
+    let Some((first, rest)) = steps.split_first() else {
+        return if fields.whole {
+            Some(2)
+        } else {
+            (!fields.members.is_empty()).then_some(1)
+        };
+    };
+    if fields.members.is_empty() {
+        // An atomic field (a leaf) owns everything it holds.
+        return fields.whole.then_some(2);
+    }
+    let (child, next) = match first {
+        Step::Key(key) => (
+            fields
+                .members
+                .iter()
+                .find(|(m, _)| matches!(m, Member::Field(f) if f == key))?,
+            live.get(key.as_str())?,
+        ),
+        Step::Index(j) => {
+            let item = live.as_array()?.get(*j)?;
+            (
+                fields
+                    .members
+                    .iter()
+                    .find(|(m, _)| m.names_item(*j, item))?,
+                item,
+            )
+        }
+    };
+    ownership(&child.1, next, rest)
+}
+
+/// The writer of the live field at `steps` among those `eligible`: one that
+/// owns it before one that owns only part of it, then the latest.
+fn writer_of(
+    record: &WriteRecord,
+    live: &Value,
+    steps: &[Step],
+    eligible: impl Fn(&Writer) -> bool,
+) -> Option<Writer> {
+    record
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, (writer, _))| eligible(writer))
+        .filter_map(|(index, (writer, fields))| {
+            ownership(fields, live, steps).map(|rank| ((rank, writer.time.clone(), index), writer))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, writer)| writer.clone())
 }
 
 /// Pairs the items of two lists: by `name` when every item has one (the merge
@@ -392,15 +704,10 @@ fn pair_items(declared: &[Value], live: &[Value]) -> Vec<(Option<usize>, Option<
 }
 
 /// The live body as people should read it next to the declared one: only the
-/// fields the declared side sets (or, in strict mode, all but server defaults).
-fn project(
-    rules: &dyn SourceRules,
-    live: &Value,
-    declared: &Value,
-    kind: &str,
-    strict: bool,
-    path: &str,
-) -> Value {
+/// fields the declared side sets (or, in strict mode, all but server
+/// defaults; every key of a map Git declares as a whole).
+fn project(comparison: &Comparison<'_>, live: &Value, declared: &Value, path: &str) -> Value {
+    let rules = comparison.rules;
     match (live, declared) {
         (Value::Object(l), Value::Object(d)) => {
             let mut out = serde_json::Map::new();
@@ -408,14 +715,17 @@ fn project(
                 if let Some(l_value) = l.get(key) {
                     out.insert(
                         key.clone(),
-                        project(rules, l_value, d_value, kind, strict, &push_key(path, key)),
+                        project(comparison, l_value, d_value, &push_key(path, key)),
                     );
                 }
             }
-            if strict {
+            if comparison.all_keys(path) {
                 for (key, l_value) in l {
                     let child = push_key(path, key);
-                    if !d.contains_key(key) && !rules.is_server_default(kind, &child, l_value) {
+                    if !d.contains_key(key)
+                        && (!comparison.strict
+                            || !rules.is_server_default(comparison.kind, &child, l_value))
+                    {
                         out.insert(key.clone(), l_value.clone());
                     }
                 }
@@ -426,14 +736,9 @@ fn project(
             let mut out = Vec::new();
             for (d_index, l_index) in pair_items(d, l) {
                 match (d_index, l_index) {
-                    (Some(i), Some(j)) => out.push(project(
-                        rules,
-                        &l[j],
-                        &d[i],
-                        kind,
-                        strict,
-                        &push_index(path, i),
-                    )),
+                    (Some(i), Some(j)) => {
+                        out.push(project(comparison, &l[j], &d[i], &push_index(path, i)))
+                    }
                     (None, Some(j)) => out.push(l[j].clone()),
                     _ => {}
                 }
@@ -443,6 +748,58 @@ fn project(
         // Equivalent spellings show as declared, so the diff shows only real changes.
         (l, d) if rules.values_equivalent(d, l, path) => d.clone(),
         (l, _) => l.clone(),
+    }
+}
+
+/// Puts an out-of-band field (at `steps` of the live body) into the
+/// projected live body, so the diff shows it. Below a map Git does not set,
+/// the maps on the way are made; a list item is found where the projection
+/// put it (paired items in declared order, then live-only ones).
+fn show_added(shown: &mut Value, declared: &Value, live: &Value, steps: &[Step], value: &Value) {
+    let Some((first, rest)) = steps.split_first() else {
+        *shown = value.clone();
+        return;
+    };
+    match first {
+        Step::Key(key) => {
+            let (Some(next_live), Some(map)) = (live.get(key.as_str()), shown.as_object_mut())
+            else {
+                return;
+            };
+            match declared.get(key.as_str()) {
+                Some(next_declared) => {
+                    if let Some(child) = map.get_mut(key) {
+                        show_added(child, next_declared, next_live, rest, value);
+                    }
+                }
+                None if rest.iter().all(|s| matches!(s, Step::Key(_))) => {
+                    let child = map
+                        .entry(key.clone())
+                        .or_insert_with(|| Value::Object(Default::default()));
+                    show_added(child, &Value::Null, next_live, rest, value);
+                }
+                None => {
+                    map.insert(key.clone(), next_live.clone());
+                }
+            }
+        }
+        Step::Index(j) => {
+            let (Some(d), Some(l), Some(items)) =
+                (declared.as_array(), live.as_array(), shown.as_array_mut())
+            else {
+                return;
+            };
+            let shown_pairs: Vec<(Option<usize>, Option<usize>)> = pair_items(d, l)
+                .into_iter()
+                .filter(|(_, l_index)| l_index.is_some())
+                .collect();
+            let Some(at) = shown_pairs.iter().position(|p| p.1 == Some(*j)) else {
+                return;
+            };
+            if let (Some(i), Some(item)) = (shown_pairs[at].0, items.get_mut(at)) {
+                show_added(item, &d[i], &l[*j], rest, value);
+            }
+        }
     }
 }
 
@@ -589,6 +946,171 @@ mod tests {
                 ),
                 ("Job shop/seed".to_string(), DriftStatus::Missing),
             ]
+        );
+    }
+
+    fn compared(declared: Value, live: Value, strict: bool) -> Vec<Change> {
+        drift_of(declared, live, strict).changes
+    }
+
+    fn drift_of(declared: Value, live: Value, strict: bool) -> Drift {
+        let origin = Origin::Declared {
+            file: "web.yaml".into(),
+            line: 1,
+            commit: None,
+        };
+        let mut inventory = Inventory::default();
+        let resource = declared_kubernetes_resource(declared, origin, None, "default", 1).unwrap();
+        inventory.insert(resource).unwrap();
+        let mut target = LiveTarget {
+            name: "prod".into(),
+            sources: vec![Source::Kubernetes],
+            ..LiveTarget::default()
+        };
+        let origin = Origin::Live {
+            target: "prod".into(),
+            endpoint: "api".into(),
+        };
+        let resource = kubernetes_resource(live, origin, None, "default").unwrap();
+        target.inventory.insert(resource).unwrap();
+        let options = DriftOptions {
+            strict,
+            ..DriftOptions::default()
+        };
+        let (drift, errors) = compute_drift(&inventory, &target, &options);
+        assert!(errors.is_empty(), "{errors:?}");
+        drift[0].clone()
+    }
+
+    fn deployment(containers: Value, managed: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "web", "namespace": "shop", "managedFields": managed},
+               "spec": {"template": {"spec": {"containers": containers}}}})
+    }
+
+    fn entry(manager: &str, time: &str, fields: Value) -> Value {
+        json!({"manager": manager, "operation": "Update", "time": time,
+               "fieldsType": "FieldsV1", "fieldsV1": fields})
+    }
+
+    #[test]
+    fn keyed_list_items_are_attributed_whatever_their_live_order() {
+        let declared = deployment(
+            json!([{"name": "web", "image": "web:1"}, {"name": "log", "image": "log:1"}]),
+            json!(null),
+        );
+        let containers = |key: &str, fields: Value| json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {key: fields}}}}});
+        let live = deployment(
+            json!([{"name": "log", "image": "log:2"}, {"name": "web", "image": "web:1"},
+                   {"name": "proxy", "image": "proxy:1"}]),
+            json!([
+                entry("kubectl-client-side-apply", "2026-01-01T00:00:00Z",
+                      containers("k:{\"name\":\"web\"}", json!({".": {}, "f:image": {}, "f:name": {}}))),
+                entry("kubectl-set", "2026-01-02T00:00:00Z",
+                      containers("k:{\"name\":\"log\"}", json!({"f:image": {}}))),
+                entry("injector", "2026-01-03T00:00:00Z",
+                      containers("k:{\"name\":\"proxy\"}", json!({".": {}, "f:image": {}, "f:name": {}}))),
+                // Hostile entries: read as nothing, never a panic.
+                entry("broken", "2026-01-04T00:00:00Z",
+                      containers("k:{\"name\":", json!({"f:image": {}}))),
+                {"manager": 7, "fieldsV1": "x"},
+            ]),
+        );
+        let changes = compared(declared, live, false);
+        let found: Vec<(&str, ChangeKind, Option<&str>)> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.path.as_str(),
+                    c.kind,
+                    c.changed_by.as_ref().map(|w| w.manager.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "spec.template.spec.containers[1].image",
+                    ChangeKind::Modified,
+                    Some("kubectl-set")
+                ),
+                (
+                    "spec.template.spec.containers[2]",
+                    ChangeKind::Added,
+                    Some("injector")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_field_an_applier_shares_is_not_out_of_band() {
+        let declared = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}}});
+        let mut live = declared.clone();
+        live["metadata"]["annotations"] = json!({"owner": "team-a", "note": "hi"});
+        let owned = |keys: Value| json!({"f:metadata": {"f:annotations": keys}});
+        live["metadata"]["managedFields"] = json!([
+            {"manager": "argocd-controller", "operation": "Apply", "time": "2026-01-01T00:00:00Z",
+             "fieldsType": "FieldsV1", "fieldsV1": owned(json!({"f:owner": {}}))},
+            {"manager": "other", "operation": "Apply", "time": "2026-01-02T00:00:00Z",
+             "fieldsType": "FieldsV1", "fieldsV1": owned(json!({"f:owner": {}, "f:note": {}}))},
+        ]);
+        let drift = drift_of(declared.clone(), live.clone(), false);
+        let changes = &drift.changes;
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        // The diff shows it, and only it.
+        assert!(
+            drift.diff.contains("+  annotations:\n+    note: hi\n"),
+            "{}",
+            drift.diff
+        );
+        assert!(!drift.diff.contains("owner"), "{}", drift.diff);
+        assert_eq!(changes[0].path, "metadata.annotations.note");
+        assert_eq!(changes[0].changed_by.as_ref().unwrap().manager, "other");
+        // Strict: every live-only field, with its latest writer.
+        let strict = compared(declared, live, true);
+        assert_eq!(strict.len(), 1, "{strict:?}");
+        assert_eq!(strict[0].path, "metadata.annotations");
+        assert_eq!(strict[0].changed_by.as_ref().unwrap().manager, "other");
+    }
+
+    #[test]
+    fn a_huge_write_record_stays_fast() {
+        let declared = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "big", "namespace": "shop"}, "data": {"A": "1"}});
+        let mut live = declared.clone();
+        let n = 20_000;
+        let mut owned = serde_json::Map::new();
+        for i in 0..n {
+            live["data"][format!("k{i}")] = json!("v");
+            live["metadata"]["labels"][format!("l{i}")] = json!("v");
+            owned.insert(format!("f:k{i}"), json!({}));
+        }
+        let mut labels: serde_json::Map<String, Value> =
+            (0..n).map(|i| (format!("f:l{i}"), json!({}))).collect();
+        labels.insert(".".into(), json!({}));
+        live["metadata"]["managedFields"] = json!([entry(
+            "someone",
+            "2026-01-01T00:00:00Z",
+            json!({"f:data": owned, "f:metadata": {"f:labels": labels}})
+        )]);
+        let started = std::time::Instant::now();
+        let changes = compared(declared, live, false);
+        // Every added key is drift; the record is read up to its bound.
+        assert_eq!(
+            changes
+                .iter()
+                .filter(|c| c.path.starts_with("data."))
+                .count(),
+            n
+        );
+        assert!(changes.iter().any(|c| c.changed_by.is_some()));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
         );
     }
 

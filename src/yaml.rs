@@ -49,6 +49,28 @@ impl LineMap {
         nearest(&self.entries, path).copied()
     }
 
+    /// With the entries below `from` also recorded below `to`, where `to`
+    /// has no entry of its own (a Secret's `stringData` read as `data`).
+    pub fn with_alias(&self, from: &str, to: &str) -> LineMap {
+        let mut entries = self.entries.clone();
+        for (path, line) in &self.entries {
+            let Some(rest) = path.strip_prefix(from) else {
+                continue;
+            };
+            if rest.starts_with(['.', '[']) {
+                let aliased = format!("{to}{rest}");
+                let known = self
+                    .entries
+                    .binary_search_by(|(p, _)| p.as_str().cmp(&aliased))
+                    .is_ok();
+                if !known {
+                    entries.push((aliased, *line));
+                }
+            }
+        }
+        LineMap::from_entries(entries)
+    }
+
     /// The entries below `prefix`, re-rooted (used for `kind: List` items).
     pub fn subtree(&self, prefix: &str) -> LineMap {
         let mut entries = self

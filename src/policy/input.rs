@@ -313,7 +313,9 @@ pub fn inventory_inputs<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drift::ChangeKind;
     use crate::model::{Origin, Source};
+    use crate::sources::rules::Writer;
     use serde_json::json;
 
     fn resource() -> Resource {
@@ -349,10 +351,23 @@ mod tests {
             status: DriftStatus::Modified,
             changes: vec![Change {
                 path: "spec.replicas".into(),
+                kind: ChangeKind::Modified,
                 declared: json!(2),
                 live: json!(3),
+                changed_by: Some(Writer {
+                    manager: "kubectl".into(),
+                    operation: "Update".into(),
+                    time: None,
+                    subresource: Some("scale".into()),
+                }),
+                location: Some(crate::model::Location {
+                    file: "web.yaml".into(),
+                    line: 7,
+                }),
             }],
             diff: String::new(),
+            location: None,
+            note: None,
             identity: resource.identity.clone(),
         };
         let unit = ResourceUnit {
@@ -375,7 +390,11 @@ mod tests {
                 "state": "declared",
                 "counterpart": null,
                 "drift": {"status": "modified",
-                          "changes": [{"path": "spec.replicas", "declared": 2, "live": 3}]},
+                          "changes": [{"path": "spec.replicas", "kind": "modified",
+                                       "declared": 2, "live": 3,
+                                       "changed_by": {"manager": "kubectl", "operation": "Update",
+                                                      "time": null, "subresource": "scale"},
+                                       "location": {"file": "web.yaml", "line": 7}}]},
                 "facts": {"certificates": []},
                 "now": now,
                 "environment": null,

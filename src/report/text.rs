@@ -232,6 +232,13 @@ fn render_drift(out: &mut String, report: &Report, options: &TextOptions) {
         c.unmanaged,
         c.in_sync
     );
+    let unrecorded = report.drift.iter().filter(|d| d.note.is_some()).count();
+    if unrecorded > 0 {
+        let _ = writeln!(
+            out,
+            "  note: {unrecorded} compared object(s) have no managedFields: their changes are not attributed and fields Git does not set are not checked"
+        );
+    }
     let multi_target = report.scan.live.len() > 1;
     for status in DriftStatus::ALL {
         if status == DriftStatus::InSync && !options.list_in_sync {
@@ -266,21 +273,44 @@ fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, optio
     if let Some(environment) = &drift.environment {
         target.push_str(&format!(" (environment {})", printable(environment)));
     }
+    let at = match (&drift.location, drift.status) {
+        (Some(location), DriftStatus::Missing) => {
+            format!("  ({}:{})", printable(&location.file), location.line)
+        }
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "  {label} {} {}{}",
+        "  {label} {} {}{}{at}",
         printable(&r.kind),
         s.bold(&name),
         target
     );
+    if let Some(note) = &drift.note {
+        if drift.status == DriftStatus::Modified {
+            let _ = writeln!(out, "      note: {note}");
+        }
+    }
     for change in &drift.changes {
-        let _ = writeln!(
-            out,
+        let mut line = format!(
             "      {}: {} → {}",
             printable(&change.path),
             short(&change.declared),
             short(&change.live)
         );
+        if let Some(writer) = &change.changed_by {
+            let _ = write!(line, "  by {}", printable(&writer.manager));
+            if let Some(subresource) = &writer.subresource {
+                let _ = write!(line, " ({})", printable(subresource));
+            }
+            if let Some(time) = &writer.time {
+                let _ = write!(line, " at {}", printable(time));
+            }
+        }
+        if let Some(location) = &change.location {
+            let _ = write!(line, "  ({}:{})", printable(&location.file), location.line);
+        }
+        let _ = writeln!(out, "{line}");
     }
     if options.diffs && !drift.diff.is_empty() {
         for line in drift.diff.lines() {

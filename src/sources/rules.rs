@@ -60,6 +60,30 @@ pub trait SourceRules: Sync {
     fn namespaced(&self) -> bool {
         false
     }
+
+    /// Whether live objects of this source normally record who wrote each
+    /// field (then one that does not is noted in the report).
+    fn records_writers(&self) -> bool {
+        false
+    }
+
+    /// Who wrote each field of a live body; `None` when not recorded.
+    fn write_record(&self, _live: &Value) -> Option<WriteRecord> {
+        None
+    }
+
+    /// Whether `writer` is trusted to set fields Git does not set: one that
+    /// applies what Git declares, or a controller of the system itself, or
+    /// one the config names (`configured`, `drift.trusted_managers`).
+    fn trusts(&self, _writer: &Writer, _configured: &[String]) -> bool {
+        true
+    }
+
+    /// Maps of `kind` that Git declares as a whole (paths): a key added
+    /// live is drift whoever added it.
+    fn whole_maps(&self, _kind: &str) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A value Go's `omitempty` drops: declaring it is the same as leaving it out.
@@ -96,4 +120,75 @@ pub fn scalars_equivalent(declared: &Value, live: &Value) -> bool {
         }
         _ => false,
     }
+}
+
+/// Who last wrote a live field, as the source records it (Kubernetes: an
+/// entry of `metadata.managedFields`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Writer {
+    pub manager: String,
+    /// `Apply` (server-side apply) or `Update`.
+    pub operation: String,
+    /// RFC 3339; `None` when the entry has no time (writes through the
+    /// `scale` subresource record none).
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subresource: Option<String>,
+}
+
+/// The fields one writer owns in an object: a tree of members. A node is
+/// owned as a whole when it is a leaf or is marked so (FieldsV1 `.`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldSet {
+    pub whole: bool,
+    pub members: Vec<(Member, FieldSet)>,
+}
+
+/// One step of a [`FieldSet`]: a map key, or a list item named by its key
+/// fields, its value or its position.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Member {
+    Field(String),
+    Keys(serde_json::Map<String, Value>),
+    Value(Value),
+    Index(usize),
+}
+
+impl Member {
+    /// Whether this member names the item at `index` of a list, `item`.
+    pub fn names_item(&self, index: usize, item: &Value) -> bool {
+        match self {
+            Member::Field(_) => false,
+            Member::Keys(keys) => {
+                !keys.is_empty()
+                    && keys.iter().all(|(k, v)| {
+                        item.get(k)
+                            .is_some_and(|found| scalars_equivalent(v, found))
+                    })
+            }
+            Member::Value(value) => value == item,
+            Member::Index(i) => *i == index,
+        }
+    }
+
+    /// The index of the item of `items` this member names.
+    pub fn find_item(&self, items: &[Value]) -> Option<usize> {
+        items
+            .iter()
+            .enumerate()
+            .position(|(index, item)| self.names_item(index, item))
+    }
+}
+
+/// The write record of one live object: each writer with what it owns.
+#[derive(Debug, Clone, Default)]
+pub struct WriteRecord {
+    pub entries: Vec<(Writer, FieldSet)>,
+}
+
+/// One step into a live body: a map key or a list index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
 }

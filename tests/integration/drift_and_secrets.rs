@@ -159,7 +159,9 @@ fn equal_quantities_ports_and_defaults_are_not_drift() {
         .unwrap()["changes"];
     assert_eq!(
         changes,
-        &json!([{"path": "spec.template.spec.containers[0].resources.limits.memory", "declared": "1Gi", "live": "2Gi"}])
+        &json!([{"path": "spec.template.spec.containers[0].resources.limits.memory", "kind": "modified",
+                 "declared": "1Gi", "live": "2Gi", "changed_by": null,
+                 "location": {"file": "app.yaml", "line": 20}}])
     );
 }
 
@@ -248,7 +250,9 @@ fn ignore_rules_by_jsonpath_per_kind_namespace_and_name() {
         .unwrap();
     assert_eq!(
         api["changes"],
-        json!([{"path": "spec.template.spec.containers[0].image", "declared": "registry.example.com/api:1", "live": "registry.example.com/api:2"}])
+        json!([{"path": "spec.template.spec.containers[0].image", "kind": "modified",
+                "declared": "registry.example.com/api:1", "live": "registry.example.com/api:2",
+                "changed_by": null, "location": {"file": "apps/api.yaml", "line": 20}}])
     );
 
     write(

@@ -17,6 +17,7 @@ mod declared_sources;
 mod demo;
 mod diagnostics;
 mod drift_and_secrets;
+mod drift_attribution;
 mod environments;
 mod exemptions;
 mod helm;

@@ -239,7 +239,11 @@ fn with_the_key_a_changed_secret_is_drift_and_an_unchanged_one_in_sync() {
     assert_eq!(drift["status"], "modified");
     assert_eq!(
         drift["changes"],
-        json!([{"path": "data.PGPASSWORD", "declared": "<redacted>", "live": "<redacted: changed>"}])
+        json!([{"path": "data.PGPASSWORD", "kind": "modified",
+                "declared": "<redacted>", "live": "<redacted: changed>",
+                "changed_by": {"manager": "kubectl-client-side-apply", "operation": "Update",
+                               "time": "2026-11-21T22:03:25Z"},
+                "location": {"file": "secret.yaml", "line": 9}}])
     );
     assert_no_secret(&changed.all());
     assert!(!changed.all().contains("hmac-sha256"), "{}", changed.all());

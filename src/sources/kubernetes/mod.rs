@@ -7,6 +7,7 @@ pub mod helm;
 pub mod helm_setting;
 pub mod kustomize;
 pub mod live;
+pub mod managed;
 pub mod normalize;
 mod resource;
 mod rules;

@@ -42,8 +42,88 @@ pub fn strip_server_fields(body: &Value) -> Value {
             }
         }
     }
+    if object.get("kind").and_then(Value::as_str) == Some("Pod") {
+        if let Some(Value::Object(spec)) = object.get_mut("spec") {
+            strip_admission_fields(spec);
+        }
+    }
     remove_null_timestamps(&mut body);
     body
+}
+
+/// Where the service-account admission plugin mounts the token volume.
+const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// Removes what admission adds to every Pod: the projected service-account
+/// token volume `kube-api-access-*` (with a `serviceAccountToken` source) and
+/// its mounts, and the default `not-ready`/`unreachable` NoExecute
+/// tolerations of 300 s (DefaultTolerationSeconds). Applied to both sides, so
+/// a Pod whose manifest spells them out the same compares the same.
+fn strip_admission_fields(spec: &mut serde_json::Map<String, Value>) {
+    let mut token_volumes = Vec::new();
+    if let Some(Value::Array(volumes)) = spec.get_mut("volumes") {
+        volumes.retain(|volume| {
+            let name = volume.get("name").and_then(Value::as_str).unwrap_or("");
+            let injected = name.starts_with("kube-api-access-")
+                && volume
+                    .pointer("/projected/sources")
+                    .and_then(Value::as_array)
+                    .is_some_and(|sources| {
+                        sources
+                            .iter()
+                            .any(|s| s.get("serviceAccountToken").is_some())
+                    });
+            if injected {
+                token_volumes.push(name.to_string());
+            }
+            !injected
+        });
+        if volumes.is_empty() {
+            spec.remove("volumes");
+        }
+    }
+    if !token_volumes.is_empty() {
+        for list in ["containers", "initContainers", "ephemeralContainers"] {
+            let Some(Value::Array(containers)) = spec.get_mut(list) else {
+                continue;
+            };
+            for container in containers.iter_mut().filter_map(Value::as_object_mut) {
+                let Some(Value::Array(mounts)) = container.get_mut("volumeMounts") else {
+                    continue;
+                };
+                mounts.retain(|mount| {
+                    let name = mount.get("name").and_then(Value::as_str).unwrap_or("");
+                    !(token_volumes.iter().any(|v| v == name)
+                        && mount.get("mountPath").and_then(Value::as_str) == Some(TOKEN_MOUNT_PATH))
+                });
+                if mounts.is_empty() {
+                    container.remove("volumeMounts");
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(tolerations)) = spec.get_mut("tolerations") {
+        tolerations.retain(|t| !is_default_toleration(t));
+        if tolerations.is_empty() {
+            spec.remove("tolerations");
+        }
+    }
+}
+
+/// `{key: node.kubernetes.io/not-ready|unreachable, operator: Exists,
+/// effect: NoExecute, tolerationSeconds: 300}`, as admission adds it.
+fn is_default_toleration(toleration: &Value) -> bool {
+    let Some(map) = toleration.as_object() else {
+        return false;
+    };
+    let text = |k: &str| map.get(k).and_then(Value::as_str);
+    matches!(
+        text("key"),
+        Some("node.kubernetes.io/not-ready" | "node.kubernetes.io/unreachable")
+    ) && text("operator") == Some("Exists")
+        && text("effect") == Some("NoExecute")
+        && map.get("tolerationSeconds").and_then(Value::as_i64) == Some(300)
+        && map.len() == 4
 }
 
 /// Pod templates come back with `metadata.creationTimestamp: null`.
@@ -114,7 +194,6 @@ const DEFAULTS: &[(&str, &str, Option<&str>)] = &[
     ("Pod", "spec.priority", Some("0")),
     ("Pod", "spec.serviceAccount", None),
     ("Pod", "spec.serviceAccountName", Some("\"default\"")),
-    ("Pod", "spec.tolerations", None),
     ("Deployment", "spec.replicas", Some("1")),
     ("Deployment", "spec.revisionHistoryLimit", Some("10")),
     ("Deployment", "spec.progressDeadlineSeconds", Some("600")),
@@ -492,6 +571,34 @@ mod tests {
             "spec.clusterIP",
             &json!("10.96.0.12")
         ));
+    }
+
+    #[test]
+    fn admission_fields_of_pods_are_stripped_and_look_alikes_kept() {
+        let mount = |name: &str| {
+            json!({"name": name, "readOnly": true,
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"})
+        };
+        let pod = json!({"kind": "Pod", "spec": {
+            "volumes": [
+                {"name": "kube-api-access-abcde", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}},
+                {"name": "kube-api-access-mine", "configMap": {"name": "x"}}],
+            "containers": [{"name": "c", "volumeMounts": [mount("kube-api-access-abcde"), mount("kube-api-access-mine")]}],
+            "tolerations": [
+                {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+                {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60}]}});
+        assert_eq!(
+            strip_server_fields(&pod)["spec"],
+            json!({
+                "volumes": [{"name": "kube-api-access-mine", "configMap": {"name": "x"}}],
+                "containers": [{"name": "c", "volumeMounts": [mount("kube-api-access-mine")]}],
+                "tolerations": [{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                                 "effect": "NoExecute", "tolerationSeconds": 60}]})
+        );
+        // Only Pods: a template keeps what its author wrote.
+        let mut template = pod.clone();
+        template["kind"] = json!("PodTemplate");
+        assert_eq!(strip_server_fields(&template)["spec"], pod["spec"]);
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub fn generated_name(prefix: &str, file: &str, position: usize) -> String {
 fn build(
     mut body: Value,
     origin: Origin,
-    lines: Option<Arc<LineMap>>,
+    mut lines: Option<Arc<LineMap>>,
     default_namespace: &str,
     position: Option<usize>,
 ) -> Result<Resource, ManifestError> {
@@ -213,6 +213,8 @@ fn build(
             metadata.insert("namespace".into(), Value::String(namespace.clone()));
         }
         redact::redact_secret(&mut body);
+        // `stringData` keys now live in `data`: their lines come along.
+        lines = lines.map(|map| Arc::new(map.with_alias("stringData", "data")));
     } else if kind == "Certificate" && api_group(&api_version) == "cert-manager.io" {
         facts = facts::cert_manager_facts(&namespace, &name, &body);
     }

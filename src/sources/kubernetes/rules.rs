@@ -5,9 +5,9 @@
 
 use serde_json::Value;
 
-use super::normalize;
+use super::{managed, normalize};
 use crate::model::{api_group, Identity, Inventory, Resource, Source};
-use crate::sources::rules::SourceRules;
+use crate::sources::rules::{SourceRules, WriteRecord, Writer};
 
 /// The Kubernetes rules, registered in `sources::rules`.
 pub struct KubernetesRules;
@@ -40,6 +40,42 @@ impl SourceRules for KubernetesRules {
     fn namespaced(&self) -> bool {
         true
     }
+
+    fn is_builtin(&self, resource: &Resource) -> bool {
+        is_apiserver_object(&resource.identity)
+    }
+
+    fn records_writers(&self) -> bool {
+        true
+    }
+
+    fn write_record(&self, live: &Value) -> Option<WriteRecord> {
+        managed::write_record(live)
+    }
+
+    fn trusts(&self, writer: &Writer, configured: &[String]) -> bool {
+        managed::trusts(writer, configured)
+    }
+
+    fn whole_maps(&self, kind: &str) -> &'static [&'static str] {
+        match kind {
+            "ConfigMap" => &["data", "binaryData"],
+            // `stringData` is merged into `data` when a Secret is read.
+            "Secret" => &["data", "stringData"],
+            _ => &[],
+        }
+    }
+}
+
+/// The API server's own objects: the `default/kubernetes` Service it
+/// reconciles, and the Endpoints and EndpointSlice that point at itself.
+fn is_apiserver_object(id: &Identity) -> bool {
+    id.namespace == "default"
+        && id.name == "kubernetes"
+        && matches!(
+            (id.group.as_str(), id.kind.as_str()),
+            ("", "Service") | ("", "Endpoints") | ("discovery.k8s.io", "EndpointSlice")
+        )
 }
 
 /// Whether the API server made `live` from `declared`'s `generateName` (an
