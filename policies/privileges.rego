@@ -168,19 +168,28 @@ deny_run_as_root contains finding if {
 # title: runAsNonRoot not enforced
 # description: >-
 #   Neither the container nor the pod sets securityContext.runAsNonRoot to true, so
-#   the kubelet does not refuse to start the container as root. Enabled by
-#   privileges.require_run_as_non_root.
+#   the kubelet does not refuse to start the container as root. A non-zero
+#   effective runAsUser (the container's, else the pod's) already makes it
+#   non-root and passes. Enabled by privileges.require_run_as_non_root.
 # custom:
 #   id: DA-PRIV-007
 #   severity: medium
 #   category: privileges
-#   remediation: Set securityContext.runAsNonRoot to true on the pod or the container.
+#   remediation: Set securityContext.runAsNonRoot to true (or runAsUser to a non-zero UID) on the pod or the container.
 deny_missing_run_as_non_root contains finding if {
 	data.baselines.privileges.require_run_as_non_root == true
 	some c in lib.containers
 	not _windows(c.pod)
 	not _effective(c, "runAsNonRoot").value == true
+	not _non_root_user(c)
 	finding := _run_as_non_root_finding(c)
+}
+
+# The effective runAsUser is a UID other than 0.
+_non_root_user(c) if {
+	user := _effective(c, "runAsUser").value
+	is_number(user)
+	user != 0
 }
 
 # Point at an explicit `runAsNonRoot: false` when there is one, else at the container.

@@ -124,7 +124,10 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
     }
     let data = json!({
         "baselines": baselines,
-        "driftaudit": { "builtin_workloads": super::workloads::builtin_index() },
+        "driftaudit": {
+            "builtin_workloads": super::workloads::builtin_index(),
+            "pod_security": super::pss::tables(),
+        },
     });
     if let Err(e) = engine.add_data(regorus::Value::from(data)) {
         errors.push(InputError::error(
@@ -462,6 +465,21 @@ impl PolicySet {
         self.workload_kinds
             .extend(workloads.iter().map(|w| w.kind.clone()));
         Ok(())
+    }
+
+    /// Adds the Pod Security labels of the scanned namespaces
+    /// (`data.driftaudit.namespaces`, see `super::pss::namespace_labels`).
+    pub fn add_namespaces(&mut self, namespaces: serde_json::Value) -> Result<(), InputError> {
+        let data = json!({ "driftaudit": { "namespaces": namespaces } });
+        self.engine
+            .add_data(regorus::Value::from(data))
+            .map_err(|e| {
+                InputError::error(
+                    Code::Input,
+                    Place::Text("namespaces".into()),
+                    format!("cannot load the namespaces' Pod Security labels: {e}"),
+                )
+            })
     }
 }
 
@@ -882,7 +900,12 @@ mod tests {
         assert!(set.workload_kinds.contains("WebApp"));
         assert_eq!(
             flagged(&set, &units, &[webapp]),
-            [["DA-PRIV-001", "DA-PRIV-002"]]
+            [[
+                "DA-PRIV-001",
+                "DA-PRIV-002",
+                "DA-PSS-HOST-NAMESPACES",
+                "DA-PSS-PRIVILEGED"
+            ]]
         );
         // The data sits beside the built-in packages: they still evaluate.
         let rollout = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",

@@ -92,9 +92,12 @@ pub fn evaluate(
     drift: &[Drift],
 ) -> PolicyOutcome {
     let LoadedPolicies {
-        set: policies,
+        set: mut policies,
         mut errors,
     } = loaded;
+    if let Err(e) = policies.add_namespaces(super::pss::namespace_labels(declared, targets)) {
+        errors.push(e);
+    }
 
     let drift_by = index_drift(drift);
     let resource_units = resource_units(declared, targets, &drift_by);

@@ -1,0 +1,139 @@
+//! Data for the Pod Security Standards rules (`policies/pss.rego`): the value
+//! lists of the published standard, and the Pod Security labels of the
+//! scanned namespaces.
+//!
+//! Both are data rather than Rego literals: regorus evaluates every rule of a
+//! package for each query, so a table written in Rego would be rebuilt for
+//! every resource (see `workloads.rs`), where data costs one lookup.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{Inventory, LiveTarget, Source};
+
+/// The lists of the Pod Security Standards, as `data.driftaudit.pod_security`. A value
+/// with a number is allowed from that Kubernetes minor version on (`1.<n>`);
+/// the rules compare it with the version they evaluate.
+pub fn tables() -> Value {
+    json!({
+        // Baseline "Capabilities": what containers may add.
+        "baseline_capabilities": [
+            "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+            "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"
+        ],
+        // Baseline "Sysctls": the safe set, and the release that added each.
+        "safe_sysctls": {
+            "kernel.shm_rmid_forced": 0,
+            "net.ipv4.ip_local_port_range": 0,
+            "net.ipv4.ip_unprivileged_port_start": 0,
+            "net.ipv4.tcp_syncookies": 0,
+            "net.ipv4.ping_group_range": 0,
+            "net.ipv4.ip_local_reserved_ports": 27,
+            "net.ipv4.tcp_keepalive_time": 29,
+            "net.ipv4.tcp_fin_timeout": 29,
+            "net.ipv4.tcp_keepalive_intvl": 29,
+            "net.ipv4.tcp_keepalive_probes": 29,
+            "net.ipv4.tcp_rmem": 32,
+            "net.ipv4.tcp_wmem": 32
+        },
+        // Baseline "SELinux": the types a pod or container may ask for.
+        "selinux_types": {
+            "container_t": 0,
+            "container_init_t": 0,
+            "container_kvm_t": 0,
+            "container_engine_t": 31
+        },
+        // Restricted "Volume Types": the only volume sources allowed.
+        "volume_types": {
+            "configMap": 0, "csi": 0, "downwardAPI": 0, "emptyDir": 0, "ephemeral": 0,
+            "persistentVolumeClaim": 0, "projected": 0, "secret": 0
+        },
+        // The order of the levels.
+        "levels": {"privileged": 0, "baseline": 1, "restricted": 2}
+    })
+}
+
+/// The label prefix Pod Security Admission reads.
+const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
+
+/// The Pod Security labels of every Namespace the scan saw, as
+/// `data.driftaudit.namespaces`: `{<namespace>: {"declared": {labels},
+/// "live": {labels}}}`, each side present when that side has the Namespace
+/// object, holding only its `pod-security.kubernetes.io/*` labels. With
+/// several live targets, the first that has the Namespace gives its live side.
+pub fn namespace_labels(declared: &Inventory, targets: &[LiveTarget]) -> Value {
+    let mut namespaces: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let sides = std::iter::once(("declared", declared))
+        .chain(targets.iter().map(|t| ("live", &t.inventory)));
+    for (side, inventory) in sides {
+        for resource in inventory.resources.values() {
+            let id = &resource.identity;
+            if id.source != Source::Kubernetes || id.kind != "Namespace" || !id.group.is_empty() {
+                continue;
+            }
+            let labels: Map<String, Value> = resource
+                .body
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .filter(|(k, v)| k.starts_with(LABEL_PREFIX) && v.is_string())
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            namespaces
+                .entry(id.name.clone())
+                .or_default()
+                .entry(side)
+                .or_insert(Value::Object(labels));
+        }
+    }
+    Value::Object(
+        namespaces
+            .into_iter()
+            .map(|(name, sides)| (name, Value::Object(sides)))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Origin, Resource};
+
+    fn namespace(name: &str, labels: Value) -> Resource {
+        let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}});
+        let origin = Origin::Declared {
+            file: "ns.yaml".into(),
+            line: 1,
+            commit: None,
+        };
+        Resource::new(
+            Source::Kubernetes,
+            "v1",
+            "Namespace",
+            "",
+            name,
+            body,
+            origin,
+        )
+    }
+
+    #[test]
+    fn only_pod_security_labels_of_namespaces_are_kept_per_side() {
+        let mut declared = Inventory::default();
+        let ns = namespace(
+            "shop",
+            json!({"pod-security.kubernetes.io/enforce": "restricted", "team": "a"}),
+        );
+        declared.resources.insert(ns.identity.clone(), ns);
+        let value = namespace_labels(&declared, &[]);
+        assert_eq!(
+            value,
+            json!({"shop": {"declared": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+        );
+    }
+}
