@@ -175,7 +175,7 @@ deny_run_as_root contains finding if {
 #   id: DA-PRIV-007
 #   severity: medium
 #   category: privileges
-#   remediation: Set securityContext.runAsNonRoot to true (or runAsUser to a non-zero UID) on the pod or the container.
+#   remediation: Set securityContext.runAsNonRoot to true on the pod or the container.
 deny_missing_run_as_non_root contains finding if {
 	data.baselines.privileges.require_run_as_non_root == true
 	some c in lib.containers

@@ -161,7 +161,7 @@ test_apparmor if {
 }
 
 test_apparmor_points_at_the_annotation if {
-	some f in _findings with input as _annotated({"container.apparmor.security.beta.kubernetes.io/app": "unconfined"})
+	some f in _findings with input as _annotated({"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}) with data.baselines.privileges.pod_security.level as "baseline"
 	f.path == `spec.template.metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]`
 }
 
@@ -176,8 +176,8 @@ test_selinux if {
 }
 
 test_selinux_container_engine_t_from_1_31 if {
-	_fired == {"SELINUX"} with input as _sc({"seLinuxOptions": {"type": "container_engine_t"}}) with data.baselines.privileges.pod_security.version as "v1.30"
-	count(_fired) == 0 with input as _sc({"seLinuxOptions": {"type": "container_engine_t"}}) with data.baselines.privileges.pod_security.version as "v1.31"
+	_fired == {"SELINUX"} with input as _sc({"seLinuxOptions": {"type": "container_engine_t"}}) with data.baselines.privileges.pod_security.version as "v1.30" with data.baselines.privileges.pod_security.level as "baseline"
+	count(_fired) == 0 with input as _sc({"seLinuxOptions": {"type": "container_engine_t"}}) with data.baselines.privileges.pod_security.version as "v1.31" with data.baselines.privileges.pod_security.level as "baseline"
 }
 
 test_proc_mount if {
@@ -192,9 +192,9 @@ test_seccomp if {
 
 test_seccomp_before_1_19_reads_annotations if {
 	spec := _annotated({"seccomp.security.alpha.kubernetes.io/pod": "unconfined"})
-	_fired == {"SECCOMP"} with input as spec with data.baselines.privileges.pod_security.version as "v1.18"
-	count(_fired) == 0 with input as spec with data.baselines.privileges.pod_security.version as "v1.19"
-	count(_fired) == 0 with input as _annotated({"seccomp.security.alpha.kubernetes.io/pod": "docker/default"}) with data.baselines.privileges.pod_security.version as "v1.18"
+	_fired == {"SECCOMP"} with input as spec with data.baselines.privileges.pod_security.version as "v1.18" with data.baselines.privileges.pod_security.level as "baseline"
+	count(_fired) == 0 with input as spec with data.baselines.privileges.pod_security.version as "v1.19" with data.baselines.privileges.pod_security.level as "baseline"
+	count(_fired) == 0 with input as _annotated({"seccomp.security.alpha.kubernetes.io/pod": "docker/default"}) with data.baselines.privileges.pod_security.version as "v1.18" with data.baselines.privileges.pod_security.level as "baseline"
 }
 
 test_sysctls if {
@@ -206,8 +206,8 @@ test_sysctls if {
 
 test_sysctls_follow_the_version if {
 	spec := _pod({"securityContext": object.union(_good.securityContext, {"sysctls": [{"name": "net.ipv4.tcp_keepalive_time", "value": "60"}]})})
-	_fired == {"SYSCTLS"} with input as spec with data.baselines.privileges.pod_security.version as "v1.28"
-	count(_fired) == 0 with input as spec with data.baselines.privileges.pod_security.version as "v1.29"
+	_fired == {"SYSCTLS"} with input as spec with data.baselines.privileges.pod_security.version as "v1.28" with data.baselines.privileges.pod_security.level as "baseline"
+	count(_fired) == 0 with input as spec with data.baselines.privileges.pod_security.version as "v1.29" with data.baselines.privileges.pod_security.level as "baseline"
 }
 
 # --- restricted controls: pass at baseline, fail at restricted -------------------
@@ -305,7 +305,7 @@ test_namespace_enforce_restricted_label_raises_the_level if {
 
 test_namespace_labels_ignored_when_the_baseline_says_so if {
 	labels := {"shop": {"declared": {"pod-security.kubernetes.io/enforce": "restricted"}}}
-	count(_fired) == 0 with input as _minimal with data.driftaudit.namespaces as labels
+	count(_fired) == 0 with input as _minimal with data.driftaudit.namespaces as labels with data.baselines.privileges.pod_security.level as "baseline"
 		with data.baselines.privileges.pod_security.use_namespace_labels as false
 }
 
@@ -342,14 +342,14 @@ test_namespace_own_side_first if {
 # --- exemptions ------------------------------------------------------------------
 
 test_exempt_namespace_suppresses if {
-	some f in _findings with input as _sc({"privileged": true})
+	some f in _findings with input as _sc({"privileged": true}) with data.baselines.privileges.pod_security.level as "baseline"
 		with data.baselines.privileges.pod_security.exemptions.namespaces as [{"name": "shop", "reason": "legacy"}]
 	f.suppressed == {"by": "privileges.pod_security.exemptions.namespaces", "reason": "legacy"}
 }
 
 test_exempt_runtime_class_suppresses if {
 	spec := _pod({"runtimeClassName": "kata", "hostNetwork": true})
-	some f in _findings with input as spec with data.baselines.privileges.pod_security.exemptions.runtime_classes as ["kata"]
+	some f in _findings with input as spec with data.baselines.privileges.pod_security.exemptions.runtime_classes as ["kata"] with data.baselines.privileges.pod_security.level as "baseline"
 	f.suppressed.by == "privileges.pod_security.exemptions.runtime_classes"
 	f.suppressed.reason == "listed in privileges.pod_security.exemptions.runtime_classes (without a reason)"
 }
@@ -359,15 +359,15 @@ test_exempt_image_suppresses_its_container_only if {
 		object.union(_container, {"securityContext": object.union(_container.securityContext, {"privileged": true})}),
 		{"name": "other", "image": "docker.io/other:1", "securityContext": object.union(_container.securityContext, {"privileged": true})},
 	]})
-	findings := _findings with input as spec with data.baselines.privileges.pod_security.exemptions.images as [{"name": "registry.example.com/*", "reason": "vendor agent"}]
+	findings := _findings with input as spec with data.baselines.privileges.pod_security.exemptions.images as [{"name": "registry.example.com/*", "reason": "vendor agent"}] with data.baselines.privileges.pod_security.level as "baseline"
 	count(findings) == 2
 	suppressed := {f.path | some f in findings; f.suppressed.by == "privileges.pod_security.exemptions.images"}
 	suppressed == {"spec.containers[0].securityContext.privileged"}
 }
 
 test_no_exemption_no_suppression if {
-	count(_findings) == 1 with input as _sc({"privileged": true})
-	count({f | some f in _findings; f.suppressed}) == 0 with input as _sc({"privileged": true})
+	count(_findings) == 1 with input as _sc({"privileged": true}) with data.baselines.privileges.pod_security.level as "baseline"
+	count({f | some f in _findings; f.suppressed}) == 0 with input as _sc({"privileged": true}) with data.baselines.privileges.pod_security.level as "baseline"
 }
 
 test_message_names_control_field_and_level if {
@@ -381,4 +381,10 @@ test_message_names_control_field_and_level if {
 test_malformed_values_do_not_crash if {
 	spec := _pod_in("shop", {"securityContext": "x", "volumes": [3, null, {"name": "v", "hostPath": null}], "containers": [null, 1, {"name": "a", "image": 5, "securityContext": {"capabilities": {"add": "SYS_ADMIN", "drop": "ALL"}, "seLinuxOptions": 2}, "ports": [null, {"hostPort": "x"}]}]})
 	_fired with input as spec with data.baselines.privileges.pod_security.level as "restricted"
+}
+
+test_default_is_privileged_as_psa_without_labels if {
+	count(_fired) == 0 with input as _sc({"privileged": true})
+	_fired == {"PRIVILEGED"} with input as _sc({"privileged": true})
+		with data.driftaudit.namespaces as {"shop": {"declared": {"pod-security.kubernetes.io/enforce": "baseline"}}}
 }

@@ -900,12 +900,7 @@ mod tests {
         assert!(set.workload_kinds.contains("WebApp"));
         assert_eq!(
             flagged(&set, &units, &[webapp]),
-            [[
-                "DA-PRIV-001",
-                "DA-PRIV-002",
-                "DA-PSS-HOST-NAMESPACES",
-                "DA-PSS-PRIVILEGED"
-            ]]
+            [["DA-PRIV-001", "DA-PRIV-002"]]
         );
         // The data sits beside the built-in packages: they still evaluate.
         let rollout = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",

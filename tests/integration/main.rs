@@ -25,6 +25,7 @@ mod kubernetes;
 mod pgbackrest;
 mod policies;
 mod postgres;
+mod pss;
 mod schemas;
 mod snapshot_secrets;
 mod source_diagnostics;
