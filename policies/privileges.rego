@@ -296,7 +296,7 @@ _wildcard_suppression(rule) := {
 	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [lib.name]),
 } if {
 	some known in _builtin_rules_of_this_role
-	_same_rule(rule, known)
+	lib.same_rule(rule, known)
 } else := {
 	"by": "privileges.allowed_wildcard_roles",
 	"reason": sprintf(`%s "%s" is listed in privileges.allowed_wildcard_roles`, [lib.kind, _role_key]),
@@ -324,20 +324,6 @@ _builtin_refusal := sprintf("Kubernetes' built-in ClusterRole %s has no such rul
 	lib.kind == "ClusterRole"
 	startswith(lib.name, "system:")
 }
-
-# Two RBAC rules grant the same when each list holds the same values (order
-# and repeats aside; an absent or null list is empty).
-_same_rule(a, b) if {
-	different := [field |
-		some field in ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"]
-		_values(a, field) != _values(b, field)
-	]
-	count(different) == 0
-}
-
-_values(rule, field) := {v | some v in rule[field]} if is_array(rule[field])
-
-else := set()
 
 _has_wildcard(values) if {
 	is_array(values)

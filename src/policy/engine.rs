@@ -467,17 +467,19 @@ impl PolicySet {
         Ok(())
     }
 
-    /// Adds the Pod Security labels of the scanned namespaces
-    /// (`data.driftaudit.namespaces`, see `super::pss::namespace_labels`).
-    pub fn add_namespaces(&mut self, namespaces: serde_json::Value) -> Result<(), InputError> {
-        let data = json!({ "driftaudit": { "namespaces": namespaces } });
+    /// Adds what the scan read that rules look up beside their input, under
+    /// `data.driftaudit`: the Pod Security labels of the namespaces
+    /// (`namespaces`) and the roles bound to public subjects
+    /// (`bound_roles`), see `super::pss`.
+    pub fn add_scan_data(&mut self, scan_data: serde_json::Value) -> Result<(), InputError> {
+        let data = json!({ "driftaudit": scan_data });
         self.engine
             .add_data(regorus::Value::from(data))
             .map_err(|e| {
                 InputError::error(
                     Code::Input,
                     Place::Text("namespaces".into()),
-                    format!("cannot load the namespaces' Pod Security labels: {e}"),
+                    format!("cannot load the namespaces' labels and bound roles: {e}"),
                 )
             })
     }

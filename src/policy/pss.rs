@@ -99,6 +99,82 @@ pub fn namespace_labels(declared: &Inventory, targets: &[LiveTarget]) -> Value {
     )
 }
 
+/// The groups (and user) that stand for everyone, or every signed-in user.
+pub const PUBLIC_SUBJECTS: &[&str] = &[
+    "system:anonymous",
+    "system:unauthenticated",
+    "system:authenticated",
+];
+
+/// The rules of every Role and ClusterRole a binding to a public subject
+/// (`PUBLIC_SUBJECTS`) refers to, as `data.driftaudit.bound_roles`:
+/// `{"declared"|"live": {"ClusterRole/<name>" | "Role/<namespace>/<name>":
+/// rules}}`, so the binding's rule can judge the role by its content. Only
+/// those roles are copied: a scan without such bindings adds nothing.
+pub fn public_bound_roles(declared: &Inventory, targets: &[LiveTarget]) -> Value {
+    let mut out = Map::new();
+    let sides = std::iter::once(("declared", vec![declared])).chain(std::iter::once((
+        "live",
+        targets.iter().map(|t| &t.inventory).collect(),
+    )));
+    for (side, inventories) in sides {
+        let mut wanted: Vec<String> = Vec::new();
+        for inventory in &inventories {
+            for resource in inventory.resources.values() {
+                let id = &resource.identity;
+                if id.source != Source::Kubernetes
+                    || !matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
+                {
+                    continue;
+                }
+                let public = resource
+                    .body
+                    .get("subjects")
+                    .and_then(Value::as_array)
+                    .is_some_and(|subjects| {
+                        subjects.iter().any(|s| {
+                            s.get("name")
+                                .and_then(Value::as_str)
+                                .is_some_and(|n| PUBLIC_SUBJECTS.contains(&n))
+                        })
+                    });
+                let role_ref = resource.body.get("roleRef");
+                let kind = role_ref.and_then(|r| r.get("kind")).and_then(Value::as_str);
+                let name = role_ref.and_then(|r| r.get("name")).and_then(Value::as_str);
+                match (public, kind, name) {
+                    (true, Some("ClusterRole"), Some(name)) => {
+                        wanted.push(format!("ClusterRole/{name}"))
+                    }
+                    (true, Some("Role"), Some(name)) => {
+                        wanted.push(format!("Role/{}/{name}", id.namespace))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if wanted.is_empty() {
+            continue;
+        }
+        let mut roles = Map::new();
+        for inventory in &inventories {
+            for resource in inventory.resources.values() {
+                let id = &resource.identity;
+                let key = match id.kind.as_str() {
+                    "ClusterRole" => format!("ClusterRole/{}", id.name),
+                    "Role" => format!("Role/{}/{}", id.namespace, id.name),
+                    _ => continue,
+                };
+                if id.source == Source::Kubernetes && wanted.contains(&key) {
+                    let rules = resource.body.get("rules").cloned().unwrap_or(json!([]));
+                    roles.entry(key).or_insert(rules);
+                }
+            }
+        }
+        out.insert(side.to_string(), Value::Object(roles));
+    }
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +196,66 @@ mod tests {
             body,
             origin,
         )
+    }
+
+    #[test]
+    fn only_roles_bound_to_public_subjects_are_copied() {
+        let origin = || Origin::Declared {
+            file: "rbac.yaml".into(),
+            line: 1,
+            commit: None,
+        };
+        let rbac = "rbac.authorization.k8s.io/v1";
+        let mut declared = Inventory::default();
+        let resources = [
+            Resource::new(
+                Source::Kubernetes,
+                rbac,
+                "ClusterRoleBinding",
+                "",
+                "public",
+                json!({
+                "roleRef": {"kind": "ClusterRole", "name": "viewer"},
+                "subjects": [{"kind": "Group", "name": "system:authenticated"}]}),
+                origin(),
+            ),
+            Resource::new(
+                Source::Kubernetes,
+                rbac,
+                "ClusterRoleBinding",
+                "",
+                "team",
+                json!({
+                "roleRef": {"kind": "ClusterRole", "name": "editor"},
+                "subjects": [{"kind": "Group", "name": "team"}]}),
+                origin(),
+            ),
+            Resource::new(
+                Source::Kubernetes,
+                rbac,
+                "ClusterRole",
+                "",
+                "viewer",
+                json!({"rules": [{"verbs": ["get"]}]}),
+                origin(),
+            ),
+            Resource::new(
+                Source::Kubernetes,
+                rbac,
+                "ClusterRole",
+                "",
+                "editor",
+                json!({"rules": [{"verbs": ["update"]}]}),
+                origin(),
+            ),
+        ];
+        for r in resources {
+            declared.resources.insert(r.identity.clone(), r);
+        }
+        assert_eq!(
+            public_bound_roles(&declared, &[]),
+            json!({"declared": {"ClusterRole/viewer": [{"verbs": ["get"]}]}})
+        );
     }
 
     #[test]

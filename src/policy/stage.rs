@@ -95,7 +95,11 @@ pub fn evaluate(
         set: mut policies,
         mut errors,
     } = loaded;
-    if let Err(e) = policies.add_namespaces(super::pss::namespace_labels(declared, targets)) {
+    let data = serde_json::json!({
+        "namespaces": super::pss::namespace_labels(declared, targets),
+        "bound_roles": super::pss::public_bound_roles(declared, targets),
+    });
+    if let Err(e) = policies.add_scan_data(data) {
         errors.push(e);
     }
 

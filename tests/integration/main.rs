@@ -26,6 +26,7 @@ mod pgbackrest;
 mod policies;
 mod postgres;
 mod pss;
+mod rbac;
 mod schemas;
 mod snapshot_secrets;
 mod source_diagnostics;
