@@ -192,14 +192,17 @@ _annotations(pod) := a if {
 } else := {}
 
 # The security contexts of a pod: the pod's own and each container's, as
-# {what, path, context, pod, images}.
+# {what, path, sc, pod, images}; not built at the privileged level (regorus
+# evaluates every rule of the package for each resource).
 _contexts contains {"what": "pod", "path": concat("", [pod.path, ".securityContext"]), "sc": sc, "pod": pod, "images": _pod_images(pod)} if {
+	_checked("baseline", 0)
 	some pod in lib.pod_specs
 	sc := pod.spec.securityContext
 	is_object(sc)
 }
 
 _contexts contains {"what": c.what, "path": concat("", [c.path, ".securityContext"]), "sc": sc, "pod": c.pod, "images": _image_of(c)} if {
+	_checked("baseline", 0)
 	some c in lib.containers
 	sc := c.container.securityContext
 	is_object(sc)
