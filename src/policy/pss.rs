@@ -6,7 +6,7 @@
 //! package for each query, so a table written in Rego would be rebuilt for
 //! every resource (see `workloads.rs`), where data costs one lookup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
@@ -52,6 +52,56 @@ pub fn tables() -> Value {
         // The order of the levels.
         "levels": {"privileged": 0, "baseline": 1, "restricted": 2}
     })
+}
+
+/// The package of the Pod Security Standards rules.
+pub const PACKAGE: &str = "driftaudit.pss";
+
+/// Where the Pod Security Standards rules can report something: nowhere
+/// when `privileges.pod_security.level` is `privileged`, except in the
+/// namespaces with `pod-security.kubernetes.io/*` labels when
+/// `use_namespace_labels` is on. Elsewhere their package is not evaluated
+/// (regorus evaluates every rule of a package for each resource; at the
+/// privileged level none can fire). The rules decide the rest.
+#[derive(Debug, Clone, Default)]
+pub struct PodSecurityScope {
+    /// The default level checks something: every namespace.
+    everywhere: bool,
+    use_labels: bool,
+    labelled: BTreeSet<String>,
+}
+
+impl PodSecurityScope {
+    pub fn new(baselines: &Value) -> PodSecurityScope {
+        let settings = &baselines["privileges"]["pod_security"];
+        PodSecurityScope {
+            // An absent or unreadable level is left to the rules.
+            everywhere: settings["level"].as_str() != Some("privileged"),
+            use_labels: settings["use_namespace_labels"].as_bool() != Some(false),
+            labelled: BTreeSet::new(),
+        }
+    }
+
+    /// Notes the namespaces with Pod Security labels (`namespace_labels`).
+    pub fn read_namespaces(&mut self, namespaces: &Value) {
+        let Some(namespaces) = namespaces.as_object() else {
+            return;
+        };
+        for (name, sides) in namespaces {
+            let labelled = sides.as_object().is_some_and(|s| {
+                s.values()
+                    .any(|l| l.as_object().is_some_and(|l| !l.is_empty()))
+            });
+            if labelled {
+                self.labelled.insert(name.clone());
+            }
+        }
+    }
+
+    /// Whether a rule of the family may report a resource of `namespace`.
+    pub fn may_apply(&self, namespace: &str) -> bool {
+        self.everywhere || (self.use_labels && self.labelled.contains(namespace))
+    }
 }
 
 /// The label prefix Pod Security Admission reads.
