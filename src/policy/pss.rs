@@ -309,6 +309,22 @@ mod tests {
     }
 
     #[test]
+    fn pod_security_rules_are_skipped_only_where_nothing_can_fire() {
+        let baselines = |level: &str, labels: bool| json!({"privileges": {"pod_security": {"level": level, "use_namespace_labels": labels}}});
+        let labelled = json!({"shop": {"live": {"pod-security.kubernetes.io/warn": "baseline"}},
+            "plain": {"declared": {}}});
+        let mut scope = PodSecurityScope::new(&baselines("privileged", true));
+        scope.read_namespaces(&labelled);
+        assert!(scope.may_apply("shop"));
+        assert!(!scope.may_apply("plain") && !scope.may_apply("other"));
+        let mut scope = PodSecurityScope::new(&baselines("privileged", false));
+        scope.read_namespaces(&labelled);
+        assert!(!scope.may_apply("shop"));
+        let scope = PodSecurityScope::new(&baselines("baseline", false));
+        assert!(scope.may_apply("other"));
+    }
+
+    #[test]
     fn only_pod_security_labels_of_namespaces_are_kept_per_side() {
         let mut declared = Inventory::default();
         let ns = namespace(
