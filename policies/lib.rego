@@ -159,6 +159,22 @@ containers contains c if {
 	}
 }
 
+# --- RBAC -----------------------------------------------------------------------
+
+# Two RBAC rules grant the same when each list holds the same values (order
+# and repeats aside; an absent or null list is empty).
+same_rule(a, b) if {
+	different := [field |
+		some field in ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"]
+		_rule_values(a, field) != _rule_values(b, field)
+	]
+	count(different) == 0
+}
+
+_rule_values(rule, field) := {v | some v in rule[field]} if is_array(rule[field])
+
+else := set()
+
 # --- exemptions -----------------------------------------------------------------
 
 # The namespace exemptions that name the resource under evaluation. The scan

@@ -169,8 +169,9 @@ deny_run_as_root contains finding if {
 # title: runAsNonRoot not enforced
 # description: >-
 #   Neither the container nor the pod sets securityContext.runAsNonRoot to true, so
-#   the kubelet does not refuse to start the container as root. Enabled by
-#   privileges.require_run_as_non_root.
+#   the kubelet does not refuse to start the container as root. A non-zero
+#   effective runAsUser (the container's, else the pod's) already makes it
+#   non-root and passes. Enabled by privileges.require_run_as_non_root.
 # custom:
 #   id: DA-PRIV-007
 #   severity: medium
@@ -181,7 +182,15 @@ deny_missing_run_as_non_root contains finding if {
 	some c in data.driftaudit.lib.containers
 	not _windows(c.pod)
 	not _effective(c, "runAsNonRoot").value == true
+	not _non_root_user(c)
 	finding := _run_as_non_root_finding(c)
+}
+
+# The effective runAsUser is a UID other than 0.
+_non_root_user(c) if {
+	user := _effective(c, "runAsUser").value
+	is_number(user)
+	user != 0
 }
 
 # Point at an explicit `runAsNonRoot: false` when there is one, else at the container.
@@ -288,7 +297,7 @@ _wildcard_suppression(rule) := {
 	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [data.driftaudit.lib.name]),
 } if {
 	some known in _builtin_rules_of_this_role
-	_same_rule(rule, known)
+	lib.same_rule(rule, known)
 } else := {
 	"by": "privileges.allowed_wildcard_roles",
 	"reason": sprintf(`%s "%s" is listed in privileges.allowed_wildcard_roles`, [data.driftaudit.lib.kind, _role_key]),
@@ -316,20 +325,6 @@ _builtin_refusal := sprintf("Kubernetes' built-in ClusterRole %s has no such rul
 	data.driftaudit.lib.kind == "ClusterRole"
 	startswith(data.driftaudit.lib.name, "system:")
 }
-
-# Two RBAC rules grant the same when each list holds the same values (order
-# and repeats aside; an absent or null list is empty).
-_same_rule(a, b) if {
-	different := [field |
-		some field in ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"]
-		_values(a, field) != _values(b, field)
-	]
-	count(different) == 0
-}
-
-_values(rule, field) := {v | some v in rule[field]} if is_array(rule[field])
-
-else := set()
 
 _has_wildcard(values) if {
 	is_array(values)

@@ -277,6 +277,29 @@ test_run_as_non_root_container_false_overrides_pod if {
 	findings == {{"msg": `container "app" runs with runAsNonRoot: false`, "path": "spec.template.spec.containers[0].securityContext.runAsNonRoot"}}
 }
 
+test_run_as_non_root_nonzero_pod_user_passes if {
+	count(privileges.deny_missing_run_as_non_root) == 0 with input as _deployment({
+		"securityContext": {"runAsUser": 1000},
+		"containers": [{"name": "app"}],
+	})
+}
+
+test_run_as_non_root_nonzero_container_user_passes if {
+	count(privileges.deny_missing_run_as_non_root) == 0 with input as _deployment({"containers": [{"name": "app", "securityContext": {"runAsUser": 65534}}]})
+}
+
+test_run_as_non_root_container_user_zero_overrides_pod_user if {
+	findings := privileges.deny_missing_run_as_non_root with input as _deployment({
+		"securityContext": {"runAsUser": 1000},
+		"containers": [{"name": "app", "securityContext": {"runAsUser": 0}}],
+	})
+	findings == {{"msg": `container "app" does not set runAsNonRoot: true (nor does its pod)`, "path": _c0}}
+}
+
+test_run_as_non_root_user_as_text_is_not_a_uid if {
+	count(privileges.deny_missing_run_as_non_root) == 1 with input as _deployment({"containers": [{"name": "app", "securityContext": {"runAsUser": "1000"}}]})
+}
+
 test_run_as_non_root_disabled if {
 	count(privileges.deny_missing_run_as_non_root) == 0 with input as _deployment({"containers": [{"name": "app"}]})
 		with data.baselines.privileges.require_run_as_non_root as false

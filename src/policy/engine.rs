@@ -38,6 +38,9 @@ pub struct PolicySet {
     /// `lib.exemptions` is asked only about resources of these namespaces
     /// (or without one), so a scan with no exempt resource pays nothing for it.
     exempt_namespaces: BTreeSet<String>,
+    /// Where the Pod Security Standards rules (package `driftaudit.pss`) can
+    /// find nothing, so they are not evaluated (`super::pss::PodSecurityScope`).
+    pod_security: super::pss::PodSecurityScope,
 }
 
 /// The namespaces named by `data.baselines.<section>.exempt_namespaces`
@@ -124,7 +127,10 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
     }
     let data = json!({
         "baselines": baselines,
-        "driftaudit": { "builtin_workloads": super::workloads::builtin_index() },
+        "driftaudit": {
+            "builtin_workloads": super::workloads::builtin_index(),
+            "pod_security": super::pss::tables(),
+        },
     });
     if let Err(e) = engine.add_data(regorus::Value::from(data)) {
         errors.push(InputError::error(
@@ -424,6 +430,7 @@ impl PolicySet {
                 rules: unique,
                 workload_kinds,
                 exempt_namespaces: exempt_namespaces(baselines),
+                pod_security: super::pss::PodSecurityScope::new(baselines),
             },
             errors,
         )
@@ -462,6 +469,30 @@ impl PolicySet {
         self.workload_kinds
             .extend(workloads.iter().map(|w| w.kind.clone()));
         Ok(())
+    }
+
+    /// Adds what the scan read that rules look up beside their input, under
+    /// `data.driftaudit`: the Pod Security labels of the namespaces
+    /// (`namespaces`) and the roles bound to public subjects
+    /// (`bound_roles`), see `super::pss`.
+    pub fn add_scan_data(&mut self, scan_data: serde_json::Value) -> Result<(), InputError> {
+        self.pod_security.read_namespaces(&scan_data["namespaces"]);
+        // Nothing to add (no Namespace, no binding to everyone): the engine
+        // stays as compiled.
+        let empty = |key: &str| scan_data[key].as_object().is_none_or(|m| m.is_empty());
+        if empty("namespaces") && empty("bound_roles") {
+            return Ok(());
+        }
+        let data = json!({ "driftaudit": scan_data });
+        self.engine
+            .add_data(regorus::Value::from(data))
+            .map_err(|e| {
+                InputError::error(
+                    Code::Input,
+                    Place::Text("namespaces".into()),
+                    format!("cannot load the namespaces' labels and bound roles: {e}"),
+                )
+            })
     }
 }
 
@@ -550,15 +581,18 @@ impl PolicySet {
         };
         let clock_ns = limits.clock_ns;
         let _memory = MemoryBound::new(limits.memory);
+        // Analysed once here: regorus analyses every module the first time an
+        // engine evaluates, and rayon clones the engine for each piece of
+        // work it splits off, so an unprepared engine was analysed again for
+        // each (a cost that grows with the size of the rule library).
+        let mut prepared = self.engine.clone();
+        bind_clock(&mut prepared, clock_ns);
+        let _ = prepared.eval_query("true".to_string(), false);
         units
             .par_iter()
             .enumerate()
             .map_init(
-                || {
-                    let mut engine = self.engine.clone();
-                    bind_clock(&mut engine, clock_ns);
-                    engine
-                },
+                || prepared.clone(),
                 |engine, (position, unit)| {
                     let routed: Vec<usize> = self
                         .rules
@@ -573,6 +607,13 @@ impl PolicySet {
                         })
                         .filter(|(_, rule)| {
                             rule.facts.iter().all(|f| unit.facts.contains(&f.as_str()))
+                        })
+                        .filter(|(_, rule)| {
+                            rule.package != super::pss::PACKAGE
+                                || unit
+                                    .identity
+                                    .as_ref()
+                                    .is_none_or(|id| self.pod_security.may_apply(&id.namespace))
                         })
                         .map(|(i, _)| i)
                         .collect();

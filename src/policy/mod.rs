@@ -9,6 +9,7 @@ pub mod engine;
 pub mod findings;
 pub mod input;
 pub mod library;
+pub mod pss;
 pub mod recursion;
 pub mod stage;
 pub mod testing;

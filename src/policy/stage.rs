@@ -93,9 +93,16 @@ pub fn evaluate(
     drift: &[Drift],
 ) -> PolicyOutcome {
     let LoadedPolicies {
-        set: policies,
+        set: mut policies,
         mut errors,
     } = loaded;
+    let data = serde_json::json!({
+        "namespaces": super::pss::namespace_labels(declared, targets),
+        "bound_roles": super::pss::public_bound_roles(declared, targets),
+    });
+    if let Err(e) = policies.add_scan_data(data) {
+        errors.push(e);
+    }
 
     let drift_by = index_drift(drift);
     let mut resource_units = resource_units(declared, targets, &drift_by);

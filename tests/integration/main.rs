@@ -28,6 +28,8 @@ mod nothing_unseen;
 mod pgbackrest;
 mod policies;
 mod postgres;
+mod pss;
+mod rbac;
 mod schemas;
 mod snapshot_secrets;
 mod source_diagnostics;
