@@ -297,7 +297,7 @@ _wildcard_suppression(rule) := {
 	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [data.driftaudit.lib.name]),
 } if {
 	some known in _builtin_rules_of_this_role
-	lib.same_rule(rule, known)
+	data.driftaudit.lib.same_rule(rule, known)
 } else := {
 	"by": "privileges.allowed_wildcard_roles",
 	"reason": sprintf(`%s "%s" is listed in privileges.allowed_wildcard_roles`, [data.driftaudit.lib.kind, _role_key]),

@@ -11,7 +11,8 @@
 #   sources: [kubernetes]
 package driftaudit.pss
 
-import data.driftaudit.lib
+# The library is referenced by full path (data.driftaudit.lib.<rule>), not
+# imported: regorus evaluates every rule of an imported package on each use.
 
 # The lists of the standard (safe sysctls, capabilities, SELinux types, volume
 # types) are data, data.driftaudit.pod_security (src/policy/pss.rs); the namespaces'
@@ -51,9 +52,9 @@ _policy := p if {
 }
 
 _namespace_labels := l if {
-	l := data.driftaudit.namespaces[lib.namespace][input.state]
+	l := data.driftaudit.namespaces[data.driftaudit.lib.namespace][input.state]
 } else := l if {
-	some side, l in data.driftaudit.namespaces[lib.namespace]
+	some side, l in data.driftaudit.namespaces[data.driftaudit.lib.namespace]
 	side != input.state
 }
 
@@ -63,7 +64,7 @@ _label_modes contains {
 	"level": level,
 	"minor": _minor(version),
 	"version": version,
-	"from": sprintf("namespace %s label pod-security.kubernetes.io/%s", [lib.namespace, mode]),
+	"from": sprintf("namespace %s label pod-security.kubernetes.io/%s", [data.driftaudit.lib.namespace, mode]),
 } if {
 	labels := _namespace_labels
 	some mode in ["enforce", "audit", "warn"]
@@ -122,7 +123,7 @@ _exemption(pod, images) := {
 	"by": "privileges.pod_security.exemptions.namespaces",
 	"reason": _reason(entries[0], "namespaces"),
 } if {
-	entries := [entry | some entry in _settings.exemptions.namespaces; _entry_name(entry) == lib.namespace]
+	entries := [entry | some entry in _settings.exemptions.namespaces; _entry_name(entry) == data.driftaudit.lib.namespace]
 	count(entries) > 0
 } else := {
 	"by": "privileges.pod_security.exemptions.runtime_classes",
@@ -159,7 +160,7 @@ _image_matches(pattern, image) if pattern == image
 
 # The images of a pod's containers.
 _pod_images(pod) := {c.container.image |
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	c.pod.path == pod.path
 	is_string(c.container.image)
 }
@@ -196,14 +197,14 @@ _annotations(pod) := a if {
 # evaluates every rule of the package for each resource).
 _contexts contains {"what": "pod", "path": concat("", [pod.path, ".securityContext"]), "sc": sc, "pod": pod, "images": _pod_images(pod)} if {
 	_checked("baseline", 0)
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	sc := pod.spec.securityContext
 	is_object(sc)
 }
 
 _contexts contains {"what": c.what, "path": concat("", [c.path, ".securityContext"]), "sc": sc, "pod": c.pod, "images": _image_of(c)} if {
 	_checked("baseline", 0)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	sc := c.container.securityContext
 	is_object(sc)
 }
@@ -239,7 +240,7 @@ deny_host_process contains finding if {
 #   remediation: Remove hostNetwork, hostPID and hostIPC (or set them to false).
 deny_host_namespaces contains finding if {
 	_checked("baseline", 0)
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	some field in ["hostNetwork", "hostPID", "hostIPC"]
 	pod.spec[field] == true
 	finding := _pod_finding(pod, _msg("Host Namespaces", "baseline", "pod", field, true), concat(".", [pod.path, field]))
@@ -255,7 +256,7 @@ deny_host_namespaces contains finding if {
 #   remediation: Remove securityContext.privileged (or set it to false).
 deny_privileged contains finding if {
 	_checked("baseline", 0)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	c.container.securityContext.privileged == true
 	finding := _container_finding(c, _msg("Privileged Containers", "baseline", c.what, "securityContext.privileged", true), concat("", [c.path, ".securityContext.privileged"]))
 }
@@ -274,7 +275,7 @@ deny_privileged contains finding if {
 #   remediation: Remove the capability from securityContext.capabilities.add.
 deny_capabilities contains finding if {
 	_checked("baseline", 0)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	added := c.container.securityContext.capabilities.add
 	is_array(added)
 	some j, capability in added
@@ -293,12 +294,12 @@ deny_capabilities contains finding if {
 #   remediation: Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.
 deny_host_path contains finding if {
 	_checked("baseline", 0)
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	volumes := pod.spec.volumes
 	is_array(volumes)
 	some i, volume in volumes
 	volume.hostPath != null
-	what := sprintf(`volume "%s"`, [lib.name_of(volume)])
+	what := sprintf(`volume "%s"`, [data.driftaudit.lib.name_of(volume)])
 	finding := _pod_finding(pod, _msg("HostPath Volumes", "baseline", what, "hostPath", object.get(volume.hostPath, "path", "(no path)")), sprintf("%s.volumes[%d].hostPath", [pod.path, i]))
 }
 
@@ -312,7 +313,7 @@ deny_host_path contains finding if {
 #   remediation: Remove ports[*].hostPort and expose the port through a Service.
 deny_host_ports contains finding if {
 	_checked("baseline", 0)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	ports := c.container.ports
 	is_array(ports)
 	some j, port in ports
@@ -336,7 +337,7 @@ deny_host_ports contains finding if {
 #   remediation: Use the RuntimeDefault AppArmor profile, or a Localhost one.
 deny_apparmor contains finding if {
 	_checked("baseline", 0)
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	some key, value in _annotations(pod)
 	startswith(key, "container.apparmor.security.beta.kubernetes.io/")
 	not _apparmor_annotation_allowed(value)
@@ -399,7 +400,7 @@ _selinux_allowed(key, value) if {
 #   remediation: Remove securityContext.procMount (or set it to Default).
 deny_proc_mount contains finding if {
 	_checked("baseline", 0)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	mount := c.container.securityContext.procMount
 	mount != null
 	mount != "Default"
@@ -431,7 +432,7 @@ deny_seccomp contains finding if {
 deny_seccomp contains finding if {
 	_checked("baseline", 0)
 	_policy.minor < 19
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	some key, value in _annotations(pod)
 	_seccomp_annotation(key)
 	not _seccomp_annotation_allowed(value)
@@ -463,7 +464,7 @@ _seccomp_annotation_allowed(value) if startswith(value, "localhost/")
 #   remediation: Remove the sysctl, or set it on the node instead.
 deny_sysctls contains finding if {
 	_checked("baseline", 0)
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	sysctls := pod.spec.securityContext.sysctls
 	is_array(sysctls)
 	some i, sysctl in sysctls
@@ -486,7 +487,7 @@ deny_sysctls contains finding if {
 #   remediation: Use one of the allowed volume types (a persistentVolumeClaim for storage).
 deny_volume_types contains finding if {
 	_checked("restricted", 0)
-	some pod in lib.pod_specs
+	some pod in data.driftaudit.lib.pod_specs
 	volumes := pod.spec.volumes
 	is_array(volumes)
 	some i, volume in volumes
@@ -495,7 +496,7 @@ deny_volume_types contains finding if {
 	key != "name"
 	value != null
 	not _tables.volume_types[key]
-	what := sprintf(`volume "%s"`, [lib.name_of(volume)])
+	what := sprintf(`volume "%s"`, [data.driftaudit.lib.name_of(volume)])
 	finding := _pod_finding(pod, _msg("Volume Types", "restricted", what, "its type", key), sprintf("%s.volumes[%d].%s", [pod.path, i, key]))
 }
 
@@ -511,7 +512,7 @@ deny_volume_types contains finding if {
 #   remediation: Set securityContext.allowPrivilegeEscalation to false in every container.
 deny_privilege_escalation contains finding if {
 	_checked("restricted", 8)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	not _linux_exempt(c.pod)
 	not c.container.securityContext.allowPrivilegeEscalation == false
 	finding := _privilege_escalation(c)
@@ -548,7 +549,7 @@ deny_run_as_non_root contains finding if {
 
 deny_run_as_non_root contains finding if {
 	_checked("restricted", 0)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	object.get(c.container, ["securityContext", "runAsNonRoot"], null) == null
 	not c.pod.spec.securityContext.runAsNonRoot == true
 	finding := _container_finding(c, _msg_unset("Running as Non-root", "restricted", c.what, "securityContext.runAsNonRoot (nor does its pod)", "true"), c.path)
@@ -592,7 +593,7 @@ deny_seccomp_restricted contains finding if {
 
 deny_seccomp_restricted contains finding if {
 	_checked("restricted", 19)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	not _linux_exempt(c.pod)
 	object.get(c.container, ["securityContext", "seccompProfile", "type"], null) == null
 	object.get(c.pod.spec, ["securityContext", "seccompProfile", "type"], null) == null
@@ -612,7 +613,7 @@ deny_seccomp_restricted contains finding if {
 #   remediation: Set securityContext.capabilities.drop to [ALL], and add only NET_BIND_SERVICE.
 deny_capabilities_restricted contains finding if {
 	_checked("restricted", 22)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	not _linux_exempt(c.pod)
 	not "ALL" in object.get(c.container, ["securityContext", "capabilities", "drop"], [])
 	finding := _container_finding(c, _msg_unset("Capabilities (restricted)", "restricted", c.what, "securityContext.capabilities.drop", "include ALL"), c.path)
@@ -620,7 +621,7 @@ deny_capabilities_restricted contains finding if {
 
 deny_capabilities_restricted contains finding if {
 	_checked("restricted", 22)
-	some c in lib.containers
+	some c in data.driftaudit.lib.containers
 	not _linux_exempt(c.pod)
 	added := c.container.securityContext.capabilities.add
 	is_array(added)

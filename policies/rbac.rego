@@ -10,7 +10,8 @@
 #   sources: [kubernetes]
 package driftaudit.rbac
 
-import data.driftaudit.lib
+# The library is referenced by full path (data.driftaudit.lib.<rule>), not
+# imported: regorus evaluates every rule of an imported package on each use.
 
 # A rule is reported when it names the dangerous resource or verb itself;
 # "*" in resources or verbs alone is DA-PRIV-009's. A rule of a built-in
@@ -20,7 +21,7 @@ import data.driftaudit.lib
 # aggregates, each checked on its own.
 
 _rules contains [i, rule] if {
-	lib.kind in {"Role", "ClusterRole"}
+	data.driftaudit.lib.kind in {"Role", "ClusterRole"}
 	not input.resource.aggregationRule
 	rules := input.resource.rules
 	is_array(rules)
@@ -49,21 +50,21 @@ _names(rule, resource) if {
 	concat("/", ["*", split(resource, "/")[1]]) in _list(rule, "resources")
 }
 
-_role := sprintf(`%s "%s"`, [lib.kind, lib.name]) if lib.kind == "ClusterRole"
+_role := sprintf(`%s "%s"`, [data.driftaudit.lib.kind, data.driftaudit.lib.name]) if data.driftaudit.lib.kind == "ClusterRole"
 
-else := sprintf(`%s "%s/%s"`, [lib.kind, lib.namespace, lib.name])
+else := sprintf(`%s "%s/%s"`, [data.driftaudit.lib.kind, data.driftaudit.lib.namespace, data.driftaudit.lib.name])
 
 # The finding, suppressed when the rule is one of a built-in ClusterRole.
 _finding(i, rule, msg) := object.union(base, {"suppressed": {
 	"by": "privileges.builtin_roles",
-	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [lib.name]),
+	"reason": sprintf("a rule of the built-in ClusterRole %s, as Kubernetes creates it", [data.driftaudit.lib.name]),
 }}) if {
 	base := {"msg": msg, "path": sprintf("rules[%d]", [i])}
-	lib.kind == "ClusterRole"
+	data.driftaudit.lib.kind == "ClusterRole"
 	some role in data.baselines.privileges.builtin_roles
-	role.name == lib.name
+	role.name == data.driftaudit.lib.name
 	some known in role.rules
-	lib.same_rule(rule, known)
+	data.driftaudit.lib.same_rule(rule, known)
 } else := {"msg": msg, "path": sprintf("rules[%d]", [i])}
 
 # METADATA
@@ -149,7 +150,7 @@ deny_token_create contains finding if {
 #   kinds: [ClusterRole]
 #   remediation: Grant Secret access in a Role of the namespace that needs it, limited by resourceNames.
 deny_cluster_secret_read contains finding if {
-	lib.kind == "ClusterRole"
+	data.driftaudit.lib.kind == "ClusterRole"
 	some [i, rule] in _rules
 	_group(rule, "")
 	"secrets" in _list(rule, "resources")
@@ -199,21 +200,21 @@ deny_wildcard_urls contains finding if {
 #   kinds: [RoleBinding, ClusterRoleBinding]
 #   remediation: Bind the role to the users, groups or service accounts that need it.
 deny_public_binding contains finding if {
-	lib.kind in {"RoleBinding", "ClusterRoleBinding"}
+	data.driftaudit.lib.kind in {"RoleBinding", "ClusterRoleBinding"}
 	subjects := input.resource.subjects
 	is_array(subjects)
 	some i, subject in subjects
 	subject.name in {"system:anonymous", "system:unauthenticated", "system:authenticated"}
 	why := _not_trivial
 	finding := {
-		"msg": sprintf(`%s "%s" grants %s %s to %s: %s`, [lib.kind, lib.name, object.get(input.resource.roleRef, "kind", "role"), object.get(input.resource.roleRef, "name", ""), subject.name, why]),
+		"msg": sprintf(`%s "%s" grants %s %s to %s: %s`, [data.driftaudit.lib.kind, data.driftaudit.lib.name, object.get(input.resource.roleRef, "kind", "role"), object.get(input.resource.roleRef, "name", ""), subject.name, why]),
 		"path": sprintf("subjects[%d]", [i]),
 	}
 }
 
 _bound_key := concat("/", ["ClusterRole", input.resource.roleRef.name]) if {
 	input.resource.roleRef.kind == "ClusterRole"
-} else := concat("/", ["Role", lib.namespace, input.resource.roleRef.name])
+} else := concat("/", ["Role", data.driftaudit.lib.namespace, input.resource.roleRef.name])
 
 _bound_rules := rules if {
 	rules := data.driftaudit.bound_roles[input.state][_bound_key]
