@@ -86,6 +86,10 @@ pub struct ScanArgs {
     /// Config file [default: ./driftaudit.yaml when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Namespace of declared objects that name none, as `kubectl -n` [default:
+    /// the environment's namespace, else the kube context's, else `default`].
+    #[arg(long, short = 'n', value_name = "NAME")]
+    pub namespace: Option<String>,
     /// The declared repository (a Git repository with --ref, or any directory).
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
@@ -396,6 +400,26 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     // Traefik files must pass the manifest filter too, whatever their extension.
     let mut include = config.git.include.clone();
     include.extend(config.git.traefik.iter().cloned());
+    let groups = SourceGroups::new(arguments, &config);
+    // As kubectl: --namespace, else the kube context's namespace, else
+    // `default` (an environment's own namespace wins over both).
+    let default_namespace = match &arguments.namespace {
+        Some(namespace) if driftaudit::config::is_dns_label(namespace) => namespace.clone(),
+        Some(namespace) => {
+            return Err(InputError::error(
+                driftaudit::diag::Code::BadFlagValue,
+                driftaudit::diag::Place::Argument("--namespace".into()),
+                format!(
+                    "`{}` is not a namespace name (a DNS label: lowercase letters, digits, `-`)",
+                    driftaudit::printable::printable(namespace)
+                ),
+            ))
+        }
+        None => groups
+            .kubernetes
+            .context_namespace()?
+            .unwrap_or_else(|| "default".into()),
+    };
     let declared = match repo {
         Some(repo) => Some(DeclaredOptions {
             tree: match &arguments.reference {
@@ -409,7 +433,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             kustomize,
             auto_kustomize: config.git.kustomize.auto,
             helm: config.git.helm.clone(),
-            default_namespace: "default".into(),
+            default_namespace,
             traefik: glob_set(&config.git.traefik, "config git.traefik")?,
             environments: EnvironmentSettings {
                 configured: configured_environments(&config),
@@ -419,7 +443,6 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         }),
         None => None,
     };
-    let groups = SourceGroups::new(arguments, &config);
     let has_live =
         !arguments.live_snapshot.is_empty() || groups.all().iter().any(|group| group.given());
     if declared.is_none() && !has_live && !arguments.demo {

@@ -557,3 +557,82 @@ fn a_kubernetes_section_in_the_config_reads_like_the_flags() {
     assert_eq!(run.json(), by_flags);
     only_gets(&server);
 }
+
+/// Issue 11, item 4: a manifest without a namespace takes `--namespace`, else
+/// the kube context's namespace, else `default`, as kubectl does; strict mode
+/// never compares a namespace Git did not set.
+#[test]
+fn a_manifest_without_a_namespace_takes_it_as_kubectl_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = fixture("applied/10-deployment.yaml").replace("  namespace: shop\n", "");
+    assert!(!manifest.contains("namespace"), "{manifest}");
+    write(dir.path(), "repo/web.yaml", &manifest);
+    let server = server_with(&[]);
+    // A context whose namespace is `shop`, beside `admin` which names none.
+    let mut text = std::fs::read_to_string(server.kubeconfig(dir.path())).unwrap();
+    text.push_str(
+        "- name: shop\n  context:\n    cluster: test\n    user: admin\n    namespace: shop\n",
+    );
+    let kubeconfig = dir.path().join("kubeconfig-with-namespace");
+    std::fs::write(&kubeconfig, text).unwrap();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+
+    let web = |extra: &[&str]| {
+        let mut args = vec!["scan", "--repo", "repo", "--kubeconfig", kubeconfig];
+        args.extend_from_slice(&["--format", "json", "--now", "2026-11-22T00:00:00Z"]);
+        args.extend_from_slice(extra);
+        let report = run_in(dir.path(), &args).json();
+        let entry = report["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["resource"]["kind"] == "Deployment" && d["resource"]["name"] == "web")
+            .cloned()
+            .unwrap_or_else(|| panic!("no drift entry for web: {report}"));
+        (
+            entry["resource"]["namespace"].as_str().unwrap().to_string(),
+            entry["status"].as_str().unwrap().to_string(),
+            entry,
+        )
+    };
+    // The context's namespace.
+    let (namespace, status, _) = web(&["--kube-context", "shop"]);
+    assert_eq!((namespace.as_str(), status.as_str()), ("shop", "in_sync"));
+    // A context without one: `default`, where no web runs.
+    let (namespace, status, _) = web(&["--kube-context", "admin"]);
+    assert_eq!(
+        (namespace.as_str(), status.as_str()),
+        ("default", "missing")
+    );
+    // --namespace wins over the context.
+    let (namespace, status, _) = web(&["--kube-context", "admin", "--namespace", "shop"]);
+    assert_eq!((namespace.as_str(), status.as_str()), ("shop", "in_sync"));
+    let (namespace, status, _) = web(&["--kube-context", "shop", "-n", "other"]);
+    assert_eq!((namespace.as_str(), status.as_str()), ("other", "missing"));
+    // Strict mode compares what Git does not set, but never the namespace.
+    let (_, _, entry) = web(&["--kube-context", "shop", "--strict"]);
+    let paths: Vec<&str> = entry["changes"]
+        .as_array()
+        .map(|changes| changes.iter().filter_map(|c| c["path"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!paths.contains(&"metadata.namespace"), "{entry}");
+    // A namespace that is no DNS label is a usage error.
+    let run = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--repo",
+            "repo",
+            "--kubeconfig",
+            kubeconfig,
+            "-n",
+            "Shop!",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("not a namespace name"),
+        "{}",
+        run.stderr
+    );
+}

@@ -96,6 +96,18 @@ impl KubeArgs {
     }
 }
 
+impl KubeArgs {
+    /// The namespace of the context(s) read, as kubectl gives it to a
+    /// manifest without one; `None` without a live Kubernetes source, in the
+    /// cluster, or when the contexts name none or different ones.
+    pub fn context_namespace(&self) -> Result<Option<String>, InputError> {
+        if !self.given() || self.in_cluster {
+            return Ok(None);
+        }
+        super::live::context_namespace(self.kubeconfig.as_deref(), &self.kube_context)
+    }
+}
+
 impl SourceArgs for KubeArgs {
     fn given(&self) -> bool {
         self.kube || self.in_cluster || self.kubeconfig.is_some() || !self.kube_context.is_empty()

@@ -842,6 +842,34 @@ pub fn check_kubeconfig(
     kubeconfig: Option<&std::path::Path>,
     contexts: &[String],
 ) -> Result<(), crate::model::InputError> {
+    selected_contexts(kubeconfig, contexts).map(|_| ())
+}
+
+/// The namespace kubectl would give a manifest without one, for these
+/// contexts (`--kube-context`, or the current context): the context's
+/// `namespace` when they all name the same one; `None` when none names one or
+/// they differ. The kubeconfig errors are those of `check_kubeconfig`.
+pub fn context_namespace(
+    kubeconfig: Option<&std::path::Path>,
+    contexts: &[String],
+) -> Result<Option<String>, crate::model::InputError> {
+    let namespaces: std::collections::BTreeSet<Option<String>> =
+        selected_contexts(kubeconfig, contexts)?
+            .into_iter()
+            .map(|context| context.namespace.filter(|ns| !ns.is_empty()))
+            .collect();
+    Ok(match namespaces.len() {
+        1 => namespaces.into_iter().next().flatten(),
+        _ => None,
+    })
+}
+
+/// The contexts a scan reads, checked: the kubeconfig files exist and parse,
+/// and each context (or the current one) is in them.
+fn selected_contexts(
+    kubeconfig: Option<&std::path::Path>,
+    contexts: &[String],
+) -> Result<Vec<kube::config::Context>, crate::model::InputError> {
     use crate::diag::{Code, Diagnostic, Place};
     let paths: Vec<PathBuf> = match kubeconfig {
         Some(path) => vec![path.to_path_buf()],
@@ -925,9 +953,17 @@ pub fn check_kubeconfig(
     } else {
         format!("it has: {}", known.join(", "))
     };
+    let context_of = |name: &str| {
+        merged
+            .contexts
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.context.clone())
+            .unwrap_or_default()
+    };
     if contexts.is_empty() {
         return match &merged.current_context {
-            Some(current) if known.contains(&current.as_str()) => Ok(()),
+            Some(current) if known.contains(&current.as_str()) => Ok(vec![context_of(current)]),
             Some(current) => Err(Diagnostic::error(
                 Code::BadFlagValue,
                 Place::file(shown.clone()),
@@ -955,7 +991,7 @@ pub fn check_kubeconfig(
             ));
         }
     }
-    Ok(())
+    Ok(contexts.iter().map(|name| context_of(name)).collect())
 }
 
 /// A kubeconfig problem as a fixed category: never the parser's message,

@@ -204,6 +204,16 @@ fn build(
         _ if is_cluster_scoped(&kind) => String::new(),
         _ => default_namespace.to_string(),
     };
+    // A namespace the manifest does not name is given to it, as kubectl does
+    // before sending it: the comparison (strict mode too) then never sees a
+    // namespace Git did not set as a difference.
+    if !namespace.is_empty() {
+        if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata
+                .entry("namespace")
+                .or_insert_with(|| Value::String(namespace.clone()));
+        }
+    }
     let mut facts = Value::Object(Default::default());
     if redact::is_secret(&api_version, &kind) {
         let values = redact::secret_values(&body);
