@@ -14,9 +14,10 @@ package driftaudit.hardening
 # The library is referenced by full path (data.driftaudit.lib.<rule>), not
 # imported: regorus evaluates every rule of an imported package on each use.
 
-# Switches are read from data.baselines.hardening (defaults, all false:
-# baselines/default.yaml).
-_on(key) if data.baselines.hardening[key] == true
+# Each rule's switch is data.baselines.hardening.<key> (defaults, all false:
+# baselines/default.yaml), named in its `custom.enabled_by`: a rule whose switch
+# is off is not evaluated at all (the scan leaves it out when routing), and
+# each rule checks its switch too, for `policy test` and user data.
 
 # Containers and init containers: ephemeral (debug) containers take no
 # securityContext hardening, resources or probes.
@@ -32,11 +33,12 @@ _main(c) if regex.match(`\.containers\[[0-9]+\]$`, c.path)
 #   can write to the container's filesystem (tools, persistence).
 # custom:
 #   id: DA-HARD-001
+#   enabled_by: hardening.read_only_root_filesystem
 #   severity: medium
 #   category: hardening
 #   remediation: Set securityContext.readOnlyRootFilesystem to true; mount emptyDir volumes where the program must write.
 deny_writable_root_filesystem contains finding if {
-	_on("read_only_root_filesystem")
+	data.baselines.hardening.read_only_root_filesystem == true
 	some c in data.driftaudit.lib.containers
 	_not_ephemeral(c)
 	not c.container.securityContext.readOnlyRootFilesystem == true
@@ -53,11 +55,12 @@ deny_writable_root_filesystem contains finding if {
 #   blindly and can starve its node's other pods.
 # custom:
 #   id: DA-HARD-002
+#   enabled_by: hardening.resources
 #   severity: medium
 #   category: hardening
 #   remediation: Set resources.requests and resources.limits for cpu and memory on every container.
 deny_missing_resources contains finding if {
-	_on("resources")
+	data.baselines.hardening.resources == true
 	some c in data.driftaudit.lib.containers
 	_not_ephemeral(c)
 	some kind in ["requests", "limits"]
@@ -82,11 +85,12 @@ _set(v) if is_number(v)
 #   completion.
 # custom:
 #   id: DA-HARD-003
+#   enabled_by: hardening.probes
 #   severity: low
 #   category: hardening
 #   remediation: Add livenessProbe and readinessProbe to the container.
 deny_missing_probe contains finding if {
-	_on("probes")
+	data.baselines.hardening.probes == true
 	not data.driftaudit.lib.kind in {"Job", "CronJob"}
 	some c in data.driftaudit.lib.containers
 	_main(c)
@@ -105,11 +109,12 @@ deny_missing_probe contains finding if {
 #   containers get an API token they rarely need.
 # custom:
 #   id: DA-HARD-004
+#   enabled_by: hardening.automount_service_account_token
 #   severity: medium
 #   category: hardening
 #   remediation: Set automountServiceAccountToken to false in the pod spec, unless the pod calls the Kubernetes API.
 deny_service_account_token contains finding if {
-	_on("automount_service_account_token")
+	data.baselines.hardening.automount_service_account_token == true
 	some pod in data.driftaudit.lib.pod_specs
 	not pod.spec.automountServiceAccountToken == false
 	finding := {
@@ -125,11 +130,12 @@ deny_service_account_token contains finding if {
 #   own (quotas, network policies, RBAC) and mixes unrelated workloads.
 # custom:
 #   id: DA-HARD-005
+#   enabled_by: hardening.default_namespace
 #   severity: low
 #   category: hardening
 #   remediation: Deploy the workload to a namespace of its own.
 deny_default_namespace contains finding if {
-	_on("default_namespace")
+	data.baselines.hardening.default_namespace == true
 	data.driftaudit.lib.namespace == "default"
 	count(data.driftaudit.lib.pod_specs) > 0
 	finding := {
@@ -145,11 +151,12 @@ deny_default_namespace contains finding if {
 #   pod that names none: any role granted to it is granted to all of them.
 # custom:
 #   id: DA-HARD-006
+#   enabled_by: hardening.default_service_account
 #   severity: low
 #   category: hardening
 #   remediation: Create a service account for the workload and set serviceAccountName.
 deny_default_service_account contains finding if {
-	_on("default_service_account")
+	data.baselines.hardening.default_service_account == true
 	some pod in data.driftaudit.lib.pod_specs
 	account := _service_account(pod.spec)
 	account == "default"
@@ -179,11 +186,12 @@ else := "unset"
 #   child processes, shown by debugging tools and often logged.
 # custom:
 #   id: DA-HARD-007
+#   enabled_by: hardening.secrets_in_env
 #   severity: medium
 #   category: hardening
 #   remediation: Mount the Secret as a file (a secret volume) and read it from there.
 deny_secret_in_env contains finding if {
-	_on("secrets_in_env")
+	data.baselines.hardening.secrets_in_env == true
 	some c in data.driftaudit.lib.containers
 	env := c.container.env
 	is_array(env)
@@ -197,7 +205,7 @@ deny_secret_in_env contains finding if {
 }
 
 deny_secret_in_env contains finding if {
-	_on("secrets_in_env")
+	data.baselines.hardening.secrets_in_env == true
 	some c in data.driftaudit.lib.containers
 	env_from := c.container.envFrom
 	is_array(env_from)

@@ -41,6 +41,9 @@ pub struct PolicySet {
     /// Where the Pod Security Standards rules (package `driftaudit.pss`) can
     /// find nothing, so they are not evaluated (`super::pss::PodSecurityScope`).
     pod_security: super::pss::PodSecurityScope,
+    /// Rules whose baseline switch (`custom.enabled_by`) is off: loaded and
+    /// listed, never evaluated.
+    switched_off: BTreeSet<String>,
 }
 
 /// The namespaces named by `data.baselines.<section>.exempt_namespaces`
@@ -424,9 +427,15 @@ impl PolicySet {
         }
         unique.sort_by(|a, b| a.id.cmp(&b.id));
         let workload_kinds = super::workloads::builtin_kinds();
+        let switched_off = unique
+            .iter()
+            .filter(|rule| !rule.switched_on(baselines))
+            .map(|rule| rule.id.clone())
+            .collect();
         (
             PolicySet {
                 engine,
+                switched_off,
                 rules: unique,
                 workload_kinds,
                 exempt_namespaces: exempt_namespaces(baselines),
@@ -599,6 +608,7 @@ impl PolicySet {
                         .iter()
                         .enumerate()
                         .filter(|(_, rule)| rule.scope == unit.scope)
+                        .filter(|(_, rule)| !self.switched_off.contains(&rule.id))
                         .filter(|(_, rule)| match &unit.identity {
                             Some(id) => {
                                 rule.applies_to(id.source.as_str(), &id.kind, &self.workload_kinds)

@@ -138,6 +138,10 @@ pub struct RuleInfo {
     pub sources: Vec<String>,
     /// Facts the rule needs (`custom.facts`): it only meets inputs that have them.
     pub facts: Vec<String>,
+    /// The baseline switch that turns the rule on (`custom.enabled_by`, a
+    /// dotted key such as `hardening.probes`): unless that key is `true`, the
+    /// rule is not evaluated at all.
+    pub enabled_by: Option<String>,
     pub scope: Scope,
     pub package: String,
     /// The Rego rule name inside the package.
@@ -147,6 +151,16 @@ pub struct RuleInfo {
 }
 
 impl RuleInfo {
+    /// Whether the rule's switch (`custom.enabled_by`) is on in `baselines`;
+    /// a rule without a switch always is.
+    pub fn switched_on(&self, baselines: &Value) -> bool {
+        self.enabled_by.as_deref().is_none_or(|key| {
+            key.split('.')
+                .try_fold(baselines, |value, part| value.get(part))
+                .is_some_and(|value| value == &Value::Bool(true))
+        })
+    }
+
     /// `data.<package>.<rule>`
     pub fn query(&self) -> String {
         format!("data.{}.{}", self.package, self.rule)
@@ -283,6 +297,7 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
             facts: list_field(&custom, "facts")
                 .or(defaults.facts.clone())
                 .unwrap_or_default(),
+            enabled_by: str_field(&custom, "enabled_by"),
             scope,
             package: package.clone(),
             rule,
@@ -491,6 +506,38 @@ fn merge(into: &mut Value, from: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_is_on_only_when_its_switch_is_true() {
+        let rule = |enabled_by: Option<&str>| RuleInfo {
+            id: "X-1".into(),
+            title: String::new(),
+            description: String::new(),
+            severity: Severity::Low,
+            category: "hardening".into(),
+            remediation: String::new(),
+            kinds: vec![],
+            sources: vec![],
+            facts: vec![],
+            enabled_by: enabled_by.map(str::to_string),
+            scope: Scope::Resource,
+            package: "p".into(),
+            rule: "r".into(),
+            location: String::new(),
+        };
+        let baselines =
+            serde_json::json!({"hardening": {"probes": true, "resources": false, "odd": "true"}});
+        assert!(rule(None).switched_on(&baselines));
+        assert!(rule(Some("hardening.probes")).switched_on(&baselines));
+        for off in [
+            "hardening.resources",
+            "hardening.odd",
+            "hardening.missing",
+            "nothing.at.all",
+        ] {
+            assert!(!rule(Some(off)).switched_on(&baselines), "{off}");
+        }
+    }
 
     #[test]
     fn metadata_blocks_describe_rules() {
