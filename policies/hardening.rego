@@ -221,3 +221,56 @@ deny_secret_in_env contains finding if {
 _text(s) := s if is_string(s)
 
 else := "(unnamed)"
+
+# METADATA
+# title: Namespace without a NetworkPolicy
+# description: >-
+#   A namespace that runs workloads and has no NetworkPolicy: every pod in it
+#   accepts traffic from anywhere in the cluster.
+# custom:
+#   id: DA-HARD-008
+#   enabled_by: hardening.network_policy
+#   severity: medium
+#   category: hardening
+#   scope: inventory
+#   remediation: Add a NetworkPolicy to the namespace (a default-deny policy, then one per allowed flow).
+deny_namespace_without_network_policy contains finding if {
+	data.baselines.hardening.network_policy == true
+	some namespace, workloads in _workloads_by_namespace
+	not _has_network_policy[namespace]
+	not namespace in _exempt_namespace_names
+	names := sort(workloads)
+	finding := {"msg": sprintf(
+		"namespace %s runs %d workload(s) (%s) and has no NetworkPolicy, declared or live: its pods accept traffic from anywhere",
+		[namespace, count(names), concat(", ", array.slice(names, 0, 5))],
+	)}
+}
+
+# Workloads of each namespace, by `kind/name`: the kinds of the workload table.
+_workloads_by_namespace[namespace] contains sprintf("%s/%s", [id.kind, id.name]) if {
+	some entry in input.resources
+	id := entry.identity
+	id.source == "kubernetes"
+	data.driftaudit.builtin_workloads[id.group][id.kind]
+	namespace := id.namespace
+	namespace != ""
+}
+
+_has_network_policy[namespace] if {
+	some entry in input.resources
+	entry.identity.source == "kubernetes"
+	entry.identity.group == "networking.k8s.io"
+	entry.identity.kind == "NetworkPolicy"
+	namespace := entry.identity.namespace
+}
+
+# An inventory finding names no resource, so the namespace exemptions of
+# hardening.exempt_namespaces are applied here: such a namespace is skipped.
+_exempt_namespace_names contains name if {
+	some entry in data.baselines.hardening.exempt_namespaces
+	name := _exempt_name(entry)
+}
+
+_exempt_name(entry) := entry if is_string(entry)
+
+else := entry.name

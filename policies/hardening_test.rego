@@ -28,6 +28,7 @@ _all_on := {
 	"default_namespace": true,
 	"default_service_account": true,
 	"secrets_in_env": true,
+	"network_policy": true,
 }
 
 _probe := {"httpGet": {"path": "/healthz", "port": 8080}}
@@ -224,4 +225,32 @@ test_secret_in_env_names_variable_and_secret if {
 			"path": concat("", [_c0, ".envFrom[1].secretRef"]),
 		},
 	}
+}
+
+# --- DA-HARD-008 namespace without a NetworkPolicy ----------------------------------
+
+_entry(group, kind, namespace, name) := {"identity": {
+	"source": "kubernetes", "group": group, "kind": kind,
+	"namespace": namespace, "name": name,
+}}
+
+test_namespace_with_workloads_and_no_network_policy if {
+	resources := [
+		_entry("apps", "Deployment", "shop", "web"),
+		_entry("batch", "CronJob", "shop", "backup"),
+		_entry("", "ConfigMap", "docs", "settings"),
+		_entry("apps", "Deployment", "billing", "api"),
+		_entry("networking.k8s.io", "NetworkPolicy", "billing", "default-deny"),
+	]
+	findings := hardening.deny_namespace_without_network_policy with input as {"resources": resources}
+		with data.baselines.hardening as _all_on
+	findings == {{"msg": "namespace shop runs 2 workload(s) (CronJob/backup, Deployment/web) and has no NetworkPolicy, declared or live: its pods accept traffic from anywhere"}}
+}
+
+test_network_policy_rule_is_off_by_default_and_honours_exempt_namespaces if {
+	resources := [_entry("apps", "Deployment", "shop", "web")]
+	count(hardening.deny_namespace_without_network_policy) == 0 with input as {"resources": resources}
+	exempt := object.union(_all_on, {"exempt_namespaces": [{"name": "shop", "reason": "a test"}]})
+	count(hardening.deny_namespace_without_network_policy) == 0 with input as {"resources": resources}
+		with data.baselines.hardening as exempt
 }

@@ -165,3 +165,32 @@ fn hardening_rules_are_off_by_default_and_each_fires_on_the_bad_workload_only() 
         .count();
     assert_eq!(suppressed, expected.len(), "{report:#}");
 }
+
+/// DA-HARD-008 looks at the whole inventory: a namespace that runs workloads
+/// and has no NetworkPolicy is reported once; one with a policy is not.
+#[test]
+fn a_namespace_with_workloads_and_no_network_policy_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "repo/workloads.yaml", WORKLOADS);
+    write(
+        dir.path(),
+        "repo/shop-policy.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n",
+    );
+    let messages = |report: &Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "DA-HARD-008")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(messages(&scan(dir.path(), None)).is_empty());
+    let report = scan(dir.path(), Some("hardening:\n  network_policy: true\n"));
+    assert_eq!(
+        messages(&report),
+        ["namespace default runs 1 workload(s) (Deployment/bad) and has no NetworkPolicy, declared or live: its pods accept traffic from anywhere"],
+        "{report:#}"
+    );
+}
