@@ -135,12 +135,8 @@ pub fn load_engine(files: &[PolicyFile], baselines: &Value) -> (Engine, Vec<Inpu
             "pod_security": super::pss::tables(),
         },
     });
-    if let Err(e) = engine.add_data(regorus::Value::from(data)) {
-        errors.push(InputError::error(
-            Code::Input,
-            Place::Text("baselines".into()),
-            format!("cannot load baseline data: {e}"),
-        ));
+    if let Err(e) = add_data(&mut engine, data, "baselines", "baseline data") {
+        errors.push(e);
     }
     (engine, errors)
 }
@@ -466,15 +462,12 @@ impl PolicySet {
             return Ok(());
         }
         let data = json!({ "driftaudit": { "workloads": workloads } });
-        self.engine
-            .add_data(regorus::Value::from(data))
-            .map_err(|e| {
-                InputError::error(
-                    Code::Input,
-                    Place::Text("workloads".into()),
-                    format!("cannot load the configured workload kinds: {e}"),
-                )
-            })?;
+        add_data(
+            &mut self.engine,
+            data,
+            "workloads",
+            "the configured workload kinds",
+        )?;
         self.workload_kinds
             .extend(workloads.iter().map(|w| w.kind.clone()));
         Ok(())
@@ -493,16 +486,30 @@ impl PolicySet {
             return Ok(());
         }
         let data = json!({ "driftaudit": scan_data });
-        self.engine
-            .add_data(regorus::Value::from(data))
-            .map_err(|e| {
-                InputError::error(
-                    Code::Input,
-                    Place::Text("namespaces".into()),
-                    format!("cannot load the namespaces' labels and bound roles: {e}"),
-                )
-            })
+        add_data(
+            &mut self.engine,
+            data,
+            "namespaces",
+            "the namespaces' labels and bound roles",
+        )
     }
+}
+
+/// Adds `data` to the engine's data document; `what` names it in the error,
+/// `place` is where the error points.
+fn add_data(
+    engine: &mut Engine,
+    data: serde_json::Value,
+    place: &str,
+    what: &str,
+) -> Result<(), InputError> {
+    engine.add_data(regorus::Value::from(data)).map_err(|e| {
+        InputError::error(
+            Code::Input,
+            Place::Text(place.into()),
+            format!("cannot load {what}: {e}"),
+        )
+    })
 }
 
 /// What one rule said about one input.
