@@ -204,14 +204,12 @@ fn build(
         _ if is_cluster_scoped(&kind) => String::new(),
         _ => default_namespace.to_string(),
     };
-    // A namespace the manifest does not name is given to it, as kubectl does
-    // before sending it: the comparison (strict mode too) then never sees a
-    // namespace Git did not set as a difference.
+    // The body names the namespace the identity has (one the manifest does
+    // not name is given to it, as kubectl does before sending it): the
+    // comparison, strict mode too, never sees a namespace Git did not set.
     if !namespace.is_empty() {
         if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata
-                .entry("namespace")
-                .or_insert_with(|| Value::String(namespace.clone()));
+            metadata.insert("namespace".into(), Value::String(namespace.clone()));
         }
     }
     let mut facts = Value::Object(Default::default());
@@ -219,9 +217,6 @@ fn build(
         let values = redact::secret_values(&body);
         facts = facts::secret_facts(&namespace, &name, &values);
         drop(values);
-        if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.insert("namespace".into(), Value::String(namespace.clone()));
-        }
         redact::redact_secret(&mut body);
         // `stringData` keys now live in `data`: their lines come along.
         lines = lines.map(|map| Arc::new(map.with_alias("stringData", "data")));
