@@ -132,6 +132,40 @@ pub fn push_key(path: &str, key: &str) -> String {
     }
 }
 
+/// The value at `path` (as [`push_key`] and [`push_index`] write it:
+/// `spec.containers[0].image`, `data["tls.crt"]`) in `value`; `None` when
+/// the path is malformed or leads nowhere.
+pub fn value_at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut current = value;
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(tail) = rest.strip_prefix('[') {
+            if tail.starts_with('"') {
+                // A JSON string key: read it with the JSON reader, then `]`.
+                let mut stream = serde_json::Deserializer::from_str(tail).into_iter::<String>();
+                let key = stream.next()?.ok()?;
+                let after = &tail[stream.byte_offset()..];
+                rest = after.strip_prefix(']')?;
+                current = current.as_object()?.get(&key)?;
+            } else {
+                let end = tail.find(']')?;
+                let index: usize = tail[..end].parse().ok()?;
+                current = current.as_array()?.get(index)?;
+                rest = &tail[end + 1..];
+            }
+        } else {
+            let tail = rest.strip_prefix('.').unwrap_or(rest);
+            let end = tail.find(['.', '[']).unwrap_or(tail.len());
+            if end == 0 {
+                return None;
+            }
+            current = current.as_object()?.get(&tail[..end])?;
+            rest = &tail[end..];
+        }
+    }
+    Some(current)
+}
+
 /// Appends a list index to a dotted path.
 pub fn push_index(path: &str, index: usize) -> String {
     format!("{path}[{index}]")
@@ -1331,6 +1365,31 @@ mod tests {
         assert_eq!(parent_path("a.b[0]"), Some("a.b"));
         assert_eq!(parent_path("a.b"), Some("a"));
         assert_eq!(parent_path("a"), Some(""));
+    }
+
+    #[test]
+    fn value_at_reads_the_paths_push_key_writes() {
+        let body = serde_json::json!({
+            "spec": {"containers": [{"image": "a"}, {"image": "b"}]},
+            "data": {"tls.crt": "x", "say \"hi\"]": 1},
+        });
+        let image = push_key(&push_index("spec.containers", 1), "image");
+        assert_eq!(value_at(&body, &image), Some(&serde_json::json!("b")));
+        let cert = push_key("data", "tls.crt");
+        assert_eq!(value_at(&body, &cert), Some(&serde_json::json!("x")));
+        let odd = push_key("data", "say \"hi\"]");
+        assert_eq!(value_at(&body, &odd), Some(&serde_json::json!(1)));
+        assert_eq!(value_at(&body, ""), Some(&body));
+        for nowhere in [
+            "spec.containers[2]",
+            "spec.missing",
+            "spec..x",
+            "spec.containers[x]",
+            "data[\"tls.crt\"",
+            "spec.containers.image",
+        ] {
+            assert_eq!(value_at(&body, nowhere), None, "{nowhere}");
+        }
     }
 
     #[test]

@@ -7,11 +7,14 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
 use super::engine::{Exemption, PolicySet, UnitResult, Verdict};
 use super::input::ResourceUnit;
 use super::library::RuleInfo;
 use crate::diag::{Code, Place};
-use crate::model::InputError;
+use crate::model::{InputError, Resource};
 use crate::report::{Finding, FindingState, Suppression};
 
 /// The message and suppression of `verdict`: its rule's own exemption, else
@@ -40,6 +43,56 @@ fn judge(
         }
     }
     (message, None)
+}
+
+/// The fingerprint of a finding (`docs/fingerprints.md`): SHA-256 over the
+/// rule, the resource's identity (source, API group, kind, namespace, name,
+/// environment), the field path and the offending value at that path, or the
+/// message when the rule names no path or a whole element. Never the file or the line: a finding keeps its
+/// fingerprint when lines shift or its resource moves to another file.
+/// 32 hex digits.
+pub fn fingerprint(
+    rule: &str,
+    resource: Option<&Resource>,
+    environment: Option<&str>,
+    path: Option<&str>,
+    message: &str,
+) -> String {
+    let mut hasher = Sha256::new();
+    let mut field = |text: &str| {
+        hasher.update((text.len() as u64).to_be_bytes());
+        hasher.update(text.as_bytes());
+    };
+    field("driftaudit-fingerprint-1");
+    field(rule);
+    match resource {
+        Some(r) => {
+            let id = &r.identity;
+            field(&format!("{:?}", id.source));
+            field(&id.group);
+            field(&id.kind);
+            field(&id.namespace);
+            field(&id.name);
+        }
+        None => field("inventory"),
+    }
+    field(environment.unwrap_or_default());
+    field(path.unwrap_or_default());
+    // The offending value when the path names a field (a scalar, or a field
+    // that is absent); when it names a whole element (a container, an RBAC
+    // rule, a subject), the message, which names what in it offends: an
+    // unrelated edit inside the element (an image bump) keeps the finding.
+    let value = path.map(|path| resource.and_then(|r| crate::yaml::value_at(&r.body, path)));
+    match value {
+        Some(None) => field("value:null"),
+        // A secret value is a keyed digest (random per run unless a key is
+        // given): it stands for "a secret value", never for which one.
+        Some(Some(Value::String(text))) if crate::redact::is_digest(text) => field("value:secret"),
+        Some(Some(v)) if !v.is_object() && !v.is_array() => field(&format!("value:{v}")),
+        _ => field(&format!("message:{message}")),
+    }
+    let digest = hasher.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Findings of `results` (one per unit: the resource units first, in order,
@@ -106,6 +159,13 @@ pub fn collect_findings(
                 suppression.clone(),
                 environment.clone().unwrap_or_default(),
             );
+            let fingerprint = fingerprint(
+                &rule.id,
+                unit.map(|u| u.resource),
+                environment.as_deref(),
+                verdict.path.as_deref(),
+                &verdict.message,
+            );
             let finding = merged.entry(key).or_insert_with(|| Finding {
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
@@ -119,6 +179,9 @@ pub fn collect_findings(
                 location,
                 path: verdict.path.clone(),
                 remediation: rule.remediation.clone(),
+                controls: rule.controls.clone(),
+                fingerprint,
+                baseline_state: None,
                 suppression,
             });
             finding.severity = finding.severity.max(verdict.severity);
@@ -204,6 +267,71 @@ mod tests {
             lines: None,
             generate_name: None,
         }
+    }
+
+    #[test]
+    fn fingerprints_ignore_file_line_and_key_order_but_not_the_value() {
+        let mut pod = resource();
+        pod.body = json!({"spec": {"containers": [{"name": "a", "securityContext": {"privileged": true, "runAsUser": 0}}]}});
+        let path = Some("spec.containers[0].securityContext.privileged");
+        let base = fingerprint("R-1", Some(&pod), None, path, "m");
+        assert_eq!(base.len(), 32);
+        let mut moved = pod.clone();
+        moved.origin = Origin::Declared {
+            file: "elsewhere/p.yaml".into(),
+            line: 40,
+            commit: Some("abc".into()),
+        };
+        moved.body = json!({"spec": {"containers": [{"securityContext": {"runAsUser": 0, "privileged": true}, "name": "a", "image": "b"}]}});
+        assert_eq!(
+            fingerprint("R-1", Some(&moved), None, path, "other words"),
+            base
+        );
+        let mut changed = pod.clone();
+        changed.body["spec"]["containers"][0]["securityContext"]["privileged"] = json!("true");
+        assert_ne!(fingerprint("R-1", Some(&changed), None, path, "m"), base);
+        assert_ne!(fingerprint("R-2", Some(&pod), None, path, "m"), base);
+        assert_ne!(
+            fingerprint("R-1", Some(&pod), Some("prod"), path, "m"),
+            base
+        );
+        let mut renamed = pod.clone();
+        renamed.identity.name = "q".into();
+        assert_ne!(fingerprint("R-1", Some(&renamed), None, path, "m"), base);
+        // A path to a whole element: an edit inside it keeps the finding,
+        // the message tells findings apart.
+        let element = Some("spec.containers[0]");
+        let whole = fingerprint("R-1", Some(&pod), None, element, "m");
+        assert_eq!(whole, fingerprint("R-1", Some(&moved), None, element, "m"));
+        assert_ne!(whole, fingerprint("R-1", Some(&pod), None, element, "n"));
+        // An absent field hashes as null, whatever the message says.
+        let absent = Some("spec.containers[0].securityContext.runAsNonRoot");
+        assert_eq!(
+            fingerprint("R-1", Some(&pod), None, absent, "m"),
+            fingerprint("R-1", Some(&moved), None, absent, "n")
+        );
+        // A secret value never enters a fingerprint: its digest changes
+        // from run to run.
+        let mut secret = pod.clone();
+        secret.body =
+            json!({"data": {"tls.crt": crate::redact::digest("a", "b", "tls.crt", b"x")}});
+        let mut other = pod.clone();
+        other.body = json!({"data": {"tls.crt": crate::redact::digest("a", "b", "tls.crt", b"y")}});
+        let cert = Some("data[\"tls.crt\"]");
+        assert_eq!(
+            fingerprint("R-1", Some(&secret), None, cert, "m"),
+            fingerprint("R-1", Some(&other), None, cert, "m")
+        );
+        // Without a path the message tells findings apart.
+        let a = fingerprint("R-1", Some(&pod), None, None, "image a:latest");
+        assert_ne!(
+            a,
+            fingerprint("R-1", Some(&pod), None, None, "image b:latest")
+        );
+        assert_eq!(
+            a,
+            fingerprint("R-1", Some(&moved), None, None, "image a:latest")
+        );
     }
 
     fn verdict(severity: Severity) -> Verdict {

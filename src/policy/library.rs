@@ -142,6 +142,9 @@ pub struct RuleInfo {
     /// dotted key such as `hardening.probes`): unless that key is `true`, the
     /// rule is not evaluated at all.
     pub enabled_by: Option<String>,
+    /// The controls the rule evidences (`custom.controls`): framework ids
+    /// such as `CIS-5.2.2`, `NSA-CISA:Pod security`, `ISO27001:A.8.24`.
+    pub controls: Vec<String>,
     pub scope: Scope,
     pub package: String,
     /// The Rego rule name inside the package.
@@ -185,6 +188,7 @@ struct PackageDefaults {
     kinds: Option<Vec<String>>,
     sources: Option<Vec<String>>,
     facts: Option<Vec<String>>,
+    controls: Option<Vec<String>>,
     scope: Option<String>,
 }
 
@@ -239,6 +243,7 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
                 kinds: list_field(&custom, "kinds"),
                 sources: list_field(&custom, "sources"),
                 facts: list_field(&custom, "facts"),
+                controls: list_field(&custom, "controls"),
                 scope: str_field(&custom, "scope"),
             };
             continue;
@@ -298,6 +303,9 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
                 .or(defaults.facts.clone())
                 .unwrap_or_default(),
             enabled_by: str_field(&custom, "enabled_by"),
+            controls: list_field(&custom, "controls")
+                .or(defaults.controls.clone())
+                .unwrap_or_default(),
             scope,
             package: package.clone(),
             rule,
@@ -520,6 +528,7 @@ mod tests {
             sources: vec![],
             facts: vec![],
             enabled_by: enabled_by.map(str::to_string),
+            controls: vec![],
             scope: Scope::Resource,
             package: "p".into(),
             rule: "r".into(),

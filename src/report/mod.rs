@@ -197,10 +197,31 @@ pub struct Finding {
     pub location: Option<Location>,
     pub path: Option<String>,
     pub remediation: String,
+    /// The controls the rule evidences (its `custom.controls`); left out when
+    /// it names none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
+    /// Stable identity of the finding across edits (`docs/fingerprints.md`):
+    /// rule, resource identity, field path and a hash of the offending value;
+    /// never the file or the line.
+    pub fingerprint: String,
+    /// `new` or `existing` against the `--compare-ref` base; left out
+    /// without a base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<BaselineState>,
     /// Set on the findings of `suppressed_findings`: the exemption that
     /// covers it. Absent on the findings that count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+}
+
+/// Whether a finding was already there in the base a scan was compared
+/// with (`--compare-ref`); SARIF's `baselineState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Existing,
 }
 
 /// Why a finding is reported as suppressed instead of counting: an
@@ -264,6 +285,10 @@ pub struct Report {
     /// Findings an exemption covers, each with its `suppression`: reported,
     /// never failing the scan.
     pub suppressed_findings: Vec<Finding>,
+    /// With `--compare-ref`: findings of the base that the head no longer
+    /// has. Left out otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixed_findings: Vec<Finding>,
     pub coverage: Vec<CoverageGap>,
     pub errors: Vec<InputError>,
     pub summary: Summary,
@@ -352,6 +377,7 @@ impl Report {
             drift,
             findings,
             suppressed_findings,
+            fixed_findings: Vec::new(),
             coverage,
             errors,
             declared_coverage,
