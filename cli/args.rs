@@ -8,7 +8,7 @@ use driftaudit::config::Config;
 use driftaudit::drift::DriftOptions;
 use driftaudit::model::LiveTimeouts;
 use driftaudit::model::{InputError, Severity};
-use driftaudit::scan::ScanOptions;
+use driftaudit::scan::{CompareOptions, ScanOptions};
 use driftaudit::sources::declared::DeclaredOptions;
 use driftaudit::sources::environments::{Environment, EnvironmentSettings};
 use driftaudit::sources::git::{glob_set, DeclaredTree, FileFilter};
@@ -135,6 +135,14 @@ pub struct ScanArgs {
     /// Report coverage gaps but do not exit 3 for them.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Compare with this base (branch, tag or commit of the --repo
+    /// repository, e.g. `origin/main`): findings are marked new or existing,
+    /// --fail-on applies to new ones only, and fixed ones are listed.
+    #[arg(long, value_name = "REF", requires = "repo")]
+    pub compare_ref: Option<String>,
+    /// With --compare-ref: existing findings fail the gate too.
+    #[arg(long, requires = "compare_ref")]
+    pub fail_on_existing: bool,
     /// The scan clock (RFC 3339), for reproducible reports [default: now].
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
@@ -536,6 +544,14 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             fail_on,
             fail_on_drift: arguments.fail_on_drift,
             allow_partial: arguments.allow_partial,
+            compare: arguments
+                .compare_ref
+                .as_ref()
+                .filter(|_| policies)
+                .map(|reference| CompareOptions {
+                    reference: reference.clone(),
+                    fail_on_existing: arguments.fail_on_existing,
+                }),
         },
         _demo: demo,
     })

@@ -10,12 +10,17 @@ use time::OffsetDateTime;
 
 use crate::diag::{Code, Place};
 use crate::drift::{compute_drift, managed_namespaces, Drift, DriftOptions};
-use crate::model::{CoverageGap, InputError, Inventory, Severity};
+use crate::model::{CoverageGap, InputError, Inventory, Resource, Severity, Source};
 use crate::model::{LiveTarget, LiveTimeouts};
+use crate::policy::stage::{Base, BaseOutcome};
 use crate::policy::{self, PolicyOptions, PolicyOutcome};
-use crate::report::{EnvironmentDescription, Report, ScanDescription};
+use crate::report::{
+    BaselineState, CompareDescription, EnvironmentDescription, Finding, FindingState, Report,
+    ScanDescription,
+};
 use crate::sources::declared::{load_declared, DeclaredOptions};
 use crate::sources::environments::{assign_live, compared_with, declared_for};
+use crate::sources::git::{open_repository, resolve_commit, DeclaredTree};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
 use crate::sources::{collect_live, coverage_of, LiveScope, LiveSource};
 
@@ -48,6 +53,18 @@ pub struct ScanOptions {
     pub fail_on: Option<Severity>,
     pub fail_on_drift: bool,
     pub allow_partial: bool,
+    /// `--compare-ref`: the base the findings are compared with.
+    pub compare: Option<CompareOptions>,
+}
+
+/// `--compare-ref BASE` (`docs/fingerprints.md`): the base is read from the
+/// same repository at `reference`, declared-only, and judged by the same
+/// rules; findings are `new` or `existing` by fingerprint.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    pub reference: String,
+    /// `--fail-on-existing`: existing findings fail the gate too.
+    pub fail_on_existing: bool,
 }
 
 pub fn run_scan(options: &ScanOptions) -> Report {
@@ -94,6 +111,17 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     let (declared_inventory, commit, files_read, declared_coverage, environments, duplicates) =
         declared.unwrap_or_default();
     stage_done("declared", started);
+
+    // The base of `--compare-ref`, declared-only.
+    let started = Instant::now();
+    let base =
+        match (&options.compare, &options.declared) {
+            (Some(compare), Some(declared_options)) if options.evaluate_policies => Some(
+                load_base(compare, declared_options, &mut errors, &mut coverage),
+            ),
+            _ => None,
+        };
+    stage_done("base", started);
 
     // Live state, read where the declared state says to look.
     let started = Instant::now();
@@ -145,11 +173,23 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             &duplicates,
             &targets,
             &drift,
+            base.as_ref()
+                .and_then(|b| b.state.as_ref())
+                .map(|(inventory, duplicates)| Base {
+                    declared: inventory,
+                    duplicates,
+                }),
         ),
         None => PolicyOutcome::default(),
     };
     errors.extend(policies.errors);
     let mut findings = policies.findings;
+    let fixed = match (&base, policies.base) {
+        (Some(base), Some(outcome)) => {
+            compare_findings(base, outcome, &mut findings, &mut coverage)
+        }
+        _ => Vec::new(),
+    };
     if !environments.is_empty() {
         // A finding of an environment names only the targets it is compared with.
         for finding in &mut findings {
@@ -195,6 +235,11 @@ pub fn run_scan(options: &ScanOptions) -> Report {
                 kube_context: e.kube_context.clone(),
             })
             .collect(),
+        compare: base.map(|b| CompareDescription {
+            base_ref: b.reference,
+            base_commit: b.commit,
+            fail_on_existing: b.fail_on_existing,
+        }),
     };
     Report::assemble(
         description,
@@ -203,6 +248,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         targets.iter().map(|t| t.inventory.len()).sum(),
         drift,
         findings,
+        fixed,
         coverage,
         errors,
         policies.rules_evaluated,
@@ -210,6 +256,138 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.fail_on_drift,
         options.allow_partial,
     )
+}
+
+/// The `--compare-ref` base as read.
+struct LoadedBase {
+    reference: String,
+    /// Null when the ref did not resolve (an input error).
+    commit: Option<String>,
+    fail_on_existing: bool,
+    /// The base's declared inventory and second copies; `None` when the ref
+    /// did not resolve.
+    state: Option<(Inventory, Vec<Resource>)>,
+}
+
+/// Reads the base: the same repository, paths and settings as the head, at
+/// the base ref. A ref that does not resolve is an input error naming it;
+/// what the base could not read (an error, a gap) becomes a coverage gap of
+/// the comparison: a head finding there may be marked new wrongly, so the
+/// scan is incomplete rather than silently "all new".
+fn load_base(
+    compare: &CompareOptions,
+    head: &DeclaredOptions,
+    errors: &mut Vec<InputError>,
+    coverage: &mut Vec<CoverageGap>,
+) -> LoadedBase {
+    let mut loaded = LoadedBase {
+        reference: compare.reference.clone(),
+        commit: None,
+        fail_on_existing: compare.fail_on_existing,
+        state: None,
+    };
+    let repo = match &head.tree {
+        DeclaredTree::Directory(repo) | DeclaredTree::GitRef { repo, .. } => repo.clone(),
+    };
+    let resolved = open_repository(&repo)
+        .and_then(|r| resolve_commit(&r, &compare.reference, &repo).map(|c| c.id().to_string()));
+    if let Err(e) = resolved {
+        errors.push(InputError::error(
+            e.code,
+            Place::Argument("--compare-ref".into()),
+            format!(
+                "the base `{}` cannot be read: {}",
+                crate::sources::git::escape_control(&compare.reference),
+                e.message
+            ),
+        ));
+        return loaded;
+    }
+    let base_options = DeclaredOptions {
+        tree: DeclaredTree::GitRef {
+            repo,
+            reference: compare.reference.clone(),
+        },
+        ..head.clone()
+    };
+    let state = load_declared(&base_options);
+    let reference = &compare.reference;
+    for error in &state.errors {
+        coverage.push(base_gap(reference, &error.location, &error.message));
+    }
+    for gap in &state.gaps {
+        coverage.push(base_gap(reference, &gap.scope, &gap.reason));
+    }
+    loaded.commit = state.commit;
+    loaded.state = Some((state.inventory, state.duplicates));
+    loaded
+}
+
+/// What the base could not read or check, as a gap of the comparison.
+fn base_gap(
+    reference: &str,
+    scope: &dyn std::fmt::Display,
+    reason: &dyn std::fmt::Display,
+) -> CoverageGap {
+    CoverageGap {
+        source: Source::Kubernetes,
+        target: "compare base".into(),
+        scope: format!(
+            "base `{}`: {scope}",
+            crate::sources::git::escape_control(reference)
+        ),
+        reason: format!(
+            "{reason} (not checked on the base: a finding of the head may show as new)"
+        ),
+        endpoint: String::new(),
+        kind: None,
+    }
+}
+
+/// Marks every finding of the head that a declared side or a whole
+/// inventory showed `new` or `existing` by its fingerprint among the base's
+/// findings (suppressed ones included, on either side); findings seen on the
+/// live side only keep no state (the base has no live side). Returns the
+/// base's findings (not suppressed there) whose fingerprint the head no
+/// longer has: the fixed ones. Rules that failed on the base are gaps.
+fn compare_findings(
+    base: &LoadedBase,
+    outcome: BaseOutcome,
+    findings: &mut [Finding],
+    coverage: &mut Vec<CoverageGap>,
+) -> Vec<Finding> {
+    for error in &outcome.errors {
+        coverage.push(base_gap(&base.reference, &error.location, &error.message));
+    }
+    let known: std::collections::HashSet<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    for finding in findings.iter_mut() {
+        let compared = finding
+            .states
+            .iter()
+            .any(|s| matches!(s, FindingState::Declared | FindingState::Inventory));
+        if compared {
+            finding.baseline_state = Some(if known.contains(finding.fingerprint.as_str()) {
+                BaselineState::Existing
+            } else {
+                BaselineState::New
+            });
+        }
+    }
+    let head: std::collections::HashSet<&str> =
+        findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let fixed = outcome
+        .findings
+        .iter()
+        .filter(|f| f.suppression.is_none() && !head.contains(f.fingerprint.as_str()))
+        .filter(|f| seen.insert(f.fingerprint.clone()))
+        .cloned()
+        .collect();
+    fixed
 }
 
 fn stage_done(stage: &str, started: Instant) {

@@ -71,6 +71,7 @@ fn scratch() -> &'static Scratch {
             fail_on: None,
             fail_on_drift: false,
             allow_partial: false,
+            compare: None,
         };
         Scratch {
             manifest: repo.join("fuzz.yaml"),

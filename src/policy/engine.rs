@@ -568,6 +568,7 @@ pub struct EvalUnit {
 }
 
 /// The result of evaluating one unit.
+#[derive(Clone)]
 pub struct UnitResult {
     pub verdicts: Vec<Verdict>,
     pub errors: Vec<(usize, String)>,

@@ -2,19 +2,22 @@
 //! the user's), evaluate them against every input the scan judges
 //! (`input.rs`), and turn what they yield into findings (`findings.rs`).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::engine::EvaluationLimits;
+use super::engine::{EvaluationLimits, UnitResult};
 use super::findings::collect_findings;
-use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput, ResourceUnit};
+use super::input::{
+    index_drift, inventory_inputs, resource_units, InventoryInput, ResourceUnit, Side,
+};
 use super::{builtin_policy_files, policy_files_in, EvalUnit, PolicySet, Scope};
 use crate::config::WorkloadConfig;
 use crate::drift::Drift;
 use crate::model::LiveTarget;
-use crate::model::{InputError, Inventory, Resource};
+use crate::model::{Identity, InputError, Inventory, Resource};
 use crate::report::Finding;
 
 /// What the policy stage needs from the scan options.
@@ -43,6 +46,30 @@ pub struct PolicyOutcome {
     pub errors: Vec<InputError>,
     /// Rules loaded (and evaluated where they applied).
     pub rules_evaluated: usize,
+    /// The `--compare-ref` base's findings, when there is a base.
+    pub base: Option<BaseOutcome>,
+}
+
+/// The declared state of the `--compare-ref` base: judged declared-only (no
+/// live state, no drift), as a pull-request check judges the head.
+#[derive(Debug, Clone, Copy)]
+pub struct Base<'a> {
+    pub declared: &'a Inventory,
+    pub duplicates: &'a [Resource],
+}
+
+/// What the rules found on the base.
+#[derive(Debug, Default)]
+pub struct BaseOutcome {
+    /// Every finding of the base, the suppressed ones included (with their
+    /// `suppression`).
+    pub findings: Vec<Finding>,
+    /// Rules that failed on the base: the comparison is incomplete where they did.
+    pub errors: Vec<InputError>,
+    /// Resource sides whose verdicts were taken from the head (same identity
+    /// and content, judged alike), and those evaluated again.
+    pub reused: usize,
+    pub evaluated: usize,
 }
 
 /// The rules of a scan, compiled before any source is read, with what could
@@ -82,8 +109,17 @@ pub fn load(options: &PolicyOptions) -> LoadedPolicies {
     }
 }
 
+/// What rules look up beside their input (`PolicySet::add_scan_data`).
+fn scan_data(declared: &Inventory, targets: &[LiveTarget]) -> serde_json::Value {
+    serde_json::json!({
+        "namespaces": super::pss::namespace_labels(declared, targets),
+        "bound_roles": super::pss::public_bound_roles(declared, targets),
+    })
+}
+
 /// Evaluates every loaded rule against the declared and live resources and
-/// the drift between them.
+/// the drift between them, and, with a `base`, against the base's declared
+/// resources too (reusing the head's verdicts where a resource is unchanged).
 pub fn evaluate(
     loaded: LoadedPolicies,
     options: &PolicyOptions,
@@ -91,15 +127,31 @@ pub fn evaluate(
     duplicates: &[Resource],
     targets: &[LiveTarget],
     drift: &[Drift],
+    base: Option<Base>,
 ) -> PolicyOutcome {
     let LoadedPolicies {
         set: mut policies,
         mut errors,
     } = loaded;
-    let data = serde_json::json!({
-        "namespaces": super::pss::namespace_labels(declared, targets),
-        "bound_roles": super::pss::public_bound_roles(declared, targets),
-    });
+    let data = scan_data(declared, targets);
+    // The base meets the same rules over its own scan data. When that data
+    // equals the head's, a resource side judged alike on both gets the same
+    // verdicts, so the head's are reused; otherwise the base is evaluated
+    // whole, on a copy of the rules holding its data.
+    let mut base_errors = Vec::new();
+    let mut base_policies = None;
+    let mut shared = false;
+    if let Some(base) = &base {
+        let base_data = scan_data(base.declared, &[]);
+        shared = base_data == data;
+        if !shared {
+            let mut set = policies.clone();
+            if let Err(e) = set.add_scan_data(base_data) {
+                base_errors.push(e);
+            }
+            base_policies = Some(set);
+        }
+    }
     if let Err(e) = policies.add_scan_data(data) {
         errors.push(e);
     }
@@ -118,12 +170,54 @@ pub fn evaluate(
             Vec::new()
         };
 
-    let mut units: Vec<EvalUnit> = resource_units
+    tracing::info!(target: "driftaudit::progress", event = "start", what = %"policies");
+    let results = run(&policies, options, &resource_units, &inventories, None);
+    tracing::info!(
+        target: "driftaudit::progress",
+        event = "done",
+        what = %"policies",
+        objects = resource_units.len() + inventories.len()
+    );
+    let base = base.map(|base| {
+        let reused_from =
+            shared.then_some((declared, resource_units.as_slice(), results.as_slice()));
+        let set = base_policies.as_ref().unwrap_or(&policies);
+        let mut outcome = evaluate_base(set, options, base, reused_from);
+        base_errors.append(&mut outcome.errors);
+        outcome.errors = base_errors;
+        outcome
+    });
+    let findings = collect_findings(&policies, &resource_units, results, &mut errors);
+    PolicyOutcome {
+        findings,
+        errors,
+        rules_evaluated: policies.rules.len(),
+        base,
+    }
+}
+
+/// Evaluates the resource units (those of `pending`, or all) and then the
+/// inventories; one result per evaluated unit, in that order.
+fn run(
+    policies: &PolicySet,
+    options: &PolicyOptions,
+    resource_units: &[ResourceUnit],
+    inventories: &[InventoryInput],
+    pending: Option<&[usize]>,
+) -> Vec<UnitResult> {
+    let positions: Vec<usize> = match pending {
+        Some(pending) => pending.to_vec(),
+        None => (0..resource_units.len()).collect(),
+    };
+    let mut units: Vec<EvalUnit> = positions
         .iter()
-        .map(|u| EvalUnit {
-            identity: Some(u.resource.identity.clone()),
-            scope: Scope::Resource,
-            facts: u.present_facts(),
+        .map(|&p| {
+            let u = &resource_units[p];
+            EvalUnit {
+                identity: Some(u.resource.identity.clone()),
+                scope: Scope::Resource,
+                facts: u.present_facts(),
+            }
         })
         .collect();
     units.extend(inventories.iter().map(|_| EvalUnit {
@@ -132,9 +226,11 @@ pub fn evaluate(
         facts: Vec::new(),
     }));
     let input_of = |position: usize| {
-        let value = match resource_units.get(position) {
-            Some(unit) => serde_json::to_value(unit.input(options.now_text, options.now)),
-            None => serde_json::to_value(&inventories[position - resource_units.len()]),
+        let value = match positions.get(position) {
+            Some(&p) => {
+                serde_json::to_value(resource_units[p].input(options.now_text, options.now))
+            }
+            None => serde_json::to_value(&inventories[position - positions.len()]),
         };
         value.expect("a policy input serialises")
     };
@@ -143,18 +239,81 @@ pub fn evaluate(
         time: options.timeout,
         memory: options.memory,
     };
-    tracing::info!(target: "driftaudit::progress", event = "start", what = %"policies");
-    let results = policies.evaluate(&units, &limits, input_of);
-    tracing::info!(
-        target: "driftaudit::progress",
-        event = "done",
-        what = %"policies",
-        objects = units.len()
-    );
-    let findings = collect_findings(&policies, &resource_units, results, &mut errors);
-    PolicyOutcome {
+    policies.evaluate(&units, &limits, input_of)
+}
+
+/// The same identity and the same content: an input built from either is
+/// the same (environment is part of the identity).
+fn same_content(a: &Resource, b: &Resource) -> bool {
+    a.identity == b.identity
+        && a.api_version == b.api_version
+        && a.body == b.body
+        && a.facts == b.facts
+}
+
+/// The base's findings. With `head` (the head's inventory, units and
+/// results, when both were judged over the same scan data), a base resource
+/// equal to a head resource judged alone (no live target, no drift) takes
+/// the head's result instead of being evaluated again; whole-inventory rules
+/// always run on the base.
+fn evaluate_base(
+    policies: &PolicySet,
+    options: &PolicyOptions,
+    base: Base,
+    head: Option<(&Inventory, &[ResourceUnit], &[UnitResult])>,
+) -> BaseOutcome {
+    let no_drift = index_drift(&[]);
+    let mut units = resource_units(base.declared, &[], &no_drift);
+    let own = units.len();
+    units.extend(base.duplicates.iter().map(ResourceUnit::declared_only));
+    let mut reusable: HashMap<&Identity, usize> = HashMap::new();
+    if let Some((inventory, head_units, _)) = head {
+        for (position, unit) in head_units.iter().enumerate() {
+            let alone = unit.state == Side::Declared
+                && unit.target.is_none()
+                && unit.counterpart.is_none()
+                && unit.drift.is_none()
+                && inventory
+                    .get(&unit.resource.identity)
+                    .is_some_and(|r| std::ptr::eq(r, unit.resource));
+            if alone {
+                reusable.insert(&unit.resource.identity, position);
+            }
+        }
+    }
+    let mut results: Vec<Option<UnitResult>> = units
+        .iter()
+        .enumerate()
+        .map(|(position, unit)| {
+            let (_, head_units, head_results) = head?;
+            if position >= own {
+                return None; // second copies: judged on their own
+            }
+            let at = *reusable.get(&unit.resource.identity)?;
+            same_content(head_units[at].resource, unit.resource).then(|| head_results[at].clone())
+        })
+        .collect();
+    let pending: Vec<usize> = (0..units.len()).filter(|&p| results[p].is_none()).collect();
+    let inventories: Vec<InventoryInput> =
+        if policies.rules.iter().any(|r| r.scope == Scope::Inventory) {
+            inventory_inputs(base.declared, &[], &no_drift, options.now_text, options.now)
+        } else {
+            Vec::new()
+        };
+    let mut fresh = run(policies, options, &units, &inventories, Some(&pending)).into_iter();
+    for &position in &pending {
+        results[position] = fresh.next();
+    }
+    let mut all: Vec<UnitResult> = results.into_iter().flatten().collect();
+    all.extend(fresh);
+    let reused = units.len() - pending.len();
+    tracing::debug!(reused, evaluated = pending.len(), "base evaluated");
+    let mut errors = Vec::new();
+    let findings = collect_findings(policies, &units, all, &mut errors);
+    BaseOutcome {
         findings,
         errors,
-        rules_evaluated: policies.rules.len(),
+        reused,
+        evaluated: pending.len(),
     }
 }

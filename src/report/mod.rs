@@ -143,6 +143,29 @@ pub struct ScanDescription {
     /// The environments read (docs/environments.md); left out without any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<EnvironmentDescription>,
+    /// The `--compare-ref` base the findings were compared with; left out
+    /// without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<CompareDescription>,
+}
+
+/// The base of `--compare-ref` (`docs/fingerprints.md`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareDescription {
+    /// The ref as given (`origin/main`).
+    pub base_ref: String,
+    /// The commit it resolved to; null when it did not resolve (an error).
+    pub base_commit: Option<String>,
+    /// `--fail-on-existing`: findings already in the base fail the gate too.
+    pub fail_on_existing: bool,
+}
+
+impl CompareDescription {
+    /// Whether `finding` decides the exit code against `--fail-on`: with a
+    /// base, only new findings do, unless `--fail-on-existing`.
+    pub fn gates(&self, finding: &Finding) -> bool {
+        self.fail_on_existing || finding.baseline_state == Some(BaselineState::New)
+    }
 }
 
 /// One environment as the report describes it.
@@ -254,6 +277,20 @@ pub struct FindingCounts {
     pub total: usize,
     /// Findings an exemption covers (`suppressed_findings`), not in `total`.
     pub suppressed: usize,
+    /// With `--compare-ref`: counts by baseline state; left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared: Option<CompareCounts>,
+}
+
+/// With `--compare-ref`: `findings` by baseline state, and `fixed_findings`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareCounts {
+    pub new: usize,
+    pub existing: usize,
+    /// Findings seen on the live side only: the base is read declared-only,
+    /// so they are not compared and never fail the gate as new.
+    pub not_compared: usize,
+    pub fixed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -305,7 +342,8 @@ pub struct Tool {
 impl Report {
     /// `findings` holds the suppressed ones too (with their `suppression`):
     /// they are moved to `suppressed_findings`, counted apart, and never
-    /// decide the exit code.
+    /// decide the exit code. With a base (`scan.compare`), only new findings
+    /// decide it unless `--fail-on-existing`.
     #[allow(clippy::too_many_arguments)]
     pub fn assemble(
         scan: ScanDescription,
@@ -314,6 +352,7 @@ impl Report {
         live_resources: usize,
         drift: Vec<Drift>,
         findings: Vec<Finding>,
+        fixed_findings: Vec<Finding>,
         coverage: Vec<CoverageGap>,
         errors: Vec<InputError>,
         rules_evaluated: usize,
@@ -330,6 +369,15 @@ impl Report {
         };
         let (suppressed_findings, findings): (Vec<Finding>, Vec<Finding>) =
             findings.into_iter().partition(|f| f.suppression.is_some());
+        let compared = scan.compare.as_ref().map(|_| {
+            let state = |s| findings.iter().filter(|f| f.baseline_state == s).count();
+            CompareCounts {
+                new: state(Some(BaselineState::New)),
+                existing: state(Some(BaselineState::Existing)),
+                not_compared: state(None),
+                fixed: fixed_findings.len(),
+            }
+        });
         let severity_count = |s| findings.iter().filter(|f| f.severity == s).count();
         let finding_counts = FindingCounts {
             critical: severity_count(Severity::Critical),
@@ -339,9 +387,15 @@ impl Report {
             info: severity_count(Severity::Info),
             total: findings.len(),
             suppressed: suppressed_findings.len(),
+            compared,
         };
-        let failing_findings =
-            fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity >= threshold));
+        let gates = |f: &&Finding| scan.compare.as_ref().is_none_or(|c| c.gates(f));
+        let failing_findings = fail_on.is_some_and(|threshold| {
+            findings
+                .iter()
+                .filter(gates)
+                .any(|f| f.severity >= threshold)
+        });
         let failing_drift = fail_on_drift
             && drift_counts.modified + drift_counts.missing + drift_counts.unmanaged > 0;
         let complete = coverage.is_empty() && errors.is_empty();
@@ -377,7 +431,7 @@ impl Report {
             drift,
             findings,
             suppressed_findings,
-            fixed_findings: Vec::new(),
+            fixed_findings,
             coverage,
             errors,
             declared_coverage,

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::exit::Status;
-use super::{Finding, Report};
+use super::{BaselineState, Finding, Report};
 use crate::drift::{Drift, DriftStatus};
 use crate::model::{FileState, Severity};
 use crate::printable::printable;
@@ -100,6 +100,28 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             scan.now, scan.files_read
         ))
     );
+    if let Some(compare) = &scan.compare {
+        let commit: String = compare
+            .base_commit
+            .as_deref()
+            .unwrap_or("(not resolved)")
+            .chars()
+            .take(12)
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            s.dim(&printable(&format!(
+                "compared with base {} @ {commit}{}",
+                compare.base_ref,
+                if compare.fail_on_existing {
+                    " (existing findings fail too)"
+                } else {
+                    " (only new findings fail)"
+                }
+            )))
+        );
+    }
     for environment in &scan.environments {
         let paths: Vec<&str> = environment
             .paths
@@ -174,6 +196,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
     if scan.policies {
         render_findings(&mut out, &report.findings, s);
         render_suppressed(&mut out, &report.suppressed_findings, options);
+        render_fixed(&mut out, &report.fixed_findings, s);
     }
     render_summary(&mut out, report, s);
     out
@@ -372,6 +395,41 @@ fn render_suppressed(out: &mut String, suppressed: &[Finding], options: &TextOpt
     }
 }
 
+/// With `--compare-ref`: the base's findings the head no longer has, one line each.
+fn render_fixed(out: &mut String, fixed: &[Finding], s: Style) {
+    if fixed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}  {} — in the base, no longer found",
+        s.bold("FIXED"),
+        fixed.len()
+    );
+    for finding in fixed {
+        let _ = writeln!(
+            out,
+            "    {} {} {}  {}",
+            s.severity(finding.severity),
+            printable(&finding.rule),
+            s.bold(&printable(&subject_of(finding))),
+            s.dim(&finding.fingerprint)
+        );
+    }
+}
+
+fn subject_of(finding: &Finding) -> String {
+    let subject = match &finding.resource {
+        Some(r) if r.namespace.is_empty() => format!("{} {}", r.kind, r.name),
+        Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
+        None => "(inventory)".into(),
+    };
+    match &finding.environment {
+        Some(environment) => format!("{subject} (environment {environment})"),
+        None => subject,
+    }
+}
+
 fn render_by_category(out: &mut String, findings: &[Finding], s: Style) {
     let mut categories: Vec<&str> = findings.iter().map(|f| f.category.as_str()).collect();
     categories.sort();
@@ -379,19 +437,15 @@ fn render_by_category(out: &mut String, findings: &[Finding], s: Style) {
     for category in categories {
         let _ = writeln!(out, "  {}", s.bold(&printable(category)));
         for finding in findings.iter().filter(|f| f.category == category) {
-            let subject = match &finding.resource {
-                Some(r) if r.namespace.is_empty() => format!("{} {}", r.kind, r.name),
-                Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
-                None => "(inventory)".into(),
-            };
-            let subject = match &finding.environment {
-                Some(environment) => format!("{subject} (environment {environment})"),
-                None => subject,
-            };
+            let subject = subject_of(finding);
             let subject = printable(&subject);
+            let marker = match finding.baseline_state {
+                Some(BaselineState::New) => format!(" {}", s.yellow(&s.bold("new"))),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "    {} {} {}  {}",
+                "    {} {} {}  {}{marker}",
                 s.severity(finding.severity),
                 printable(&finding.rule),
                 s.bold(&subject),
@@ -467,6 +521,13 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
             summary.rules_evaluated, f.critical, f.high, f.medium, f.low, f.info, f.suppressed
         ));
     }
+    if let Some(c) = &f.compared {
+        let mut line = format!("{} new, {} existing, {} fixed", c.new, c.existing, c.fixed);
+        if c.not_compared > 0 {
+            line.push_str(&format!(", {} live-only not compared", c.not_compared));
+        }
+        parts.push(line);
+    }
     let _ = writeln!(out, "\n{}  {}", s.bold("SUMMARY"), parts.join("; "));
     let why = match summary.result {
         Status::Error => s.red(&format!(
@@ -489,10 +550,15 @@ fn render_summary(out: &mut String, report: &Report, s: Style) {
                 let n = report
                     .findings
                     .iter()
+                    .filter(|x| report.scan.compare.as_ref().is_none_or(|c| c.gates(x)))
                     .filter(|x| x.severity >= threshold)
                     .count();
+                let new = match &report.scan.compare {
+                    Some(c) if !c.fail_on_existing => "new ",
+                    _ => "",
+                };
                 if n > 0 {
-                    reasons.push(format!("{n} finding(s) at or above {threshold}"));
+                    reasons.push(format!("{n} {new}finding(s) at or above {threshold}"));
                 }
             }
             s.red(&format!("FAIL: {}", reasons.join("; ")))
