@@ -1,0 +1,448 @@
+//! `scan --compare-ref BASE` (issue 13 items 2 and 3): findings of a head
+//! compared with a base commit of the same repository by fingerprint. The
+//! repositories are real Git repositories built in each test; every run is
+//! the real binary.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{commit_all, run_in, write, Run};
+use crate::schemas::{assert_valid, schema};
+
+const NOW: &str = "2026-11-22T00:00:00Z";
+
+/// A Deployment whose only finding is its `:latest` image (DA-IMG-002,
+/// medium); `extra` lines go into the pod spec.
+fn web(image: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    spec:\n{extra}      securityContext: {{runAsNonRoot: true}}\n      containers:\n        - name: main\n          image: {image}\n          resources:\n            limits: {{cpu: 500m, memory: 256Mi}}\n            requests: {{cpu: 100m, memory: 128Mi}}\n          securityContext: {{allowPrivilegeEscalation: false}}\n"
+    )
+}
+
+/// A Pod whose only finding is that it runs privileged (DA-PRIV-001, critical).
+const AGENT: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: agent\n  namespace: shop\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers:\n    - name: main\n      image: registry.example.com/agent:1.0\n      resources:\n        limits: {cpu: 500m, memory: 256Mi}\n        requests: {cpu: 100m, memory: 128Mi}\n      securityContext:\n        privileged: true\n";
+
+/// Lines that shift everything below them.
+const SHIFT: &str = "# owned by team-shop\n# reviewed 2026-11\n\n\n";
+
+/// A repository whose base commit holds two findings: DA-IMG-002 on web
+/// (`apps/web.yaml`) and DA-PRIV-001 on agent (`apps/agent.yaml`).
+fn base_repository() -> (tempfile::TempDir, git2::Repository, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        &web("registry.example.com/web:latest", ""),
+    );
+    write(dir.path(), "apps/agent.yaml", AGENT);
+    let base = commit_all(&repo, "base");
+    (dir, repo, base)
+}
+
+/// The head of the done-when test: every line shifted, agent moved to
+/// another file, and one new finding on web: `hostNetwork` (DA-PRIV-002,
+/// high) with `hostnetwork`, else a second Deployment with a `:latest` image
+/// (DA-IMG-002, medium).
+fn edit_head(root: &Path, hostnetwork: bool) {
+    let extra = if hostnetwork {
+        "      hostNetwork: true\n"
+    } else {
+        ""
+    };
+    write(
+        root,
+        "apps/web.yaml",
+        &format!("{SHIFT}{}", web("registry.example.com/web:latest", extra)),
+    );
+    std::fs::remove_file(root.join("apps/agent.yaml")).unwrap();
+    write(root, "platform/agents/pod.yaml", &format!("{SHIFT}{AGENT}"));
+    if !hostnetwork {
+        let api = web("registry.example.com/api:latest", "").replace("name: web", "name: api");
+        write(root, "apps/api.yaml", &api);
+    }
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "scan", "--repo", ".", "--ref", "HEAD", "--now", NOW, "--format", "json",
+    ];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
+}
+
+/// `(rule, resource name, fingerprint, baseline_state)` of each finding.
+fn findings(report: &Value, key: &str) -> Vec<(String, String, String, Option<String>)> {
+    report[key]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|f| {
+                    (
+                        f["rule"].as_str().unwrap().to_string(),
+                        f["resource"]["name"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                        f["fingerprint"].as_str().unwrap().to_string(),
+                        f["baseline_state"].as_str().map(str::to_string),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn only_the_new_finding_is_new_and_old_fingerprints_survive_shifts_and_moves() {
+    let (dir, repo, base) = base_repository();
+    let before = scan(dir.path(), &["--fail-on", "none"]);
+    assert_eq!(before.code, 0, "{}", before.all());
+    let before = before.json();
+    let mut old: Vec<(String, String, String)> = findings(&before, "findings")
+        .into_iter()
+        .map(|(rule, name, fp, _)| (rule, name, fp))
+        .collect();
+    old.sort();
+    assert_eq!(
+        old.iter()
+            .map(|(r, n, _)| format!("{r} {n}"))
+            .collect::<Vec<_>>(),
+        ["DA-IMG-002 web", "DA-PRIV-001 agent"],
+        "the base holds two findings"
+    );
+
+    edit_head(dir.path(), true);
+    commit_all(&repo, "head: shift, move, hostNetwork");
+
+    let run = scan(
+        dir.path(),
+        &["--compare-ref", &base, "--fail-on", "high", "-vv"],
+    );
+    assert_eq!(run.code, 1, "the new high finding fails: {}", run.all());
+    let report = run.json();
+    assert_valid(
+        &schema("docs/report-schema.json"),
+        &report,
+        "a compare report",
+    );
+    let head = findings(&report, "findings");
+    let new: Vec<_> = head
+        .iter()
+        .filter(|f| f.3.as_deref() == Some("new"))
+        .collect();
+    assert_eq!(new.len(), 1, "exactly one new finding: {head:?}");
+    assert_eq!(
+        (new[0].0.as_str(), new[0].1.as_str()),
+        ("DA-PRIV-002", "web")
+    );
+    let mut existing: Vec<(String, String, String)> = head
+        .iter()
+        .filter(|f| f.3.as_deref() == Some("existing"))
+        .map(|(rule, name, fp, _)| (rule.clone(), name.clone(), fp.clone()))
+        .collect();
+    existing.sort();
+    assert_eq!(existing, old, "every old fingerprint is unchanged");
+    // The old findings did move: other lines, and agent in another file.
+    let agent = &report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "DA-PRIV-001")
+        .unwrap()["location"];
+    assert_eq!(agent["file"], "platform/agents/pod.yaml");
+    let old_agent = &before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "DA-PRIV-001")
+        .unwrap()["location"];
+    assert_eq!(old_agent["file"], "apps/agent.yaml");
+    assert_ne!(agent["line"], old_agent["line"]);
+    assert!(report.get("fixed_findings").is_none(), "nothing was fixed");
+    assert_eq!(report["scan"]["compare"]["base_ref"], base.as_str());
+    assert_eq!(report["scan"]["compare"]["base_commit"], base.as_str());
+    assert_eq!(
+        report["summary"]["findings"]["compared"],
+        serde_json::json!({"new": 1, "existing": 2, "not_compared": 0, "fixed": 0})
+    );
+    // Reuse: agent is unchanged (moved, same content), so its verdicts come
+    // from the head; web changed and is evaluated on the base again.
+    assert!(
+        run.stderr.contains("reused=1 evaluated=1"),
+        "the unchanged resource is not evaluated twice: {}",
+        run.stderr
+    );
+
+    // The new finding (high) is below `critical`: the existing critical one
+    // does not fail the gate ...
+    let run = scan(
+        dir.path(),
+        &["--compare-ref", &base, "--fail-on", "critical"],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.json()["summary"]["result"], "pass");
+    // ... unless existing findings fail too.
+    let run = scan(
+        dir.path(),
+        &[
+            "--compare-ref",
+            &base,
+            "--fail-on",
+            "critical",
+            "--fail-on-existing",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.json()["scan"]["compare"]["fail_on_existing"], true);
+
+    // The text report marks the new finding and counts the states.
+    let text = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--repo",
+            ".",
+            "--ref",
+            "HEAD",
+            "--now",
+            NOW,
+            "--compare-ref",
+            &base,
+        ],
+    );
+    assert_eq!(text.code, 1, "{}", text.all());
+    let line = text
+        .stdout
+        .lines()
+        .find(|l| l.contains("DA-PRIV-002"))
+        .unwrap();
+    assert!(line.ends_with(" new"), "{line}");
+    let agent_line = text
+        .stdout
+        .lines()
+        .find(|l| l.contains("DA-PRIV-001"))
+        .unwrap();
+    assert!(!agent_line.ends_with(" new"), "{agent_line}");
+    assert!(
+        text.stdout.contains("; 1 new, 2 existing, 0 fixed\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("FAIL: 1 new finding(s) at or above high (exit 1)"),
+        "{}",
+        text.stdout
+    );
+
+    // The working tree as the head (no --ref) compares the same way.
+    let run = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--repo",
+            ".",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--compare-ref",
+            "HEAD~1",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(
+        run.json()["summary"]["findings"]["compared"]["new"],
+        1,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_new_finding_below_the_threshold_passes_even_with_existing_critical_ones() {
+    let (dir, repo, base) = base_repository();
+    edit_head(dir.path(), false);
+    commit_all(&repo, "head: shift, move, api with :latest");
+    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "high"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report = run.json();
+    let new: Vec<_> = findings(&report, "findings")
+        .into_iter()
+        .filter(|f| f.3.as_deref() == Some("new"))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(
+        (new[0].0.as_str(), new[0].1.as_str()),
+        ("DA-IMG-002", "api")
+    );
+    assert_eq!(report["summary"]["findings"]["critical"], 1);
+    let run = scan(
+        dir.path(),
+        &[
+            "--compare-ref",
+            &base,
+            "--fail-on",
+            "high",
+            "--fail-on-existing",
+        ],
+    );
+    assert_eq!(
+        run.code, 1,
+        "existing critical fails with --fail-on-existing"
+    );
+    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "medium"]);
+    assert_eq!(run.code, 1, "the new medium finding fails at medium");
+}
+
+#[test]
+fn a_changed_offending_value_is_new_and_its_old_fingerprint_is_fixed() {
+    let (dir, repo, base) = base_repository();
+    let before = findings(&scan(dir.path(), &["--fail-on", "none"]).json(), "findings");
+    let old_image = before
+        .iter()
+        .find(|f| f.0 == "DA-IMG-002")
+        .unwrap()
+        .2
+        .clone();
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        &web("registry.example.com/web-v2:latest", ""),
+    );
+    commit_all(&repo, "head: another :latest image");
+    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "medium"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report = run.json();
+    assert_valid(
+        &schema("docs/report-schema.json"),
+        &report,
+        "a compare report",
+    );
+    let head = findings(&report, "findings");
+    let image = head.iter().find(|f| f.0 == "DA-IMG-002").unwrap();
+    assert_eq!(image.3.as_deref(), Some("new"));
+    assert_ne!(image.2, old_image);
+    let fixed = findings(&report, "fixed_findings");
+    assert_eq!(fixed.len(), 1, "{fixed:?}");
+    assert_eq!(
+        (fixed[0].0.as_str(), fixed[0].2.as_str()),
+        ("DA-IMG-002", old_image.as_str())
+    );
+    assert_eq!(
+        report["summary"]["findings"]["compared"],
+        serde_json::json!({"new": 1, "existing": 1, "not_compared": 0, "fixed": 1})
+    );
+    // Fixing it for real lists it as fixed too, and nothing is new.
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        &web("registry.example.com/web:1.4.2", ""),
+    );
+    commit_all(&repo, "head: pinned");
+    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "info"]);
+    assert_eq!(
+        run.code,
+        0,
+        "only the existing finding is left: {}",
+        run.all()
+    );
+    let report = run.json();
+    assert_eq!(findings(&report, "fixed_findings")[0].2, old_image);
+    let text = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--repo",
+            ".",
+            "--ref",
+            "HEAD",
+            "--now",
+            NOW,
+            "--compare-ref",
+            &base,
+        ],
+    );
+    assert!(text.stdout.contains("FIXED  1"), "{}", text.stdout);
+    assert!(text.stdout.contains(&old_image), "{}", text.stdout);
+}
+
+#[test]
+fn a_base_that_does_not_resolve_is_an_input_error_naming_it() {
+    let (dir, _repo, _base) = base_repository();
+    let run = scan(dir.path(), &["--compare-ref", "origin/nowhere"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    let report = run.json();
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["location"], "--compare-ref");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`origin/nowhere`"),
+        "{errors:?}"
+    );
+    assert_eq!(report["scan"]["compare"]["base_commit"], Value::Null);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f.get("baseline_state").is_none()),
+        "never a silent \"all new\""
+    );
+}
+
+#[test]
+fn a_base_that_could_not_be_read_makes_the_comparison_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    // The base's agent file is broken YAML: its finding is unknown there.
+    write(
+        dir.path(),
+        "apps/web.yaml",
+        &web("registry.example.com/web:1.0", ""),
+    );
+    write(
+        dir.path(),
+        "apps/agent.yaml",
+        &format!("{AGENT}  broken: [\n"),
+    );
+    let base = commit_all(&repo, "base with a broken file");
+    write(dir.path(), "apps/agent.yaml", AGENT);
+    commit_all(&repo, "head fixes the file");
+    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "high"]);
+    assert_eq!(
+        run.code,
+        3,
+        "not a pass, not a silent \"new\": {}",
+        run.all()
+    );
+    let report = run.json();
+    let gaps = report["coverage"].as_array().unwrap();
+    assert!(
+        gaps.iter().any(|g| g["target"] == "compare base"
+            && g["scope"].as_str().unwrap().contains("apps/agent.yaml")),
+        "{gaps:?}"
+    );
+    assert!(
+        report["errors"].as_array().unwrap().is_empty(),
+        "the head read fine"
+    );
+    // With --allow-partial the new findings decide (the privileged agent
+    // could not be seen on the base, so it counts as new).
+    let run = scan(
+        dir.path(),
+        &[
+            "--compare-ref",
+            &base,
+            "--fail-on",
+            "high",
+            "--allow-partial",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+}
