@@ -64,34 +64,44 @@ fn edit_head(root: &Path, hostnetwork: bool) {
     }
 }
 
+/// `scan` of the repository's HEAD as a JSON report.
 fn scan(dir: &Path, extra: &[&str]) -> Run {
+    scan_as(dir, "json", extra)
+}
+
+fn scan_as(dir: &Path, format: &str, extra: &[&str]) -> Run {
     let mut args = vec![
-        "scan", "--repo", ".", "--ref", "HEAD", "--now", NOW, "--format", "json",
+        "scan", "--repo", ".", "--ref", "HEAD", "--now", NOW, "--format", format,
     ];
     args.extend_from_slice(extra);
     run_in(dir, &args)
 }
 
-/// `(rule, resource name, fingerprint, baseline_state)` of each finding.
-fn findings(report: &Value, key: &str) -> Vec<(String, String, String, Option<String>)> {
-    report[key]
+/// The first finding of `rule` in a JSON report.
+fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["findings"]
         .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|f| {
-                    (
-                        f["rule"].as_str().unwrap().to_string(),
-                        f["resource"]["name"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_string(),
-                        f["fingerprint"].as_str().unwrap().to_string(),
-                        f["baseline_state"].as_str().map(str::to_string),
-                    )
-                })
-                .collect()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding: {report}"))
+}
+
+/// `(rule, resource name, fingerprint, baseline_state)` of each finding of
+/// the list `key` (absent: none).
+fn findings(report: &Value, key: &str) -> Vec<(String, String, String, Option<String>)> {
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let list = report[key].as_array().cloned().unwrap_or_default();
+    list.iter()
+        .map(|f| {
+            (
+                text(&f["rule"]).unwrap(),
+                text(&f["resource"]["name"]).unwrap_or_default(),
+                text(&f["fingerprint"]).unwrap(),
+                text(&f["baseline_state"]),
+            )
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 #[test]
@@ -145,19 +155,9 @@ fn only_the_new_finding_is_new_and_old_fingerprints_survive_shifts_and_moves() {
     existing.sort();
     assert_eq!(existing, old, "every old fingerprint is unchanged");
     // The old findings did move: other lines, and agent in another file.
-    let agent = &report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "DA-PRIV-001")
-        .unwrap()["location"];
+    let agent = &finding(&report, "DA-PRIV-001")["location"];
     assert_eq!(agent["file"], "platform/agents/pod.yaml");
-    let old_agent = &before["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "DA-PRIV-001")
-        .unwrap()["location"];
+    let old_agent = &finding(&before, "DA-PRIV-001")["location"];
     assert_eq!(old_agent["file"], "apps/agent.yaml");
     assert_ne!(agent["line"], old_agent["line"]);
     assert!(report.get("fixed_findings").is_none(), "nothing was fixed");
@@ -198,20 +198,7 @@ fn only_the_new_finding_is_new_and_old_fingerprints_survive_shifts_and_moves() {
     assert_eq!(run.json()["scan"]["compare"]["fail_on_existing"], true);
 
     // The text report marks the new finding and counts the states.
-    let text = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--repo",
-            ".",
-            "--ref",
-            "HEAD",
-            "--now",
-            NOW,
-            "--compare-ref",
-            &base,
-        ],
-    );
+    let text = scan_as(dir.path(), "text", &["--compare-ref", &base]);
     assert_eq!(text.code, 1, "{}", text.all());
     let line = text
         .stdout
@@ -351,20 +338,7 @@ fn a_changed_offending_value_is_new_and_its_old_fingerprint_is_fixed() {
     );
     let report = run.json();
     assert_eq!(findings(&report, "fixed_findings")[0].2, old_image);
-    let text = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--repo",
-            ".",
-            "--ref",
-            "HEAD",
-            "--now",
-            NOW,
-            "--compare-ref",
-            &base,
-        ],
-    );
+    let text = scan_as(dir.path(), "text", &["--compare-ref", &base]);
     assert!(text.stdout.contains("FIXED  1"), "{}", text.stdout);
     assert!(text.stdout.contains(&old_image), "{}", text.stdout);
 }
