@@ -4,6 +4,11 @@
 //!
 //! `cargo bench --bench scan` (sizes from DRIFTAUDIT_BENCH_SIZES, default
 //! `1000,10000,100000`). Figures are copied into docs/benchmarks.md.
+//!
+//! Then, per size, the pull-request check: a second commit changes one
+//! application's file, and `scan --ref HEAD --compare-ref HEAD~1` (base and
+//! head in one run) is timed against `scan --ref HEAD` (head only), runs
+//! alternating; issue 13 asks for at most 1.3x.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,11 +87,12 @@ fn generate(dir: &Path, resources: usize, certificate: &str) -> (usize, usize) {
 /// from `wait4`'s resource usage of that one child.
 // The child is reaped by `wait4` (which `Child::wait` cannot give the usage of).
 #[allow(clippy::zombie_processes)]
-fn scan_once(binary: &Path, repo: &Path) -> (Duration, i64) {
+fn scan_once(binary: &Path, repo: &Path, extra: &[&str]) -> (Duration, i64) {
     let started = Instant::now();
     let child = Command::new(binary)
         .args(["scan", "--repo"])
         .arg(repo)
+        .args(extra)
         .args([
             "--ref",
             "HEAD",
@@ -114,6 +120,69 @@ fn scan_once(binary: &Path, repo: &Path) -> (Duration, i64) {
         binary.display()
     );
     (elapsed, usage.ru_maxrss)
+}
+
+/// Commits a change to one application's file (replicas and image of
+/// `apps-0000/app-3.yaml`) on top of HEAD: the head of a pull request.
+fn commit_one_change(dir: &Path, certificate: &str) {
+    let repo = Repository::open_bare(dir).expect("open");
+    let parent = repo.head().and_then(|h| h.peel_to_commit()).expect("HEAD");
+    let root = parent.tree().expect("tree");
+    let folder_id = root.get_name("apps-0000").expect("apps-0000").id();
+    let folder = repo.find_tree(folder_id).expect("folder");
+    let (text, _) = application(3, certificate);
+    let changed = text
+        .replace("replicas: 2", "replicas: 3")
+        .replace(":1.3.0", ":1.4.0");
+    let mut builder = repo.treebuilder(Some(&folder)).expect("treebuilder");
+    builder
+        .insert(
+            "app-3.yaml",
+            repo.blob(changed.as_bytes()).expect("blob"),
+            0o100644,
+        )
+        .expect("insert");
+    let folder_id = builder.write().expect("tree");
+    let mut builder = repo.treebuilder(Some(&root)).expect("treebuilder");
+    builder
+        .insert("apps-0000", folder_id, 0o040000)
+        .expect("insert");
+    let tree = repo
+        .find_tree(builder.write().expect("tree"))
+        .expect("find tree");
+    let signature =
+        Signature::new("bench", "bench@example.test", &Time::new(1_700_000_100, 0)).expect("sig");
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        "one change",
+        &tree,
+        &[&parent],
+    )
+    .expect("commit");
+}
+
+/// Head-only against base+head (`--compare-ref HEAD~1`) on a repository
+/// whose HEAD changed one file: medians of `runs`, alternating.
+fn compare_runs(binary: &Path, repo: &Path, runs: usize) -> [(Duration, i64); 2] {
+    let modes: [&[&str]; 2] = [&[], &["--compare-ref", "HEAD~1"]];
+    let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let mut peaks = [0i64; 2];
+    for _ in 0..runs {
+        for (index, extra) in modes.iter().enumerate() {
+            let (elapsed, peak) = scan_once(binary, repo, extra);
+            times[index].push(elapsed);
+            peaks[index] = peaks[index].max(peak);
+        }
+    }
+    for t in &mut times {
+        t.sort();
+    }
+    [
+        (times[0][runs / 2], peaks[0]),
+        (times[1][runs / 2], peaks[1]),
+    ]
 }
 
 fn main() {
@@ -151,6 +220,7 @@ fn main() {
     .expect("the demo's certificate");
     println!("| binary | resources | files | wall (median of {runs}) | peak RSS |");
     println!("|---|---:|---:|---:|---:|");
+    let mut compared = Vec::new();
     for size in sizes {
         // DRIFTAUDIT_BENCH_KEEP=DIR keeps each repository (DIR/N) for other
         // tools, e.g. `valgrind --tool=callgrind` on the same input.
@@ -164,7 +234,7 @@ fn main() {
         let mut peaks: Vec<i64> = vec![0; binaries.len()];
         for _ in 0..runs {
             for (index, binary) in binaries.iter().enumerate() {
-                let (elapsed, peak) = scan_once(binary, &repo);
+                let (elapsed, peak) = scan_once(binary, &repo, &[]);
                 times[index].push(elapsed);
                 peaks[index] = peaks[index].max(peak);
             }
@@ -179,5 +249,21 @@ fn main() {
                 peaks[index] as f64 / 1024.0
             );
         }
+        commit_one_change(&repo, &certificate);
+        let [head, both] = compare_runs(&binaries[0], &repo, runs);
+        compared.push((written, head, both));
+    }
+    println!("\nOne file changed: head only (`--ref HEAD`) against base+head (`--compare-ref HEAD~1`), this build\n");
+    println!("| resources | head only (median of {runs}) | base+head | ratio | peak RSS head / base+head |");
+    println!("|---:|---:|---:|---:|---:|");
+    for (written, head, both) in compared {
+        println!(
+            "| {written} | {:.2} s | {:.2} s | {:.2}x | {:.0} / {:.0} MiB |",
+            head.0.as_secs_f64(),
+            both.0.as_secs_f64(),
+            both.0.as_secs_f64() / head.0.as_secs_f64(),
+            head.1 as f64 / 1024.0,
+            both.1 as f64 / 1024.0
+        );
     }
 }
