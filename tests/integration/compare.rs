@@ -420,3 +420,66 @@ fn a_base_that_could_not_be_read_makes_the_comparison_incomplete() {
     );
     assert_eq!(run.code, 1, "{}", run.all());
 }
+
+#[test]
+fn suppressed_findings_get_a_state_and_live_only_ones_are_not_compared() {
+    let (dir, repo, _) = base_repository();
+    // Suppressed on both sides (kube-system is exempt by default).
+    let system = AGENT.replace("namespace: shop", "namespace: kube-system");
+    write(dir.path(), "system/agent.yaml", &system);
+    let base = commit_all(&repo, "base with an exempt agent");
+    write(dir.path(), "system/agent.yaml", &format!("{SHIFT}{system}"));
+    commit_all(&repo, "head: shifted");
+    // The live side holds the declared web and an object Git never declared,
+    // with a finding of its own (a `:latest` image).
+    let rogue =
+        crate::common::live_deployment("rogue", "shop", 1, "registry.example.com/rogue:latest");
+    let snapshot = dir.path().join("live.json");
+    std::fs::write(&snapshot, crate::common::snapshot_json("prod", &[rogue])).unwrap();
+    let args = [
+        "--compare-ref",
+        &base,
+        "--fail-on",
+        "medium",
+        "--live-snapshot",
+        snapshot.to_str().unwrap(),
+    ];
+    let run = scan(dir.path(), &args);
+    let report = run.json();
+    assert_valid(
+        &schema("docs/report-schema.json"),
+        &report,
+        "a compare report with live state",
+    );
+    let suppressed = findings(&report, "suppressed_findings");
+    assert_eq!(suppressed.len(), 1, "{suppressed:?}");
+    assert_eq!(suppressed[0].3.as_deref(), Some("existing"));
+    let rogue = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"]["name"] == "rogue" && f["rule"] == "DA-IMG-002")
+        .unwrap_or_else(|| panic!("the live-only finding: {report}"));
+    assert_eq!(rogue["states"], serde_json::json!(["live"]));
+    assert!(rogue.get("baseline_state").is_none(), "{rogue}");
+    assert!(
+        report["summary"]["findings"]["compared"]["not_compared"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        report["summary"]["findings"]["compared"]["new"], 0,
+        "{report}"
+    );
+    // Nothing new: the live-only finding does not fail the gate (the
+    // declared agent is not live: a missing object, no --fail-on-drift).
+    assert_eq!(run.code, 0, "{}", run.all());
+    let run = scan(dir.path(), &[&args[..], &["--fail-on-existing"]].concat());
+    assert_eq!(
+        run.code,
+        1,
+        "with --fail-on-existing it counts: {}",
+        run.all()
+    );
+}
