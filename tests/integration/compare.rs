@@ -344,6 +344,25 @@ fn a_changed_offending_value_is_new_and_its_old_fingerprint_is_fixed() {
 }
 
 #[test]
+fn a_head_compared_with_itself_reuses_every_verdict_and_has_nothing_new() {
+    let (dir, _repo, _base) = base_repository();
+    let run = scan(
+        dir.path(),
+        &["--compare-ref", "HEAD", "--fail-on", "info", "-vv"],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("reused=2 evaluated=0"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.json()["summary"]["findings"]["compared"],
+        serde_json::json!({"new": 0, "existing": 2, "not_compared": 0, "fixed": 0})
+    );
+}
+
+#[test]
 fn a_base_that_does_not_resolve_is_an_input_error_naming_it() {
     let (dir, _repo, _base) = base_repository();
     let run = scan(dir.path(), &["--compare-ref", "origin/nowhere"]);
