@@ -451,6 +451,13 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         }),
         None => None,
     };
+    if arguments.compare_ref.is_some() && !policies {
+        return Err(InputError::error(
+            driftaudit::diag::Code::Usage,
+            driftaudit::diag::Place::Argument("--compare-ref".into()),
+            "compares findings, and `diff` evaluates no policy: use `scan`",
+        ));
+    }
     let has_live =
         !arguments.live_snapshot.is_empty() || groups.all().iter().any(|group| group.given());
     if declared.is_none() && !has_live && !arguments.demo {
@@ -547,7 +554,6 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             compare: arguments
                 .compare_ref
                 .as_ref()
-                .filter(|_| policies)
                 .map(|reference| CompareOptions {
                     reference: reference.clone(),
                     fail_on_existing: arguments.fail_on_existing,
