@@ -2,6 +2,8 @@
 //! report. The CLI only parses arguments into `ScanOptions` and renders the
 //! `Report` this returns.
 
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -10,7 +12,9 @@ use time::OffsetDateTime;
 
 use crate::diag::{Code, Place};
 use crate::drift::{compute_drift, managed_namespaces, Drift, DriftOptions};
-use crate::model::{CoverageGap, InputError, Inventory, Resource, Severity, Source};
+use crate::model::{
+    CoverageGap, Identity, InputError, Inventory, Origin, Resource, Severity, Source,
+};
 use crate::model::{LiveTarget, LiveTimeouts};
 use crate::policy::stage::{Base, BaseOutcome};
 use crate::policy::{self, PolicyOptions, PolicyOutcome};
@@ -18,7 +22,9 @@ use crate::report::{
     BaselineState, CompareDescription, EnvironmentDescription, Finding, FindingState, Report,
     ScanDescription,
 };
-use crate::sources::declared::{load_declared, DeclaredOptions};
+use crate::sources::declared::{
+    load_declared, load_declared_reusing, DeclaredOptions, Reuse, SeenFiles,
+};
 use crate::sources::environments::{assign_live, compared_with, declared_for};
 use crate::sources::git::{open_repository, resolve_commit, DeclaredTree};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
@@ -90,11 +96,14 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         .then(|| policy::stage::load(&policy_options));
     stage_done("rules", started);
 
-    // Declared state.
+    // Declared state. With a base to compare with, the bytes of what the
+    // head parses are recorded: the base's files with the same bytes are not
+    // read again, their resources are the head's.
     let started = Instant::now();
+    let seen = options.compare.as_ref().map(|_| SeenFiles::default());
     let declared = match &options.declared {
         Some(declared_options) => {
-            let state = load_declared(declared_options);
+            let state = load_declared_reusing(declared_options, seen.as_ref().map(Reuse::Record));
             errors.extend(state.errors);
             coverage.extend(state.gaps);
             Some((
@@ -114,14 +123,20 @@ pub fn run_scan(options: &ScanOptions) -> Report {
 
     // The base of `--compare-ref`, declared-only.
     let started = Instant::now();
-    let base =
-        match (&options.compare, &options.declared) {
-            (Some(compare), Some(declared_options)) if options.evaluate_policies => Some(
-                load_base(compare, declared_options, &mut errors, &mut coverage),
-            ),
-            _ => None,
-        };
+    let base = match (&options.compare, &options.declared) {
+        (Some(compare), Some(declared_options)) if options.evaluate_policies => Some(load_base(
+            compare,
+            declared_options,
+            // Environments change resources after reading (their name,
+            // namespace): the base then reads every file itself.
+            seen.as_ref().filter(|_| environments.is_empty()),
+            &mut errors,
+            &mut coverage,
+        )),
+        _ => None,
+    };
     stage_done("base", started);
+    drop(seen);
 
     // Live state, read where the declared state says to look.
     let started = Instant::now();
@@ -165,6 +180,10 @@ pub fn run_scan(options: &ScanOptions) -> Report {
 
     // Policies, on both sides and the drift between them.
     let started = Instant::now();
+    let base_view = base
+        .as_ref()
+        .and_then(|b| b.state.as_ref())
+        .map(|state| base_resources(state, &declared_inventory, &duplicates));
     let policies = match loaded {
         Some(loaded) => policy::stage::evaluate(
             loaded,
@@ -173,12 +192,10 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             &duplicates,
             &targets,
             &drift,
-            base.as_ref()
-                .and_then(|b| b.state.as_ref())
-                .map(|(inventory, duplicates)| Base {
-                    declared: inventory,
-                    duplicates,
-                }),
+            base_view.as_ref().map(|(declared, duplicates)| Base {
+                declared,
+                duplicates,
+            }),
         ),
         None => PolicyOutcome::default(),
     };
@@ -264,9 +281,41 @@ struct LoadedBase {
     /// Null when the ref did not resolve (an input error).
     commit: Option<String>,
     fail_on_existing: bool,
-    /// The base's declared inventory and second copies; `None` when the ref
-    /// did not resolve.
-    state: Option<(Inventory, Vec<Resource>)>,
+    /// What the base read; `None` when the ref did not resolve.
+    state: Option<BaseState>,
+}
+
+/// The base's own resources: those of the files it read (the others are the
+/// head's, `unchanged`).
+struct BaseState {
+    inventory: Inventory,
+    duplicates: Vec<Resource>,
+    /// Files whose bytes equal the head's: their resources are the head's.
+    unchanged: BTreeSet<String>,
+}
+
+/// Every resource of the base, one per identity in identity order, and the
+/// second copies: the base's own, and the head's of the files the base has
+/// unchanged (borrowed, not copied).
+fn base_resources<'a>(
+    base: &'a BaseState,
+    head: &'a Inventory,
+    head_duplicates: &'a [Resource],
+) -> (Vec<&'a Resource>, Vec<&'a Resource>) {
+    let mut all: BTreeMap<&Identity, &Resource> =
+        base.inventory.iter().map(|r| (&r.identity, r)).collect();
+    let mut duplicates: Vec<&Resource> = base.duplicates.iter().collect();
+    let unchanged = |r: &&Resource| matches!(&r.origin, Origin::Declared { file, .. } if base.unchanged.contains(file));
+    for resource in head.iter().filter(unchanged) {
+        match all.entry(&resource.identity) {
+            Entry::Vacant(slot) => {
+                slot.insert(resource);
+            }
+            Entry::Occupied(_) => duplicates.push(resource),
+        }
+    }
+    duplicates.extend(head_duplicates.iter().filter(unchanged));
+    (all.into_values().collect(), duplicates)
 }
 
 /// Reads the base: the same repository, paths and settings as the head, at
@@ -277,6 +326,7 @@ struct LoadedBase {
 fn load_base(
     compare: &CompareOptions,
     head: &DeclaredOptions,
+    seen: Option<&SeenFiles>,
     errors: &mut Vec<InputError>,
     coverage: &mut Vec<CoverageGap>,
 ) -> LoadedBase {
@@ -310,7 +360,12 @@ fn load_base(
         },
         ..head.clone()
     };
-    let state = load_declared(&base_options);
+    let mut state = load_declared_reusing(&base_options, seen.map(Reuse::Skip));
+    if !state.environments.is_empty() && !state.unchanged.is_empty() {
+        // The base has environments the head has not: each reads files of
+        // its own, so the base is read whole.
+        state = load_declared(&base_options);
+    }
     let reference = &compare.reference;
     for error in &state.errors {
         coverage.push(base_gap(reference, &error.location, &error.message));
@@ -319,7 +374,11 @@ fn load_base(
         coverage.push(base_gap(reference, &gap.scope, &gap.reason));
     }
     loaded.commit = state.commit;
-    loaded.state = Some((state.inventory, state.duplicates));
+    loaded.state = Some(BaseState {
+        inventory: state.inventory,
+        duplicates: state.duplicates,
+        unchanged: state.unchanged.into_iter().collect(),
+    });
     loaded
 }
 

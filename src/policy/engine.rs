@@ -441,6 +441,13 @@ impl PolicySet {
         )
     }
 
+    /// Whether some rule of `scope` is evaluated (not switched off).
+    pub fn evaluates(&self, scope: Scope) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.scope == scope && !self.switched_off.contains(&r.id))
+    }
+
     /// The kinds `rule` is routed to, with `workloads` spelt out.
     pub fn routed_kinds(&self, rule: &RuleInfo) -> Vec<String> {
         let mut kinds = Vec::new();

@@ -260,7 +260,7 @@ pub fn resource_units<'a>(
 /// The inputs of whole-inventory rules: one per live target, or one without
 /// live state when the scan has none.
 pub fn inventory_inputs<'a>(
-    declared: &'a Inventory,
+    declared: &[&'a Resource],
     targets: &'a [LiveTarget],
     drift_by: &DriftIndex<'a>,
     now: &'a str,
@@ -276,8 +276,8 @@ pub fn inventory_inputs<'a>(
         .map(|live| {
             let mut entries: BTreeMap<&Identity, (Option<&Resource>, Option<&Resource>)> =
                 BTreeMap::new();
-            for resource in declared.iter() {
-                entries.entry(&resource.identity).or_default().0 = Some(resource);
+            for resource in declared {
+                entries.entry(&resource.identity).or_default().0 = Some(*resource);
             }
             if let Some(t) = live {
                 for resource in t.inventory.iter() {
@@ -423,7 +423,14 @@ mod tests {
         let mut declared = Inventory::default();
         declared.insert(resource()).unwrap();
         let drift_by = index_drift(&[]);
-        let inputs = inventory_inputs(&declared, &[], &drift_by, "now", OffsetDateTime::UNIX_EPOCH);
+        let resources: Vec<&Resource> = declared.iter().collect();
+        let inputs = inventory_inputs(
+            &resources,
+            &[],
+            &drift_by,
+            "now",
+            OffsetDateTime::UNIX_EPOCH,
+        );
         assert_eq!(inputs.len(), 1);
         let value = serde_json::to_value(&inputs[0]).unwrap();
         assert_eq!(value["has_live"], json!(false));

@@ -51,11 +51,30 @@ pub struct PolicyOutcome {
 }
 
 /// The declared state of the `--compare-ref` base: judged declared-only (no
-/// live state, no drift), as a pull-request check judges the head.
+/// live state, no drift), as a pull-request check judges the head. Its
+/// resources may be the head's own (those of files the base has unchanged).
 #[derive(Debug, Clone, Copy)]
 pub struct Base<'a> {
-    pub declared: &'a Inventory,
-    pub duplicates: &'a [Resource],
+    /// One per identity, sorted by identity.
+    pub declared: &'a [&'a Resource],
+    /// Second copies of objects declared twice.
+    pub duplicates: &'a [&'a Resource],
+}
+
+/// The resources scan data is made of (`super::pss`): Namespaces, roles and
+/// their bindings, as an inventory of their own.
+fn scan_data_of(resources: &[&Resource]) -> serde_json::Value {
+    let mut inventory = Inventory::default();
+    for resource in resources {
+        let kind = resource.identity.kind.as_str();
+        if matches!(
+            kind,
+            "Namespace" | "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+        ) {
+            let _ = inventory.insert((*resource).clone());
+        }
+    }
+    scan_data(&inventory, &[])
 }
 
 /// What the rules found on the base.
@@ -142,7 +161,7 @@ pub fn evaluate(
     let mut base_policies = None;
     let mut shared = false;
     if let Some(base) = &base {
-        let base_data = scan_data(base.declared, &[]);
+        let base_data = scan_data_of(base.declared);
         shared = base_data == data;
         if !shared {
             let mut set = policies.clone();
@@ -165,7 +184,14 @@ pub fn evaluate(
     // rule reads them.
     let inventories: Vec<InventoryInput> =
         if policies.rules.iter().any(|r| r.scope == Scope::Inventory) {
-            inventory_inputs(declared, targets, &drift_by, options.now_text, options.now)
+            let resources: Vec<&Resource> = declared.iter().collect();
+            inventory_inputs(
+                &resources,
+                targets,
+                &drift_by,
+                options.now_text,
+                options.now,
+            )
         } else {
             Vec::new()
         };
@@ -245,10 +271,11 @@ fn run(
 /// The same identity and the same content: an input built from either is
 /// the same (environment is part of the identity).
 fn same_content(a: &Resource, b: &Resource) -> bool {
-    a.identity == b.identity
-        && a.api_version == b.api_version
-        && a.body == b.body
-        && a.facts == b.facts
+    std::ptr::eq(a, b)
+        || a.identity == b.identity
+            && a.api_version == b.api_version
+            && a.body == b.body
+            && a.facts == b.facts
 }
 
 /// The base's findings. With `head` (the head's inventory, units and
@@ -263,9 +290,17 @@ fn evaluate_base(
     head: Option<(&Inventory, &[ResourceUnit], &[UnitResult])>,
 ) -> BaseOutcome {
     let no_drift = index_drift(&[]);
-    let mut units = resource_units(base.declared, &[], &no_drift);
+    let mut units: Vec<ResourceUnit> = base
+        .declared
+        .iter()
+        .map(|r| ResourceUnit::declared_only(r))
+        .collect();
     let own = units.len();
-    units.extend(base.duplicates.iter().map(ResourceUnit::declared_only));
+    units.extend(
+        base.duplicates
+            .iter()
+            .map(|r| ResourceUnit::declared_only(r)),
+    );
     let mut reusable: HashMap<&Identity, usize> = HashMap::new();
     if let Some((inventory, head_units, _)) = head {
         for (position, unit) in head_units.iter().enumerate() {
@@ -294,12 +329,11 @@ fn evaluate_base(
         })
         .collect();
     let pending: Vec<usize> = (0..units.len()).filter(|&p| results[p].is_none()).collect();
-    let inventories: Vec<InventoryInput> =
-        if policies.rules.iter().any(|r| r.scope == Scope::Inventory) {
-            inventory_inputs(base.declared, &[], &no_drift, options.now_text, options.now)
-        } else {
-            Vec::new()
-        };
+    let inventories: Vec<InventoryInput> = if policies.evaluates(Scope::Inventory) {
+        inventory_inputs(base.declared, &[], &no_drift, options.now_text, options.now)
+    } else {
+        Vec::new()
+    };
     let mut fresh = run(policies, options, &units, &inventories, Some(&pending)).into_iter();
     for &position in &pending {
         results[position] = fresh.next();

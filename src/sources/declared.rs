@@ -64,6 +64,9 @@ pub struct DeclaredState {
     pub gaps: Vec<CoverageGap>,
     /// The environments read (none: the repository is one declared set).
     pub environments: Vec<Environment>,
+    /// Manifest files left out because an earlier read of the scan parsed
+    /// the same bytes (`Reuse::Skip`): their resources are that read's.
+    pub unchanged: Vec<String>,
     /// Second copies of objects declared twice in one environment (an
     /// error each): not compared with live state, but still evaluated.
     pub duplicates: Vec<Resource>,
@@ -72,10 +75,56 @@ pub struct DeclaredState {
 /// Reads the declared side: every manifest, Traefik file and kustomize
 /// overlay. Errors are collected beside what could be read.
 pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
+    load_declared_reusing(options, None)
+}
+
+/// What parsing one manifest file gave: its resources, its errors, and why
+/// it holds no manifest (when it does not).
+type ParsedFile = (Vec<Resource>, Vec<InputError>, Option<String>);
+
+/// The bytes of the manifest files one read parsed, by path and default
+/// namespace. A later read of the same scan (the `--compare-ref` base) leaves
+/// out the files whose bytes are the same and lists them in
+/// `DeclaredState::unchanged`: parsing is a function of the path, the bytes
+/// and the default namespace alone, so their resources are the earlier read's.
+#[derive(Default)]
+pub struct SeenFiles {
+    files: std::sync::Mutex<std::collections::HashMap<(String, String), Vec<u8>>>,
+}
+
+impl SeenFiles {
+    fn record(&self, path: &str, namespace: &str, content: &[u8]) {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert((path.to_string(), namespace.to_string()), content.to_vec());
+        }
+    }
+
+    fn same(&self, path: &str, namespace: &str, content: &[u8]) -> bool {
+        self.files.lock().is_ok_and(|files| {
+            files
+                .get(&(path.to_string(), namespace.to_string()))
+                .is_some_and(|seen| seen.as_slice() == content)
+        })
+    }
+}
+
+/// How a read uses `SeenFiles`: records what it parses, or leaves out what
+/// an earlier read parsed from the same bytes.
+#[derive(Clone, Copy)]
+pub enum Reuse<'a> {
+    Record(&'a SeenFiles),
+    Skip(&'a SeenFiles),
+}
+
+/// `load_declared`, recording the manifest files it parses or leaving out
+/// those an earlier read parsed from the same bytes (`reuse`). Only the read
+/// of the repository as a whole does; each environment's own read parses
+/// every file.
+pub fn load_declared_reusing(options: &DeclaredOptions, reuse: Option<Reuse>) -> DeclaredState {
     const LABEL: &str = "declared repository";
     let started = std::time::Instant::now();
     tracing::info!(target: "driftaudit::progress", event = "start", what = LABEL);
-    let state = read_environments(options);
+    let state = read_environments(options, reuse);
     tracing::debug!(
         files = state.files_read,
         resources = state.inventory.len(),
@@ -98,9 +147,9 @@ pub fn load_declared(options: &DeclaredOptions) -> DeclaredState {
 /// its own with its paths, kustomize, Helm and namespace settings, and the
 /// files under none read as before. Without environments this is one read
 /// and one look at each resource's kind.
-fn read_environments(options: &DeclaredOptions) -> DeclaredState {
+fn read_environments(options: &DeclaredOptions, reuse: Option<Reuse>) -> DeclaredState {
     let settings = &options.environments;
-    let mut whole = read_declared(options);
+    let mut whole = read_declared(options, reuse);
     let discovering = settings.configured.is_empty();
     if discovering && !whole.inventory.iter().any(is_gitops_object) {
         whole.errors.extend(unknown_selected(settings, &[]));
@@ -255,7 +304,7 @@ fn read_environments(options: &DeclaredOptions) -> DeclaredState {
         }
         own.environments = EnvironmentSettings::default();
         own.environment = Some(environment.name.clone());
-        let read = read_declared(&own);
+        let read = read_declared(&own, None);
         for mut resource in read.inventory.resources.into_values() {
             if let (true, Some(namespace)) = (environment.force_namespace, &environment.namespace) {
                 if !resource.identity.namespace.is_empty() {
@@ -377,7 +426,7 @@ fn unknown_selected(settings: &EnvironmentSettings, known: &[Environment]) -> Ve
         .collect()
 }
 
-fn read_declared(options: &DeclaredOptions) -> DeclaredState {
+fn read_declared(options: &DeclaredOptions, reuse: Option<Reuse>) -> DeclaredState {
     let mut state = DeclaredState::default();
     let tree = match OpenTree::open(&options.tree) {
         Ok(tree) => tree,
@@ -428,21 +477,39 @@ fn read_declared(options: &DeclaredOptions) -> DeclaredState {
         insert_all(&mut state, resources, options.environment.as_deref());
         state.errors.extend(errors);
     }
-    let parsed: Vec<(Vec<Resource>, Vec<InputError>, Option<String>)> = manifests
-        .par_iter()
-        .map(|(path, content)| match std::str::from_utf8(content) {
-            Ok(text) => read_manifest_file(
-                text,
-                path,
-                state.commit.as_deref(),
-                &options.default_namespace,
-            ),
-            Err(_) => {
-                let (resources, errors) = not_utf8(path, content);
-                (resources, errors, None)
+    let namespace = &options.default_namespace;
+    let skipped: Vec<bool> = manifests
+        .iter()
+        .map(|(path, content)| match reuse {
+            Some(Reuse::Skip(seen)) => seen.same(path, namespace, content),
+            Some(Reuse::Record(seen)) => {
+                seen.record(path, namespace, content);
+                false
             }
+            None => false,
         })
         .collect();
+    let parsed: Vec<ParsedFile> = manifests
+        .par_iter()
+        .enumerate()
+        .map(
+            |(index, (path, content))| match std::str::from_utf8(content) {
+                _ if skipped[index] => (Vec::new(), Vec::new(), None),
+                Ok(text) => read_manifest_file(text, path, state.commit.as_deref(), namespace),
+                Err(_) => {
+                    let (resources, errors) = not_utf8(path, content);
+                    (resources, errors, None)
+                }
+            },
+        )
+        .collect();
+    state.unchanged.extend(
+        manifests
+            .iter()
+            .zip(&skipped)
+            .filter(|(_, skipped)| **skipped)
+            .map(|((path, _), _)| path.clone()),
+    );
     for ((path, _), (resources, errors, not_manifest)) in manifests.iter().zip(parsed) {
         insert_all(&mut state, resources, options.environment.as_deref());
         state.errors.extend(errors);
