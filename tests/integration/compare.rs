@@ -502,3 +502,54 @@ fn suppressed_findings_get_a_state_and_live_only_ones_are_not_compared() {
         run.all()
     );
 }
+
+#[test]
+fn environments_are_compared_each_with_its_own_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let plain = web("registry.example.com/web:latest", "").replace("  namespace: shop\n", "");
+    write(dir.path(), "envs/staging/web.yaml", &plain);
+    write(dir.path(), "envs/production/web.yaml", &plain);
+    write(
+        dir.path(),
+        "driftaudit.yaml",
+        "environments:\n  - name: staging\n    paths: [envs/staging]\n    namespace: shop-staging\n  - name: production\n    paths: [envs/production]\n    namespace: shop\n",
+    );
+    let base = commit_all(&repo, "base");
+    // Staging only shifted; production's offending value changed.
+    write(
+        dir.path(),
+        "envs/staging/web.yaml",
+        &format!("{SHIFT}{plain}"),
+    );
+    write(
+        dir.path(),
+        "envs/production/web.yaml",
+        &plain.replace("web:latest", "web2:latest"),
+    );
+    commit_all(&repo, "head");
+    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "medium"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report = run.json();
+    let states: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["environment"].as_str().unwrap().to_string(),
+                f["baseline_state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("production".to_string(), "new".to_string()),
+            ("staging".to_string(), "existing".to_string())
+        ]
+    );
+    let fixed = &report["fixed_findings"];
+    assert_eq!(fixed.as_array().unwrap().len(), 1, "{fixed}");
+    assert_eq!(fixed[0]["environment"], "production");
+}
