@@ -200,6 +200,7 @@ fn only_the_new_finding_is_new_and_old_fingerprints_survive_shifts_and_moves() {
     // The text report marks the new finding and counts the states.
     let text = scan_as(dir.path(), "text", &["--compare-ref", &base]);
     assert_eq!(text.code, 1, "{}", text.all());
+    insta::assert_snapshot!("compare_scan_text", text.stdout);
     let line = text
         .stdout
         .lines()
