@@ -197,6 +197,7 @@ pub fn evaluate(
         };
 
     tracing::info!(target: "driftaudit::progress", event = "start", what = %"policies");
+    let started = std::time::Instant::now();
     let results = run(&policies, options, &resource_units, &inventories, None);
     tracing::info!(
         target: "driftaudit::progress",
@@ -208,7 +209,13 @@ pub fn evaluate(
         let reused_from =
             shared.then_some((declared, resource_units.as_slice(), results.as_slice()));
         let set = base_policies.as_ref().unwrap_or(&policies);
-        let mut outcome = evaluate_base(set, options, base, reused_from);
+        // `--policy-timeout` is for the whole scan: the base gets what the
+        // head left.
+        let left = PolicyOptions {
+            timeout: options.timeout.map(|t| t.saturating_sub(started.elapsed())),
+            ..*options
+        };
+        let mut outcome = evaluate_base(set, &left, base, reused_from);
         base_errors.append(&mut outcome.errors);
         outcome.errors = base_errors;
         outcome
