@@ -242,6 +242,10 @@ pub struct PolicyListArgs {
     pub policy: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Only rules evidencing a control whose id starts with PREFIX
+    /// at a `.`, `:`, `/` or `-` boundary (e.g. `CIS-K8s-1.10:5.2`, `ISO27001`; docs/controls.md); repeatable, any matches.
+    #[arg(long = "control", value_name = "PREFIX")]
+    pub control: Vec<String>,
 }
 
 /// Scan options plus what must live as long as the scan (the extracted demo).

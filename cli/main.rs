@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Parser;
 use driftaudit::diag::{render, render_with_source, Code, Place, RenderOptions};
 use driftaudit::model::InputError;
+use driftaudit::policy::controls::under_prefix;
 use driftaudit::policy::library::builtin_text;
 use driftaudit::policy::testing::{run_tests, Outcome};
 use driftaudit::policy::{builtin_policy_files, load_baselines, policy_files_in, PolicySet};
@@ -319,11 +320,20 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
     for error in &errors {
         print_error(error);
     }
+    let listed: Vec<&driftaudit::policy::RuleInfo> = set
+        .rules
+        .iter()
+        .filter(|r| {
+            arguments.control.is_empty()
+                || r.controls
+                    .iter()
+                    .any(|c| arguments.control.iter().any(|p| under_prefix(c, p)))
+        })
+        .collect();
     let mut out = String::new();
     match arguments.format {
         Format::Json => {
-            let rules: Vec<serde_json::Value> = set
-                .rules
+            let rules: Vec<serde_json::Value> = listed
                 .iter()
                 .map(|r| {
                     serde_json::json!({
@@ -331,14 +341,14 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
                         "severity": r.severity, "category": r.category,
                         "remediation": r.remediation, "kinds": set.routed_kinds(r), "sources": r.sources,
                         "scope": match r.scope { driftaudit::policy::Scope::Resource => "resource", driftaudit::policy::Scope::Inventory => "inventory" },
-                        "location": r.location,
+                        "controls": r.controls, "location": r.location,
                     })
                 })
                 .collect();
             out = serde_json::to_string_pretty(&rules).expect("serialises") + "\n";
         }
         Format::Text => {
-            for r in &set.rules {
+            for r in &listed {
                 out += &format!(
                     "{:<14} {:<9} {:<13} {}\n",
                     r.id,
@@ -347,8 +357,11 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
                     r.title
                 );
                 out += &format!("{:<38}{}\n", "", set.routed_kinds(r).join(", "));
+                if !r.controls.is_empty() {
+                    out += &format!("{:<38}{}\n", "", r.controls.join(", "));
+                }
             }
-            out += &format!("{} rules\n", set.rules.len());
+            out += &format!("{} rules\n", listed.len());
         }
     }
     if let Err(error) = write_output(None, &out) {

@@ -11,6 +11,7 @@
 mod common;
 
 mod cli;
+mod controls;
 mod declared_coverage;
 mod declared_messages;
 mod declared_sources;
