@@ -36,5 +36,6 @@ mod snapshot_secrets;
 mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;
+mod waivers;
 mod workload_kinds;
 mod yaml_kubectl;
