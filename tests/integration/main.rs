@@ -10,6 +10,7 @@
 
 mod common;
 
+mod action;
 mod cli;
 mod declared_coverage;
 mod declared_messages;
