@@ -439,3 +439,16 @@ fn the_config_and_the_flag_name_the_waivers_file() {
         missing.stderr
     );
 }
+
+#[test]
+fn a_waiver_error_shows_its_line() {
+    let waivers = format!(
+        "waivers:\n{}",
+        entry("DA-PRIV-001", "api", "team-payments", "2026-12-31")
+            .replace("2026-12-31", "2026-06-31")
+    );
+    let dir = repo_with(&waivers);
+    let r = scan(dir.path(), NOW, &[]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    insta::assert_snapshot!(r.stderr);
+}
