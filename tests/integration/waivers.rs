@@ -452,3 +452,36 @@ fn a_waiver_error_shows_its_line() {
     assert_eq!(r.code, 2, "{}", r.all());
     insta::assert_snapshot!(r.stderr);
 }
+
+#[test]
+fn a_waiver_for_one_environment_leaves_the_others_counting() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "repo/prod/api.yaml", &privileged_pod("api"));
+    write(dir.path(), "repo/staging/api.yaml", &privileged_pod("api"));
+    write(
+        dir.path(),
+        "driftaudit.yaml",
+        "environments:\n  - {name: prod, paths: [prod]}\n  - {name: staging, paths: [staging]}\n",
+    );
+    write(
+        dir.path(),
+        &format!("repo/{WAIVERS}"),
+        &format!(
+            "waivers:\n{}",
+            entry("DA-PRIV-001", "api", "team-payments", "2026-12-31")
+                .replace("name: api}", "name: api, environment: prod}")
+        ),
+    );
+    let r = scan(dir.path(), NOW, &["--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let report = r.json();
+    let environments = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["environment"].as_str().unwrap_or("-").to_string())
+            .collect()
+    };
+    assert_eq!(environments(&report["suppressed_findings"]), vec!["prod"]);
+    assert_eq!(environments(&report["findings"]), vec!["staging"]);
+}
