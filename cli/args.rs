@@ -53,6 +53,9 @@ pub enum Command {
     Diff(ScanArgs),
     /// Write the live state (of --kube-context ...) to a snapshot file for `scan --live-snapshot`.
     Capture(ScanArgs),
+    /// Print a ready waivers entry (docs/waivers.md) for the finding with this
+    /// fingerprint, from a scan (scan options) or a saved JSON report (--input).
+    Waive(WaiveArgs),
     /// Work with Rego policies.
     Policy {
         #[command(subcommand)]
@@ -120,6 +123,11 @@ pub struct ScanArgs {
     /// Baseline file merged over the defaults (repeatable) [config: baselines].
     #[arg(long = "baseline", value_name = "FILE")]
     pub baseline: Vec<PathBuf>,
+    /// Waivers file: findings accepted until a date, each with a reason and
+    /// an owner (docs/waivers.md) [config: waivers] [default:
+    /// .driftaudit/waivers.yaml of --repo, else of the working directory, when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -227,6 +235,21 @@ impl SourceGroups {
 }
 
 #[derive(Args, Debug)]
+pub struct WaiveArgs {
+    /// The finding's fingerprint (32 hex digits, as the report's `fingerprint` shows it).
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    /// Read the finding from a saved JSON report (`scan --format json`) instead of scanning.
+    #[arg(long, value_name = "REPORT", conflicts_with_all = ["repo", "demo", "live_snapshot"])]
+    pub input: Option<PathBuf>,
+    /// Days from today (or from --now) until the waiver expires.
+    #[arg(long, value_name = "DAYS", default_value = "90", value_parser = clap::value_parser!(u16).range(1..=3660))]
+    pub days: u16,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct PolicyTestArgs {
     /// Directories with policies and their *_test.rego files.
     pub dirs: Vec<PathBuf>,
@@ -254,7 +277,7 @@ pub struct PreparedScan {
     _demo: Option<Demo>,
 }
 
-fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
+pub fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
     OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
         InputError::error(
             driftaudit::diag::Code::Usage,
@@ -360,6 +383,36 @@ fn configured_environments(config: &Config) -> Vec<Environment> {
         .collect()
 }
 
+/// The waivers of the scan: `--waivers`, else the config's `waivers`, else
+/// `.driftaudit/waivers.yaml` of the declared repository (of the working
+/// directory without one) when that file exists. Reports name the file
+/// relative to the repository when it lies inside it.
+fn load_waivers(
+    arguments: &ScanArgs,
+    config: &Config,
+    demo: Option<&Demo>,
+) -> Result<driftaudit::waivers::Waivers, InputError> {
+    let root = match demo {
+        Some(demo) => demo.repo(),
+        None => arguments.repo.clone().unwrap_or_default(),
+    };
+    let path = match (&arguments.waivers, &config.waivers) {
+        (Some(path), _) => path.clone(),
+        (None, Some(path)) => config.resolve(path),
+        (None, None) => {
+            let path = root.join(driftaudit::waivers::DEFAULT_FILE);
+            if !path.is_file() {
+                return Ok(Default::default());
+            }
+            path
+        }
+    };
+    let name = path.strip_prefix(&root).unwrap_or(&path);
+    let waivers = driftaudit::waivers::load(&path, &name.display().to_string())?;
+    tracing::info!(file = %path.display(), entries = waivers.entries.len(), "read the waivers file");
+    Ok(waivers)
+}
+
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
     if let Some(path) = &arguments.secret_key_file {
         use_secret_key(path)?;
@@ -383,6 +436,11 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         None => tracing::info!("no config file (./driftaudit.yaml does not exist): defaults apply"),
     }
 
+    let waivers = if policies {
+        load_waivers(arguments, &config, demo.as_ref())?
+    } else {
+        Default::default()
+    };
     let (repo, label) = match (&demo, &arguments.repo) {
         (Some(demo), _) => (Some(demo.repo()), "demo: fixtures/demo/repo".to_string()),
         (None, Some(repo)) => {
@@ -537,6 +595,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             policy_timeout: Some(std::time::Duration::from_secs(arguments.policy_timeout)),
             policy_memory: Some(arguments.policy_memory << 20),
             evaluate_policies: policies,
+            waivers,
             fail_on,
             fail_on_drift: arguments.fail_on_drift,
             allow_partial: arguments.allow_partial,

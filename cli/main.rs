@@ -76,6 +76,7 @@ fn main() -> ExitCode {
         Command::Scan(scan) => run_scan(scan, true),
         Command::Diff(scan) => run_scan(scan, false),
         Command::Capture(scan) => capture(scan),
+        Command::Waive(waive) => waive_entry(waive),
         Command::Policy { command } => match command {
             PolicyCommand::Test(test) => policy_test(test, verbosity.verbose > 0),
             PolicyCommand::List(list) => policy_list(list),
@@ -130,6 +131,56 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
     }
     drop(prepared);
     report.exit_code()
+}
+
+/// `driftaudit waive FINGERPRINT`: a ready waivers entry for one finding,
+/// from a scan or a saved JSON report (read as plain JSON).
+fn waive_entry(arguments: args::WaiveArgs) -> i32 {
+    let report: serde_json::Value = match &arguments.input {
+        Some(path) => {
+            let text = match driftaudit::diag::read_text(path, "the report") {
+                Ok(text) => text,
+                Err(error) => return fail(&error),
+            };
+            match serde_json::from_str(&text) {
+                Ok(value) => value,
+                Err(e) => {
+                    return fail(&InputError::error(
+                        Code::Syntax,
+                        Place::line(path.display().to_string(), e.line() as u32),
+                        format!("not a JSON report (`scan --format json`): {e}"),
+                    ))
+                }
+            }
+        }
+        None => {
+            let prepared = match args::prepare_scan(&arguments.scan, true) {
+                Ok(prepared) => prepared,
+                Err(error) => return fail(&error),
+            };
+            let report = driftaudit::scan::run_scan(&prepared.options);
+            serde_json::to_value(&report).expect("the report serialises")
+        }
+    };
+    let finding = match driftaudit::waivers::find_finding(&report, &arguments.fingerprint) {
+        Ok(finding) => finding,
+        Err(message) => {
+            return fail(&InputError::error(
+                Code::Usage,
+                Place::Text("waive".into()),
+                message,
+            ))
+        }
+    };
+    let today = match &arguments.scan.now {
+        Some(text) => match args::parse_now(text) {
+            Ok(now) => now,
+            Err(error) => return fail(&error),
+        },
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let expires = today.date() + time::Duration::days(arguments.days.into());
+    print(&driftaudit::waivers::entry_for(finding, expires))
 }
 
 fn capture(arguments: args::ScanArgs) -> i32 {

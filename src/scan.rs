@@ -45,6 +45,8 @@ pub struct ScanOptions {
     pub policy_memory: Option<u64>,
     /// `false` for `driftaudit diff`: drift only.
     pub evaluate_policies: bool,
+    /// The waivers file's entries, applied to the findings (docs/waivers.md).
+    pub waivers: crate::waivers::Waivers,
     pub fail_on: Option<Severity>,
     pub fail_on_drift: bool,
     pub allow_partial: bool,
@@ -168,6 +170,12 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         }
     }
     stage_done("policies", started);
+    // Waivers, before the report counts: a waived finding does not count, an
+    // expired waiver is a finding of its own.
+    let waivers = options
+        .evaluate_policies
+        .then(|| crate::waivers::apply(&options.waivers, &mut findings, options.now))
+        .flatten();
 
     // Report.
     errors.sort();
@@ -196,7 +204,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             })
             .collect(),
     };
-    Report::assemble(
+    let mut report = Report::assemble(
         description,
         declared_coverage,
         declared_inventory.len(),
@@ -209,7 +217,9 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.fail_on,
         options.fail_on_drift,
         options.allow_partial,
-    )
+    );
+    report.waivers = waivers;
+    report
 }
 
 fn stage_done(stage: &str, started: Instant) {

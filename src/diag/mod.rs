@@ -82,10 +82,12 @@ pub enum Code {
     CredentialUnreadable,
     /// The live sources gave nothing to compare with.
     NothingLive,
+    /// An entry of the waivers file is invalid (docs/waivers.md).
+    WaiverInvalid,
 }
 
 impl Code {
-    pub const ALL: [Code; 31] = [
+    pub const ALL: [Code; 32] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
@@ -117,6 +119,7 @@ impl Code {
         Code::BadFlagValue,
         Code::CredentialUnreadable,
         Code::NothingLive,
+        Code::WaiverInvalid,
     ];
 
     /// `DA-E001`, ...
@@ -153,6 +156,7 @@ impl Code {
             Code::BadFlagValue => "DA-E503",
             Code::CredentialUnreadable => "DA-E504",
             Code::NothingLive => "DA-E505",
+            Code::WaiverInvalid => "DA-E601",
         }
     }
 }

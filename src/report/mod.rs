@@ -225,15 +225,22 @@ pub enum BaselineState {
 }
 
 /// Why a finding is reported as suppressed instead of counting: an
-/// exemption of the baseline (or of the rule), with its reason. Shaped as a
-/// SARIF `suppression` (`kind`, `justification` = `reason`), plus `by`.
+/// exemption of the baseline (or of the rule), or a waiver, with its reason.
+/// Shaped as a SARIF `suppression` (`kind`, `justification` = `reason`), plus `by`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Suppression {
     /// Always `external`: the exemption is data outside the resource.
     pub kind: &'static str,
-    /// The setting that exempts it, e.g. `privileges.exempt_namespaces`.
+    /// The setting that exempts it, e.g. `privileges.exempt_namespaces`, or
+    /// the waiver's place, `waiver .driftaudit/waivers.yaml:12`.
     pub by: String,
     pub reason: String,
+    /// A waiver's owner; left out for exemptions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// A waiver's last day (`YYYY-MM-DD`); left out for exemptions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -294,6 +301,9 @@ pub struct Report {
     pub summary: Summary,
     /// What became of every declared file; null for a live-only scan.
     pub declared_coverage: Option<DeclaredCoverage>,
+    /// What the waivers file did (docs/waivers.md); left out without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<crate::waivers::WaiverSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -381,6 +391,7 @@ impl Report {
             coverage,
             errors,
             declared_coverage,
+            waivers: None,
         }
     }
 

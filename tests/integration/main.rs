@@ -10,6 +10,7 @@
 
 mod common;
 
+mod action;
 mod cli;
 mod controls;
 mod declared_coverage;
@@ -37,5 +38,6 @@ mod snapshot_secrets;
 mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;
+mod waivers;
 mod workload_kinds;
 mod yaml_kubectl;
