@@ -196,7 +196,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             })
             .collect(),
     };
-    Report::assemble(
+    let mut report = Report::assemble(
         description,
         declared_coverage,
         declared_inventory.len(),
@@ -209,7 +209,9 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.fail_on,
         options.fail_on_drift,
         options.allow_partial,
-    )
+    );
+    report.attach_rules(&policies.rules);
+    report
 }
 
 fn stage_done(stage: &str, started: Instant) {
