@@ -8,6 +8,9 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
+#[cfg(test)]
+mod format_tests;
+
 use serde::{Deserialize, Serialize};
 
 use crate::drift::{Drift, DriftStatus};
