@@ -540,11 +540,13 @@ impl<'de> serde::Deserialize<'de> for Diagnostic {
             .ok_or_else(|| {
                 serde::de::Error::custom(format!("unknown diagnostic code `{}`", written.code))
             })?;
-        Ok(Diagnostic::error(
-            code,
-            Place::parse(&written.location),
-            written.message,
-        ))
+        // Written back exactly as read: a place that would print otherwise
+        // stays text.
+        let place = match Place::parse(&written.location) {
+            place if place == written.location => place,
+            _ => Place::Text(written.location),
+        };
+        Ok(Diagnostic::error(code, place, written.message))
     }
 }
 
