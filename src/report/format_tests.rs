@@ -167,6 +167,19 @@ fn the_rules_list_every_rule_a_finding_names() {
     assert_eq!(report.rules[0].description, "A container runs privileged.");
     // Not in the catalog: taken from its finding.
     assert_eq!(report.rules[1].description, "Title of DA-PRIV-002");
+    // Attached again after more findings (a compared base's fixed ones):
+    // what was listed stays, the new rule is added.
+    let mut report = report;
+    report
+        .fixed_findings
+        .push(finding("DA-PRIV-004", "other", Severity::Low, None));
+    report.attach_rules(&[]);
+    let ids: Vec<&str> = report.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["DA-PRIV-001", "DA-PRIV-002", "DA-PRIV-003", "DA-PRIV-004"]
+    );
+    assert_eq!(report.rules[0].description, "A container runs privileged.");
 }
 
 #[test]

@@ -482,9 +482,14 @@ impl Report {
 
     /// Fills `rules` with the metadata of every rule a finding (reported,
     /// suppressed or fixed) names: from `catalog` when it knows the rule,
-    /// else from the finding. Call it once the findings are final.
+    /// else from the finding. Call it once the findings are final; calling it
+    /// again (after more findings were added) keeps the rules already listed.
     pub fn attach_rules(&mut self, catalog: &[RuleMeta]) {
-        let mut rules: std::collections::BTreeMap<&str, RuleMeta> = Default::default();
+        let mut rules: std::collections::BTreeMap<&str, RuleMeta> = self
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.clone()))
+            .collect();
         for finding in self.all_findings() {
             rules.entry(&finding.rule).or_insert_with(|| {
                 catalog
