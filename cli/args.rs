@@ -68,6 +68,8 @@ pub enum Command {
     },
     /// Print the manual page as roff (e.g. `driftaudit man | man -l -`).
     Man,
+    /// Render a saved JSON report (`scan --format json`) in any format, without scanning again.
+    Report(ReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -82,6 +84,97 @@ pub enum PolicyCommand {
 pub enum Format {
     Text,
     Json,
+}
+
+/// The formats of a scan report (docs/formats.md).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions annotations, and the job summary in $GITHUB_STEP_SUMMARY.
+    Github,
+    /// A pull-request comment.
+    Markdown,
+    /// JUnit XML (GitLab, Jenkins).
+    Junit,
+}
+
+/// One `--output`: `FORMAT=FILE` writes that format to FILE besides
+/// standard output; a plain `FILE` takes `--format`'s report instead of
+/// standard output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub format: Option<ReportFormat>,
+    pub path: PathBuf,
+}
+
+pub fn parse_output(text: &str) -> Result<Output, String> {
+    if let Some((name, path)) = text.split_once('=') {
+        if let Ok(format) = ReportFormat::from_str(name, true) {
+            if path.is_empty() {
+                return Err(format!("`{text}`: no file after `{name}=`"));
+            }
+            return Ok(Output {
+                format: Some(format),
+                path: PathBuf::from(path),
+            });
+        }
+    }
+    if text.is_empty() {
+        return Err("an empty file name".into());
+    }
+    Ok(Output {
+        format: None,
+        path: PathBuf::from(text),
+    })
+}
+
+/// The report options shared by `scan`, `diff` and `report`.
+#[derive(Args, Debug, Clone)]
+pub struct RenderArgs {
+    /// Output format of standard output (or of a plain --output FILE).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Write a report to a file (repeatable): `FORMAT=FILE` (e.g.
+    /// `sarif=out.sarif`) besides standard output, or `FILE` for the
+    /// report in the --format format instead of standard output.
+    #[arg(long, value_name = "[FORMAT=]FILE", value_parser = parse_output)]
+    pub output: Vec<Output>,
+    /// SARIF: one result per drifted field too, at the declared line it contradicts.
+    #[arg(long)]
+    pub sarif_drift: bool,
+    /// Show unified diffs under modified resources (always on for `diff`).
+    #[arg(long)]
+    pub show_diff: bool,
+    /// List in-sync resources one by one in the text report.
+    #[arg(long)]
+    pub list_in_sync: bool,
+    /// List suppressed findings (those an exemption covers, with its reason)
+    /// one by one in the text report; otherwise only counted.
+    #[arg(long)]
+    pub list_suppressed: bool,
+}
+
+impl RenderArgs {
+    /// The file that takes --format's report instead of standard output.
+    pub fn plain_output(&self) -> Option<&std::path::Path> {
+        self.output
+            .iter()
+            .rev()
+            .find(|o| o.format.is_none())
+            .map(|o| o.path.as_path())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The JSON report to render (`scan --format json --output FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Args, Debug)]
@@ -128,12 +221,8 @@ pub struct ScanArgs {
     /// .driftaudit/waivers.yaml of --repo, else of the working directory, when it exists].
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Write the report to a file instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub render: RenderArgs,
     /// Exit 1 when a finding has at least this severity (critical, high, medium, low, info, none) [default: high].
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
@@ -149,16 +238,6 @@ pub struct ScanArgs {
     /// Compare every field, not only those the declared manifests set.
     #[arg(long)]
     pub strict: bool,
-    /// Show unified diffs under modified resources (always on for `diff`).
-    #[arg(long)]
-    pub show_diff: bool,
-    /// List in-sync resources one by one in the text report.
-    #[arg(long)]
-    pub list_in_sync: bool,
-    /// List suppressed findings (those an exemption covers, with its reason)
-    /// one by one in the text report; otherwise only counted.
-    #[arg(long)]
-    pub list_suppressed: bool,
     /// Limit of each live source (a cluster, a Traefik API, the TLS endpoints,
     /// a PostgreSQL server, a pgBackRest stanza), in seconds; past it the
     /// source is a coverage gap [default: 120] [config: timeouts.source].

@@ -219,6 +219,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.allow_partial,
     );
     report.waivers = waivers;
+    report.attach_rules(&policies.rules);
     report
 }
 

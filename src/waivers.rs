@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
@@ -79,7 +79,7 @@ pub struct Waivers {
 }
 
 /// What the waivers did in a scan: the report's `waivers` section.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct WaiverSummary {
     pub file: String,
     /// Entries in the file.
@@ -93,7 +93,7 @@ pub struct WaiverSummary {
 }
 
 /// A waiver that matched no finding.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StaleWaiver {
     pub location: Location,
     pub rule: String,

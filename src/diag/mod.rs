@@ -526,6 +526,34 @@ impl Serialize for Diagnostic {
     }
 }
 
+/// A report read back (`driftaudit report --input`): the code must be one
+/// this build knows; the location is parsed back into its place.
+impl<'de> serde::Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Diagnostic, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Written {
+            code: String,
+            location: String,
+            message: String,
+        }
+        let written = Written::deserialize(deserializer)?;
+        let code = Code::ALL
+            .into_iter()
+            .find(|c| c.as_str() == written.code)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown diagnostic code `{}`", written.code))
+            })?;
+        // Written back exactly as read: a place that would print otherwise
+        // stays text.
+        let place = match Place::parse(&written.location) {
+            place if place == written.location => place,
+            _ => Place::Text(written.location),
+        };
+        Ok(Diagnostic::error(code, place, written.message))
+    }
+}
+
 /// Reads a text file; `what` names it in the message (`config`, `baseline`).
 pub fn read_text(path: &std::path::Path, what: &str) -> Result<String, Diagnostic> {
     std::fs::read_to_string(path).map_err(|e| {

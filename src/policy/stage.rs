@@ -43,6 +43,8 @@ pub struct PolicyOutcome {
     pub errors: Vec<InputError>,
     /// Rules loaded (and evaluated where they applied).
     pub rules_evaluated: usize,
+    /// The metadata of every rule loaded, for the report's `rules`.
+    pub rules: Vec<crate::report::RuleMeta>,
 }
 
 /// The rules of a scan, compiled before any source is read, with what could
@@ -156,5 +158,18 @@ pub fn evaluate(
         findings,
         errors,
         rules_evaluated: policies.rules.len(),
+        rules: policies
+            .rules
+            .iter()
+            .map(|r| crate::report::RuleMeta {
+                id: r.id.clone(),
+                title: r.title.clone(),
+                description: r.description.clone(),
+                severity: r.severity,
+                category: r.category.clone(),
+                remediation: r.remediation.clone(),
+                controls: r.controls.clone(),
+            })
+            .collect(),
     }
 }

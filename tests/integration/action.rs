@@ -18,7 +18,7 @@ use crate::common::run;
 /// `scan --help` it is listed on stderr, not failed; once they are merged,
 /// empty these lists so that every flag must exist.
 const PENDING_FLAGS: &[&str] = &["--compare-ref"];
-const PENDING_FORMATS: &[&str] = &["github", "sarif"];
+const PENDING_FORMATS: &[&str] = &[];
 
 fn read_yaml(relative: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
@@ -204,18 +204,32 @@ fn every_driftaudit_flag_the_action_uses_exists() {
                 .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-'))
         })
     };
-    let formats_line = help
+    // clap prints the values inline (`[possible values: a, b]`) or, when
+    // they carry help, as a `Possible values:` list under the flag.
+    let after_format: Vec<&str> = help
         .stdout
         .lines()
-        .find(|l| l.trim_start().starts_with("--format"))
-        .expect("scan --help lists --format");
-    let formats: Vec<&str> = formats_line
+        .skip_while(|l| !l.trim_start().starts_with("--format"))
+        .collect();
+    assert!(!after_format.is_empty(), "scan --help lists --format");
+    let formats: Vec<&str> = match after_format[0]
         .split("[possible values: ")
         .nth(1)
         .and_then(|rest| rest.split(']').next())
-        .expect("--format lists its values")
-        .split(", ")
-        .collect();
+    {
+        Some(inline) => inline.split(", ").collect(),
+        None => after_format
+            .iter()
+            .skip_while(|l| l.trim() != "Possible values:")
+            .skip(1)
+            .map_while(|l| l.trim().strip_prefix("- "))
+            .map(|item| item.split(':').next().unwrap_or(item).trim())
+            .collect(),
+    };
+    assert!(
+        formats.contains(&"json"),
+        "--format lists its values: {formats:?}"
+    );
 
     let mut used_flags = Vec::new();
     let mut used_formats = Vec::new();

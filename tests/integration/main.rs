@@ -22,6 +22,7 @@ mod drift_and_secrets;
 mod drift_attribution;
 mod environments;
 mod exemptions;
+mod formats;
 mod hardening;
 mod helm;
 mod hostile;
