@@ -53,6 +53,9 @@ pub enum Command {
     Diff(ScanArgs),
     /// Write the live state (of --kube-context ...) to a snapshot file for `scan --live-snapshot`.
     Capture(ScanArgs),
+    /// Print a ready waivers entry (docs/waivers.md) for the finding with this
+    /// fingerprint, from a scan (scan options) or a saved JSON report (--input).
+    Waive(WaiveArgs),
     /// Work with Rego policies.
     Policy {
         #[command(subcommand)]
@@ -65,6 +68,8 @@ pub enum Command {
     },
     /// Print the manual page as roff (e.g. `driftaudit man | man -l -`).
     Man,
+    /// Render a saved JSON report (`scan --format json`) in any format, without scanning again.
+    Report(ReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +84,97 @@ pub enum PolicyCommand {
 pub enum Format {
     Text,
     Json,
+}
+
+/// The formats of a scan report (docs/formats.md).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions annotations, and the job summary in $GITHUB_STEP_SUMMARY.
+    Github,
+    /// A pull-request comment.
+    Markdown,
+    /// JUnit XML (GitLab, Jenkins).
+    Junit,
+}
+
+/// One `--output`: `FORMAT=FILE` writes that format to FILE besides
+/// standard output; a plain `FILE` takes `--format`'s report instead of
+/// standard output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub format: Option<ReportFormat>,
+    pub path: PathBuf,
+}
+
+pub fn parse_output(text: &str) -> Result<Output, String> {
+    if let Some((name, path)) = text.split_once('=') {
+        if let Ok(format) = ReportFormat::from_str(name, true) {
+            if path.is_empty() {
+                return Err(format!("`{text}`: no file after `{name}=`"));
+            }
+            return Ok(Output {
+                format: Some(format),
+                path: PathBuf::from(path),
+            });
+        }
+    }
+    if text.is_empty() {
+        return Err("an empty file name".into());
+    }
+    Ok(Output {
+        format: None,
+        path: PathBuf::from(text),
+    })
+}
+
+/// The report options shared by `scan`, `diff` and `report`.
+#[derive(Args, Debug, Clone)]
+pub struct RenderArgs {
+    /// Output format of standard output (or of a plain --output FILE).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Write a report to a file (repeatable): `FORMAT=FILE` (e.g.
+    /// `sarif=out.sarif`) besides standard output, or `FILE` for the
+    /// report in the --format format instead of standard output.
+    #[arg(long, value_name = "[FORMAT=]FILE", value_parser = parse_output)]
+    pub output: Vec<Output>,
+    /// SARIF: one result per drifted field too, at the declared line it contradicts.
+    #[arg(long)]
+    pub sarif_drift: bool,
+    /// Show unified diffs under modified resources (always on for `diff`).
+    #[arg(long)]
+    pub show_diff: bool,
+    /// List in-sync resources one by one in the text report.
+    #[arg(long)]
+    pub list_in_sync: bool,
+    /// List suppressed findings (those an exemption covers, with its reason)
+    /// one by one in the text report; otherwise only counted.
+    #[arg(long)]
+    pub list_suppressed: bool,
+}
+
+impl RenderArgs {
+    /// The file that takes --format's report instead of standard output.
+    pub fn plain_output(&self) -> Option<&std::path::Path> {
+        self.output
+            .iter()
+            .rev()
+            .find(|o| o.format.is_none())
+            .map(|o| o.path.as_path())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The JSON report to render (`scan --format json --output FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Args, Debug)]
@@ -120,12 +216,13 @@ pub struct ScanArgs {
     /// Baseline file merged over the defaults (repeatable) [config: baselines].
     #[arg(long = "baseline", value_name = "FILE")]
     pub baseline: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Write the report to a file instead of standard output.
+    /// Waivers file: findings accepted until a date, each with a reason and
+    /// an owner (docs/waivers.md) [config: waivers] [default:
+    /// .driftaudit/waivers.yaml of --repo, else of the working directory, when it exists].
     #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub waivers: Option<PathBuf>,
+    #[command(flatten)]
+    pub render: RenderArgs,
     /// Exit 1 when a finding has at least this severity (critical, high, medium, low, info, none) [default: high].
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
@@ -149,16 +246,6 @@ pub struct ScanArgs {
     /// Compare every field, not only those the declared manifests set.
     #[arg(long)]
     pub strict: bool,
-    /// Show unified diffs under modified resources (always on for `diff`).
-    #[arg(long)]
-    pub show_diff: bool,
-    /// List in-sync resources one by one in the text report.
-    #[arg(long)]
-    pub list_in_sync: bool,
-    /// List suppressed findings (those an exemption covers, with its reason)
-    /// one by one in the text report; otherwise only counted.
-    #[arg(long)]
-    pub list_suppressed: bool,
     /// Limit of each live source (a cluster, a Traefik API, the TLS endpoints,
     /// a PostgreSQL server, a pgBackRest stanza), in seconds; past it the
     /// source is a coverage gap [default: 120] [config: timeouts.source].
@@ -235,6 +322,21 @@ impl SourceGroups {
 }
 
 #[derive(Args, Debug)]
+pub struct WaiveArgs {
+    /// The finding's fingerprint (32 hex digits, as the report's `fingerprint` shows it).
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    /// Read the finding from a saved JSON report (`scan --format json`) instead of scanning.
+    #[arg(long, value_name = "REPORT", conflicts_with_all = ["repo", "demo", "live_snapshot"])]
+    pub input: Option<PathBuf>,
+    /// Days from today (or from --now) until the waiver expires.
+    #[arg(long, value_name = "DAYS", default_value = "90", value_parser = clap::value_parser!(u16).range(1..=3660))]
+    pub days: u16,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct PolicyTestArgs {
     /// Directories with policies and their *_test.rego files.
     pub dirs: Vec<PathBuf>,
@@ -250,6 +352,10 @@ pub struct PolicyListArgs {
     pub policy: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Only rules evidencing a control whose id starts with PREFIX
+    /// at a `.`, `:`, `/` or `-` boundary (e.g. `CIS-K8s-1.10:5.2`, `ISO27001`; docs/controls.md); repeatable, any matches.
+    #[arg(long = "control", value_name = "PREFIX")]
+    pub control: Vec<String>,
 }
 
 /// Scan options plus what must live as long as the scan (the extracted demo).
@@ -258,7 +364,7 @@ pub struct PreparedScan {
     _demo: Option<Demo>,
 }
 
-fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
+pub fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
     OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
         InputError::error(
             driftaudit::diag::Code::Usage,
@@ -364,6 +470,36 @@ fn configured_environments(config: &Config) -> Vec<Environment> {
         .collect()
 }
 
+/// The waivers of the scan: `--waivers`, else the config's `waivers`, else
+/// `.driftaudit/waivers.yaml` of the declared repository (of the working
+/// directory without one) when that file exists. Reports name the file
+/// relative to the repository when it lies inside it.
+fn load_waivers(
+    arguments: &ScanArgs,
+    config: &Config,
+    demo: Option<&Demo>,
+) -> Result<driftaudit::waivers::Waivers, InputError> {
+    let root = match demo {
+        Some(demo) => demo.repo(),
+        None => arguments.repo.clone().unwrap_or_default(),
+    };
+    let path = match (&arguments.waivers, &config.waivers) {
+        (Some(path), _) => path.clone(),
+        (None, Some(path)) => config.resolve(path),
+        (None, None) => {
+            let path = root.join(driftaudit::waivers::DEFAULT_FILE);
+            if !path.is_file() {
+                return Ok(Default::default());
+            }
+            path
+        }
+    };
+    let name = path.strip_prefix(&root).unwrap_or(&path);
+    let waivers = driftaudit::waivers::load(&path, &name.display().to_string())?;
+    tracing::info!(file = %path.display(), entries = waivers.entries.len(), "read the waivers file");
+    Ok(waivers)
+}
+
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
     if let Some(path) = &arguments.secret_key_file {
         use_secret_key(path)?;
@@ -387,6 +523,11 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         None => tracing::info!("no config file (./driftaudit.yaml does not exist): defaults apply"),
     }
 
+    let waivers = if policies {
+        load_waivers(arguments, &config, demo.as_ref())?
+    } else {
+        Default::default()
+    };
     let (repo, label) = match (&demo, &arguments.repo) {
         (Some(demo), _) => (Some(demo.repo()), "demo: fixtures/demo/repo".to_string()),
         (None, Some(repo)) => {
@@ -548,6 +689,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             policy_timeout: Some(std::time::Duration::from_secs(arguments.policy_timeout)),
             policy_memory: Some(arguments.policy_memory << 20),
             evaluate_policies: policies,
+            waivers,
             fail_on,
             fail_on_drift: arguments.fail_on_drift,
             allow_partial: arguments.allow_partial,

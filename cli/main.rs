@@ -14,13 +14,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Parser;
 use driftaudit::diag::{render, render_with_source, Code, Place, RenderOptions};
 use driftaudit::model::InputError;
+use driftaudit::policy::controls::under_prefix;
 use driftaudit::policy::library::builtin_text;
 use driftaudit::policy::testing::{run_tests, Outcome};
 use driftaudit::policy::{builtin_policy_files, load_baselines, policy_files_in, PolicySet};
 use driftaudit::printable::printable;
 use driftaudit::report::{self, exit, text};
 
-use args::{Cli, Command, Format, PolicyCommand};
+use args::{Cli, Command, Format, PolicyCommand, RenderArgs, ReportFormat};
 
 /// A line on standard error; a closed or full stderr must not abort the scan
 /// (the exit code still tells the result).
@@ -75,12 +76,14 @@ fn main() -> ExitCode {
         Command::Scan(scan) => run_scan(scan, true),
         Command::Diff(scan) => run_scan(scan, false),
         Command::Capture(scan) => capture(scan),
+        Command::Waive(waive) => waive_entry(waive),
         Command::Policy { command } => match command {
             PolicyCommand::Test(test) => policy_test(test, verbosity.verbose > 0),
             PolicyCommand::List(list) => policy_list(list),
         },
         Command::Completions { shell } => print(&manual::completions(shell)),
         Command::Man => print(&manual::man_page()),
+        Command::Report(arguments) => render_saved(arguments),
     };
     ExitCode::from(code as u8)
 }
@@ -110,29 +113,196 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
         Err(error) => return fail(&error),
     };
     let report = driftaudit::scan::run_scan(&prepared.options);
-    let to_terminal = arguments.output.is_none() && std::io::stdout().is_terminal();
-    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let rendered = match arguments.format {
-        Format::Json => report::json::render(&report),
-        Format::Text => text::render(
-            &report,
-            &text::TextOptions {
-                style: text::Style { color },
-                diffs: !policies || arguments.show_diff,
-                list_in_sync: arguments.list_in_sync,
-                list_suppressed: arguments.list_suppressed,
-            },
-        ),
-    };
-    if let Err(error) = write_output(arguments.output.as_deref(), &rendered) {
-        return fail(&error);
+    // The format changes what is written, never the exit code (but a report
+    // that could not be written is an input error).
+    if let Err(code) = write_reports(&report, &arguments.render, !policies) {
+        return code;
     }
     drop(prepared);
     report.exit_code()
 }
 
+/// `driftaudit waive FINGERPRINT`: a ready waivers entry for one finding,
+/// from a scan or a saved JSON report (read as plain JSON).
+fn waive_entry(arguments: args::WaiveArgs) -> i32 {
+    let report: serde_json::Value = match &arguments.input {
+        Some(path) => {
+            let text = match driftaudit::diag::read_text(path, "the report") {
+                Ok(text) => text,
+                Err(error) => return fail(&error),
+            };
+            match serde_json::from_str(&text) {
+                Ok(value) => value,
+                Err(e) => {
+                    return fail(&InputError::error(
+                        Code::Syntax,
+                        Place::line(path.display().to_string(), e.line() as u32),
+                        format!("not a JSON report (`scan --format json`): {e}"),
+                    ))
+                }
+            }
+        }
+        None => {
+            let prepared = match args::prepare_scan(&arguments.scan, true) {
+                Ok(prepared) => prepared,
+                Err(error) => return fail(&error),
+            };
+            let report = driftaudit::scan::run_scan(&prepared.options);
+            serde_json::to_value(&report).expect("the report serialises")
+        }
+    };
+    let finding = match driftaudit::waivers::find_finding(&report, &arguments.fingerprint) {
+        Ok(finding) => finding,
+        Err(message) => {
+            return fail(&InputError::error(
+                Code::Usage,
+                Place::Text("waive".into()),
+                message,
+            ))
+        }
+    };
+    let today = match &arguments.scan.now {
+        Some(text) => match args::parse_now(text) {
+            Ok(now) => now,
+            Err(error) => return fail(&error),
+        },
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let expires = today.date() + time::Duration::days(arguments.days.into());
+    print(&driftaudit::waivers::entry_for(finding, expires))
+}
+
+/// `driftaudit report --input FILE`: a saved JSON report rendered again,
+/// byte for byte what the scan that wrote it would have printed. Exit 0 once
+/// written (the scan's exit code was the verdict), 2 when the file is not a
+/// report this build reads or an output cannot be written.
+fn render_saved(arguments: args::ReportArgs) -> i32 {
+    let path = arguments.input.display().to_string();
+    let text = match driftaudit::diag::read_text(&arguments.input, "the report") {
+        Ok(text) => text,
+        Err(error) => return fail(&error),
+    };
+    let report = match report::Report::from_json(&text) {
+        Ok(report) => report,
+        Err(reason) => {
+            return fail(&InputError::error(
+                Code::Usage,
+                Place::file(path),
+                format!(
+                    "not a driftaudit JSON report of schema_version {}: {reason}",
+                    report::SCHEMA_VERSION
+                ),
+            ))
+        }
+    };
+    // The report of `diff` (policies off) shows its diffs, as `diff` did.
+    let diffs_by_default = !report.scan.policies;
+    match write_reports(&report, &arguments.render, diffs_by_default) {
+        Ok(()) => exit::CLEAN,
+        Err(code) => code,
+    }
+}
+
+/// One report in one format.
+fn render_as(
+    report: &report::Report,
+    format: ReportFormat,
+    render: &RenderArgs,
+    diffs_by_default: bool,
+    color: bool,
+) -> String {
+    match format {
+        ReportFormat::Json => report::json::render(report),
+        ReportFormat::Text => text::render(
+            report,
+            &text::TextOptions {
+                style: text::Style { color },
+                diffs: diffs_by_default || render.show_diff,
+                list_in_sync: render.list_in_sync,
+                list_suppressed: render.list_suppressed,
+            },
+        ),
+        ReportFormat::Sarif => report::sarif::render(
+            report,
+            &report::sarif::SarifOptions {
+                drift: render.sarif_drift,
+            },
+        ),
+        ReportFormat::Github => report::github::render(report),
+        ReportFormat::Markdown => report::markdown::render(report),
+        ReportFormat::Junit => report::junit::render(report),
+    }
+}
+
+/// Standard output (or the plain `--output FILE`) in `--format`, then every
+/// `--output FORMAT=FILE`; with the `github` format, the Markdown job summary
+/// appended to `$GITHUB_STEP_SUMMARY` when set. Every output is tried; any
+/// that fails is reported and makes the exit code 2.
+fn write_reports(
+    report: &report::Report,
+    render: &RenderArgs,
+    diffs_by_default: bool,
+) -> Result<(), i32> {
+    let plain = render.plain_output();
+    let to_terminal = plain.is_none() && std::io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut failed = false;
+    let main = render_as(report, render.format, render, diffs_by_default, color);
+    if let Err(error) = write_output(plain, &main) {
+        print_error(&error);
+        failed = true;
+    }
+    for output in &render.output {
+        let Some(format) = output.format else {
+            continue;
+        };
+        let text = render_as(report, format, render, diffs_by_default, false);
+        if let Err(error) = write_output(Some(&output.path), &text) {
+            print_error(&error);
+            failed = true;
+        }
+    }
+    let github = render.format == ReportFormat::Github
+        || render
+            .output
+            .iter()
+            .any(|o| o.format == Some(ReportFormat::Github));
+    if github {
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
+            if let Err(error) = append_summary(std::path::Path::new(&summary), report) {
+                print_error(&error);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        Err(exit::INPUT_ERROR)
+    } else {
+        Ok(())
+    }
+}
+
+/// Appends the Markdown report to the job summary file (GitHub creates it;
+/// other steps may have written to it already).
+fn append_summary(path: &std::path::Path, report: &report::Report) -> Result<(), InputError> {
+    let text = report::markdown::render(report);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| {
+            InputError::error(
+                Code::Io,
+                Place::file(path.display().to_string()),
+                format!("cannot write the job summary ($GITHUB_STEP_SUMMARY): {e}"),
+            )
+            .with_source(e)
+        })
+}
+
 fn capture(arguments: args::ScanArgs) -> i32 {
-    let Some(output) = arguments.output.clone() else {
+    let Some(output) = arguments.render.plain_output().map(|p| p.to_path_buf()) else {
         return fail(&InputError::error(
             Code::Usage,
             Place::Argument("--output".into()),
@@ -319,11 +489,20 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
     for error in &errors {
         print_error(error);
     }
+    let listed: Vec<&driftaudit::policy::RuleInfo> = set
+        .rules
+        .iter()
+        .filter(|r| {
+            arguments.control.is_empty()
+                || r.controls
+                    .iter()
+                    .any(|c| arguments.control.iter().any(|p| under_prefix(c, p)))
+        })
+        .collect();
     let mut out = String::new();
     match arguments.format {
         Format::Json => {
-            let rules: Vec<serde_json::Value> = set
-                .rules
+            let rules: Vec<serde_json::Value> = listed
                 .iter()
                 .map(|r| {
                     serde_json::json!({
@@ -331,14 +510,14 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
                         "severity": r.severity, "category": r.category,
                         "remediation": r.remediation, "kinds": set.routed_kinds(r), "sources": r.sources,
                         "scope": match r.scope { driftaudit::policy::Scope::Resource => "resource", driftaudit::policy::Scope::Inventory => "inventory" },
-                        "location": r.location,
+                        "controls": r.controls, "location": r.location,
                     })
                 })
                 .collect();
             out = serde_json::to_string_pretty(&rules).expect("serialises") + "\n";
         }
         Format::Text => {
-            for r in &set.rules {
+            for r in &listed {
                 out += &format!(
                     "{:<14} {:<9} {:<13} {}\n",
                     r.id,
@@ -347,8 +526,11 @@ fn policy_list(arguments: args::PolicyListArgs) -> i32 {
                     r.title
                 );
                 out += &format!("{:<38}{}\n", "", set.routed_kinds(r).join(", "));
+                if !r.controls.is_empty() {
+                    out += &format!("{:<38}{}\n", "", r.controls.join(", "));
+                }
             }
-            out += &format!("{} rules\n", set.rules.len());
+            out += &format!("{} rules\n", listed.len());
         }
     }
     if let Err(error) = write_output(None, &out) {

@@ -70,6 +70,9 @@ _rpo_hours := to_number(v) if {
 #   driftaudit.io/backup=true) has spec.suspend set to true: no backup is taken.
 # custom:
 #   id: DA-BAK-001
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [CronJob]
@@ -88,6 +91,9 @@ deny_suspended_backup_cronjob contains finding if {
 # description: A CloudNativePG ScheduledBackup has spec.suspend set to true, so no backup of its cluster is taken.
 # custom:
 #   id: DA-BAK-002
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [ScheduledBackup]
@@ -111,6 +117,9 @@ _cnpg_cluster := sprintf(` of cluster "%s"`, [c]) if {
 # description: A Velero Schedule has spec.paused set to true, so Velero creates no backups from it.
 # custom:
 #   id: DA-BAK-003
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [Schedule]
@@ -132,6 +141,9 @@ deny_paused_velero_schedule contains finding if {
 #   declares are not taken.
 # custom:
 #   id: DA-BAK-004
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   remediation: Apply the declared resource (sync the GitOps application) and check why it was not deployed or was deleted.
@@ -154,6 +166,9 @@ deny_declared_backup_missing contains finding if {
 #   the CronJob has never succeeded.
 # custom:
 #   id: DA-BAK-005
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [CronJob]
@@ -206,6 +221,9 @@ _cnpg_has_backup if {
 #   archives of its database are kept anywhere.
 # custom:
 #   id: DA-BAK-006
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [Cluster]
@@ -236,6 +254,9 @@ _retention_days(text) := to_number(trim_suffix(text, "d")) if {
 #   than backups.min_retention_days.
 # custom:
 #   id: DA-BAK-007
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: medium
 #   category: backups
 #   kinds: [Cluster]
@@ -272,6 +293,9 @@ _stanza := s if {
 #   error. pgbackrest info exits 0 in these cases; only its status says so.
 # custom:
 #   id: DA-BAK-008
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: critical
 #   category: backups
 #   kinds: [PgBackRestStanza]
@@ -297,6 +321,9 @@ deny_stanza_error contains finding if {
 #   has no successful backup at all.
 # custom:
 #   id: DA-BAK-009
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [PgBackRestStanza]
@@ -346,6 +373,9 @@ _successful(backup) if {
 #   when repo1-retention-full-type is time.
 # custom:
 #   id: DA-BAK-010
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: medium
 #   category: backups
 #   kinds: [PgBackRestStanza]
@@ -390,6 +420,9 @@ _is_archiver if {
 #   backup, never to a point in time.
 # custom:
 #   id: DA-BAK-011
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [Archiver]
@@ -413,6 +446,9 @@ deny_archiving_off contains finding if {
 #   growing.
 # custom:
 #   id: DA-BAK-012
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
 #   severity: high
 #   category: backups
 #   kinds: [Archiver]

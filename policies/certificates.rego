@@ -57,6 +57,9 @@ _text(cert, key) := cert[key] if {
 # description: The certificate's notAfter date is at or before the scan time.
 # custom:
 #   id: DA-CERT-001
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
 #   severity: critical
 #   category: certificates
 #   remediation: Renew the certificate and deploy the new one (check that its issuer, e.g. cert-manager, is renewing it).
@@ -76,6 +79,9 @@ deny_expired contains finding if {
 #   below the threshold).
 # custom:
 #   id: DA-CERT-002
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
 #   severity: high
 #   category: certificates
 #   remediation: Renew the certificate now; automated renewal should have replaced it well before this point.
@@ -96,6 +102,9 @@ deny_expiring_soon contains finding if {
 #   certificates.fail_days days.
 # custom:
 #   id: DA-CERT-003
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
 #   severity: medium
 #   category: certificates
 #   remediation: Plan the renewal, or check that automated renewal is configured for this certificate.
@@ -117,6 +126,9 @@ warn_expiring contains finding if {
 #   until then. Often a clock problem on the issuer or a certificate deployed early.
 # custom:
 #   id: DA-CERT-004
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
 #   severity: high
 #   category: certificates
 #   remediation: Deploy a certificate that is valid now, or check the issuer's clock.
@@ -136,6 +148,8 @@ deny_not_yet_valid contains finding if {
 #   validity cannot be checked.
 # custom:
 #   id: DA-CERT-005
+#   controls:
+#     - ISO27001-2022:A.8.24
 #   severity: medium
 #   category: certificates
 #   remediation: Replace the value with a valid PEM-encoded certificate chain.
@@ -189,6 +203,9 @@ else := []
 #   subject alternative names do not include it: clients reject the connection.
 # custom:
 #   id: DA-CERT-006
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
 #   severity: high
 #   category: certificates
 #   remediation: Serve a certificate whose SANs include the name (add it to the certificate or configure the matching certificate for this host).
@@ -215,6 +232,9 @@ _covered(cert) if {
 #   verification.
 # custom:
 #   id: DA-CERT-007
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
 #   severity: high
 #   category: certificates
 #   remediation: Configure a certificate for this host (tls.certificates, a certResolver or a TLSStore default certificate).

@@ -33,6 +33,9 @@ _main(c) if regex.match(`\.containers\[[0-9]+\]$`, c.path)
 #   can write to the container's filesystem (tools, persistence).
 # custom:
 #   id: DA-HARD-001
+#   controls:
+#     - CIS-K8s-1.10:5.7.3
+#     - NSA-CISA-1.2:Kubernetes Pod security
 #   enabled_by: hardening.read_only_root_filesystem
 #   severity: medium
 #   category: hardening
@@ -55,6 +58,8 @@ deny_writable_root_filesystem contains finding if {
 #   blindly and can starve its node's other pods.
 # custom:
 #   id: DA-HARD-002
+#   controls:
+#     - NSA-CISA-1.2:Network separation and hardening
 #   enabled_by: hardening.resources
 #   severity: medium
 #   category: hardening
@@ -85,6 +90,8 @@ _set(v) if is_number(v)
 #   completion.
 # custom:
 #   id: DA-HARD-003
+#   controls:
+#     - ISO27001-2022:A.8.16
 #   enabled_by: hardening.probes
 #   severity: low
 #   category: hardening
@@ -109,6 +116,9 @@ deny_missing_probe contains finding if {
 #   containers get an API token they rarely need.
 # custom:
 #   id: DA-HARD-004
+#   controls:
+#     - CIS-K8s-1.10:5.1.6
+#     - NSA-CISA-1.2:Kubernetes Pod security
 #   enabled_by: hardening.automount_service_account_token
 #   severity: medium
 #   category: hardening
@@ -130,6 +140,10 @@ deny_service_account_token contains finding if {
 #   own (quotas, network policies, RBAC) and mixes unrelated workloads.
 # custom:
 #   id: DA-HARD-005
+#   controls:
+#     - CIS-K8s-1.10:5.7.1
+#     - CIS-K8s-1.10:5.7.4
+#     - NSA-CISA-1.2:Network separation and hardening
 #   enabled_by: hardening.default_namespace
 #   severity: low
 #   category: hardening
@@ -151,6 +165,9 @@ deny_default_namespace contains finding if {
 #   pod that names none: any role granted to it is granted to all of them.
 # custom:
 #   id: DA-HARD-006
+#   controls:
+#     - CIS-K8s-1.10:5.1.5
+#     - NSA-CISA-1.2:Authentication and authorization
 #   enabled_by: hardening.default_service_account
 #   severity: low
 #   category: hardening
@@ -186,6 +203,9 @@ else := "unset"
 #   child processes, shown by debugging tools and often logged.
 # custom:
 #   id: DA-HARD-007
+#   controls:
+#     - CIS-K8s-1.10:5.4.1
+#     - NSA-CISA-1.2:Network separation and hardening
 #   enabled_by: hardening.secrets_in_env
 #   severity: medium
 #   category: hardening
@@ -229,6 +249,9 @@ else := "(unnamed)"
 #   accepts traffic from anywhere in the cluster.
 # custom:
 #   id: DA-HARD-008
+#   controls:
+#     - CIS-K8s-1.10:5.3.2
+#     - NSA-CISA-1.2:Network separation and hardening
 #   enabled_by: hardening.network_policy
 #   severity: medium
 #   category: hardening

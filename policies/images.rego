@@ -113,6 +113,9 @@ _registry_approved(ref) if {
 #   (docker.io). The rule does nothing while the list is empty.
 # custom:
 #   id: DA-IMG-001
+#   controls:
+#     - CIS-K8s-1.10:5.5.1
+#     - NSA-CISA-1.2:Kubernetes Pod security
 #   severity: high
 #   category: images
 #   remediation: >-
@@ -139,6 +142,10 @@ deny_unapproved_registry contains finding if {
 #   image runs. Controlled by images.forbid_latest.
 # custom:
 #   id: DA-IMG-002
+#   controls:
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - ISO27001-2022:A.8.32
+#     - SOC2-2017:CC8.1
 #   severity: medium
 #   category: images
 #   remediation: Reference a fixed version tag (e.g. nginx:1.27.2) or pin the image by digest.
@@ -164,6 +171,10 @@ _latest_reason("latest") := "with the tag :latest and without a digest"
 #   exactly one image. Enabled by images.require_digest (off by default).
 # custom:
 #   id: DA-IMG-003
+#   controls:
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - ISO27001-2022:A.8.32
+#     - SOC2-2017:CC8.1
 #   severity: medium
 #   category: images
 #   remediation: Append the image digest, e.g. registry.example.com/app:1.4.2@sha256:<digest>.
@@ -185,6 +196,9 @@ deny_missing_digest contains finding if {
 #   in entries are ignored. The rule does nothing while the list is empty.
 # custom:
 #   id: DA-IMG-004
+#   controls:
+#     - CIS-K8s-1.10:5.5.1
+#     - NSA-CISA-1.2:Kubernetes Pod security
 #   severity: high
 #   category: images
 #   remediation: Use an approved image, or add the repository to images.approved_images in your baseline.

@@ -47,6 +47,10 @@ _unapproved_attribute(attribute) if {
 #   permission check and can run programs on the server.
 # custom:
 #   id: DA-PG-001
+#   controls:
+#     - ISO27001-2022:A.5.18
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: critical
 #   kinds: [Role]
 #   remediation: ALTER ROLE ... NOSUPERUSER, or declare the role as a superuser in the PostgresBaseline (or approve it in postgres.approved_roles.superuser).
@@ -65,6 +69,10 @@ deny_unapproved_superuser contains finding if {
 #   the declared PostgresBaseline nor postgres.approved_roles approves it.
 # custom:
 #   id: DA-PG-002
+#   controls:
+#     - ISO27001-2022:A.5.18
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   kinds: [Role]
 #   remediation: Remove the attribute (ALTER ROLE ... NOCREATEROLE, NOCREATEDB, NOREPLICATION, NOBYPASSRLS), or declare it in the PostgresBaseline.
@@ -104,6 +112,11 @@ _allowance_covers_object(allowance, grant) if {
 #   are allowed by postgres.allowed_public_grants.
 # custom:
 #   id: DA-PG-003
+#   controls:
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.3
+#     - SOC2-2017:CC6.1
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   kinds: [Grant]
 #   remediation: REVOKE the privilege FROM PUBLIC and grant it to the roles that need it.
@@ -135,6 +148,9 @@ _weak_methods := {"trust": "critical", "password": "high"}
 #   Local (Unix socket) rules are not judged.
 # custom:
 #   id: DA-PG-004
+#   controls:
+#     - ISO27001-2022:A.8.5
+#     - SOC2-2017:CC6.1
 #   severity: critical
 #   kinds: [HbaRule]
 #   remediation: Use scram-sha-256 (or cert) for every non-local rule; keep trust and peer for local connections only.
@@ -155,6 +171,9 @@ deny_weak_hba_method contains finding if {
 # description: The ssl setting is off, so every client connection to the server, passwords included, travels unencrypted.
 # custom:
 #   id: DA-PG-005
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
 #   severity: high
 #   kinds: [Setting]
 #   remediation: Set ssl = on with a server certificate and key, and use hostssl rules in pg_hba.conf.
@@ -176,6 +195,9 @@ deny_ssl_off contains finding if {
 #   are skipped.
 # custom:
 #   id: DA-PG-006
+#   controls:
+#     - ISO27001-2022:A.5.17
+#     - SOC2-2017:CC6.1
 #   severity: medium
 #   kinds: [Role]
 #   remediation: ALTER ROLE ... VALID UNTIL '<date>' and rotate the password before that date.

@@ -42,6 +42,10 @@ _windows(pod) if pod.spec.os.name == "windows"
 #   capability and access to all host devices: it can take over the node.
 # custom:
 #   id: DA-PRIV-001
+#   controls:
+#     - CIS-K8s-1.10:5.2.2
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Privileged Containers
 #   severity: critical
 #   category: privileges
 #   remediation: Remove securityContext.privileged (or set it to false) and add only the capabilities the container needs.
@@ -61,6 +65,12 @@ deny_privileged_container contains finding if {
 #   interfaces, processes or IPC objects.
 # custom:
 #   id: DA-PRIV-002
+#   controls:
+#     - CIS-K8s-1.10:5.2.3
+#     - CIS-K8s-1.10:5.2.4
+#     - CIS-K8s-1.10:5.2.5
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Host Namespaces
 #   severity: high
 #   category: privileges
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
@@ -81,6 +91,10 @@ deny_host_namespace contains finding if {
 #   escaping to the node; even read-only ones expose node data.
 # custom:
 #   id: DA-PRIV-003
+#   controls:
+#     - CIS-K8s-1.10:5.2.12
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/HostPath Volumes
 #   severity: high
 #   category: privileges
 #   remediation: Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.
@@ -107,6 +121,10 @@ else := "(no path)"
 #   privileges than its parent (setuid binaries, file capabilities).
 # custom:
 #   id: DA-PRIV-004
+#   controls:
+#     - CIS-K8s-1.10:5.2.6
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Privilege Escalation
 #   severity: high
 #   category: privileges
 #   remediation: Set securityContext.allowPrivilegeEscalation to false.
@@ -127,6 +145,10 @@ deny_privilege_escalation contains finding if {
 #   CAP_ prefix and case.
 # custom:
 #   id: DA-PRIV-005
+#   controls:
+#     - CIS-K8s-1.10:5.2.9
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Capabilities
 #   severity: high
 #   category: privileges
 #   remediation: Drop the capability from securityContext.capabilities.add, or allow it in privileges.allowed_capabilities.
@@ -151,6 +173,10 @@ deny_dangerous_capability contains finding if {
 #   The container's effective runAsUser (its own, else the pod's) is 0.
 # custom:
 #   id: DA-PRIV-006
+#   controls:
+#     - CIS-K8s-1.10:5.2.7
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Running as Non-root user
 #   severity: high
 #   category: privileges
 #   remediation: Set securityContext.runAsUser to a non-zero UID (and runAsNonRoot to true).
@@ -174,6 +200,10 @@ deny_run_as_root contains finding if {
 #   non-root and passes. Enabled by privileges.require_run_as_non_root.
 # custom:
 #   id: DA-PRIV-007
+#   controls:
+#     - CIS-K8s-1.10:5.2.7
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Running as Non-root
 #   severity: medium
 #   category: privileges
 #   remediation: Set securityContext.runAsNonRoot to true on the pod or the container.
@@ -211,6 +241,14 @@ _run_as_non_root_finding(c) := {
 #   subject that is not listed in privileges.allowed_cluster_admin_subjects.
 # custom:
 #   id: DA-PRIV-008
+#   controls:
+#     - CIS-K8s-1.10:5.1.1
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.5.18
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.1
+#     - SOC2-2017:CC6.3
 #   severity: critical
 #   category: privileges
 #   kinds: [RoleBinding, ClusterRoleBinding]
@@ -258,6 +296,12 @@ _describe_subject(s) := sprintf("%s %s/%s", [object.get(s, "kind", "subject"), s
 #   suppressed.
 # custom:
 #   id: DA-PRIV-009
+#   controls:
+#     - CIS-K8s-1.10:5.1.3
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   category: privileges
 #   kinds: [Role, ClusterRole]

@@ -219,6 +219,10 @@ _contexts contains {"what": c.what, "path": concat("", [c.path, ".securityContex
 #   Baseline level, all versions.
 # custom:
 #   id: DA-PSS-HOST-PROCESS
+#   controls:
+#     - CIS-K8s-1.10:5.2.11
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/HostProcess
 #   severity: critical
 #   pss: {control: HostProcess, level: baseline, since: v1.0}
 #   remediation: Remove windowsOptions.hostProcess (or set it to false).
@@ -235,6 +239,12 @@ deny_host_process contains finding if {
 # description: Sharing the host namespaces (hostNetwork, hostPID, hostIPC) is forbidden. Baseline level, all versions.
 # custom:
 #   id: DA-PSS-HOST-NAMESPACES
+#   controls:
+#     - CIS-K8s-1.10:5.2.3
+#     - CIS-K8s-1.10:5.2.4
+#     - CIS-K8s-1.10:5.2.5
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Host Namespaces
 #   severity: high
 #   pss: {control: Host Namespaces, level: baseline, since: v1.0}
 #   remediation: Remove hostNetwork, hostPID and hostIPC (or set them to false).
@@ -251,6 +261,10 @@ deny_host_namespaces contains finding if {
 # description: Privileged containers are forbidden. Baseline level, all versions.
 # custom:
 #   id: DA-PSS-PRIVILEGED
+#   controls:
+#     - CIS-K8s-1.10:5.2.2
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Privileged Containers
 #   severity: critical
 #   pss: {control: Privileged Containers, level: baseline, since: v1.0}
 #   remediation: Remove securityContext.privileged (or set it to false).
@@ -270,6 +284,10 @@ deny_privileged contains finding if {
 #   level, all versions.
 # custom:
 #   id: DA-PSS-CAPABILITIES
+#   controls:
+#     - CIS-K8s-1.10:5.2.9
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Capabilities
 #   severity: high
 #   pss: {control: Capabilities, level: baseline, since: v1.0}
 #   remediation: Remove the capability from securityContext.capabilities.add.
@@ -289,6 +307,10 @@ deny_capabilities contains finding if {
 # description: hostPath volumes are forbidden. Baseline level, all versions.
 # custom:
 #   id: DA-PSS-HOST-PATH
+#   controls:
+#     - CIS-K8s-1.10:5.2.12
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/HostPath Volumes
 #   severity: high
 #   pss: {control: HostPath Volumes, level: baseline, since: v1.0}
 #   remediation: Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.
@@ -308,6 +330,10 @@ deny_host_path contains finding if {
 # description: Containers may not use host ports (ports[*].hostPort other than 0). Baseline level, all versions.
 # custom:
 #   id: DA-PSS-HOST-PORTS
+#   controls:
+#     - CIS-K8s-1.10:5.2.13
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Host Ports
 #   severity: high
 #   pss: {control: Host Ports, level: baseline, since: v1.0}
 #   remediation: Remove ports[*].hostPort and expose the port through a Service.
@@ -332,6 +358,10 @@ deny_host_ports contains finding if {
 #   the pod or a container may be RuntimeDefault or Localhost. Baseline level.
 # custom:
 #   id: DA-PSS-APPARMOR
+#   controls:
+#     - CIS-K8s-1.10:5.7.3
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/AppArmor
 #   severity: high
 #   pss: {control: AppArmor, level: baseline, since: v1.0}
 #   remediation: Use the RuntimeDefault AppArmor profile, or a Localhost one.
@@ -367,6 +397,10 @@ _apparmor_annotation_allowed(value) if startswith(value, "localhost/")
 #   seLinuxOptions.user and role may not be set. Baseline level.
 # custom:
 #   id: DA-PSS-SELINUX
+#   controls:
+#     - CIS-K8s-1.10:5.7.3
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/SELinux
 #   severity: high
 #   pss: {control: SELinux, level: baseline, since: v1.0}
 #   remediation: Remove seLinuxOptions.user and role, and use an allowed type (or none).
@@ -395,6 +429,10 @@ _selinux_allowed(key, value) if {
 # description: securityContext.procMount may only be Default. Baseline level, all versions.
 # custom:
 #   id: DA-PSS-PROC-MOUNT
+#   controls:
+#     - CIS-K8s-1.10:5.7.3
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline//proc Mount Type
 #   severity: high
 #   pss: {control: /proc Mount Type, level: baseline, since: v1.0}
 #   remediation: Remove securityContext.procMount (or set it to Default).
@@ -416,6 +454,10 @@ deny_proc_mount contains finding if {
 #   docker/default or localhost/* (or unset). Baseline level.
 # custom:
 #   id: DA-PSS-SECCOMP
+#   controls:
+#     - CIS-K8s-1.10:5.7.2
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Seccomp
 #   severity: high
 #   pss: {control: Seccomp, level: baseline, since: v1.0}
 #   remediation: Set seccompProfile.type to RuntimeDefault (or Localhost with a profile), or leave it unset.
@@ -459,6 +501,10 @@ _seccomp_annotation_allowed(value) if startswith(value, "localhost/")
 #   net.ipv4.tcp_rmem and tcp_wmem from v1.32. Baseline level.
 # custom:
 #   id: DA-PSS-SYSCTLS
+#   controls:
+#     - CIS-K8s-1.10:5.7.3
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:baseline/Sysctls
 #   severity: high
 #   pss: {control: Sysctls, level: baseline, since: v1.0}
 #   remediation: Remove the sysctl, or set it on the node instead.
@@ -482,6 +528,10 @@ deny_sysctls contains finding if {
 #   persistentVolumeClaim, projected or secret. Restricted level, all versions.
 # custom:
 #   id: DA-PSS-VOLUME-TYPES
+#   controls:
+#     - CIS-K8s-1.10:5.2.12
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Volume Types
 #   severity: medium
 #   pss: {control: Volume Types, level: restricted, since: v1.0}
 #   remediation: Use one of the allowed volume types (a persistentVolumeClaim for storage).
@@ -507,6 +557,10 @@ deny_volume_types contains finding if {
 #   (from v1.8; Windows pods are exempt from v1.25). Restricted level.
 # custom:
 #   id: DA-PSS-PRIVILEGE-ESCALATION
+#   controls:
+#     - CIS-K8s-1.10:5.2.6
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Privilege Escalation
 #   severity: medium
 #   pss: {control: Privilege Escalation, level: restricted, since: v1.8}
 #   remediation: Set securityContext.allowPrivilegeEscalation to false in every container.
@@ -537,6 +591,10 @@ _linux_exempt(pod) if {
 #   all versions.
 # custom:
 #   id: DA-PSS-RUN-AS-NON-ROOT
+#   controls:
+#     - CIS-K8s-1.10:5.2.7
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Running as Non-root
 #   severity: medium
 #   pss: {control: Running as Non-root, level: restricted, since: v1.0}
 #   remediation: Set securityContext.runAsNonRoot to true on the pod.
@@ -560,6 +618,10 @@ deny_run_as_non_root contains finding if {
 # description: runAsUser of the pod or a container may not be 0 (from v1.23). Restricted level.
 # custom:
 #   id: DA-PSS-RUN-AS-USER
+#   controls:
+#     - CIS-K8s-1.10:5.2.7
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Running as Non-root user
 #   severity: medium
 #   pss: {control: Running as Non-root user, level: restricted, since: v1.23}
 #   remediation: Set securityContext.runAsUser to a non-zero UID, or leave it unset.
@@ -578,6 +640,10 @@ deny_run_as_user contains finding if {
 #   Restricted level.
 # custom:
 #   id: DA-PSS-SECCOMP-RESTRICTED
+#   controls:
+#     - CIS-K8s-1.10:5.7.2
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Seccomp
 #   severity: medium
 #   pss: {control: Seccomp (restricted), level: restricted, since: v1.19}
 #   remediation: Set securityContext.seccompProfile.type to RuntimeDefault on the pod.
@@ -608,6 +674,12 @@ deny_seccomp_restricted contains finding if {
 #   Restricted level.
 # custom:
 #   id: DA-PSS-CAPABILITIES-RESTRICTED
+#   controls:
+#     - CIS-K8s-1.10:5.2.8
+#     - CIS-K8s-1.10:5.2.9
+#     - CIS-K8s-1.10:5.2.10
+#     - NSA-CISA-1.2:Kubernetes Pod security
+#     - PSS:restricted/Capabilities
 #   severity: medium
 #   pss: {control: Capabilities (restricted), level: restricted, since: v1.22}
 #   remediation: Set securityContext.capabilities.drop to [ALL], and add only NET_BIND_SERVICE.

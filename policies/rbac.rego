@@ -75,6 +75,12 @@ _finding(i, rule, msg) := object.union(base, {"suppressed": {
 #   users, groups, service accounts or user extras (act as anyone).
 # custom:
 #   id: DA-RBAC-001
+#   controls:
+#     - CIS-K8s-1.10:5.1.8
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   remediation: Remove the escalate, bind and impersonate verbs; grant the roles or bindings the subject needs instead.
 deny_escalation_verbs contains finding if {
@@ -92,6 +98,11 @@ deny_escalation_verbs contains finding if {
 #   tokens and Secrets.
 # custom:
 #   id: DA-RBAC-002
+#   controls:
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   remediation: Remove pods/exec and pods/attach; use an audited break-glass role for debugging.
 deny_pod_exec contains finding if {
@@ -111,6 +122,12 @@ deny_pod_exec contains finding if {
 #   any pod of the node), bypassing admission and audit of the API server.
 # custom:
 #   id: DA-RBAC-003
+#   controls:
+#     - CIS-K8s-1.10:5.1.10
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   remediation: Remove nodes/proxy; grant nodes/metrics or nodes/stats for monitoring.
 deny_nodes_proxy contains finding if {
@@ -128,6 +145,12 @@ deny_nodes_proxy contains finding if {
 #   token of any service account it reaches and act as it.
 # custom:
 #   id: DA-RBAC-004
+#   controls:
+#     - CIS-K8s-1.10:5.1.13
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   remediation: Remove create on serviceaccounts/token; mount projected tokens in the pods that need them.
 deny_token_create contains finding if {
@@ -146,6 +169,12 @@ deny_token_create contains finding if {
 #   cluster.
 # custom:
 #   id: DA-RBAC-005
+#   controls:
+#     - CIS-K8s-1.10:5.1.2
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: high
 #   kinds: [ClusterRole]
 #   remediation: Grant Secret access in a Role of the namespace that needs it, limited by resourceNames.
@@ -168,6 +197,12 @@ deny_cluster_secret_read contains finding if {
 #   resource, including ones added later).
 # custom:
 #   id: DA-RBAC-006
+#   controls:
+#     - CIS-K8s-1.10:5.1.3
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.8.2
+#     - SOC2-2017:CC6.3
 #   severity: medium
 #   remediation: List the URLs and resources the role needs.
 deny_wildcard_urls contains finding if {
@@ -196,6 +231,12 @@ deny_wildcard_urls contains finding if {
 #   scan did not see is reported, saying so.
 # custom:
 #   id: DA-RBAC-007
+#   controls:
+#     - NSA-CISA-1.2:Authentication and authorization
+#     - ISO27001-2022:A.5.15
+#     - ISO27001-2022:A.5.18
+#     - SOC2-2017:CC6.1
+#     - SOC2-2017:CC6.3
 #   severity: critical
 #   kinds: [RoleBinding, ClusterRoleBinding]
 #   remediation: Bind the role to the users, groups or service accounts that need it.

@@ -25,6 +25,8 @@ _errors_text(router) := concat("; ", sort([e | some e in router.error; is_string
 #   a bad rule, an unknown TLS option).
 # custom:
 #   id: DA-TRAEFIK-001
+#   controls:
+#     - ISO27001-2022:A.8.9
 #   severity: high
 #   category: traefik
 #   remediation: Fix what the error names (declare the missing service or middleware, correct the rule), then check the router's status in the Traefik dashboard.

@@ -38,6 +38,9 @@ pub struct Config {
     pub environments: Vec<EnvironmentConfig>,
     /// Default `--fail-on` severity.
     pub fail_on: Option<String>,
+    /// The waivers file (docs/waivers.md), relative to the config file
+    /// [default: `.driftaudit/waivers.yaml` of the declared repository].
+    pub waivers: Option<PathBuf>,
     /// Limits of the live sources (`--source-timeout`, `--scan-timeout`).
     pub timeouts: TimeoutsConfig,
     // One section per live source, each the settings of its flag group; a
@@ -589,6 +592,7 @@ impl Config {
         if let Some(section) = &self.pgbackrest {
             named.push(("pgbackrest.config", &section.config));
         }
+        named.push(("waivers", &self.waivers));
         let source_files = named
             .into_iter()
             .filter_map(|(key, path)| Some((key.to_string(), path.as_ref()?, false)));

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use jsonpath_rust::JsonPath;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use similar::TextDiff;
 
@@ -18,7 +18,7 @@ use crate::sources::registry::rules_for;
 use crate::sources::rules::{is_zero, FieldSet, Member, SourceRules, Step, WriteRecord, Writer};
 use crate::yaml::{push_index, push_key, to_yaml};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DriftStatus {
     InSync,
@@ -46,7 +46,7 @@ impl DriftStatus {
 }
 
 /// One field that differs. A side where the field is absent is `null`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub path: String,
     pub kind: ChangeKind,
@@ -63,7 +63,7 @@ pub struct Change {
 }
 
 /// What happened to a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// Set on both sides, to different values.
@@ -85,7 +85,7 @@ impl ChangeKind {
 }
 
 /// The drift of one resource on one live target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Drift {
     pub target: String,
     pub resource: ResourceRef,
@@ -96,7 +96,7 @@ pub struct Drift {
     pub status: DriftStatus,
     pub changes: Vec<Change>,
     /// Unified diff (declared → live) for people; empty when in sync.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub diff: String,
     /// Where the declared resource starts (absent for unmanaged ones).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,7 +106,9 @@ pub struct Drift {
     /// not set are compared as before (not at all unless `strict`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    #[serde(skip)]
+    /// Not in the JSON; a report read back (`driftaudit report --input`)
+    /// rebuilds it from `resource` and `environment`.
+    #[serde(skip, default = "Identity::unknown")]
     pub identity: Identity,
 }
 

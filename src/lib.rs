@@ -15,4 +15,5 @@ pub mod report;
 pub mod scan;
 pub mod scratch;
 pub mod sources;
+pub mod waivers;
 pub mod yaml;

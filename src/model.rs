@@ -53,6 +53,31 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The identity a resource reference names (with its environment, empty
+    /// for none): what a report read back from JSON knows of a resource.
+    pub fn of_reference(reference: &ResourceRef, environment: Option<&str>) -> Identity {
+        Identity {
+            source: reference.source,
+            group: api_group(&reference.api_version).to_string(),
+            kind: reference.kind.clone(),
+            namespace: reference.namespace.clone(),
+            name: reference.name.clone(),
+            environment: environment.unwrap_or_default().to_string(),
+        }
+    }
+
+    /// A placeholder until [`Identity::of_reference`] replaces it.
+    pub fn unknown() -> Identity {
+        Identity {
+            source: Source::Kubernetes,
+            group: String::new(),
+            kind: String::new(),
+            namespace: String::new(),
+            name: String::new(),
+            environment: String::new(),
+        }
+    }
+
     /// `Deployment shop/web`, `ClusterRole admin`.
     pub fn display_name(&self) -> String {
         if self.namespace.is_empty() {
@@ -78,7 +103,7 @@ pub fn api_group(api_version: &str) -> &str {
 }
 
 /// The identity as reports print it (`resource` in the JSON schema).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ResourceRef {
     pub source: Source,
     #[serde(rename = "apiVersion")]
@@ -86,6 +111,17 @@ pub struct ResourceRef {
     pub kind: String,
     pub namespace: String,
     pub name: String,
+}
+
+impl ResourceRef {
+    /// `Deployment shop/web`, `ClusterRole admin`.
+    pub fn display_name(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
 }
 
 /// Where a resource was read from.
@@ -198,7 +234,7 @@ impl Resource {
 }
 
 /// A place in the declared repository.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     pub file: String,
     pub line: u32,

@@ -56,6 +56,8 @@ pub struct ScanOptions {
     pub policy_memory: Option<u64>,
     /// `false` for `driftaudit diff`: drift only.
     pub evaluate_policies: bool,
+    /// The waivers file's entries, applied to the findings (docs/waivers.md).
+    pub waivers: crate::waivers::Waivers,
     pub fail_on: Option<Severity>,
     pub fail_on_drift: bool,
     pub allow_partial: bool,
@@ -201,12 +203,6 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     };
     errors.extend(policies.errors);
     let mut findings = policies.findings;
-    let fixed = match (&base, policies.base) {
-        (Some(base), Some(outcome)) => {
-            compare_findings(base, outcome, &mut findings, &mut coverage)
-        }
-        _ => Vec::new(),
-    };
     if !environments.is_empty() {
         // A finding of an environment names only the targets it is compared with.
         for finding in &mut findings {
@@ -225,6 +221,21 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         }
     }
     stage_done("policies", started);
+    // Waivers, before the report counts: a waived finding does not count, an
+    // expired waiver is a finding of its own.
+    let waivers = options
+        .evaluate_policies
+        .then(|| crate::waivers::apply(&options.waivers, &mut findings, options.now))
+        .flatten();
+    // New or existing against the base, after waivers: a waived finding keeps
+    // its state, an expired waiver's finding (the base's findings are never
+    // waived) is new and fails the gate.
+    let fixed = match (&base, policies.base) {
+        (Some(base), Some(outcome)) => {
+            compare_findings(base, outcome, &mut findings, &mut coverage)
+        }
+        _ => Vec::new(),
+    };
 
     // Report.
     errors.sort();
@@ -258,7 +269,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             fail_on_existing: b.fail_on_existing,
         }),
     };
-    Report::assemble(
+    let mut report = Report::assemble(
         description,
         declared_coverage,
         declared_inventory.len(),
@@ -272,7 +283,10 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         options.fail_on,
         options.fail_on_drift,
         options.allow_partial,
-    )
+    );
+    report.waivers = waivers;
+    report.attach_rules(&policies.rules);
+    report
 }
 
 /// The `--compare-ref` base as read.

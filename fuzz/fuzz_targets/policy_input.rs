@@ -68,6 +68,7 @@ fn scratch() -> &'static Scratch {
             policy_timeout: Some(std::time::Duration::from_secs(300)),
             policy_memory: Some(2048 << 20),
             evaluate_policies: true,
+            waivers: Default::default(),
             fail_on: None,
             fail_on_drift: false,
             allow_partial: false,

@@ -82,10 +82,12 @@ pub enum Code {
     CredentialUnreadable,
     /// The live sources gave nothing to compare with.
     NothingLive,
+    /// An entry of the waivers file is invalid (docs/waivers.md).
+    WaiverInvalid,
 }
 
 impl Code {
-    pub const ALL: [Code; 31] = [
+    pub const ALL: [Code; 32] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
@@ -117,6 +119,7 @@ impl Code {
         Code::BadFlagValue,
         Code::CredentialUnreadable,
         Code::NothingLive,
+        Code::WaiverInvalid,
     ];
 
     /// `DA-E001`, ...
@@ -153,6 +156,7 @@ impl Code {
             Code::BadFlagValue => "DA-E503",
             Code::CredentialUnreadable => "DA-E504",
             Code::NothingLive => "DA-E505",
+            Code::WaiverInvalid => "DA-E601",
         }
     }
 }
@@ -519,6 +523,34 @@ impl Serialize for Diagnostic {
         out.serialize_field("location", &self.location.to_string())?;
         out.serialize_field("message", &self.message)?;
         out.end()
+    }
+}
+
+/// A report read back (`driftaudit report --input`): the code must be one
+/// this build knows; the location is parsed back into its place.
+impl<'de> serde::Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Diagnostic, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Written {
+            code: String,
+            location: String,
+            message: String,
+        }
+        let written = Written::deserialize(deserializer)?;
+        let code = Code::ALL
+            .into_iter()
+            .find(|c| c.as_str() == written.code)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown diagnostic code `{}`", written.code))
+            })?;
+        // Written back exactly as read: a place that would print otherwise
+        // stays text.
+        let place = match Place::parse(&written.location) {
+            place if place == written.location => place,
+            _ => Place::Text(written.location),
+        };
+        Ok(Diagnostic::error(code, place, written.message))
     }
 }
 

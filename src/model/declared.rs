@@ -1,9 +1,9 @@
 //! Declared coverage: what became of every file under the scanned paths.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The state a declared file ends in; exactly one per file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum FileState {
     /// Read on its own as manifests (or a source's own documents).
@@ -30,19 +30,19 @@ impl FileState {
 }
 
 /// One file of the declared tree, by its path relative to the tree root.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DeclaredFile {
     pub path: String,
     #[serde(flatten)]
     pub state: FileState,
     /// The environments that read it (`docs/environments.md`); empty (and
     /// left out of the JSON) for files under no environment.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<String>,
 }
 
 /// How many files ended in each state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCounts {
     pub read: usize,
     pub rendered: usize,
@@ -52,7 +52,7 @@ pub struct FileCounts {
 
 /// Every file under the scanned paths (and files outside them that a
 /// kustomization rendered), sorted by path.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeclaredCoverage {
     pub counts: FileCounts,
     pub files: Vec<DeclaredFile>,

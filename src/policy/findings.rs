@@ -29,6 +29,8 @@ fn judge(
         kind: "external",
         by: e.by.clone(),
         reason: e.reason.clone(),
+        owner: None,
+        expires: None,
     };
     if let Some(own) = &verdict.suppressed {
         return (verdict.message.clone(), Some(suppression(own)));
@@ -214,16 +216,20 @@ pub fn collect_findings(
         ));
     }
     let mut findings: Vec<Finding> = merged.into_values().collect();
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.category.cmp(&b.category))
-            .then_with(|| a.rule.cmp(&b.rule))
-            .then_with(|| a.resource.cmp(&b.resource))
-            .then_with(|| a.environment.cmp(&b.environment))
-            .then_with(|| a.message.cmp(&b.message))
-    });
+    findings.sort_by(report_order);
     findings
+}
+
+/// The order the report lists findings in: most severe first, then by
+/// category, rule, resource, environment and message.
+pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.category.cmp(&b.category))
+        .then_with(|| a.rule.cmp(&b.rule))
+        .then_with(|| a.resource.cmp(&b.resource))
+        .then_with(|| a.environment.cmp(&b.environment))
+        .then_with(|| a.message.cmp(&b.message))
 }
 
 #[cfg(test)]

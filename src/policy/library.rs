@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::diag::{read_text, unknown_key, Code, Diagnostic, Place};
 use crate::model::{InputError, Severity};
+use crate::sources::declared::json_type;
 use crate::yaml::{parse_documents, parse_spanned, push_index, push_key, SpanMap};
 
 static BUILTIN_POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
@@ -142,8 +143,10 @@ pub struct RuleInfo {
     /// dotted key such as `hardening.probes`): unless that key is `true`, the
     /// rule is not evaluated at all.
     pub enabled_by: Option<String>,
-    /// The controls the rule evidences (`custom.controls`): framework ids
-    /// such as `CIS-5.2.2`, `NSA-CISA:Pod security`, `ISO27001:A.8.24`.
+    /// The controls the rule evidences (`custom.controls`, a list of
+    /// strings): for built-in rules framework ids such as
+    /// `CIS-K8s-1.10:5.2.2` or `ISO27001-2022:A.8.24` (`super::controls`,
+    /// docs/controls.md); a user's rule may name any, or none.
     pub controls: Vec<String>,
     pub scope: Scope,
     pub package: String,
@@ -237,13 +240,25 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
         let custom = metadata.get("custom").cloned().unwrap_or(Value::Null);
         let Some(next) = lines.get(i) else { break };
         let at = format!("{}:{}", file.name, i + 1);
+        let controls = controls_field(&custom).map_err(|problem| {
+            let line = yaml
+                .lines()
+                .position(|l| l.trim_start().starts_with("controls:"))
+                .map_or(i + 1, |k| block_line + k + 1);
+            Diagnostic::error(
+                Code::PolicyMetadata,
+                Place::line(&file.name, line as u32),
+                format!("METADATA `custom.controls` {problem}"),
+            )
+            .with_note("docs/controls.md describes custom.controls")
+        })?;
         if next.trim_start().starts_with("package ") {
             defaults = PackageDefaults {
                 category: str_field(&custom, "category"),
                 kinds: list_field(&custom, "kinds"),
                 sources: list_field(&custom, "sources"),
                 facts: list_field(&custom, "facts"),
-                controls: list_field(&custom, "controls"),
+                controls,
                 scope: str_field(&custom, "scope"),
             };
             continue;
@@ -303,9 +318,7 @@ pub fn rules_of(file: &PolicyFile) -> Result<Vec<RuleInfo>, InputError> {
                 .or(defaults.facts.clone())
                 .unwrap_or_default(),
             enabled_by: str_field(&custom, "enabled_by"),
-            controls: list_field(&custom, "controls")
-                .or(defaults.controls.clone())
-                .unwrap_or_default(),
+            controls: controls.or(defaults.controls.clone()).unwrap_or_default(),
             scope,
             package: package.clone(),
             rule,
@@ -322,6 +335,34 @@ fn str_field(value: &Value, key: &str) -> Option<String> {
         Value::Null => None,
         other => Some(other.to_string()),
     })
+}
+
+/// `custom.controls`: absent, or a list of non-empty strings (trimmed).
+fn controls_field(custom: &Value) -> Result<Option<Vec<String>>, String> {
+    let items = match custom.get("controls") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(format!(
+                "must be a list of strings, not {}",
+                json_type(other)
+            ))
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(n, item)| match item {
+            Value::String(text) if !text.trim().is_empty() => Ok(text.trim().to_string()),
+            Value::String(_) => Err(format!("item {} is empty", n + 1)),
+            other => Err(format!(
+                "item {} must be a string, not {}",
+                n + 1,
+                json_type(other)
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 fn list_field(value: &Value, key: &str) -> Option<Vec<String>> {
@@ -574,6 +615,47 @@ mod tests {
         let err = rules_of(&file).unwrap_err();
         assert_eq!(err.location, "p.rego:6");
         assert_eq!(err.code, Code::PolicyMetadata);
+    }
+
+    #[test]
+    fn controls_must_be_a_list_of_strings_reported_at_their_line() {
+        let file = |controls: &str| {
+            PolicyFile {
+            name: "p.rego".into(),
+            text: format!("package a\n# METADATA\n# custom:\n#   id: A\n#   controls{controls}\n#   severity: low\ndeny contains 1 if true\n"),
+        }
+        };
+        let rules = rules_of(&file(
+            ":\n#     - ISO27001-2022:A.8.24\n#     - \" own-1 \"",
+        ))
+        .unwrap();
+        assert_eq!(rules[0].controls, vec!["ISO27001-2022:A.8.24", "own-1"]);
+        assert!(rules_of(&file(": ~")).unwrap()[0].controls.is_empty());
+        for (bad, says) in [
+            (
+                ": CIS-K8s-1.10:5.2.2",
+                "must be a list of strings, not a string",
+            ),
+            (": {cis: 5.2.2}", "must be a list of strings, not a map"),
+            (": [5.2, x]", "item 1 must be a string, not a number"),
+            (
+                ":\n#     - ok\n#     - [nested]",
+                "item 2 must be a string, not a list",
+            ),
+            (": [\"\"]", "item 1 is empty"),
+        ] {
+            let err = rules_of(&file(bad)).unwrap_err();
+            assert_eq!(err.code, Code::PolicyMetadata, "{bad}");
+            assert_eq!(err.location, "p.rego:5", "{bad}");
+            assert!(err.message.ends_with(says), "{bad}: {}", err.message);
+        }
+        // A package-level default is checked the same way.
+        let err = rules_of(&PolicyFile {
+            name: "q.rego".into(),
+            text: "# METADATA\n# custom:\n#   controls: 7\npackage a\n".into(),
+        })
+        .unwrap_err();
+        assert_eq!(err.location, "q.rego:3");
     }
 
     #[test]

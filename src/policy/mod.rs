@@ -5,6 +5,7 @@
 //! rules (`engine`, with the files and baselines of `library`) and turns the
 //! results into findings (`findings`).
 
+pub mod controls;
 pub mod engine;
 pub mod findings;
 pub mod input;

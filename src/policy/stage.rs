@@ -46,6 +46,8 @@ pub struct PolicyOutcome {
     pub errors: Vec<InputError>,
     /// Rules loaded (and evaluated where they applied).
     pub rules_evaluated: usize,
+    /// The metadata of every rule loaded, for the report's `rules`.
+    pub rules: Vec<crate::report::RuleMeta>,
     /// The `--compare-ref` base's findings, when there is a base.
     pub base: Option<BaseOutcome>,
 }
@@ -225,6 +227,19 @@ pub fn evaluate(
         findings,
         errors,
         rules_evaluated: policies.rules.len(),
+        rules: policies
+            .rules
+            .iter()
+            .map(|r| crate::report::RuleMeta {
+                id: r.id.clone(),
+                title: r.title.clone(),
+                description: r.description.clone(),
+                severity: r.severity,
+                category: r.category.clone(),
+                remediation: r.remediation.clone(),
+                controls: r.controls.clone(),
+            })
+            .collect(),
         base,
     }
 }

@@ -1,10 +1,17 @@
 //! The report: one value holding everything a renderer needs, and the exit
 //! code it implies. Renderers are pure functions of it.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
-use serde::Serialize;
+#[cfg(test)]
+mod format_tests;
+
+use serde::{Deserialize, Serialize};
 
 use crate::drift::{Drift, DriftStatus};
 use crate::model::{CoverageGap, DeclaredCoverage, InputError, Location, ResourceRef, Severity};
@@ -14,7 +21,7 @@ pub const SCHEMA_VERSION: &str = "1";
 
 /// Exit codes, and the one place that decides between them (also in the README).
 pub mod exit {
-    use serde::Serialize;
+    use serde::{Deserialize, Serialize};
 
     pub const CLEAN: i32 = 0;
     pub const FINDINGS: i32 = 1;
@@ -36,7 +43,7 @@ pub mod exit {
     }
 
     /// The result of a command, as `summary.result` names it.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "lowercase")]
     pub enum Status {
         Pass,
@@ -128,7 +135,7 @@ pub mod exit {
 }
 
 /// What was scanned, and with which clock.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanDescription {
     pub now: String,
     /// The declared source, or null for a live-only scan.
@@ -141,16 +148,16 @@ pub struct ScanDescription {
     pub strict: bool,
     pub policies: bool,
     /// The environments read (docs/environments.md); left out without any.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<EnvironmentDescription>,
     /// The `--compare-ref` base the findings were compared with; left out
     /// without one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<CompareDescription>,
 }
 
 /// The base of `--compare-ref` (`docs/fingerprints.md`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompareDescription {
     /// The ref as given (`origin/main`).
     pub base_ref: String,
@@ -169,7 +176,7 @@ impl CompareDescription {
 }
 
 /// One environment as the report describes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnvironmentDescription {
     pub name: String,
     /// `config`, or the GitOps object it was found in (`Argo CD Application argocd/web`).
@@ -181,7 +188,7 @@ pub struct EnvironmentDescription {
 
 /// Where a finding was seen: a declared or live resource side, or a
 /// whole-inventory rule. Ordered as the report lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingState {
     Declared,
@@ -200,7 +207,7 @@ impl FindingState {
 }
 
 /// A policy violation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub rule: String,
     pub title: String,
@@ -222,7 +229,7 @@ pub struct Finding {
     pub remediation: String,
     /// The controls the rule evidences (its `custom.controls`); left out when
     /// it names none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub controls: Vec<String>,
     /// Stable identity of the finding across edits (`docs/fingerprints.md`):
     /// rule, resource identity, field path and a hash of the offending value;
@@ -238,9 +245,18 @@ pub struct Finding {
     pub suppression: Option<Suppression>,
 }
 
+impl Finding {
+    /// `Deployment shop/web`, or `(inventory)` for a whole-inventory rule.
+    pub fn resource_name(&self) -> String {
+        self.resource
+            .as_ref()
+            .map_or_else(|| "(inventory)".into(), ResourceRef::display_name)
+    }
+}
+
 /// Whether a finding was already there in the base a scan was compared
 /// with (`--compare-ref`); SARIF's `baselineState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BaselineState {
     New,
@@ -248,18 +264,27 @@ pub enum BaselineState {
 }
 
 /// Why a finding is reported as suppressed instead of counting: an
-/// exemption of the baseline (or of the rule), with its reason. Shaped as a
-/// SARIF `suppression` (`kind`, `justification` = `reason`), plus `by`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// exemption of the baseline (or of the rule), or a waiver, with its reason.
+/// Shaped as a SARIF `suppression` (`kind`, `justification` = `reason`), plus `by`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Suppression {
     /// Always `external`: the exemption is data outside the resource.
+    /// Read back as `external` (the only kind written).
+    #[serde(skip_deserializing, default = "external")]
     pub kind: &'static str,
-    /// The setting that exempts it, e.g. `privileges.exempt_namespaces`.
+    /// The setting that exempts it, e.g. `privileges.exempt_namespaces`, or
+    /// the waiver's place, `waiver .driftaudit/waivers.yaml:12`.
     pub by: String,
     pub reason: String,
+    /// A waiver's owner; left out for exemptions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// A waiver's last day (`YYYY-MM-DD`); left out for exemptions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriftCounts {
     pub in_sync: usize,
     pub modified: usize,
@@ -267,7 +292,7 @@ pub struct DriftCounts {
     pub unmanaged: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FindingCounts {
     pub critical: usize,
     pub high: usize,
@@ -278,12 +303,12 @@ pub struct FindingCounts {
     /// Findings an exemption covers (`suppressed_findings`), not in `total`.
     pub suppressed: usize,
     /// With `--compare-ref`: counts by baseline state; left out otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compared: Option<CompareCounts>,
 }
 
 /// With `--compare-ref`: `findings` by baseline state, and `fixed_findings`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompareCounts {
     pub new: usize,
     pub existing: usize,
@@ -293,7 +318,7 @@ pub struct CompareCounts {
     pub fixed: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub declared_resources: usize,
     pub live_resources: usize,
@@ -312,8 +337,10 @@ pub struct Summary {
     pub exit_code: i32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
+    /// Checked by [`Report::from_json`] before the rest is read.
+    #[serde(skip_deserializing, default = "schema_version")]
     pub schema_version: &'static str,
     pub tool: Tool,
     pub scan: ScanDescription,
@@ -324,19 +351,93 @@ pub struct Report {
     pub suppressed_findings: Vec<Finding>,
     /// With `--compare-ref`: findings of the base that the head no longer
     /// has. Left out otherwise.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixed_findings: Vec<Finding>,
+    /// The rules of the findings above (reported, suppressed and fixed),
+    /// sorted by id: what SARIF's `tool.driver.rules` is made of.
+    #[serde(default)]
+    pub rules: Vec<RuleMeta>,
     pub coverage: Vec<CoverageGap>,
     pub errors: Vec<InputError>,
     pub summary: Summary,
     /// What became of every declared file; null for a live-only scan.
     pub declared_coverage: Option<DeclaredCoverage>,
+    /// What the waivers file did (docs/waivers.md); left out without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<crate::waivers::WaiverSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {
     pub name: &'static str,
+    /// This build's version; a report of another version read back keeps its own.
     pub version: &'static str,
+}
+
+#[derive(Deserialize)]
+struct ToolWritten {
+    name: String,
+    version: String,
+}
+
+impl<'de> Deserialize<'de> for Tool {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Tool, D::Error> {
+        let written = ToolWritten::deserialize(deserializer)?;
+        if written.name != "driftaudit" {
+            return Err(serde::de::Error::custom(format!(
+                "tool `{}` is not driftaudit",
+                written.name
+            )));
+        }
+        let version = if written.version == env!("CARGO_PKG_VERSION") {
+            env!("CARGO_PKG_VERSION")
+        } else {
+            // Once per process (one report read back): kept for the rest of it.
+            Box::leak(written.version.into_boxed_str())
+        };
+        Ok(Tool {
+            name: "driftaudit",
+            version,
+        })
+    }
+}
+
+/// The metadata of one rule, as the JSON report lists it (`rules`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub category: String,
+    pub remediation: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
+}
+
+impl RuleMeta {
+    /// What a finding says of its rule, for a rule the catalog does not
+    /// know (one made by the scan itself): the title stands for the
+    /// description.
+    pub fn of_finding(finding: &Finding) -> RuleMeta {
+        RuleMeta {
+            id: finding.rule.clone(),
+            title: finding.title.clone(),
+            description: finding.title.clone(),
+            severity: finding.severity,
+            category: finding.category.clone(),
+            remediation: finding.remediation.clone(),
+            controls: finding.controls.clone(),
+        }
+    }
+}
+
+fn schema_version() -> &'static str {
+    SCHEMA_VERSION
+}
+
+fn external() -> &'static str {
+    "external"
 }
 
 impl Report {
@@ -432,13 +533,87 @@ impl Report {
             findings,
             suppressed_findings,
             fixed_findings,
+            rules: Vec::new(),
             coverage,
             errors,
             declared_coverage,
+            waivers: None,
         }
     }
 
     pub fn exit_code(&self) -> i32 {
         self.summary.exit_code
+    }
+
+    /// Fills `rules` with the metadata of every rule a finding (reported,
+    /// suppressed or fixed) names: from `catalog` when it knows the rule,
+    /// else from the finding. Call it once the findings are final; calling it
+    /// again (after more findings were added) keeps the rules already listed.
+    pub fn attach_rules(&mut self, catalog: &[RuleMeta]) {
+        let mut rules: std::collections::BTreeMap<&str, RuleMeta> = self
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.clone()))
+            .collect();
+        for finding in self.all_findings() {
+            rules.entry(&finding.rule).or_insert_with(|| {
+                catalog
+                    .iter()
+                    .find(|r| r.id == finding.rule)
+                    .cloned()
+                    .unwrap_or_else(|| RuleMeta::of_finding(finding))
+            });
+        }
+        self.rules = rules.into_values().collect();
+    }
+
+    /// Reported, suppressed and fixed findings, in that order.
+    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .chain(&self.suppressed_findings)
+            .chain(&self.fixed_findings)
+    }
+
+    /// The metadata of `rule`: from `rules`, else from its first finding.
+    pub fn rule(&self, rule: &str) -> Option<RuleMeta> {
+        self.rules
+            .iter()
+            .find(|r| r.id == rule)
+            .cloned()
+            .or_else(|| {
+                self.all_findings()
+                    .find(|f| f.rule == rule)
+                    .map(RuleMeta::of_finding)
+            })
+    }
+
+    /// A report as `json::render` wrote it (`driftaudit report --input`):
+    /// a driftaudit report of this schema version, or an error saying why not.
+    pub fn from_json(text: &str) -> Result<Report, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let field = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let tool = value
+            .get("tool")
+            .and_then(|t| t.get("name"))
+            .and_then(|n| n.as_str());
+        if tool != Some("driftaudit") {
+            return Err("not a driftaudit report (no `tool.name: driftaudit`)".into());
+        }
+        match field("schema_version") {
+            Some(version) if version == SCHEMA_VERSION => {}
+            Some(version) => {
+                return Err(format!(
+                    "schema_version `{version}` is not {SCHEMA_VERSION}, the one this build reads"
+                ))
+            }
+            None => return Err("no `schema_version`".into()),
+        }
+        let mut report: Report = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        for drift in &mut report.drift {
+            drift.identity =
+                crate::model::Identity::of_reference(&drift.resource, drift.environment.as_deref());
+        }
+        Ok(report)
     }
 }

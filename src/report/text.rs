@@ -197,6 +197,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         render_findings(&mut out, &report.findings, s);
         render_suppressed(&mut out, &report.suppressed_findings, options);
         render_fixed(&mut out, &report.fixed_findings, s);
+        render_waivers(&mut out, report, s);
     }
     render_summary(&mut out, report, s);
     out
@@ -418,6 +419,34 @@ fn render_fixed(out: &mut String, fixed: &[Finding], s: Style) {
     }
 }
 
+/// The waivers file: what it did, and each stale waiver (a warning, never failing).
+fn render_waivers(out: &mut String, report: &Report, s: Style) {
+    let Some(waivers) = &report.waivers else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n{}  {}: {} waiver(s), {} finding(s) waived, {} expired, {} stale",
+        s.bold("WAIVERS"),
+        printable(&waivers.file),
+        waivers.total,
+        waivers.waived_findings,
+        waivers.expired,
+        waivers.stale.len()
+    );
+    for stale in &waivers.stale {
+        let _ = writeln!(
+            out,
+            "  stale waiver at {}:{} ({}, owner {}, expires {}): matches no finding; remove it",
+            printable(&stale.location.file),
+            stale.location.line,
+            printable(&stale.rule),
+            printable(&stale.owner),
+            printable(&stale.expires)
+        );
+    }
+}
+
 fn subject_of(finding: &Finding) -> String {
     let subject = match &finding.resource {
         Some(r) if r.namespace.is_empty() => format!("{} {}", r.kind, r.name),
@@ -472,11 +501,19 @@ fn render_by_category(out: &mut String, findings: &[Finding], s: Style) {
                 );
             }
             if let Some(suppression) = &finding.suppression {
+                let mut whose = String::new();
+                if let Some(owner) = &suppression.owner {
+                    whose += &format!(" (owner {owner}");
+                    if let Some(expires) = &suppression.expires {
+                        whose += &format!(", expires {expires}");
+                    }
+                    whose += ")";
+                }
                 let _ = writeln!(
                     out,
                     "             {}",
                     s.dim(&printable(&format!(
-                        "suppressed by {}: {}",
+                        "suppressed by {}{whose}: {}",
                         suppression.by, suppression.reason
                     )))
                 );

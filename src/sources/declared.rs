@@ -1150,7 +1150,7 @@ fn expand_lists(document: Document) -> Result<Vec<(Value, u32, LineMap)>, Manife
         .collect())
 }
 
-fn json_type(value: &Value) -> &'static str {
+pub(crate) fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

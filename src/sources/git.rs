@@ -129,6 +129,10 @@ impl FileFilter {
         if CONFIG_FILES.contains(&path.rsplit('/').next().unwrap_or(path)) {
             return Some("driftaudit's configuration file".into());
         }
+        let waivers = crate::waivers::DEFAULT_FILE;
+        if path == waivers || path.ends_with(&format!("/{waivers}")) {
+            return Some("driftaudit's waivers file".into());
+        }
         if let Some(&index) = self.exclude.matches(path).first() {
             return Some(format!("git.exclude `{}`", self.exclude_patterns[index]));
         }

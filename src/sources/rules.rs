@@ -124,7 +124,7 @@ pub fn scalars_equivalent(declared: &Value, live: &Value) -> bool {
 
 /// Who last wrote a live field, as the source records it (Kubernetes: an
 /// entry of `metadata.managedFields`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Writer {
     pub manager: String,
     /// `Apply` (server-side apply) or `Update`.

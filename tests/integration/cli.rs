@@ -255,6 +255,7 @@ fn the_man_page_names_every_subcommand_and_every_scan_flag() {
         "policy list",
         "completions",
         "man",
+        "report",
     ] {
         let heading = format!(".SH \"DRIFTAUDIT {}\"", subcommand.to_uppercase());
         assert!(text.contains(&heading), "no {heading}");

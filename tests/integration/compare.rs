@@ -554,3 +554,37 @@ fn environments_are_compared_each_with_its_own_base() {
     assert_eq!(fixed.as_array().unwrap().len(), 1, "{fixed}");
     assert_eq!(fixed[0]["environment"], "production");
 }
+
+#[test]
+fn waived_findings_keep_their_state_and_an_expired_waiver_is_new() {
+    let (dir, repo, base) = base_repository();
+    write(
+        dir.path(),
+        ".driftaudit/waivers.yaml",
+        "waivers:\n  - rule: DA-PRIV-001\n    resource: {kind: Pod, namespace: shop, name: agent}\n    reason: vendor agent until the 2027 migration\n    owner: team-platform\n    expires: 2027-12-31\n  - rule: DA-IMG-002\n    resource: {kind: Deployment, namespace: shop, name: web}\n    reason: pinned next sprint\n    owner: team-shop\n    expires: 2026-01-31\n",
+    );
+    commit_all(&repo, "head: waivers");
+    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "high"]);
+    assert_eq!(
+        run.code,
+        1,
+        "the expired waiver fails the check: {}",
+        run.all()
+    );
+    let report = run.json();
+    assert_valid(
+        &schema("docs/report-schema.json"),
+        &report,
+        "a compare report with waivers",
+    );
+    let suppressed = findings(&report, "suppressed_findings");
+    assert_eq!(suppressed.len(), 1, "{suppressed:?}");
+    assert_eq!(
+        (suppressed[0].0.as_str(), suppressed[0].3.as_deref()),
+        ("DA-PRIV-001", Some("existing"))
+    );
+    let expired = finding(&report, "DA-WAIVER-EXPIRED");
+    assert_eq!(expired["baseline_state"], "new", "{expired}");
+    assert!(expired["message"].as_str().unwrap().contains("team-shop"));
+    assert_eq!(finding(&report, "DA-IMG-002")["baseline_state"], "existing");
+}

@@ -10,8 +10,10 @@
 
 mod common;
 
+mod action;
 mod cli;
 mod compare;
+mod controls;
 mod declared_coverage;
 mod declared_messages;
 mod declared_sources;
@@ -21,6 +23,7 @@ mod drift_and_secrets;
 mod drift_attribution;
 mod environments;
 mod exemptions;
+mod formats;
 mod hardening;
 mod helm;
 mod hostile;
@@ -37,5 +40,6 @@ mod snapshot_secrets;
 mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;
+mod waivers;
 mod workload_kinds;
 mod yaml_kubectl;

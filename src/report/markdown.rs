@@ -1,0 +1,289 @@
+//! The Markdown report: a pull-request comment (and GitHub's job summary).
+//! It starts with [`MARKER`], an HTML comment a bot finds to update one
+//! comment instead of adding one per run, and holds no time: the same report
+//! gives the same text. New findings come first; with a `--compare-ref` base
+//! the existing ones are folded in a `<details>`; then suppressed and fixed
+//! findings (folded), drift, and what was not checked. Tables stop at
+//! [`ROWS`] rows (GitHub caps a comment at 65,536 characters).
+
+use std::fmt::Write as _;
+
+use super::{BaselineState, Finding, Report};
+use crate::drift::DriftStatus;
+use crate::model::Severity;
+
+/// The first line: how a bot finds the comment to update.
+pub const MARKER: &str = "<!-- driftaudit-report -->";
+/// Rows of one table before the rest is counted instead.
+pub const ROWS: usize = 50;
+
+/// Text made inert in Markdown and HTML: emphasis, links, code, tables,
+/// headings, HTML tags and `@mentions` (which would notify people) are
+/// escaped; line breaks become spaces.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '@' => out.push_str("&#64;"),
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text shown as code in a table cell: backticks cannot be escaped inside a
+/// code span, so a value holding one is escaped as plain text instead.
+fn code(text: &str) -> String {
+    if text.contains('`') || text.contains('\n') || text.contains('|') {
+        escape(text)
+    } else {
+        format!("`{text}`")
+    }
+}
+
+fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "🟥 critical",
+        Severity::High => "🟧 high",
+        Severity::Medium => "🟨 medium",
+        Severity::Low => "🟦 low",
+        Severity::Info => "⬜ info",
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let summary = &report.summary;
+    let _ = writeln!(out, "{MARKER}");
+    let verdict = match summary.result {
+        super::exit::Status::Pass => "✅ pass",
+        super::exit::Status::Partial => "⚠️ partial (not everything was checked)",
+        super::exit::Status::Fail => "❌ fail",
+        super::exit::Status::Incomplete => "⚠️ incomplete (not everything was checked)",
+        super::exit::Status::Error => "⛔ error (some input could not be used)",
+    };
+    let _ = writeln!(
+        out,
+        "## driftaudit: {verdict}\n\nExit code {}; declared {}.\n",
+        summary.exit_code,
+        escape(report.scan.declared.as_deref().unwrap_or("nothing")),
+    );
+
+    let compared = report.all_findings().any(|f| f.baseline_state.is_some());
+    let new: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.baseline_state != Some(BaselineState::Existing))
+        .collect();
+    let existing: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.baseline_state == Some(BaselineState::Existing))
+        .collect();
+
+    // The summary table.
+    let _ = writeln!(out, "| | critical | high | medium | low | info | total |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let row = |out: &mut String, label: &str, findings: &[&Finding]| {
+        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} | {} | {} | {} |",
+            count(Severity::Critical),
+            count(Severity::High),
+            count(Severity::Medium),
+            count(Severity::Low),
+            count(Severity::Info),
+            findings.len()
+        );
+    };
+    if compared {
+        row(&mut out, "new findings", &new);
+        row(&mut out, "existing findings", &existing);
+    } else {
+        row(&mut out, "findings", &new);
+    }
+    let suppressed: Vec<&Finding> = report.suppressed_findings.iter().collect();
+    row(&mut out, "suppressed", &suppressed);
+    if !report.fixed_findings.is_empty() {
+        let fixed: Vec<&Finding> = report.fixed_findings.iter().collect();
+        row(&mut out, "fixed", &fixed);
+    }
+    if summary.drift_checked {
+        let d = &summary.drift;
+        let _ = writeln!(
+            out,
+            "\nDrift: {} modified, {} missing, {} unmanaged, {} in sync.",
+            d.modified, d.missing, d.unmanaged, d.in_sync
+        );
+    } else {
+        let _ = writeln!(out, "\nDrift: not checked (no live source).");
+    }
+    if !report.errors.is_empty() || !report.coverage.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Not checked:** {} input error(s), {} coverage gap(s); the JSON report lists them.",
+            report.errors.len(),
+            report.coverage.len()
+        );
+    }
+
+    let heading = if compared { "New findings" } else { "Findings" };
+    let _ = writeln!(out, "\n### {heading} ({})\n", new.len());
+    if new.is_empty() {
+        let _ = writeln!(out, "None.");
+    } else {
+        findings_table(&mut out, &new, false);
+    }
+    if compared {
+        folded(
+            &mut out,
+            &format!("Existing findings ({})", existing.len()),
+            &existing,
+            false,
+        );
+    }
+    if !suppressed.is_empty() {
+        folded(
+            &mut out,
+            &format!("Suppressed findings ({})", suppressed.len()),
+            &suppressed,
+            true,
+        );
+    }
+    if !report.fixed_findings.is_empty() {
+        let fixed: Vec<&Finding> = report.fixed_findings.iter().collect();
+        folded(
+            &mut out,
+            &format!("Fixed findings ({})", fixed.len()),
+            &fixed,
+            false,
+        );
+    }
+    drift_table(&mut out, report);
+    out
+}
+
+fn folded(out: &mut String, summary: &str, findings: &[&Finding], reasons: bool) {
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n<details><summary>{summary}</summary>\n");
+    findings_table(out, findings, reasons);
+    let _ = writeln!(out, "\n</details>");
+}
+
+fn findings_table(out: &mut String, findings: &[&Finding], reasons: bool) {
+    if reasons {
+        let _ = writeln!(
+            out,
+            "| severity | rule | resource | where | message | suppressed by |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+    } else {
+        let _ = writeln!(out, "| severity | rule | resource | where | message |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+    }
+    for finding in findings.iter().take(ROWS) {
+        let resource = finding.resource_name();
+        let place = match &finding.location {
+            Some(at) => code(&format!("{}:{}", at.file, at.line)),
+            None => escape(
+                &finding
+                    .states
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        };
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            severity_label(finding.severity),
+            code(&finding.rule),
+            escape(&resource),
+            place,
+            escape(&finding.message),
+        );
+        if reasons {
+            let why = finding
+                .suppression
+                .as_ref()
+                .map(|s| {
+                    let mut why = format!("{}: {}", code(&s.by), escape(&s.reason));
+                    if let Some(owner) = &s.owner {
+                        let _ = write!(why, " (owner {}", escape(owner));
+                        if let Some(expires) = &s.expires {
+                            let _ = write!(why, ", until {}", escape(expires));
+                        }
+                        why.push(')');
+                    }
+                    why
+                })
+                .unwrap_or_default();
+            let _ = write!(out, " {why} |");
+        }
+        out.push('\n');
+    }
+    if findings.len() > ROWS {
+        let _ = writeln!(
+            out,
+            "\n… and {} more (the JSON or SARIF report lists them all).",
+            findings.len() - ROWS
+        );
+    }
+}
+
+fn drift_table(out: &mut String, report: &Report) {
+    let drifted: Vec<_> = report
+        .drift
+        .iter()
+        .filter(|d| d.status != DriftStatus::InSync)
+        .collect();
+    if drifted.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Drift ({})\n", drifted.len());
+    let _ = writeln!(out, "| status | resource | target | where | fields |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for drift in drifted.iter().take(ROWS) {
+        let resource = drift.resource.display_name();
+        let place = drift
+            .location
+            .as_ref()
+            .map(|at| code(&format!("{}:{}", at.file, at.line)))
+            .unwrap_or_default();
+        let fields = drift
+            .changes
+            .iter()
+            .map(|c| code(&c.path))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            drift.status.as_str(),
+            escape(&resource),
+            escape(&drift.target),
+            place,
+            fields
+        );
+    }
+    if drifted.len() > ROWS {
+        let _ = writeln!(
+            out,
+            "\n… and {} more (the JSON report lists them all).",
+            drifted.len() - ROWS
+        );
+    }
+}
