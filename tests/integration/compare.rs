@@ -77,6 +77,21 @@ fn scan_as(dir: &Path, format: &str, extra: &[&str]) -> Run {
     run_in(dir, &args)
 }
 
+/// `scan` compared with `base`, failing on `fail_on`.
+fn compare(dir: &Path, base: &str, fail_on: &str, extra: &[&str]) -> Run {
+    scan(
+        dir,
+        &[&["--compare-ref", base, "--fail-on", fail_on], extra].concat(),
+    )
+}
+
+/// The JSON report of `run`, which must have exited with `code` (`why` says
+/// what that code means here).
+fn report_of(run: &Run, code: i32, why: &str) -> Value {
+    assert_eq!(run.code, code, "{why}: {}", run.all());
+    run.json()
+}
+
 /// The first finding of `rule` in a JSON report.
 fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
     report["findings"]
@@ -126,12 +141,8 @@ fn only_the_new_finding_is_new_and_old_fingerprints_survive_shifts_and_moves() {
     edit_head(dir.path(), true);
     commit_all(&repo, "head: shift, move, hostNetwork");
 
-    let run = scan(
-        dir.path(),
-        &["--compare-ref", &base, "--fail-on", "high", "-vv"],
-    );
-    assert_eq!(run.code, 1, "the new high finding fails: {}", run.all());
-    let report = run.json();
+    let run = compare(dir.path(), &base, "high", &["-vv"]);
+    let report = report_of(&run, 1, "the new high finding fails");
     assert_valid(
         &schema("docs/report-schema.json"),
         &report,
@@ -177,23 +188,11 @@ fn only_the_new_finding_is_new_and_old_fingerprints_survive_shifts_and_moves() {
 
     // The new finding (high) is below `critical`: the existing critical one
     // does not fail the gate ...
-    let run = scan(
-        dir.path(),
-        &["--compare-ref", &base, "--fail-on", "critical"],
-    );
+    let run = compare(dir.path(), &base, "critical", &[]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(run.json()["summary"]["result"], "pass");
     // ... unless existing findings fail too.
-    let run = scan(
-        dir.path(),
-        &[
-            "--compare-ref",
-            &base,
-            "--fail-on",
-            "critical",
-            "--fail-on-existing",
-        ],
-    );
+    let run = compare(dir.path(), &base, "critical", &["--fail-on-existing"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert_eq!(run.json()["scan"]["compare"]["fail_on_existing"], true);
 
@@ -254,9 +253,8 @@ fn a_new_finding_below_the_threshold_passes_even_with_existing_critical_ones() {
     let (dir, repo, base) = base_repository();
     edit_head(dir.path(), false);
     commit_all(&repo, "head: shift, move, api with :latest");
-    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "high"]);
-    assert_eq!(run.code, 0, "{}", run.all());
-    let report = run.json();
+    let run = compare(dir.path(), &base, "high", &[]);
+    let report = report_of(&run, 0, "exit code");
     let new: Vec<_> = findings(&report, "findings")
         .into_iter()
         .filter(|f| f.3.as_deref() == Some("new"))
@@ -267,21 +265,12 @@ fn a_new_finding_below_the_threshold_passes_even_with_existing_critical_ones() {
         ("DA-IMG-002", "api")
     );
     assert_eq!(report["summary"]["findings"]["critical"], 1);
-    let run = scan(
-        dir.path(),
-        &[
-            "--compare-ref",
-            &base,
-            "--fail-on",
-            "high",
-            "--fail-on-existing",
-        ],
-    );
+    let run = compare(dir.path(), &base, "high", &["--fail-on-existing"]);
     assert_eq!(
         run.code, 1,
         "existing critical fails with --fail-on-existing"
     );
-    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "medium"]);
+    let run = compare(dir.path(), &base, "medium", &[]);
     assert_eq!(run.code, 1, "the new medium finding fails at medium");
 }
 
@@ -301,9 +290,8 @@ fn a_changed_offending_value_is_new_and_its_old_fingerprint_is_fixed() {
         &web("registry.example.com/web-v2:latest", ""),
     );
     commit_all(&repo, "head: another :latest image");
-    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "medium"]);
-    assert_eq!(run.code, 1, "{}", run.all());
-    let report = run.json();
+    let run = compare(dir.path(), &base, "medium", &[]);
+    let report = report_of(&run, 1, "exit code");
     assert_valid(
         &schema("docs/report-schema.json"),
         &report,
@@ -330,14 +318,8 @@ fn a_changed_offending_value_is_new_and_its_old_fingerprint_is_fixed() {
         &web("registry.example.com/web:1.4.2", ""),
     );
     commit_all(&repo, "head: pinned");
-    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "info"]);
-    assert_eq!(
-        run.code,
-        0,
-        "only the existing finding is left: {}",
-        run.all()
-    );
-    let report = run.json();
+    let run = compare(dir.path(), &base, "info", &[]);
+    let report = report_of(&run, 0, "only the existing finding is left");
     assert_eq!(findings(&report, "fixed_findings")[0].2, old_image);
     let text = scan_as(dir.path(), "text", &["--compare-ref", &base]);
     assert!(text.stdout.contains("FIXED  1"), "{}", text.stdout);
@@ -367,8 +349,7 @@ fn a_head_compared_with_itself_reuses_every_verdict_and_has_nothing_new() {
 fn a_base_that_does_not_resolve_is_an_input_error_naming_it() {
     let (dir, _repo, _base) = base_repository();
     let run = scan(dir.path(), &["--compare-ref", "origin/nowhere"]);
-    assert_eq!(run.code, 2, "{}", run.all());
-    let report = run.json();
+    let report = report_of(&run, 2, "exit code");
     let errors = report["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["location"], "--compare-ref");
@@ -408,7 +389,7 @@ fn a_base_that_could_not_be_read_makes_the_comparison_incomplete() {
     let base = commit_all(&repo, "base with a broken file");
     write(dir.path(), "apps/agent.yaml", AGENT);
     commit_all(&repo, "head fixes the file");
-    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "high"]);
+    let run = compare(dir.path(), &base, "high", &[]);
     assert_eq!(
         run.code,
         3,
@@ -428,16 +409,7 @@ fn a_base_that_could_not_be_read_makes_the_comparison_incomplete() {
     );
     // With --allow-partial the new findings decide (the privileged agent
     // could not be seen on the base, so it counts as new).
-    let run = scan(
-        dir.path(),
-        &[
-            "--compare-ref",
-            &base,
-            "--fail-on",
-            "high",
-            "--allow-partial",
-        ],
-    );
+    let run = compare(dir.path(), &base, "high", &["--allow-partial"]);
     assert_eq!(run.code, 1, "{}", run.all());
 }
 
@@ -529,9 +501,8 @@ fn environments_are_compared_each_with_its_own_base() {
         &plain.replace("web:latest", "web2:latest"),
     );
     commit_all(&repo, "head");
-    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "medium"]);
-    assert_eq!(run.code, 1, "{}", run.all());
-    let report = run.json();
+    let run = compare(dir.path(), &base, "medium", &[]);
+    let report = report_of(&run, 1, "exit code");
     let states: Vec<(String, String)> = report["findings"]
         .as_array()
         .unwrap()
@@ -564,14 +535,8 @@ fn waived_findings_keep_their_state_and_an_expired_waiver_is_new() {
         "waivers:\n  - rule: DA-PRIV-001\n    resource: {kind: Pod, namespace: shop, name: agent}\n    reason: vendor agent until the 2027 migration\n    owner: team-platform\n    expires: 2027-12-31\n  - rule: DA-IMG-002\n    resource: {kind: Deployment, namespace: shop, name: web}\n    reason: pinned next sprint\n    owner: team-shop\n    expires: 2026-01-31\n",
     );
     commit_all(&repo, "head: waivers");
-    let run = scan(dir.path(), &["--compare-ref", &base, "--fail-on", "high"]);
-    assert_eq!(
-        run.code,
-        1,
-        "the expired waiver fails the check: {}",
-        run.all()
-    );
-    let report = run.json();
+    let run = compare(dir.path(), &base, "high", &[]);
+    let report = report_of(&run, 1, "the expired waiver fails the check");
     assert_valid(
         &schema("docs/report-schema.json"),
         &report,
