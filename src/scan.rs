@@ -26,7 +26,7 @@ use crate::sources::declared::{
     load_declared, load_declared_reusing, DeclaredOptions, Reuse, SeenFiles,
 };
 use crate::sources::environments::{assign_live, compared_with, declared_for};
-use crate::sources::git::{open_repository, resolve_commit, DeclaredTree};
+use crate::sources::git::{resolve_commit, DeclaredTree};
 use crate::sources::snapshot::{to_snapshot, SnapshotFile};
 use crate::sources::{collect_live, coverage_of, LiveScope, LiveSource};
 
@@ -353,17 +353,28 @@ fn load_base(
     let repo = match &head.tree {
         DeclaredTree::Directory(repo) | DeclaredTree::GitRef { repo, .. } => repo.clone(),
     };
-    let resolved = open_repository(&repo)
-        .and_then(|r| resolve_commit(&r, &compare.reference, &repo).map(|c| c.id().to_string()));
-    if let Err(e) = resolved {
+    let place = || Place::Argument("--compare-ref".into());
+    let reference = crate::sources::git::escape_control(&compare.reference);
+    let repository = match git2::Repository::open(&repo) {
+        Ok(repository) => repository,
+        Err(e) => {
+            errors.push(InputError::error(
+                Code::RepositoryUnreadable,
+                place(),
+                format!(
+                    "the base `{reference}` cannot be read: --repo {} is not the root of a Git repository ({}); give the root as --repo and the folder as --path",
+                    crate::sources::git::escape_control(&repo.display().to_string()),
+                    e.message()
+                ),
+            ));
+            return loaded;
+        }
+    };
+    if let Err(e) = resolve_commit(&repository, &compare.reference, &repo) {
         errors.push(InputError::error(
             e.code,
-            Place::Argument("--compare-ref".into()),
-            format!(
-                "the base `{}` cannot be read: {}",
-                crate::sources::git::escape_control(&compare.reference),
-                e.message
-            ),
+            place(),
+            format!("the base `{reference}` cannot be read: {}", e.message),
         ));
         return loaded;
     }

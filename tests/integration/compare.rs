@@ -369,6 +369,25 @@ fn a_base_that_does_not_resolve_is_an_input_error_naming_it() {
             .all(|f| f.get("baseline_state").is_none()),
         "never a silent \"all new\""
     );
+    // A sub-directory as --repo has no Git repository of its own: the error
+    // says how to give it.
+    let run = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--repo",
+            "apps",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--compare-ref",
+            "HEAD",
+        ],
+    );
+    let report = report_of(&run, 2, "a sub-directory is no repository");
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("--path"), "{message}");
 }
 
 #[test]
