@@ -209,8 +209,10 @@ enum Hang {
 
 impl HungServer {
     fn start(mode: Hang) -> HungServer {
-        let port = free_port();
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        // Port 0: the kernel picks a free port and keeps it ours (no race
+        // with other tests between choosing a port and binding it).
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
