@@ -572,3 +572,60 @@ fn waived_findings_keep_their_state_and_an_expired_waiver_is_new() {
     assert!(expired["message"].as_str().unwrap().contains("team-shop"));
     assert_eq!(finding(&report, "DA-IMG-002")["baseline_state"], "existing");
 }
+
+/// The done-when repository in the formats a PR check uploads: its SARIF
+/// validates against the SARIF 2.1.0 schema, marks the one new finding `new`
+/// and the others `unchanged` under their (unchanged) fingerprints, and its
+/// `github` annotations carry file and line, the new finding first.
+#[test]
+fn the_compare_repository_in_sarif_and_github_formats() {
+    let (dir, repo, base) = base_repository();
+    edit_head(dir.path(), true);
+    commit_all(&repo, "head: shift, move, hostNetwork");
+    let sarif_file = dir.path().join("out.sarif");
+    let github_file = dir.path().join("annotations.txt");
+    let run = compare(
+        dir.path(),
+        &base,
+        "high",
+        &[
+            "--output",
+            &format!("sarif={}", sarif_file.display()),
+            "--output",
+            &format!("github={}", github_file.display()),
+        ],
+    );
+    let report = report_of(&run, 1, "the new high finding fails");
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif_file).unwrap()).unwrap();
+    crate::formats::assert_valid_sarif(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{results:?}");
+    for result in results {
+        let rule = result["ruleId"].as_str().unwrap();
+        let json = finding(&report, rule);
+        assert_eq!(
+            result["partialFingerprints"]["driftaudit/v1"], json["fingerprint"],
+            "{rule}"
+        );
+        let expected = if rule == "DA-PRIV-002" {
+            "new"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(result["baselineState"], expected, "{rule}");
+        let region = &result["locations"][0]["physicalLocation"];
+        assert_eq!(region["artifactLocation"]["uri"], json["location"]["file"]);
+        assert_eq!(region["region"]["startLine"], json["location"]["line"]);
+    }
+    let annotations = std::fs::read_to_string(&github_file).unwrap();
+    let first = annotations.lines().next().unwrap();
+    assert!(
+        first.starts_with("::error file=apps/web.yaml,line=") && first.contains("DA-PRIV-002"),
+        "the new finding is annotated first, with file and line: {annotations}"
+    );
+    assert!(
+        annotations.contains("file=platform/agents/pod.yaml,line="),
+        "the moved resource is annotated where it is now: {annotations}"
+    );
+}

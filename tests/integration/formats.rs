@@ -41,7 +41,7 @@ fn sarif_validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema).expect("the SARIF schema loads")
 }
 
-fn assert_valid_sarif(sarif: &Value) {
+pub(crate) fn assert_valid_sarif(sarif: &Value) {
     let validator = sarif_validator();
     let errors: Vec<String> = validator
         .iter_errors(sarif)
