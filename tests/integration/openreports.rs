@@ -2,8 +2,9 @@
 //! the openAPIV3Schema of its OpenReports CRD (`../shared/schemas/`, made
 //! strict: a field the CRD does not know is an error, as the API server would
 //! prune it), every Report sits in the namespace of the resource it is about,
-//! names are DNS subdomain names, kubectl reads the stream as we wrote it, and
-//! the output is the same on every run and through `report --input`.
+//! names are DNS subdomain names, kubectl reads the stream as we wrote it and
+//! applies it (client dry run against a discovery stub), and the output is the
+//! same on every run and through `report --input`.
 
 use std::path::Path;
 use std::process::Command;
@@ -410,4 +411,192 @@ fn a_saved_report_with_suppressions_gaps_and_awkward_names_renders_valid_reports
         role["results"][0]["properties"]["namespace"],
         "db.internal:5432"
     );
+}
+
+/// A stand-in for an API server with the OpenReports CRDs installed, as far
+/// as `kubectl apply --dry-run=client` needs one: discovery of the
+/// `openreports.io/v1alpha1` kinds, and 404 for every object (none exists
+/// yet). kubectl cannot map a custom kind without discovery, so no offline
+/// mode applies these objects. Bound to 127.0.0.1 on a port of the kernel's;
+/// stopped and joined when dropped, even when the test fails.
+struct DiscoveryStub {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DiscoveryStub {
+    fn start() -> DiscoveryStub {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen, stopped) = (requests.clone(), stop.clone());
+        let resource = |name: &str, kind: &str, namespaced: bool| {
+            json!({"name": name, "singularName": kind.to_lowercase(), "namespaced": namespaced,
+                   "kind": kind, "verbs": ["create", "get", "list", "patch", "update"]})
+        };
+        let group_version =
+            json!({"groupVersion": "openreports.io/v1alpha1", "version": "v1alpha1"});
+        let answers: Vec<(&str, Value)> = vec![
+            (
+                "/api",
+                json!({"kind": "APIVersions", "versions": ["v1"],
+                            "serverAddressByClientCIDRs": []}),
+            ),
+            (
+                "/apis",
+                json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                {"name": "openreports.io", "versions": [group_version],
+                 "preferredVersion": group_version}]}),
+            ),
+            (
+                "/api/v1",
+                json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": []}),
+            ),
+            (
+                "/apis/openreports.io/v1alpha1",
+                json!({"kind": "APIResourceList", "apiVersion": "v1",
+                "groupVersion": "openreports.io/v1alpha1", "resources": [
+                    resource("reports", "Report", true),
+                    resource("clusterreports", "ClusterReport", false)]}),
+            ),
+        ];
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut header = String::new();
+                    match reader.read_line(&mut header) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if header == "\r\n" => break,
+                        Ok(_) => {}
+                    }
+                }
+                let target = line.split(' ').nth(1).unwrap_or("").to_string();
+                let path = target.split('?').next().unwrap_or("").to_string();
+                seen.lock()
+                    .unwrap()
+                    .push(format!("{} {path}", line.split(' ').next().unwrap_or("")));
+                let (status, body) = match answers.iter().find(|(p, _)| *p == path) {
+                    Some((_, body)) => ("200 OK", body.to_string()),
+                    None => (
+                        "404 Not Found",
+                        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                               "reason": "NotFound", "code": 404, "message": "not found"})
+                        .to_string(),
+                    ),
+                };
+                let mut stream = reader.into_inner();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        DiscoveryStub {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn kubeconfig(&self, dir: &Path) -> std::path::PathBuf {
+        write(
+            dir,
+            "kubeconfig",
+            &format!(
+                "apiVersion: v1\nkind: Config\nclusters: [{{name: stub, cluster: {{server: \"http://127.0.0.1:{}\"}}}}]\nusers: [{{name: stub, user: {{token: stub}}}}]\ncontexts: [{{name: stub, context: {{cluster: stub, user: stub}}}}]\ncurrent-context: stub\n",
+                self.port
+            ),
+        )
+    }
+}
+
+impl Drop for DiscoveryStub {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn kubectl_applies_the_demo_reports_against_a_discovery_stub() {
+    let stream = demo_openreports();
+    let objects = check_stream(&stream);
+    let dir = tempfile::tempdir().unwrap();
+    let stub = DiscoveryStub::start();
+    let mut command = Command::new(crate::yaml_kubectl::kubectl());
+    command
+        .args([
+            "apply",
+            "--dry-run=client",
+            "--validate=false",
+            "-o",
+            "name",
+            "-f",
+            "-",
+        ])
+        .env("KUBECONFIG", stub.kubeconfig(dir.path()))
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("kubectl runs");
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stream.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected: Vec<String> = objects
+        .iter()
+        .map(|o| {
+            format!(
+                "{}.openreports.io/{}",
+                o["kind"].as_str().unwrap().to_lowercase(),
+                o["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), expected);
+    // kubectl looked each object up where it belongs: a Report in its namespace.
+    let requests = stub.requests.lock().unwrap().clone();
+    for object in &objects {
+        let name = object["metadata"]["name"].as_str().unwrap();
+        let path = match object["metadata"]["namespace"].as_str() {
+            Some(namespace) => {
+                format!("GET /apis/openreports.io/v1alpha1/namespaces/{namespace}/reports/{name}")
+            }
+            None => format!("GET /apis/openreports.io/v1alpha1/clusterreports/{name}"),
+        };
+        assert!(requests.contains(&path), "{path} not in {requests:#?}");
+    }
 }
