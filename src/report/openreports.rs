@@ -54,10 +54,14 @@ impl Key {
     }
 
     /// A `Report` in the resource's namespace, or a `ClusterReport`:
-    /// cluster-scoped Kubernetes resources and every other source (a
-    /// PostgreSQL server is not a Kubernetes namespace).
+    /// cluster-scoped Kubernetes resources, every other source (a
+    /// PostgreSQL server is not a Kubernetes namespace), and a declared
+    /// namespace no cluster could have (not a DNS label).
     fn report_namespace(&self) -> Option<&str> {
-        (self.kubernetes() && !self.namespace.is_empty()).then_some(self.namespace.as_str())
+        let label = self.namespace.len() <= 63
+            && !self.namespace.contains('.')
+            && is_dns_subdomain(&self.namespace);
+        (self.kubernetes() && label).then_some(self.namespace.as_str())
     }
 
     /// The referent, as an `ObjectReference` (`scope` and `results[].resources`).
@@ -234,6 +238,27 @@ pub fn render(report: &Report) -> String {
     for object in std::iter::once(&scan).chain(objects.iter().map(|(_, _, o)| o)) {
         out.push_str("---\n");
         out.push_str(&crate::yaml::to_yaml(object));
+    }
+    escape_unprintable(&out)
+}
+
+/// YAML (and kubectl's go-yaml) refuses DEL, the C1 controls and a BOM
+/// inside a document, and reads NEL, LS and PS as line breaks; JSON, which
+/// quotes our strings, leaves them raw. The YAML writer quotes every
+/// non-ASCII or control-bearing string, so each such character is inside a
+/// double-quoted scalar, where `\uXXXX` means it.
+fn escape_unprintable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{7f}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
+            | '\u{fffe}'
+            | '\u{ffff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
     }
     out
 }

@@ -251,10 +251,18 @@ fn demo_openreports_validate_against_the_crds_one_report_per_resource() {
         "missing"
     );
 
-    // kubectl reads the stream as driftaudit does: offline, through the
-    // builder `kubectl apply -f -` uses (see yaml_kubectl.rs).
+    assert_eq!(
+        kubectl_decode(&stream),
+        objects,
+        "kubectl decodes the same objects"
+    );
+}
+
+/// The objects kubectl reads from the stream, offline, through the builder
+/// `kubectl apply -f -` uses (see yaml_kubectl.rs).
+fn kubectl_decode(stream: &str) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "reports.yaml", &stream);
+    let file = write(dir.path(), "reports.yaml", stream);
     let out = Command::new(crate::yaml_kubectl::kubectl())
         .args(["label", "--local", "-o", "json", "zz-", "-f"])
         .arg(&file)
@@ -266,11 +274,10 @@ fn demo_openreports_validate_against_the_crds_one_report_per_resource() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let decoded: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout)
+    serde_json::Deserializer::from_slice(&out.stdout)
         .into_iter::<Value>()
         .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(decoded, objects, "kubectl decodes the same objects");
+        .unwrap()
 }
 
 /// A saved demo report with what the demo lacks: a waived finding, a
@@ -282,6 +289,9 @@ fn a_saved_report_with_suppressions_gaps_and_awkward_names_renders_valid_reports
     let saved = run(&["scan", "--demo", "--format", "json"]).stdout;
     let mut report: Value = serde_json::from_str(&saved).unwrap();
     let findings = report["findings"].as_array_mut().unwrap();
+    // Text YAML refuses raw or reads as line breaks, and quoting's own characters.
+    let hostile = "tab\t \"q\" back\\slash nul\u{0} del\u{7f} nel\u{85} csi\u{9b} ls\u{2028} bom\u{feff} \u{1F600} #x: y";
+    findings[0]["message"] = json!(hostile);
     let template = findings[0].clone();
     let mut waived = findings.remove(0);
     waived["suppression"] = json!({
@@ -321,6 +331,11 @@ fn a_saved_report_with_suppressions_gaps_and_awkward_names_renders_valid_reports
         ));
     }
     findings.push(with(
+        json!({"source": "kubernetes", "apiVersion": "v1", "kind": "ConfigMap",
+               "namespace": "Not A_Namespace", "name": "c"}),
+        None,
+    ));
+    findings.push(with(
         json!({"source": "postgres", "apiVersion": "postgres.driftaudit/v1", "kind": "Role",
                "namespace": "db.internal:5432", "name": "app_owner"}),
         None,
@@ -340,6 +355,17 @@ fn a_saved_report_with_suppressions_gaps_and_awkward_names_renders_valid_reports
     assert_eq!(result.code, 0, "{}", result.stderr);
     let objects = check_stream(&result.stdout);
     let stream = &result.stdout;
+    assert_eq!(
+        kubectl_decode(stream),
+        objects,
+        "kubectl decodes the same objects"
+    );
+    let messages = objects
+        .iter()
+        .flat_map(|o| o["results"].as_array().unwrap())
+        .filter(|r| r["message"] == hostile)
+        .count();
+    assert!(messages >= 6, "the message survives the YAML: {stream}");
 
     let scan = &objects[0];
     assert_eq!(scan["metadata"]["name"], "driftaudit-scan");
@@ -399,6 +425,12 @@ fn a_saved_report_with_suppressions_gaps_and_awkward_names_renders_valid_reports
             .starts_with("driftaudit-deployment-proxy-"));
         assert!(proxy["results"][0]["properties"]["environment"].is_string());
     }
+    // A namespace no cluster could have: a ClusterReport naming it in its scope.
+    let odd = objects
+        .iter()
+        .find(|o| o["scope"]["namespace"] == "Not A_Namespace")
+        .unwrap();
+    assert_eq!(odd["kind"], "ClusterReport");
     // A PostgreSQL role is not in a Kubernetes namespace: a ClusterReport.
     let role = objects
         .iter()
