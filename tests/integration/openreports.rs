@@ -632,3 +632,42 @@ fn kubectl_applies_the_demo_reports_against_a_discovery_stub() {
         assert!(requests.contains(&path), "{path} not in {requests:#?}");
     }
 }
+
+#[test]
+fn an_input_error_is_an_error_result_of_the_scan_report() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: [\n",
+    );
+    let result = run(&[
+        "scan",
+        "--repo",
+        &dir.path().display().to_string(),
+        "--now",
+        "2026-11-22T00:00:00Z",
+        "--format",
+        "openreports",
+    ]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    let objects = check_stream(&result.stdout);
+    assert_eq!(objects.len(), 1, "{}", result.stdout);
+    let scan = &objects[0];
+    assert_eq!(scan["metadata"]["name"], "driftaudit-scan");
+    assert_eq!(
+        scan["metadata"]["annotations"]["driftaudit/result"],
+        "error (exit 2)"
+    );
+    let error = &scan["results"][0];
+    assert_eq!(error["result"], "error");
+    assert_eq!(error["policy"], "driftaudit/input");
+    assert!(
+        error["message"].as_str().unwrap().starts_with("a.yaml:5:"),
+        "{error}"
+    );
+    assert_eq!(
+        error["timestamp"],
+        json!({"seconds": 1_795_305_600_i64, "nanos": 0})
+    );
+}
