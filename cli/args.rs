@@ -99,6 +99,8 @@ pub enum ReportFormat {
     Markdown,
     /// JUnit XML (GitLab, Jenkins).
     Junit,
+    /// OpenReports `Report`/`ClusterReport` objects (YAML, for `kubectl apply -f -`).
+    Openreports,
 }
 
 /// One `--output`: `FORMAT=FILE` writes that format to FILE besides

@@ -231,6 +231,7 @@ fn render_as(
         ReportFormat::Github => report::github::render(report),
         ReportFormat::Markdown => report::markdown::render(report),
         ReportFormat::Junit => report::junit::render(report),
+        ReportFormat::Openreports => report::openreports::render(report),
     }
 }
 

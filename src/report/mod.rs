@@ -5,6 +5,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod openreports;
 pub mod sarif;
 pub mod text;
 

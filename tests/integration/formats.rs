@@ -8,7 +8,15 @@ use std::path::Path;
 use crate::common::{driftaudit, finish, run, write};
 use serde_json::Value;
 
-const FORMATS: [&str; 6] = ["text", "json", "sarif", "github", "markdown", "junit"];
+const FORMATS: [&str; 7] = [
+    "text",
+    "json",
+    "sarif",
+    "github",
+    "markdown",
+    "junit",
+    "openreports",
+];
 
 /// The demo scan in one format (standard output), with no job summary file.
 fn demo(format: &str, extra: &[&str]) -> crate::common::Run {
@@ -217,7 +225,7 @@ fn github_format_appends_the_markdown_summary_to_the_step_summary_file() {
 
 #[test]
 fn every_format_of_the_demo_matches_its_golden_file() {
-    for format in ["sarif", "github", "markdown", "junit"] {
+    for format in ["sarif", "github", "markdown", "junit", "openreports"] {
         insta::assert_snapshot!(format!("demo_scan_{format}"), demo(format, &[]).stdout);
     }
     insta::assert_snapshot!(

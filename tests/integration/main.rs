@@ -30,6 +30,7 @@ mod hostile;
 mod kube_client;
 mod kubernetes;
 mod nothing_unseen;
+mod openreports;
 mod pgbackrest;
 mod policies;
 mod postgres;

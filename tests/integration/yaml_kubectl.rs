@@ -41,7 +41,7 @@ fn corpus(folder: &str) -> Vec<PathBuf> {
 
 /// kubectl from PATH, or from the folder where pip puts console scripts
 /// (scripts/test.sh installs it there).
-fn kubectl() -> PathBuf {
+pub(crate) fn kubectl() -> PathBuf {
     let on_path = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
         .unwrap_or_default();
