@@ -232,6 +232,9 @@ pub struct ScanArgs {
     /// Report coverage gaps but do not exit 3 for them.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Add a controls section: the status (pass, fail, not_assessed, waived) of each control of this framework that a rule maps to (repeatable; docs/controls.md).
+    #[arg(long, value_name = "FRAMEWORK", value_parser = ["cis-k8s", "nsa-cisa", "pss", "iso27001", "soc2"])]
+    pub framework: Vec<String>,
     /// The scan clock (RFC 3339), for reproducible reports [default: now].
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
@@ -676,9 +679,21 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             evaluate_policies: policies,
             waivers,
             fail_on,
+            frameworks: frameworks(&config.policies.frameworks, &arguments.framework),
             fail_on_drift: arguments.fail_on_drift,
             allow_partial: arguments.allow_partial,
         },
         _demo: demo,
     })
+}
+
+/// The frameworks of the config, then those of `--framework`, each once.
+fn frameworks(config: &[String], flags: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in config.iter().chain(flags) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::engine::EvaluationLimits;
+use super::engine::UnitResult;
 use super::findings::collect_findings;
 use super::input::{index_drift, inventory_inputs, resource_units, InventoryInput, ResourceUnit};
 use super::{builtin_policy_files, policy_files_in, EvalUnit, PolicySet, Scope};
@@ -15,6 +16,7 @@ use crate::config::WorkloadConfig;
 use crate::drift::Drift;
 use crate::model::LiveTarget;
 use crate::model::{InputError, Inventory, Resource};
+use crate::report::controls::{Ran, RuleRun};
 use crate::report::Finding;
 
 /// What the policy stage needs from the scan options.
@@ -45,6 +47,76 @@ pub struct PolicyOutcome {
     pub rules_evaluated: usize,
     /// The metadata of every rule loaded, for the report's `rules`.
     pub rules: Vec<crate::report::RuleMeta>,
+    /// How each rule fared (disabled, switched off, evaluated on how many
+    /// inputs, failed): what a controls section (`--framework`) is built on.
+    pub runs: Vec<RuleRun>,
+    /// How many of `errors` come first and are pinned on no rule (a policy
+    /// file that did not load): a rule it held may have evidenced a control.
+    pub stage_errors: usize,
+}
+
+/// Per rule: the disabled ones, the switched-off ones, and for the others
+/// the inputs they were routed to and the inputs on which they failed.
+fn rule_runs(policies: &PolicySet, units: &[EvalUnit], results: &[UnitResult]) -> Vec<RuleRun> {
+    let mut inputs = vec![0usize; policies.rules.len()];
+    let mut out_of_scope = vec![0usize; policies.rules.len()];
+    for unit in units {
+        for index in 0..policies.rules.len() {
+            if policies.meets(index, unit) {
+                if policies.in_pod_security_scope(index, unit) {
+                    inputs[index] += 1;
+                } else {
+                    out_of_scope[index] += 1;
+                }
+            }
+        }
+    }
+    let mut failures: Vec<(usize, Option<String>)> = vec![(0, None); policies.rules.len()];
+    for result in results {
+        for (index, message) in &result.errors {
+            let entry = &mut failures[*index];
+            entry.0 += 1;
+            if entry.1.is_none() {
+                entry.1 = Some(message.lines().next().unwrap_or_default().to_string());
+            }
+        }
+    }
+    let describe = |rule: &super::RuleInfo, ran: Ran| RuleRun {
+        id: rule.id.clone(),
+        controls: rule.controls.clone(),
+        sources: rule.sources.clone(),
+        kinds: policies.routed_kinds(rule),
+        inventory: rule.scope == Scope::Inventory,
+        ran,
+    };
+    let mut runs: Vec<RuleRun> = policies
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let ran = if policies.is_switched_off(&rule.id) {
+                Ran::SwitchedOff {
+                    by: rule.enabled_by.clone().unwrap_or_default(),
+                }
+            } else {
+                let (failed, first_failure) = failures[index].clone();
+                Ran::Evaluated {
+                    inputs: inputs[index],
+                    out_of_scope: out_of_scope[index],
+                    failed,
+                    first_failure,
+                }
+            };
+            describe(rule, ran)
+        })
+        .collect();
+    runs.extend(
+        policies
+            .disabled
+            .iter()
+            .map(|rule| describe(rule, Ran::Disabled)),
+    );
+    runs
 }
 
 /// The rules of a scan, compiled before any source is read, with what could
@@ -146,6 +218,9 @@ pub fn evaluate(
         memory: options.memory,
     };
     tracing::info!(target: "driftaudit::progress", event = "start", what = %"policies");
+    // Errors so far are not pinned on one rule (a policy file that did not
+    // load, scan data that did not build): what they hid is unknown.
+    let stage_errors = errors.len();
     let results = policies.evaluate(&units, &limits, input_of);
     tracing::info!(
         target: "driftaudit::progress",
@@ -153,9 +228,12 @@ pub fn evaluate(
         what = %"policies",
         objects = units.len()
     );
+    let runs = rule_runs(&policies, &units, &results);
     let findings = collect_findings(&policies, &resource_units, results, &mut errors);
     PolicyOutcome {
+        runs,
         findings,
+        stage_errors,
         errors,
         rules_evaluated: policies.rules.len(),
         rules: policies

@@ -44,6 +44,8 @@ fn report() -> Report {
         kind: "external",
         by: "waivers".into(),
         reason: "vendor agent | until 2027 @team <b>".into(),
+        owner: None,
+        expires: None,
     });
     let mut live_only = finding(
         "DA-PRIV-002",
