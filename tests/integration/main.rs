@@ -12,6 +12,7 @@ mod common;
 
 mod action;
 mod cli;
+mod control_status;
 mod controls;
 mod declared_coverage;
 mod declared_messages;
