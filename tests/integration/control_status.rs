@@ -313,3 +313,71 @@ fn an_unknown_framework_is_refused() {
         config.stderr
     );
 }
+
+#[test]
+fn a_forbidden_kind_makes_only_the_rules_reading_it_not_assessed() {
+    use crate::common::apiserver::ApiServer;
+    use crate::common::{deployment_yaml, live_deployment};
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "repo/reader.yaml", READER);
+    write(
+        dir.path(),
+        "repo/web.yaml",
+        &deployment_yaml("web", "shop", 2, "registry.example.com/web:1.0"),
+    );
+    let server = ApiServer::start();
+    server.add(live_deployment(
+        "web",
+        "shop",
+        2,
+        "registry.example.com/web:1.0",
+    ));
+    server.add(serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "reader", "uid": "5b1f2c3d-1111-2222-3333-444455556666",
+            "resourceVersion": "7", "creationTimestamp": "2026-11-21T10:00:00Z"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]
+    }));
+    // The API answers 403 for the Deployments of `shop`.
+    server.forbid("deployments", "shop");
+    let kubeconfig = server.kubeconfig(dir.path());
+    let kube = [
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--kube-context",
+        "admin",
+    ];
+    let report = scan(dir.path(), &kube);
+    assert!(
+        report["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["scope"] == "apps/v1 Deployment in shop"),
+        "{}",
+        report["coverage"]
+    );
+    let workloads = control(&report, "CIS-K8s-1.10:5.2.2");
+    assert_eq!(workloads["status"], "not_assessed", "{workloads}");
+    let why = reason(workloads, "DA-PRIV-001");
+    assert!(
+        why.starts_with("coverage gap: ") && why.contains("Deployment in shop"),
+        "{why}"
+    );
+    // The ClusterRoles were read in full: their rule is assessed.
+    let roles = control(&report, "CIS-K8s-1.10:5.1.10");
+    assert_eq!(roles["status"], "pass", "{roles}");
+
+    // A reader that may list nothing: no Kubernetes control passes.
+    let kube = [
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--kube-context",
+        "reader",
+    ];
+    let report = scan(dir.path(), &kube);
+    let roles = control(&report, "CIS-K8s-1.10:5.1.10");
+    assert_eq!(roles["status"], "not_assessed", "{roles}");
+    assert_eq!(report["controls"]["counts"]["pass"], 0);
+}
