@@ -381,3 +381,25 @@ fn a_forbidden_kind_makes_only_the_rules_reading_it_not_assessed() {
     assert_eq!(roles["status"], "not_assessed", "{roles}");
     assert_eq!(report["controls"]["counts"]["pass"], 0);
 }
+
+#[test]
+fn a_rule_that_fails_is_not_assessed_and_only_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "repo/reader.yaml", READER);
+    // A rule of the user's mapped to CIS 5.1.10 that raises an error (concat of a string).
+    write(
+        dir.path(),
+        "policies/fails.rego",
+        "package fails\n\n# METADATA\n# custom:\n#   id: FAIL-001\n#   severity: high\n#   kinds: [ClusterRole]\n#   controls: [CIS-K8s-1.10:5.1.10]\ndeny contains msg if {\n  x := input.resource.metadata.name\n  msg := concat(\",\", x)\n}\n",
+    );
+    let report = scan(dir.path(), &["--policy", "policies"]);
+    assert_eq!(report["summary"]["result"], "error");
+    let control = control(&report, "CIS-K8s-1.10:5.1.10");
+    assert_eq!(control["status"], "not_assessed", "{control}");
+    assert!(
+        reason(control, "FAIL-001").starts_with("failed on 1 input(s): "),
+        "{control}"
+    );
+    // Its error is pinned on it: the built-in rule beside it is assessed.
+    assert_eq!(rule_of(control, "DA-RBAC-003")["status"], "pass");
+}
