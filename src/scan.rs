@@ -229,7 +229,8 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     );
     report.waivers = waivers;
     report.attach_rules(&policies.rules);
-    if !options.frameworks.is_empty() {
+    // `diff` evaluates no rule: it has no controls to give a status.
+    if options.evaluate_policies && !options.frameworks.is_empty() {
         let mut sources_scanned: std::collections::BTreeSet<String> = targets
             .iter()
             .flat_map(|t| &t.sources)

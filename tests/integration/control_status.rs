@@ -171,6 +171,17 @@ fn demo_with_an_unreadable_traefik_shows_pass_fail_and_not_assessed_controls() {
 fn without_framework_there_is_no_controls_section() {
     let report = run(&["scan", "--demo", "--format", "json"]).json();
     assert!(report.get("controls").is_none());
+    // `diff` evaluates no rule: no section, rather than an empty one.
+    let diff = run(&[
+        "diff",
+        "--demo",
+        "--framework",
+        "cis-k8s",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert!(diff.get("controls").is_none());
 }
 
 /// A ClusterRole granting `nodes/proxy` (a DA-RBAC-003 finding, CIS 5.1.10).
