@@ -242,6 +242,9 @@ pub struct ScanArgs {
     /// With --compare-ref: existing findings fail the gate too.
     #[arg(long, requires = "compare_ref")]
     pub fail_on_existing: bool,
+    /// Add a controls section: the status (pass, fail, not_assessed, waived) of each control of this framework that a rule maps to (repeatable; docs/controls.md).
+    #[arg(long, value_name = "FRAMEWORK", value_parser = ["cis-k8s", "nsa-cisa", "pss", "iso27001", "soc2"])]
+    pub framework: Vec<String>,
     /// The scan clock (RFC 3339), for reproducible reports [default: now].
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
@@ -693,6 +696,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             evaluate_policies: policies,
             waivers,
             fail_on,
+            frameworks: frameworks(&config.policies.frameworks, &arguments.framework),
             fail_on_drift: arguments.fail_on_drift,
             allow_partial: arguments.allow_partial,
             compare: arguments
@@ -705,4 +709,15 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         },
         _demo: demo,
     })
+}
+
+/// The frameworks of the config, then those of `--framework`, each once.
+fn frameworks(config: &[String], flags: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in config.iter().chain(flags) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
 }

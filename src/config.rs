@@ -373,6 +373,9 @@ pub struct PolicyConfig {
     pub dirs: Vec<PathBuf>,
     /// Rule ids that are not evaluated.
     pub disable: Vec<String>,
+    /// Frameworks whose controls the report gives a status (`--framework`,
+    /// docs/controls.md): `cis-k8s`, `nsa-cisa`, `pss`, `iso27001`, `soc2`.
+    pub frameworks: Vec<String>,
 }
 
 /// A glob over a kind, namespace or name (`*`, `?`, `[a-z]`, `{a,b}`), compiled
@@ -664,6 +667,7 @@ impl Config {
         config.check_json_paths(&at)?;
         config.check_sources(&at)?;
         config.check_workloads(&at)?;
+        config.check_frameworks(&at)?;
         config.check_environments(&at)?;
         config.name = name.to_string();
         config.spans = spans;
@@ -697,6 +701,30 @@ impl Config {
         }
         if let Some(section) = &self.postgres {
             section.check(&within("postgres"))?;
+        }
+        Ok(())
+    }
+
+    /// Each `policies.frameworks` entry names a framework `--framework` knows.
+    fn check_frameworks(&self, at: &dyn Fn(&str) -> Place) -> Result<(), InputError> {
+        for (i, name) in self.policies.frameworks.iter().enumerate() {
+            if crate::report::controls::framework_prefix(name).is_none() {
+                let entry = push_index("policies.frameworks", i);
+                let names: Vec<&str> = crate::report::controls::FRAMEWORKS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    at(&entry),
+                    format!(
+                        "{entry}: `{}` is not a framework (one of {})",
+                        crate::printable::printable(name),
+                        names.join(", ")
+                    ),
+                )
+                .with_label("unknown framework"));
+            }
         }
         Ok(())
     }

@@ -58,6 +58,9 @@ pub struct ScanOptions {
     pub evaluate_policies: bool,
     /// The waivers file's entries, applied to the findings (docs/waivers.md).
     pub waivers: crate::waivers::Waivers,
+    /// `--framework`: names of `report::controls::FRAMEWORKS`; a controls
+    /// section is added for them (docs/controls.md).
+    pub frameworks: Vec<String>,
     pub fail_on: Option<Severity>,
     pub fail_on_drift: bool,
     pub allow_partial: bool,
@@ -92,6 +95,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         now_text: &now,
         timeout: options.policy_timeout,
         memory: options.policy_memory,
+        record_runs: !options.frameworks.is_empty(),
     };
     let loaded = options
         .evaluate_policies
@@ -201,6 +205,12 @@ pub fn run_scan(options: &ScanOptions) -> Report {
         ),
         None => PolicyOutcome::default(),
     };
+    // Errors pinned on no rule: all but those a rule's evaluation raised.
+    let unpinned_errors: Vec<String> = errors
+        .iter()
+        .chain(policies.errors.iter().take(policies.stage_errors))
+        .map(|e| format!("{} at {}", e.code.as_str(), e.location))
+        .collect();
     errors.extend(policies.errors);
     let mut findings = policies.findings;
     if !environments.is_empty() {
@@ -286,6 +296,30 @@ pub fn run_scan(options: &ScanOptions) -> Report {
     );
     report.waivers = waivers;
     report.attach_rules(&policies.rules);
+    // `diff` evaluates no rule: it has no controls to give a status.
+    if options.evaluate_policies && !options.frameworks.is_empty() {
+        let mut sources_scanned: std::collections::BTreeSet<String> = targets
+            .iter()
+            .flat_map(|t| &t.sources)
+            .chain(declared_inventory.iter().map(|r| &r.identity.source))
+            .map(|s| s.as_str().to_string())
+            .collect();
+        if options.declared.is_some() {
+            sources_scanned.insert(crate::model::Source::Kubernetes.as_str().into());
+        }
+        let knowledge = crate::report::controls::ScanKnowledge {
+            findings: &report.findings,
+            suppressed: &report.suppressed_findings,
+            coverage: &report.coverage,
+            unpinned_errors,
+            sources_scanned,
+        };
+        report.controls = Some(crate::report::controls::assess(
+            &options.frameworks,
+            &policies.runs,
+            &knowledge,
+        ));
+    }
     report
 }
 

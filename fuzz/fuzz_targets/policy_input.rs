@@ -69,6 +69,10 @@ fn scratch() -> &'static Scratch {
             policy_memory: Some(2048 << 20),
             evaluate_policies: true,
             waivers: Default::default(),
+            // Every framework: the controls section is built from hostile input too.
+            frameworks: ["cis-k8s", "nsa-cisa", "pss", "iso27001", "soc2"]
+                .map(String::from)
+                .to_vec(),
             fail_on: None,
             fail_on_drift: false,
             allow_partial: false,

@@ -31,6 +31,9 @@ const MAX_RANGE_ELEMENTS: u64 = 1_000_000;
 pub struct PolicySet {
     engine: Engine,
     pub rules: Vec<RuleInfo>,
+    /// Rules the config disables (`policies.disable`): loaded for their
+    /// metadata (a controls section says they did not run), never evaluated.
+    pub disabled: Vec<RuleInfo>,
     /// The kinds the `workloads` entry of `custom.kinds` routes to: those of
     /// the built-in table (`super::workloads`), and the configured ones.
     pub workload_kinds: BTreeSet<String>,
@@ -404,6 +407,7 @@ impl PolicySet {
         }
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         let mut unique = Vec::new();
+        let mut disabled_rules = Vec::new();
         for rule in rules {
             if let Some(first) = seen.get(&rule.id) {
                 errors.push(InputError::error(
@@ -417,7 +421,9 @@ impl PolicySet {
                 continue;
             }
             seen.insert(rule.id.clone(), rule.location.clone());
-            if !disabled.contains(&rule.id) {
+            if disabled.contains(&rule.id) {
+                disabled_rules.push(rule);
+            } else {
                 unique.push(rule);
             }
         }
@@ -433,6 +439,7 @@ impl PolicySet {
                 engine,
                 switched_off,
                 rules: unique,
+                disabled: disabled_rules,
                 workload_kinds,
                 exempt_namespaces: exempt_namespaces(baselines),
                 pod_security: super::pss::PodSecurityScope::new(baselines),
@@ -585,6 +592,41 @@ pub struct UnitResult {
 }
 
 impl PolicySet {
+    /// Whether rule `index` is evaluated against `unit`: its scope, its
+    /// switch, its kinds and sources, the facts it needs, and (Pod Security
+    /// Standards) whether the namespace can hold what it looks for.
+    pub fn routes(&self, index: usize, unit: &EvalUnit) -> bool {
+        self.meets(index, unit) && self.in_pod_security_scope(index, unit)
+    }
+
+    /// `routes` but for the Pod Security Standards scope: the unit is of the
+    /// rule's scope, kinds, sources and facts, and its switch is on.
+    pub fn meets(&self, index: usize, unit: &EvalUnit) -> bool {
+        let rule = &self.rules[index];
+        rule.scope == unit.scope
+            && !self.switched_off.contains(&rule.id)
+            && match &unit.identity {
+                Some(id) => rule.applies_to(id.source.as_str(), &id.kind, &self.workload_kinds),
+                None => true,
+            }
+            && rule.facts.iter().all(|f| unit.facts.contains(&f.as_str()))
+    }
+
+    /// False for a Pod Security Standards rule and a resource of a
+    /// namespace where the configured level checks nothing.
+    pub fn in_pod_security_scope(&self, index: usize, unit: &EvalUnit) -> bool {
+        self.rules[index].package != super::pss::PACKAGE
+            || unit
+                .identity
+                .as_ref()
+                .is_none_or(|id| self.pod_security.may_apply(&id.namespace))
+    }
+
+    /// Whether the rule's baseline switch (`custom.enabled_by`) is off.
+    pub fn is_switched_off(&self, id: &str) -> bool {
+        self.switched_off.contains(id)
+    }
+
     /// Evaluates every unit against the rules routed to it, in parallel, with
     /// `time.now_ns()` reading the scan clock. With a time limit, evaluations
     /// that would start, or still run, after it has passed end as errors ("not
@@ -618,29 +660,8 @@ impl PolicySet {
             .map_init(
                 || prepared.clone(),
                 |engine, (position, unit)| {
-                    let routed: Vec<usize> = self
-                        .rules
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, rule)| rule.scope == unit.scope)
-                        .filter(|(_, rule)| !self.switched_off.contains(&rule.id))
-                        .filter(|(_, rule)| match &unit.identity {
-                            Some(id) => {
-                                rule.applies_to(id.source.as_str(), &id.kind, &self.workload_kinds)
-                            }
-                            None => true,
-                        })
-                        .filter(|(_, rule)| {
-                            rule.facts.iter().all(|f| unit.facts.contains(&f.as_str()))
-                        })
-                        .filter(|(_, rule)| {
-                            rule.package != super::pss::PACKAGE
-                                || unit
-                                    .identity
-                                    .as_ref()
-                                    .is_none_or(|id| self.pod_security.may_apply(&id.namespace))
-                        })
-                        .map(|(i, _)| i)
+                    let routed: Vec<usize> = (0..self.rules.len())
+                        .filter(|&index| self.routes(index, unit))
                         .collect();
                     let mut result = UnitResult {
                         verdicts: Vec::new(),

@@ -18,6 +18,7 @@ use crate::config::WorkloadConfig;
 use crate::drift::Drift;
 use crate::model::LiveTarget;
 use crate::model::{Identity, InputError, Inventory, Resource};
+use crate::report::controls::{Ran, RuleRun};
 use crate::report::Finding;
 
 /// What the policy stage needs from the scan options.
@@ -37,6 +38,9 @@ pub struct PolicyOptions<'a> {
     pub timeout: Option<Duration>,
     /// Bytes evaluation may allocate beyond what the scan holds (`--policy-memory`).
     pub memory: Option<u64>,
+    /// Record how each rule fared (`PolicyOutcome.runs`), for a controls
+    /// section (`--framework`); off otherwise, as it walks rules × inputs.
+    pub record_runs: bool,
 }
 
 /// What the policy stage found.
@@ -48,6 +52,12 @@ pub struct PolicyOutcome {
     pub rules_evaluated: usize,
     /// The metadata of every rule loaded, for the report's `rules`.
     pub rules: Vec<crate::report::RuleMeta>,
+    /// How each rule fared (disabled, switched off, evaluated on how many
+    /// inputs, failed): what a controls section (`--framework`) is built on.
+    pub runs: Vec<RuleRun>,
+    /// How many of `errors` come first and are pinned on no rule (a policy
+    /// file that did not load): a rule it held may have evidenced a control.
+    pub stage_errors: usize,
     /// The `--compare-ref` base's findings, when there is a base.
     pub base: Option<BaseOutcome>,
 }
@@ -91,6 +101,70 @@ pub struct BaseOutcome {
     /// and content, judged alike), and those evaluated again.
     pub reused: usize,
     pub evaluated: usize,
+}
+
+/// Per rule: the disabled ones, the switched-off ones, and for the others
+/// the inputs they were routed to and the inputs on which they failed.
+fn rule_runs(policies: &PolicySet, units: &[EvalUnit], results: &[UnitResult]) -> Vec<RuleRun> {
+    let mut inputs = vec![0usize; policies.rules.len()];
+    let mut out_of_scope = vec![0usize; policies.rules.len()];
+    for unit in units {
+        for index in 0..policies.rules.len() {
+            if policies.meets(index, unit) {
+                if policies.in_pod_security_scope(index, unit) {
+                    inputs[index] += 1;
+                } else {
+                    out_of_scope[index] += 1;
+                }
+            }
+        }
+    }
+    let mut failures: Vec<(usize, Option<String>)> = vec![(0, None); policies.rules.len()];
+    for result in results {
+        for (index, message) in &result.errors {
+            let entry = &mut failures[*index];
+            entry.0 += 1;
+            if entry.1.is_none() {
+                entry.1 = Some(message.lines().next().unwrap_or_default().to_string());
+            }
+        }
+    }
+    let describe = |rule: &super::RuleInfo, ran: Ran| RuleRun {
+        id: rule.id.clone(),
+        controls: rule.controls.clone(),
+        sources: rule.sources.clone(),
+        kinds: policies.routed_kinds(rule),
+        inventory: rule.scope == Scope::Inventory,
+        ran,
+    };
+    let mut runs: Vec<RuleRun> = policies
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let ran = if policies.is_switched_off(&rule.id) {
+                Ran::SwitchedOff {
+                    by: rule.enabled_by.clone().unwrap_or_default(),
+                }
+            } else {
+                let (failed, first_failure) = failures[index].clone();
+                Ran::Evaluated {
+                    inputs: inputs[index],
+                    out_of_scope: out_of_scope[index],
+                    failed,
+                    first_failure,
+                }
+            };
+            describe(rule, ran)
+        })
+        .collect();
+    runs.extend(
+        policies
+            .disabled
+            .iter()
+            .map(|rule| describe(rule, Ran::Disabled)),
+    );
+    runs
 }
 
 /// The rules of a scan, compiled before any source is read, with what could
@@ -200,7 +274,10 @@ pub fn evaluate(
 
     tracing::info!(target: "driftaudit::progress", event = "start", what = %"policies");
     let started = std::time::Instant::now();
-    let results = run(&policies, options, &resource_units, &inventories, None);
+    // Errors so far are not pinned on one rule (a policy file that did not
+    // load, scan data that did not build): what they hid is unknown.
+    let stage_errors = errors.len();
+    let (units, results) = run(&policies, options, &resource_units, &inventories, None);
     tracing::info!(
         target: "driftaudit::progress",
         event = "done",
@@ -222,9 +299,16 @@ pub fn evaluate(
         outcome.errors = base_errors;
         outcome
     });
+    let runs = if options.record_runs {
+        rule_runs(&policies, &units, &results)
+    } else {
+        Vec::new()
+    };
     let findings = collect_findings(&policies, &resource_units, results, &mut errors);
     PolicyOutcome {
+        runs,
         findings,
+        stage_errors,
         errors,
         rules_evaluated: policies.rules.len(),
         rules: policies
@@ -245,14 +329,15 @@ pub fn evaluate(
 }
 
 /// Evaluates the resource units (those of `pending`, or all) and then the
-/// inventories; one result per evaluated unit, in that order.
+/// inventories; one result per evaluated unit, in that order, with the units
+/// (what each rule was routed to, for `rule_runs`).
 fn run(
     policies: &PolicySet,
     options: &PolicyOptions,
     resource_units: &[ResourceUnit],
     inventories: &[InventoryInput],
     pending: Option<&[usize]>,
-) -> Vec<UnitResult> {
+) -> (Vec<EvalUnit>, Vec<UnitResult>) {
     let positions: Vec<usize> = match pending {
         Some(pending) => pending.to_vec(),
         None => (0..resource_units.len()).collect(),
@@ -287,7 +372,8 @@ fn run(
         time: options.timeout,
         memory: options.memory,
     };
-    policies.evaluate(&units, &limits, input_of)
+    let results = policies.evaluate(&units, &limits, input_of);
+    (units, results)
 }
 
 /// The same identity and the same content: an input built from either is
@@ -356,7 +442,9 @@ fn evaluate_base(
     } else {
         Vec::new()
     };
-    let mut fresh = run(policies, options, &units, &inventories, Some(&pending)).into_iter();
+    let mut fresh = run(policies, options, &units, &inventories, Some(&pending))
+        .1
+        .into_iter();
     for &position in &pending {
         results[position] = fresh.next();
     }

@@ -1,6 +1,7 @@
 //! The report: one value holding everything a renderer needs, and the exit
 //! code it implies. Renderers are pure functions of it.
 
+pub mod controls;
 pub mod github;
 pub mod json;
 pub mod junit;
@@ -366,6 +367,10 @@ pub struct Report {
     /// What the waivers file did (docs/waivers.md); left out without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waivers: Option<crate::waivers::WaiverSummary>,
+    /// With `--framework`: the status of each control of those frameworks
+    /// (docs/controls.md). Left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controls: Option<controls::ControlsSection>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -539,6 +544,7 @@ impl Report {
             errors,
             declared_coverage,
             waivers: None,
+            controls: None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use super::controls::ControlState;
 use super::exit::Status;
 use super::{BaselineState, Finding, Report};
 use crate::drift::{Drift, DriftStatus};
@@ -199,6 +200,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         render_fixed(&mut out, &report.fixed_findings, s);
         render_waivers(&mut out, report, s);
     }
+    render_controls(&mut out, report, s);
     render_summary(&mut out, report, s);
     out
 }
@@ -456,6 +458,62 @@ fn subject_of(finding: &Finding) -> String {
     match &finding.environment {
         Some(environment) => format!("{subject} (environment {environment})"),
         None => subject,
+    }
+}
+
+/// The controls section (`--framework`): one line per control, its status,
+/// and what decided it (the failing rules, the first rule not assessed and
+/// why, the waived rules, or how many rules passed).
+fn render_controls(out: &mut String, report: &Report, s: Style) {
+    let Some(section) = &report.controls else {
+        return;
+    };
+    let counts = &section.counts;
+    let _ = writeln!(
+        out,
+        "\n{} ({}): {} pass, {} fail, {} not assessed, {} waived",
+        s.bold("CONTROLS"),
+        section.frameworks.join(", "),
+        counts.pass,
+        counts.fail,
+        counts.not_assessed,
+        counts.waived
+    );
+    for control in &section.controls {
+        let label = format!("{:<12}", control.status.as_str().to_uppercase());
+        let label = match control.status {
+            ControlState::Pass => s.green(&label),
+            ControlState::Fail => s.red(&label),
+            ControlState::NotAssessed => s.yellow(&label),
+            ControlState::Waived => s.cyan(&label),
+        };
+        let deciding: Vec<&super::controls::RuleStatus> = control
+            .rules
+            .iter()
+            .filter(|r| r.status == control.status)
+            .collect();
+        let detail = match control.status {
+            ControlState::Pass => format!("{} rule(s) evaluated, no finding", control.rules.len()),
+            ControlState::NotAssessed => deciding.first().map_or_else(String::new, |r| {
+                let more = if deciding.len() > 1 {
+                    format!(" (+{} more)", deciding.len() - 1)
+                } else {
+                    String::new()
+                };
+                format!("{}: {}{more}", r.rule, r.reason)
+            }),
+            ControlState::Fail | ControlState::Waived => deciding
+                .iter()
+                .map(|r| format!("{} {}", r.rule, r.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        let _ = writeln!(
+            out,
+            "  {label} {}  {}",
+            printable(&control.id),
+            s.dim(&printable(&detail))
+        );
     }
 }
 

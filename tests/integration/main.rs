@@ -13,6 +13,7 @@ mod common;
 mod action;
 mod cli;
 mod compare;
+mod control_status;
 mod controls;
 mod declared_coverage;
 mod declared_messages;
