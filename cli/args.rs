@@ -70,6 +70,30 @@ pub enum Command {
     Man,
     /// Render a saved JSON report (`scan --format json`) in any format, without scanning again.
     Report(ReportArgs),
+    /// Check an evidence directory (`scan --evidence-dir`): every file's
+    /// SHA-256 and the signature; exit 0 when all hold, 1 naming each changed,
+    /// missing or extra file, 2 when it cannot be read (docs/evidence.md).
+    Verify(VerifyArgs),
+    /// Write a new Ed25519 key pair for `scan --sign-key` (PKCS#8 PEM) and
+    /// `verify --key` (FILE.pub, PEM public key).
+    Keygen(KeygenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The evidence directory.
+    pub dir: PathBuf,
+    /// The public key the manifest must be signed with (PEM or DER
+    /// SubjectPublicKeyInfo, or 64 hex digits).
+    #[arg(long, value_name = "PUBFILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// The private key file to create (the public key goes to FILE.pub).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,6 +249,15 @@ pub struct ScanArgs {
     pub waivers: Option<PathBuf>,
     #[command(flatten)]
     pub render: RenderArgs,
+    /// Also write the reports, the redacted live snapshot, the policies and
+    /// baselines used and a manifest of their SHA-256 digests to this new
+    /// directory (docs/evidence.md).
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+    /// Sign the evidence manifest with this Ed25519 private key (PKCS#8 PEM
+    /// or DER, e.g. from `driftaudit keygen` or `openssl genpkey -algorithm ed25519`).
+    #[arg(long, value_name = "FILE", requires = "evidence_dir")]
+    pub sign_key: Option<PathBuf>,
     /// Exit 1 when a finding has at least this severity (critical, high, medium, low, info, none) [default: high].
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
@@ -366,6 +399,8 @@ pub struct PolicyListArgs {
 /// Scan options plus what must live as long as the scan (the extracted demo).
 pub struct PreparedScan {
     pub options: ScanOptions,
+    /// The config file read, if any (for `--evidence-dir`).
+    pub config_path: Option<PathBuf>,
     _demo: Option<Demo>,
 }
 
@@ -707,6 +742,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                     fail_on_existing: arguments.fail_on_existing,
                 }),
         },
+        config_path,
         _demo: demo,
     })
 }

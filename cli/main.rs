@@ -84,6 +84,8 @@ fn main() -> ExitCode {
         Command::Completions { shell } => print(&manual::completions(shell)),
         Command::Man => print(&manual::man_page()),
         Command::Report(arguments) => render_saved(arguments),
+        Command::Verify(arguments) => verify_evidence(arguments),
+        Command::Keygen(arguments) => keygen(arguments),
     };
     ExitCode::from(code as u8)
 }
@@ -112,19 +114,278 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
         Ok(prepared) => prepared,
         Err(error) => return fail(&error),
     };
-    let report = driftaudit::scan::run_scan(&prepared.options);
+    // A wrong evidence directory or key is known before the scan.
+    let sign_key = match check_evidence_arguments(&arguments) {
+        Ok(key) => key,
+        Err(error) => return fail(&error),
+    };
+    let (report, targets) = driftaudit::scan::run_scan_keeping_live(&prepared.options);
     // The format changes what is written, never the exit code (but a report
     // that could not be written is an input error).
-    if let Err(code) = write_reports(&report, &arguments.render, !policies) {
-        return code;
+    let mut failed = write_reports(&report, &arguments.render, !policies).is_err();
+    if let Some(dir) = &arguments.evidence_dir {
+        let written = evidence_files(&report, &targets, &prepared, &arguments.render, !policies)
+            .and_then(|files| {
+                driftaudit::evidence::write_dir(dir, &files, &report.scan.now, sign_key.as_ref())
+                    .map_err(|(path, reason)| {
+                        InputError::error(
+                            Code::Io,
+                            Place::file(path),
+                            format!("cannot write the evidence directory: {reason}"),
+                        )
+                    })
+            });
+        if let Err(error) = written {
+            print_error(&error);
+            failed = true;
+        }
     }
     drop(prepared);
+    if failed {
+        return exit::INPUT_ERROR;
+    }
     report.exit_code()
+}
+
+/// `--evidence-dir` must name a new or empty directory, and `--sign-key` a
+/// readable Ed25519 key; `capture` and `waive` write no evidence.
+fn check_evidence_arguments(
+    arguments: &args::ScanArgs,
+) -> Result<Option<ring::signature::Ed25519KeyPair>, InputError> {
+    if let Some(dir) = &arguments.evidence_dir {
+        driftaudit::evidence::check_target(dir).map_err(|reason| {
+            InputError::error(
+                Code::Usage,
+                Place::file(dir.display().to_string()),
+                format!("--evidence-dir: {reason}"),
+            )
+        })?;
+    }
+    let Some(path) = &arguments.sign_key else {
+        return Ok(None);
+    };
+    let place = || Place::file(path.display().to_string());
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::error(
+            Code::Io,
+            place(),
+            format!("cannot read the signing key: {e}"),
+        )
+        .with_source(e)
+    })?;
+    driftaudit::evidence::load_private_key(&bytes)
+        .map(Some)
+        .map_err(|reason| {
+            InputError::error(Code::BadFlagValue, place(), format!("--sign-key: {reason}"))
+        })
+}
+
+/// The files of the evidence directory (docs/evidence.md), each at its
+/// relative path.
+fn evidence_files(
+    report: &report::Report,
+    targets: &[driftaudit::model::LiveTarget],
+    prepared: &args::PreparedScan,
+    render: &RenderArgs,
+    diffs_by_default: bool,
+) -> Result<Vec<driftaudit::evidence::EvidenceFile>, InputError> {
+    use driftaudit::evidence::EvidenceFile;
+    let file = |path: String, text: String| EvidenceFile {
+        path,
+        bytes: text.into_bytes(),
+    };
+    let mut files = Vec::new();
+    for (path, format) in [
+        ("report.json", ReportFormat::Json),
+        ("report.txt", ReportFormat::Text),
+        // html: ("report.html", ReportFormat::Html), once `--format html` exists.
+    ] {
+        let text = render_as(report, format, render, diffs_by_default, false);
+        files.push(file(path.into(), text));
+    }
+    let snapshot = driftaudit::sources::snapshot::to_snapshot(targets, &report.scan.now);
+    files.push(file(
+        "snapshot.json".into(),
+        serde_json::to_string_pretty(&snapshot).expect("the snapshot serialises") + "\n",
+    ));
+    let options = &prepared.options;
+    if options.evaluate_policies {
+        for policy in builtin_policy_files() {
+            let name = policy.name.trim_start_matches("builtin:policies/");
+            files.push(file(format!("policies/builtin/{name}"), policy.text));
+        }
+        for (index, dir) in options.policy_dirs.iter().enumerate() {
+            for policy in policy_files_in(dir)? {
+                let relative = std::path::Path::new(&policy.name)
+                    .strip_prefix(dir)
+                    .ok()
+                    .and_then(|p| p.to_str())
+                    .map(|p| format!("policies/dir-{}/{p}", index + 1));
+                match relative.filter(|p| driftaudit::evidence::safe_path(p)) {
+                    Some(path) => files.push(file(path, policy.text)),
+                    None => {
+                        return Err(InputError::error(
+                            Code::Io,
+                            Place::file(printable(&policy.name)),
+                            "cannot put this policy file into the evidence directory: its name is not a plain UTF-8 path under its --policy directory",
+                        ))
+                    }
+                }
+            }
+        }
+        files.push(file(
+            "baselines.json".into(),
+            serde_json::to_string_pretty(&options.baselines).expect("baselines serialise") + "\n",
+        ));
+    }
+    if let Some(path) = &prepared.config_path {
+        let bytes = std::fs::read(path).map_err(|e| {
+            InputError::error(
+                Code::Io,
+                Place::file(path.display().to_string()),
+                format!("cannot read the config again for the evidence directory: {e}"),
+            )
+            .with_source(e)
+        })?;
+        files.push(EvidenceFile {
+            path: "config.yaml".into(),
+            bytes,
+        });
+    }
+    Ok(files)
+}
+
+/// `driftaudit verify DIR [--key PUBFILE]`.
+fn verify_evidence(arguments: args::VerifyArgs) -> i32 {
+    let key = match &arguments.key {
+        Some(path) => {
+            let place = || Place::file(path.display().to_string());
+            let loaded = std::fs::read(path)
+                .map_err(|e| {
+                    InputError::error(
+                        Code::Io,
+                        place(),
+                        format!("cannot read the public key: {e}"),
+                    )
+                })
+                .and_then(|bytes| {
+                    driftaudit::evidence::load_public_key(&bytes).map_err(|reason| {
+                        InputError::error(Code::BadFlagValue, place(), format!("--key: {reason}"))
+                    })
+                });
+            match loaded {
+                Ok(key) => Some(key),
+                Err(error) => return fail(&error),
+            }
+        }
+        None => None,
+    };
+    let shown = arguments.dir.display().to_string();
+    let verdict = match driftaudit::evidence::verify(&arguments.dir, key.as_deref()) {
+        Ok(verdict) => verdict,
+        Err(reason) => {
+            return fail(&InputError::error(
+                Code::Io,
+                Place::file(shown),
+                format!("cannot verify the evidence directory: {reason}"),
+            ))
+        }
+    };
+    let mut out = String::new();
+    for problem in &verdict.problems {
+        out.push_str(&format!("FAIL {problem}\n"));
+    }
+    let signature = match (&verdict.signed_by, verdict.key_not_pinned) {
+        (Some(key), false) => format!("signed by {key}"),
+        (Some(key), true) => {
+            format!("signed by {key}, the key the manifest names (give --key to check it is yours)")
+        }
+        (None, _) => "unsigned".into(),
+    };
+    if verdict.ok() {
+        out.push_str(&format!(
+            "OK {}: {} files match the manifest, {signature}\n",
+            printable(&shown),
+            verdict.verified
+        ));
+    } else {
+        out.push_str(&format!(
+            "FAILED {}: {} problem(s), {} files match the manifest\n",
+            printable(&shown),
+            verdict.problems.len(),
+            verdict.verified
+        ));
+    }
+    if let Err(error) = write_output(None, &out) {
+        return fail(&error);
+    }
+    if verdict.ok() {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    }
+}
+
+/// `driftaudit keygen --out FILE`: FILE (private, mode 0600) and FILE.pub.
+fn keygen(arguments: args::KeygenArgs) -> i32 {
+    use ring::signature::KeyPair;
+    use std::os::unix::fs::OpenOptionsExt;
+    let private = match driftaudit::evidence::generate_private_key() {
+        Ok(pem) => pem,
+        Err(reason) => {
+            return fail(&InputError::error(
+                Code::Io,
+                Place::Text("keygen".into()),
+                reason,
+            ))
+        }
+    };
+    let pair =
+        driftaudit::evidence::load_private_key(private.as_bytes()).expect("a generated key reads");
+    let mut public_path = arguments.out.clone().into_os_string();
+    public_path.push(".pub");
+    let public_path = std::path::PathBuf::from(public_path);
+    for (path, text, mode) in [
+        (&arguments.out, private, 0o600),
+        (
+            &public_path,
+            driftaudit::evidence::public_key_pem(&pair),
+            0o644,
+        ),
+    ] {
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(path)
+            .and_then(|mut file| file.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            return fail(&InputError::error(
+                Code::Io,
+                Place::file(path.display().to_string()),
+                format!("cannot write the key (an existing file is never replaced): {e}"),
+            ));
+        }
+    }
+    warn!(
+        "driftaudit: key {} written to {} (private) and {} (public)",
+        driftaudit::evidence::fingerprint(pair.public_key().as_ref()),
+        arguments.out.display(),
+        public_path.display()
+    );
+    exit::CLEAN
 }
 
 /// `driftaudit waive FINGERPRINT`: a ready waivers entry for one finding,
 /// from a scan or a saved JSON report (read as plain JSON).
 fn waive_entry(arguments: args::WaiveArgs) -> i32 {
+    if arguments.scan.evidence_dir.is_some() {
+        return fail(&InputError::error(
+            Code::Usage,
+            Place::Argument("--evidence-dir".into()),
+            "only `scan` and `diff` write an evidence directory",
+        ));
+    }
     let report: serde_json::Value = match &arguments.input {
         Some(path) => {
             let text = match driftaudit::diag::read_text(path, "the report") {
@@ -303,6 +564,13 @@ fn append_summary(path: &std::path::Path, report: &report::Report) -> Result<(),
 }
 
 fn capture(arguments: args::ScanArgs) -> i32 {
+    if arguments.evidence_dir.is_some() {
+        return fail(&InputError::error(
+            Code::Usage,
+            Place::Argument("--evidence-dir".into()),
+            "only `scan` and `diff` write an evidence directory",
+        ));
+    }
     let Some(output) = arguments.render.plain_output().map(|p| p.to_path_buf()) else {
         return fail(&InputError::error(
             Code::Usage,

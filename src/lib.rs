@@ -6,6 +6,7 @@
 pub mod config;
 pub mod diag;
 pub mod drift;
+pub mod evidence;
 pub mod facts;
 pub mod model;
 pub mod policy;

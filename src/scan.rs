@@ -79,6 +79,12 @@ pub struct CompareOptions {
 }
 
 pub fn run_scan(options: &ScanOptions) -> Report {
+    run_scan_keeping_live(options).0
+}
+
+/// `run_scan`, with the live targets as read (for `--evidence-dir`'s
+/// snapshot: `sources::snapshot::to_snapshot`).
+pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>) {
     let mut errors: Vec<InputError> = Vec::new();
     let mut coverage: Vec<CoverageGap> = Vec::new();
 
@@ -320,7 +326,7 @@ pub fn run_scan(options: &ScanOptions) -> Report {
             &knowledge,
         ));
     }
-    report
+    (report, targets)
 }
 
 /// The `--compare-ref` base as read.

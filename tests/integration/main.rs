@@ -23,6 +23,7 @@ mod diagnostics;
 mod drift_and_secrets;
 mod drift_attribution;
 mod environments;
+mod evidence;
 mod exemptions;
 mod formats;
 mod hardening;
