@@ -256,6 +256,8 @@ fn the_man_page_names_every_subcommand_and_every_scan_flag() {
         "completions",
         "man",
         "report",
+        "verify",
+        "keygen",
     ] {
         let heading = format!(".SH \"DRIFTAUDIT {}\"", subcommand.to_uppercase());
         assert!(text.contains(&heading), "no {heading}");

@@ -335,3 +335,34 @@ fn same_inputs_same_clock_same_bytes() {
         );
     }
 }
+
+#[test]
+fn policy_directories_are_kept_and_diff_writes_no_policies() {
+    let scratch = tempfile::tempdir().unwrap();
+    let policies = scratch.path().join("rules");
+    std::fs::create_dir_all(policies.join("sub")).unwrap();
+    let rule = "package driftaudit.custom.extra\n\nimport rego.v1\n";
+    std::fs::write(policies.join("sub/extra.rego"), rule).unwrap();
+    let dir = scratch.path().join("evidence");
+    scan_into(&dir, &["--policy", policies.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("policies/dir-1/sub/extra.rego")).unwrap(),
+        rule
+    );
+    assert_eq!(verify(&dir, None).code, 0);
+
+    // `diff` evaluates no policy: no policies or baselines in its evidence.
+    let diff = scratch.path().join("diff");
+    let result = run(&["diff", "--demo", "--evidence-dir", diff.to_str().unwrap()]);
+    assert_eq!(result.code, 0, "{}", result.all());
+    let files = files_in(&diff);
+    assert!(
+        files
+            .iter()
+            .all(|f| !f.starts_with("policies/") && f != "baselines.json"),
+        "{files:?}"
+    );
+    assert!(files.iter().any(|f| f == "report.json"), "{files:?}");
+    let result = verify(&diff, None);
+    assert_eq!(result.code, 0, "{}", result.all());
+}
