@@ -179,6 +179,13 @@ fn deleted_and_added_files_are_reported() {
     std::fs::remove_file(dir.join("policies/builtin/images.rego")).unwrap();
     std::fs::write(dir.join("policies/builtin/extra.rego"), "package x\n").unwrap();
     std::os::unix::fs::symlink("/etc/passwd", dir.join("link")).unwrap();
+    // A listed file turned into a FIFO is never opened (it would block).
+    std::fs::remove_file(dir.join("report.txt")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(dir.join("report.txt"))
+        .status()
+        .unwrap();
+    assert!(made.success());
     let result = verify(&dir, None);
     assert_eq!(result.code, 1, "{}", result.all());
     assert!(
