@@ -232,6 +232,7 @@ fn render_as(
         ReportFormat::Markdown => report::markdown::render(report),
         ReportFormat::Junit => report::junit::render(report),
         ReportFormat::Openreports => report::openreports::render(report),
+        ReportFormat::Html => report::html::render(report),
     }
 }
 
