@@ -371,7 +371,7 @@ impl View {
                 .errors
                 .iter()
                 .map(|e| ErrorView {
-                    text: line(&serde_json::to_string(e).unwrap_or_default()),
+                    text: line(&e.to_string()),
                 })
                 .collect(),
             files: report.declared_coverage.as_ref().map(|c| FilesView {
