@@ -125,6 +125,8 @@ pub enum ReportFormat {
     Junit,
     /// OpenReports `Report`/`ClusterReport` objects (YAML, for `kubectl apply -f -`).
     Openreports,
+    /// One self-contained HTML page, for screen and print (PDF).
+    Html,
 }
 
 /// One `--output`: `FORMAT=FILE` writes that format to FILE besides

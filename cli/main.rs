@@ -198,7 +198,7 @@ fn evidence_files(
     for (path, format) in [
         ("report.json", ReportFormat::Json),
         ("report.txt", ReportFormat::Text),
-        // html: ("report.html", ReportFormat::Html), once `--format html` exists.
+        ("report.html", ReportFormat::Html),
     ] {
         let text = render_as(report, format, render, diffs_by_default, false);
         files.push(file(path.into(), text));
@@ -493,6 +493,7 @@ fn render_as(
         ReportFormat::Markdown => report::markdown::render(report),
         ReportFormat::Junit => report::junit::render(report),
         ReportFormat::Openreports => report::openreports::render(report),
+        ReportFormat::Html => report::html::render(report),
     }
 }
 

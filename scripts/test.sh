@@ -35,6 +35,9 @@ command -v pgbackrest >/dev/null 2>&1 || apt_install pgbackrest
 # groff checks that `driftaudit man` formats; script (util-linux) gives a test a terminal.
 command -v groff >/dev/null 2>&1 || apt_install groff-base
 command -v script >/dev/null 2>&1 || apt_install bsdutils
+# The HTML report is checked in a real headless Chromium, its PDF with pdftotext.
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v pdftotext >/dev/null 2>&1 || apt_install poppler-utils
 
 # Every suite runs even after one fails; its output is shown and kept, so
 # the counts can be summed at the end.

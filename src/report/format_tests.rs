@@ -143,6 +143,7 @@ fn all_formats(report: &Report) -> Vec<String> {
         github::render(report),
         markdown::render(report),
         junit::render(report),
+        html::render(report),
         text::render(
             report,
             &text::TextOptions {
@@ -350,4 +351,24 @@ fn a_json_that_is_no_report_is_refused_with_the_reason() {
     assert!(Report::from_json(&value.to_string())
         .unwrap_err()
         .contains("unknown diagnostic code"));
+}
+
+#[test]
+fn html_shows_every_part_of_an_incomplete_scan_and_escapes_hostile_text() {
+    let html = html::render(&report());
+    // Incomplete: the gap and the input errors are said up front and listed.
+    assert!(html.contains("<p id=\"incomplete\"><strong>Not everything was checked:</strong> 1 coverage gap(s), 2 input error(s)"), "{html}");
+    assert!(html.contains("<td>apps&#x2f;v1 Deployment in shop</td><td>forbidden</td>"));
+    assert!(html.contains("apps&#x2f;bad.yaml:3:7: bad YAML"));
+    assert!(html.contains("Drift: not checked (no live source)"));
+    // Suppressed with its reason, fixed in their own section.
+    assert!(html.contains("id=\"suppressed-1\""));
+    assert!(html.contains("waivers: vendor agent | until 2027 @team &lt;b&gt;"));
+    assert!(html.contains("id=\"fixed-1\""));
+    // A line break in a message is shown escaped, markup as text.
+    assert!(html.contains("50% of it\\nis | *odd* `x` @here &lt;script&gt;"));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<b>"));
+    // No controls section without --framework.
+    assert!(!html.contains("id=\"controls\""));
 }

@@ -3,6 +3,7 @@
 
 pub mod controls;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

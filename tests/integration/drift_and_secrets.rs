@@ -32,7 +32,7 @@ fn secret_values_appear_in_no_output_declared_or_live() {
     write(dir.path(), "live.json", &snapshot_json("prod", &[live]));
     let mut outputs = Vec::new();
     for command in ["scan", "diff"] {
-        for format in ["text", "json"] {
+        for format in ["text", "json", "html"] {
             for strict in [false, true] {
                 let mut args = vec![
                     command,

@@ -85,6 +85,7 @@ fn the_directory_holds_the_scan_and_verifies() {
     for expected in [
         "report.json",
         "report.txt",
+        "report.html",
         "snapshot.json",
         "baselines.json",
         "config.yaml",

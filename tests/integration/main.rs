@@ -29,6 +29,7 @@ mod formats;
 mod hardening;
 mod helm;
 mod hostile;
+mod html;
 mod kube_client;
 mod kubernetes;
 mod nothing_unseen;
