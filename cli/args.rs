@@ -749,6 +749,13 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     })
 }
 
+impl PreparedScan {
+    /// The extracted demo, with `--demo`.
+    pub fn demo(&self) -> Option<&Demo> {
+        self._demo.as_ref()
+    }
+}
+
 /// The frameworks of the config, then those of `--framework`, each once.
 fn frameworks(config: &[String], flags: &[String]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();

@@ -119,7 +119,8 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
         Ok(key) => key,
         Err(error) => return fail(&error),
     };
-    let (report, targets) = driftaudit::scan::run_scan_keeping_live(&prepared.options);
+    let (mut report, targets) = driftaudit::scan::run_scan_keeping_live(&prepared.options);
+    attach_file_evidence(&mut report, &arguments, &prepared);
     // The format changes what is written, never the exit code (but a report
     // that could not be written is an input error).
     let mut failed = write_reports(&report, &arguments.render, !policies).is_err();
@@ -145,6 +146,46 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
         return exit::INPUT_ERROR;
     }
     report.exit_code()
+}
+
+/// The config and `--live-snapshot` files of `report.evidence`, by digest.
+/// The demo's are named by where they come from (its scratch directory
+/// changes on every run). A file that no longer reads is left out: it was
+/// read once, and its own error (if any) is in the report.
+fn attach_file_evidence(
+    report: &mut report::Report,
+    arguments: &args::ScanArgs,
+    prepared: &args::PreparedScan,
+) {
+    use driftaudit::report::evidence::PathDigest;
+    let digest = |label: String, path: &std::path::Path| {
+        std::fs::read(path).ok().map(|bytes| PathDigest {
+            path: label,
+            sha256: driftaudit::evidence::sha256_hex(&bytes),
+        })
+    };
+    let Some(evidence) = report.evidence.as_mut() else {
+        return;
+    };
+    let shown = |path: &std::path::Path| printable(&path.display().to_string()).into_owned();
+    match prepared.demo() {
+        Some(demo) => {
+            evidence.config = digest("demo: fixtures/demo/driftaudit.yaml".into(), &demo.config());
+            evidence.snapshots.extend(digest(
+                "demo: fixtures/demo/live-snapshot.json".into(),
+                &demo.snapshot(),
+            ));
+        }
+        None => {
+            evidence.config = prepared
+                .config_path
+                .as_ref()
+                .and_then(|path| digest(shown(path), path));
+            for path in &arguments.live_snapshot {
+                evidence.snapshots.extend(digest(shown(path), path));
+            }
+        }
+    }
 }
 
 /// `--evidence-dir` must name a new or empty directory, and `--sign-key` a
@@ -233,10 +274,10 @@ fn evidence_files(
                 }
             }
         }
-        files.push(file(
-            "baselines.json".into(),
-            serde_json::to_string_pretty(&options.baselines).expect("baselines serialise") + "\n",
-        ));
+        files.push(EvidenceFile {
+            path: "baselines.json".into(),
+            bytes: driftaudit::evidence::baselines_bytes(&options.baselines),
+        });
     }
     if let Some(path) = &prepared.config_path {
         let bytes = std::fs::read(path).map_err(|e| {

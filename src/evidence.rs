@@ -89,6 +89,12 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The merged baselines as an evidence directory writes them
+/// (`baselines.json`), and as `report.evidence.baselines_sha256` digests them.
+pub fn baselines_bytes(baselines: &serde_json::Value) -> Vec<u8> {
+    (serde_json::to_string_pretty(baselines).expect("baselines serialise") + "\n").into_bytes()
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }

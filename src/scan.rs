@@ -125,12 +125,20 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
                 Some(state.coverage),
                 state.environments,
                 state.duplicates,
+                state.blobs,
             ))
         }
         None => None,
     };
-    let (declared_inventory, commit, files_read, declared_coverage, environments, duplicates) =
-        declared.unwrap_or_default();
+    let (
+        declared_inventory,
+        commit,
+        files_read,
+        declared_coverage,
+        environments,
+        duplicates,
+        blobs,
+    ) = declared.unwrap_or_default();
     stage_done("declared", started);
 
     // The base of `--compare-ref`, declared-only.
@@ -258,6 +266,7 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
     errors.dedup();
     coverage.sort();
     coverage.dedup();
+    let evidence = evidence_of(options, &now, blobs, declared_coverage.as_ref(), &targets);
     let description = ScanDescription {
         now,
         declared: options
@@ -301,6 +310,13 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
         options.allow_partial,
     );
     report.waivers = waivers;
+    report.evidence = Some(crate::report::evidence::Evidence {
+        coverage: crate::report::evidence::CoverageEvidence {
+            complete: report.summary.complete,
+            gaps: report.coverage.len(),
+        },
+        ..evidence
+    });
     report.attach_rules(&policies.rules);
     // `diff` evaluates no rule: it has no controls to give a status.
     if options.evaluate_policies && !options.frameworks.is_empty() {
@@ -610,6 +626,80 @@ fn live_scope<'a>(
         managed_namespaces: managed,
         orphan_kinds: &options.orphan_kinds,
         managed_selector: options.drift.managed_selector.as_deref(),
+    }
+}
+
+/// `report.evidence`, but for what only the command line knows (the config
+/// and snapshot files, filled by the CLI) and coverage (filled once the report counts).
+fn evidence_of(
+    options: &ScanOptions,
+    now: &str,
+    blobs: Vec<(String, String)>,
+    declared_coverage: Option<&crate::model::DeclaredCoverage>,
+    targets: &[LiveTarget],
+) -> crate::report::evidence::Evidence {
+    use crate::evidence::sha256_hex;
+    use crate::report::evidence::{
+        describe_declared, BuildInfo, Digest, Evidence, FileEvidence, TargetEvidence,
+    };
+    let environments_of = |path: &str| -> Vec<String> {
+        declared_coverage
+            .and_then(|c| c.files.iter().find(|f| f.path == path))
+            .map(|f| f.environments.clone())
+            .unwrap_or_default()
+    };
+    let mut files: Vec<FileEvidence> = blobs
+        .into_iter()
+        .map(|(path, blob)| FileEvidence {
+            environments: environments_of(&path),
+            path,
+            blob,
+        })
+        .collect();
+    files.sort();
+    let mut policies = Vec::new();
+    if options.evaluate_policies {
+        for policy in policy::library::builtin_policy_files() {
+            policies.push(Digest {
+                file: format!(
+                    "builtin/{}",
+                    policy.name.trim_start_matches("builtin:policies/")
+                ),
+                sha256: sha256_hex(policy.text.as_bytes()),
+            });
+        }
+        for dir in &options.policy_dirs {
+            // A directory that does not read is already an error of the scan.
+            for policy in policy::library::policy_files_in(dir).unwrap_or_default() {
+                policies.push(Digest {
+                    sha256: sha256_hex(policy.text.as_bytes()),
+                    file: crate::printable::printable(&policy.name).into_owned(),
+                });
+            }
+        }
+    }
+    Evidence {
+        tool: BuildInfo::this_build(),
+        now: now.to_string(),
+        declared: options
+            .declared
+            .as_ref()
+            .map(|d| describe_declared(&d.tree, &options.declared_label)),
+        files,
+        policies,
+        baselines_sha256: options
+            .evaluate_policies
+            .then(|| sha256_hex(&crate::evidence::baselines_bytes(&options.baselines))),
+        config: None,
+        snapshots: Vec::new(),
+        targets: targets
+            .iter()
+            .map(|t| TargetEvidence {
+                name: t.name.clone(),
+                kinds: t.sources.iter().map(|s| s.as_str().to_string()).collect(),
+            })
+            .collect(),
+        coverage: Default::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! code it implies. Renderers are pure functions of it.
 
 pub mod controls;
+pub mod evidence;
 pub mod github;
 pub mod html;
 pub mod json;
@@ -20,7 +21,7 @@ use crate::drift::{Drift, DriftStatus};
 use crate::model::{CoverageGap, DeclaredCoverage, InputError, Location, ResourceRef, Severity};
 
 /// Version of the JSON report schema (`docs/report-schema.json`).
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Exit codes, and the one place that decides between them (also in the README).
 pub mod exit {
@@ -372,6 +373,11 @@ pub struct Report {
     /// (docs/controls.md). Left out otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controls: Option<controls::ControlsSection>,
+    /// What exactly was checked (docs/report-schema.json): tool build, clock,
+    /// declared commit and files, policies, baselines, config, snapshots,
+    /// live targets. Null only for reports assembled outside a scan.
+    #[serde(default)]
+    pub evidence: Option<evidence::Evidence>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -546,6 +552,7 @@ impl Report {
             declared_coverage,
             waivers: None,
             controls: None,
+            evidence: None,
         }
     }
 

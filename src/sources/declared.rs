@@ -58,6 +58,8 @@ pub struct DeclaredState {
     pub errors: Vec<InputError>,
     pub commit: Option<String>,
     pub files_read: usize,
+    /// The Git blob id of each file read, by path (`report.evidence.files`).
+    pub blobs: Vec<(String, String)>,
     /// What became of every file under the scanned paths.
     pub coverage: DeclaredCoverage,
     /// Files and folders that could hold resources and were not checked.
@@ -201,6 +203,7 @@ fn read_environments(options: &DeclaredOptions, reuse: Option<Reuse>) -> Declare
     let mut state = DeclaredState {
         commit: whole.commit.clone(),
         files_read: whole.files_read,
+        blobs: std::mem::take(&mut whole.blobs),
         ..DeclaredState::default()
     };
     for resource in std::mem::take(&mut whole.inventory.resources).into_values() {
@@ -449,6 +452,10 @@ fn read_declared(options: &DeclaredOptions, reuse: Option<Reuse>) -> DeclaredSta
         }
     }
     state.files_read = files.len();
+    state.blobs = files
+        .iter()
+        .map(|(path, content)| (path.clone(), crate::report::evidence::blob_id(content)))
+        .collect();
 
     // Parsing is the costly part and independent per file; inserting stays
     // sequential and in path order, so duplicates are reported deterministically.

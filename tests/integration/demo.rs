@@ -9,7 +9,7 @@ fn demo_shows_every_drift_status_and_every_policy_family() {
     let result = run(&["scan", "--demo", "--format", "json"]);
     assert_eq!(result.code, 1, "{}", result.all());
     let report = result.json();
-    assert_eq!(report["schema_version"], "1");
+    assert_eq!(report["schema_version"], "2");
     let statuses: BTreeSet<&str> = report["drift"]
         .as_array()
         .unwrap()

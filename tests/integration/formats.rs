@@ -326,13 +326,18 @@ fn report_refuses_a_file_that_is_not_a_driftaudit_report() {
         ),
         (
             "future.json",
-            r#"{"schema_version": "2", "tool": {"name": "driftaudit", "version": "9"}}"#,
-            "schema_version `2`",
+            r#"{"schema_version": "3", "tool": {"name": "driftaudit", "version": "9"}}"#,
+            "schema_version `3`",
+        ),
+        (
+            "old.json",
+            r#"{"schema_version": "1", "tool": {"name": "driftaudit", "version": "0.1.0"}}"#,
+            "schema_version `1`",
         ),
         ("broken.json", "{", "EOF"),
         (
             "partial.json",
-            r#"{"schema_version": "1", "tool": {"name": "driftaudit", "version": "0.1.0"}}"#,
+            r#"{"schema_version": "2", "tool": {"name": "driftaudit", "version": "0.1.0"}}"#,
             "missing field",
         ),
     ];
@@ -350,7 +355,7 @@ fn report_refuses_a_file_that_is_not_a_driftaudit_report() {
         assert!(result.stderr.contains(name), "{name}: {}", result.stderr);
         assert!(result.stderr.contains(reason), "{name}: {}", result.stderr);
         assert!(
-            result.stderr.contains("schema_version 1"),
+            result.stderr.contains("schema_version 2"),
             "{}",
             result.stderr
         );
