@@ -58,6 +58,18 @@ fn secret_values_appear_in_no_output_declared_or_live() {
             assert!(!output.contains(secret), "secret leaked:\n{output}");
         }
     }
+    // The JSON reports checked above hold the evidence block, with the
+    // Secret's file and the snapshot by digest only.
+    let json_outputs: Vec<&String> = outputs
+        .iter()
+        .filter(|o| o.contains("\"evidence\": {"))
+        .collect();
+    assert_eq!(json_outputs.len(), 4, "scan and diff, strict or not");
+    assert!(
+        json_outputs[0].contains("\"path\": \"secret.yaml\""),
+        "{}",
+        json_outputs[0]
+    );
     // What changed is still shown: the key, not the value.
     let r = run_in(
         dir.path(),

@@ -24,6 +24,7 @@ mod drift_and_secrets;
 mod drift_attribution;
 mod environments;
 mod evidence;
+mod evidence_block;
 mod exemptions;
 mod formats;
 mod hardening;
