@@ -697,6 +697,7 @@ fn evidence_of(
             .map(|t| TargetEvidence {
                 name: t.name.clone(),
                 kinds: t.sources.iter().map(|s| s.as_str().to_string()).collect(),
+                identity: t.identity.clone(),
             })
             .collect(),
         coverage: Default::default(),

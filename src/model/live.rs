@@ -20,6 +20,10 @@ pub struct LiveTarget {
     /// not declare them (Traefik entry points live in the static config). Such
     /// declared resources are not "missing" and such live ones not "unmanaged".
     pub uncompared_kinds: Vec<String>,
+    /// What identifies the system read (`report.evidence.targets`): e.g.
+    /// the API server URL, its CA fingerprint and version, the cluster id;
+    /// null where it could not be told, never secret material.
+    pub identity: serde_json::Map<String, serde_json::Value>,
 }
 
 impl LiveTarget {

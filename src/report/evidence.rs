@@ -103,6 +103,11 @@ pub struct TargetEvidence {
     pub name: String,
     /// The sources it covers (`kubernetes`, `traefik`, ...).
     pub kinds: Vec<String>,
+    /// What identifies the system (docs/report-schema.json): Kubernetes
+    /// `server`, `ca_sha256`, `server_version`, `cluster_id`; Traefik `url`,
+    /// `version`; null where it could not be told, with `notes` saying why.
+    #[serde(flatten)]
+    pub identity: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

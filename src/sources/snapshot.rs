@@ -171,6 +171,7 @@ pub fn parse_snapshot(
             inventory: Inventory::default(),
             coverage: target.coverage,
             uncompared_kinds: target.uncompared_kinds,
+            identity: Default::default(),
         };
         for gap in &mut live.coverage {
             if gap.target.is_empty() {

@@ -234,3 +234,62 @@ fn a_saved_report_is_read_back_with_its_evidence() {
     assert_eq!(again.code, 0, "{}", again.all());
     assert_eq!(again.stdout, saved);
 }
+
+#[test]
+fn a_kubernetes_target_is_identified_by_url_ca_version_and_kube_system_uid() {
+    use crate::common::apiserver::ApiServer;
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start();
+    const UID: &str = "5f0c3b1e-8a77-4f7e-9d0e-2c1b7a9e4d11";
+    server.add(serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "kube-system", "uid": UID, "resourceVersion": "4"}}));
+    let kubeconfig = server.kubeconfig(dir.path());
+    let scan = |context: &str| {
+        let r = run_in(
+            dir.path(),
+            &[
+                "scan",
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+                "--kube-context",
+                context,
+                "--format",
+                "json",
+            ],
+        );
+        r.json()["evidence"]["targets"][0].clone()
+    };
+    let der: Vec<u8> = base64::engine::general_purpose::STANDARD
+        .decode(
+            server
+                .ca_pem
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .unwrap();
+    let ca: String = Sha256::digest(&der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let admin = scan("admin");
+    assert_eq!(admin["name"], "admin");
+    assert_eq!(admin["kinds"], serde_json::json!(["kubernetes"]));
+    assert_eq!(admin["server"], server.url.trim_end_matches('/'), "{admin}");
+    assert_eq!(admin["ca_sha256"], ca.as_str());
+    assert_eq!(admin["server_version"], "v1.36.2", "the captured /version");
+    assert_eq!(admin["cluster_id"], UID);
+    assert!(admin.get("notes").is_none(), "{admin}");
+
+    // Not allowed to read namespaces: the cluster id is unknown and says why,
+    // the scan itself is not failed by it.
+    server.forbid("namespaces", "");
+    let forbidden = scan("admin");
+    assert_eq!(forbidden["server_version"], "v1.36.2");
+    assert_eq!(forbidden["cluster_id"], Value::Null);
+    assert!(
+        forbidden["notes"][0].as_str().unwrap().contains("403"),
+        "{forbidden}"
+    );
+}

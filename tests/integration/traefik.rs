@@ -166,6 +166,15 @@ fn declared_configuration_is_in_sync_and_each_change_is_reported_as_itself() {
     assert_eq!(r.code, 0, "{}", r.all());
     let report = r.json();
     assert_eq!(drifted(&report), vec![], "{}", r.stdout);
+    // Its identity in the evidence block: the URL and the version it reports.
+    let target = &report["evidence"]["targets"][0];
+    assert_eq!(target["url"], setup.traefik.api.as_str(), "{target}");
+    assert!(
+        target["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.")),
+        "{target}"
+    );
     let in_sync: Vec<&str> = report["drift"]
         .as_array()
         .unwrap()

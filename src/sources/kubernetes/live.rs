@@ -188,6 +188,86 @@ async fn client_config(
     Ok((config, name))
 }
 
+/// What identifies the cluster without asking it: the API server URL
+/// (without any user info) and the SHA-256 of the first CA certificate
+/// (DER) the kubeconfig trusts for it.
+fn static_identity(config: &Config) -> serde_json::Map<String, Value> {
+    use sha2::Digest as _;
+    let url = &config.cluster_url;
+    let authority = url
+        .authority()
+        .map(|a| {
+            a.as_str()
+                .rsplit('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_default();
+    let server = format!(
+        "{}://{authority}{}",
+        url.scheme_str().unwrap_or("https"),
+        url.path().trim_end_matches('/')
+    );
+    let ca = config
+        .root_cert
+        .as_ref()
+        .and_then(|certs| certs.first())
+        .map(|der| crate::evidence::hex(&sha2::Sha256::digest(der)));
+    let mut identity = serde_json::Map::new();
+    identity.insert("server".into(), server.into());
+    identity.insert("ca_sha256".into(), ca.into());
+    identity
+}
+
+/// The server version (`GET /version`) and the cluster id (the UID of the
+/// `kube-system` namespace): null, with a note, when the server does not
+/// tell (a 403, a timeout); never a gap or an error of the scan.
+async fn asked_identity(
+    client: &Client,
+    timeout: Duration,
+    identity: &mut serde_json::Map<String, Value>,
+) {
+    let mut notes: Vec<Value> = Vec::new();
+    let version = tokio::time::timeout(timeout, client.apiserver_version()).await;
+    let version = match version {
+        Ok(Ok(info)) => Some(info.git_version),
+        Ok(Err(e)) => {
+            notes.push(format!("server version: {}", short_error(&e)).into());
+            None
+        }
+        Err(_) => {
+            notes.push("server version: no answer in time".into());
+            None
+        }
+    };
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client.clone());
+    let uid = match tokio::time::timeout(timeout, namespaces.get("kube-system")).await {
+        Ok(Ok(namespace)) => namespace.metadata.uid,
+        Ok(Err(e)) => {
+            notes.push(format!("cluster id (kube-system UID): {}", short_error(&e)).into());
+            None
+        }
+        Err(_) => {
+            notes.push("cluster id (kube-system UID): no answer in time".into());
+            None
+        }
+    };
+    identity.insert("server_version".into(), version.into());
+    identity.insert("cluster_id".into(), uid.into());
+    if !notes.is_empty() {
+        identity.insert("notes".into(), notes.into());
+    }
+}
+
+fn short_error(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => format!("HTTP {} {}", status.code, status.reason),
+        _ => "the request failed".into(),
+    }
+}
+
 async fn collect_one(
     options: &KubeOptions,
     plan: &ReadPlan,
@@ -224,6 +304,7 @@ async fn collect_one(
         http::HeaderValue::from_static(USER_AGENT),
     ));
     let endpoint = config.cluster_url.to_string();
+    target.identity = static_identity(&config);
     let client = match Client::try_from(config) {
         Ok(client) => client,
         Err(e) => {
@@ -252,6 +333,7 @@ async fn collect_one(
         }
     };
 
+    asked_identity(&client, options.timeout, &mut target.identity).await;
     let (jobs, mut gaps) = plan_jobs(&discovery, plan, &target.name, &endpoint);
     target.coverage.append(&mut gaps);
     let results: Vec<(ListJob, Result<Vec<Value>, String>)> = stream::iter(jobs)

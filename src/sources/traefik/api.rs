@@ -287,6 +287,11 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
         kind: None,
     };
 
+    // The URL carries no credentials (refused when given).
+    target
+        .identity
+        .insert("url".into(), options.url.clone().into());
+    target.identity.insert("version".into(), Value::Null);
     let version = match client.get("/api/version") {
         Ok((value, _)) => value,
         Err(error) => {
@@ -305,6 +310,9 @@ pub fn collect(options: &TraefikOptions) -> LiveTarget {
         ));
         return target;
     }
+    target
+        .identity
+        .insert("version".into(), version["Version"].clone());
     // 3.7 added /api/certificates and, with it, the overview's `certificates`.
     let has_certificates = match client.get("/api/overview") {
         Ok((overview, _)) => overview.get("certificates").is_some(),
