@@ -176,6 +176,85 @@ fn describe_directory(dir: &Path, evidence: &mut DeclaredEvidence) {
     evidence.dirty = dirty.ok();
 }
 
+impl Evidence {
+    /// The block as label and value pairs for the HTML and markdown reports
+    /// (the per-file digests are listed apart: [`Evidence::digests`]). The
+    /// build is left out: it changes with every commit of driftaudit, and the
+    /// JSON report holds it.
+    pub fn summary(&self) -> Vec<(String, String)> {
+        let shown = |value: &Option<String>| value.clone().unwrap_or_else(|| "unknown".into());
+        let mut pairs = Vec::new();
+        if let Some(declared) = &self.declared {
+            // A commit is shown with its tree; a plain directory has neither.
+            if declared.commit.is_some() {
+                pairs.push(("Declared commit".into(), shown(&declared.commit)));
+                pairs.push(("Declared tree".into(), shown(&declared.tree)));
+            }
+            if let Some(dirty) = declared.dirty {
+                pairs.push((
+                    "Work tree".into(),
+                    if dirty {
+                        "uncommitted changes under the scanned directory"
+                    } else {
+                        "clean"
+                    }
+                    .into(),
+                ));
+            }
+        }
+        if let Some(baselines) = &self.baselines_sha256 {
+            pairs.push(("Baselines SHA-256".into(), baselines.clone()));
+        }
+        if let Some(config) = &self.config {
+            pairs.push((
+                "Config".into(),
+                format!("{} (SHA-256 {})", config.path, config.sha256),
+            ));
+        }
+        for snapshot in &self.snapshots {
+            pairs.push((
+                "Live snapshot".into(),
+                format!("{} (SHA-256 {})", snapshot.path, snapshot.sha256),
+            ));
+        }
+        for target in &self.targets {
+            let identity: Vec<String> = target
+                .identity
+                .iter()
+                .map(|(key, value)| match value {
+                    serde_json::Value::String(text) => format!("{key} {text}"),
+                    serde_json::Value::Null => format!("{key} unknown"),
+                    other => format!("{key} {other}"),
+                })
+                .collect();
+            let kinds = target.kinds.join(", ");
+            pairs.push((
+                format!("Target {}", target.name),
+                if identity.is_empty() {
+                    kinds
+                } else {
+                    format!("{kinds}: {}", identity.join("; "))
+                },
+            ));
+        }
+        pairs
+    }
+
+    /// (what, file, digest) of every declared file (Git blob id) and policy
+    /// file (SHA-256).
+    pub fn digests(&self) -> Vec<(&'static str, String, String)> {
+        let files = self
+            .files
+            .iter()
+            .map(|f| ("declared file", f.path.clone(), f.blob.clone()));
+        let policies = self
+            .policies
+            .iter()
+            .map(|p| ("policy", p.file.clone(), p.sha256.clone()));
+        files.chain(policies).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

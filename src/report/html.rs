@@ -81,6 +81,8 @@ struct View {
     errors: Vec<ErrorView>,
     files: Option<FilesView>,
     evidence: Vec<(String, String)>,
+    /// (what, file, digest) of the declared and policy files.
+    digests: Vec<(&'static str, String, String)>,
     environments: Vec<EnvironmentView>,
 }
 
@@ -257,6 +259,17 @@ impl View {
                 ),
             ));
         }
+        let digests = match &report.evidence {
+            Some(block) => {
+                evidence.extend(block.summary().into_iter().map(|(k, v)| (k, line(&v))));
+                block
+                    .digests()
+                    .into_iter()
+                    .map(|(what, file, digest)| (what, line(&file), line(&digest)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         let environments = scan
             .environments
             .iter()
@@ -391,6 +404,7 @@ impl View {
                     .collect(),
             }),
             evidence,
+            digests,
             environments,
         }
     }

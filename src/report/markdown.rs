@@ -170,7 +170,27 @@ pub fn render(report: &Report) -> String {
         );
     }
     drift_table(&mut out, report);
+    evidence(&mut out, report);
     out
+}
+
+/// What was checked (commit, tree, targets, digests), folded.
+fn evidence(out: &mut String, report: &Report) {
+    let Some(block) = &report.evidence else {
+        return;
+    };
+    let _ = writeln!(out, "\n<details><summary>Evidence</summary>\n");
+    let _ = writeln!(out, "| | |\n|---|---|");
+    for (label, value) in block.summary() {
+        let _ = writeln!(out, "| {} | {} |", escape(&label), code(&value));
+    }
+    let _ = writeln!(
+        out,
+        "| Digests | {} declared file(s) by Git blob id, {} policy file(s) by SHA-256: in the JSON report |",
+        block.files.len(),
+        block.policies.len()
+    );
+    let _ = writeln!(out, "\n</details>");
 }
 
 fn folded(out: &mut String, summary: &str, findings: &[&Finding], reasons: bool) {

@@ -218,6 +218,22 @@ fn a_server_matching_its_baseline_has_no_drift() {
     assert!(run.all().contains(&server.label("appdb")));
     assert!(!run.all().contains(PASSWORD));
     assert_eq!(run.code, 1, "{}", run.stderr);
+    // The server's identity in the evidence block, as psql tells it.
+    let target = &report["evidence"]["targets"][0];
+    assert_eq!(
+        target["server_version"],
+        server.psql("postgres", "SHOW server_version").as_str(),
+        "{target}"
+    );
+    assert_eq!(
+        target["system_identifier"],
+        server
+            .psql(
+                "postgres",
+                "SELECT system_identifier FROM pg_control_system()"
+            )
+            .as_str()
+    );
 }
 
 #[test]

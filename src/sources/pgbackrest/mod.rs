@@ -110,6 +110,28 @@ pub fn collect(options: &PgBackRestOptions) -> LiveTarget {
         ));
         return target;
     };
+    // Its identity (`report.evidence.targets`): the stanza, the config read,
+    // the repositories by key and the database system id (PostgreSQL's
+    // `system_identifier` of the cluster it backs up).
+    let identity = &mut target.identity;
+    identity.insert("stanza".into(), options.stanza.clone().into());
+    identity.insert(
+        "config".into(),
+        config_path
+            .as_ref()
+            .map(|p| crate::printable::printable(&p.display().to_string()).into_owned())
+            .into(),
+    );
+    let repositories: Vec<Value> = stanza["repo"]
+        .as_array()
+        .map(|r| r.iter().map(|repo| repo["key"].clone()).collect())
+        .unwrap_or_default();
+    identity.insert("repositories".into(), repositories.into());
+    let db = stanza["db"].as_array().and_then(|d| d.last());
+    identity.insert(
+        "system_identifier".into(),
+        db.map(|d| d["system-id"].clone()).unwrap_or(Value::Null),
+    );
     let body = live_body(stanza, config_text.as_deref(), &options.stanza);
     let origin = Origin::Live {
         target: name.clone(),

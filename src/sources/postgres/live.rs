@@ -190,7 +190,10 @@ pub async fn collect(options: &PostgresOptions) -> LiveTarget {
     target.name = format!("postgres {label}");
     let read = tokio::time::timeout(COLLECT_TIMEOUT, read_catalogs(connection)).await;
     let catalogs = match read {
-        Ok(Ok(catalogs)) => catalogs,
+        Ok(Ok((catalogs, identity))) => {
+            target.identity = identity;
+            catalogs
+        }
         Ok(Err(reason)) => {
             target
                 .coverage
@@ -256,7 +259,20 @@ fn gap(endpoint: &str, scope: &str, reason: String) -> CoverageGap {
 
 type CatalogRows = Vec<(&'static str, &'static str, Result<Value, String>)>;
 
-async fn read_catalogs(connection: Connection) -> Result<CatalogRows, String> {
+/// The server's identity (`report.evidence.targets`): its version and the
+/// `system_identifier` of its cluster (`pg_control_system()`, which a role
+/// may be refused: then null, with a note).
+const IDENTITY: [(&str, &str); 2] = [
+    ("server_version", "SELECT current_setting('server_version')"),
+    (
+        "system_identifier",
+        "SELECT system_identifier::text FROM pg_control_system()",
+    ),
+];
+
+async fn read_catalogs(
+    connection: Connection,
+) -> Result<(CatalogRows, serde_json::Map<String, Value>), String> {
     let Connection { config, tls, .. } = connection;
     let client = match tls {
         Some(tls) => open(&config, MakeRustlsConnect::new(tls)).await?,
@@ -291,7 +307,9 @@ fn describe_connect_error(error: tokio_postgres::Error) -> String {
     }
 }
 
-async fn query_all(mut client: Client) -> Result<CatalogRows, String> {
+async fn query_all(
+    mut client: Client,
+) -> Result<(CatalogRows, serde_json::Map<String, Value>), String> {
     let mut transaction = client
         .build_transaction()
         .read_only(true)
@@ -336,11 +354,44 @@ async fn query_all(mut client: Client) -> Result<CatalogRows, String> {
         };
         results.push((kind, catalog, result));
     }
+    let mut identity = serde_json::Map::new();
+    let mut notes: Vec<Value> = Vec::new();
+    for (key, sql) in IDENTITY {
+        let savepoint = transaction
+            .savepoint("driftaudit_identity")
+            .await
+            .map_err(|e| format!("savepoint failed: {e}"))?;
+        let value = match savepoint.query_opt(sql, &[]).await {
+            Ok(row) => {
+                savepoint
+                    .commit()
+                    .await
+                    .map_err(|e| format!("release savepoint failed: {e}"))?;
+                row.and_then(|r| r.get::<_, Option<String>>(0))
+            }
+            Err(error) => {
+                let reason = match error.as_db_error() {
+                    Some(db) => db.message().to_string(),
+                    None => "the query failed".into(),
+                };
+                savepoint
+                    .rollback()
+                    .await
+                    .map_err(|e| format!("rollback to savepoint failed: {e}"))?;
+                notes.push(format!("{key}: {reason}").into());
+                None
+            }
+        };
+        identity.insert(key.into(), value.into());
+    }
+    if !notes.is_empty() {
+        identity.insert("notes".into(), notes.into());
+    }
     transaction
         .rollback()
         .await
         .map_err(|e| format!("cannot end the transaction: {e}"))?;
-    Ok(results)
+    Ok((results, identity))
 }
 
 /// Turns the rows of one catalog into (name, body) pairs, and the rows it
