@@ -104,6 +104,20 @@ fn a_real_backup_is_fresh_today_and_stale_a_week_later() {
     assert_eq!(retention.len(), 1, "{}", run.stdout);
     assert_eq!(retention[0]["resource"]["name"], "demo");
     assert_eq!(run.code, 0, "medium findings do not fail: {}", run.all());
+    // Its identity in the evidence block: stanza, config, repository path,
+    // and the system id of the cluster it backs up (PostgreSQL's own).
+    let target = &report["evidence"]["targets"][0];
+    assert_eq!(target["stanza"], "demo", "{target}");
+    assert_eq!(target["config"], config);
+    assert_eq!(
+        target["repositories"],
+        serde_json::json!([{"key": 1, "path": format!("{}/repo", server.path().display())}])
+    );
+    let system_id = server.psql(
+        "postgres",
+        "SELECT system_identifier FROM pg_control_system()",
+    );
+    assert_eq!(target["system_identifier"].to_string(), system_id);
 
     let week_later = args(&now_plus_days(7));
     let week_later: Vec<&str> = week_later.iter().map(String::as_str).collect();

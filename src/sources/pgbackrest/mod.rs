@@ -122,9 +122,22 @@ pub fn collect(options: &PgBackRestOptions) -> LiveTarget {
             .map(|p| crate::printable::printable(&p.display().to_string()).into_owned())
             .into(),
     );
+    let paths = config_text
+        .as_deref()
+        .map(|text| repository_paths(text, &options.stanza))
+        .unwrap_or_default();
     let repositories: Vec<Value> = stanza["repo"]
         .as_array()
-        .map(|r| r.iter().map(|repo| repo["key"].clone()).collect())
+        .map(|r| {
+            r.iter()
+                .map(|repo| {
+                    let path = repo["key"]
+                        .as_u64()
+                        .and_then(|key| paths.get(&key).cloned());
+                    json!({"key": repo["key"], "path": path})
+                })
+                .collect()
+        })
         .unwrap_or_default();
     identity.insert("repositories".into(), repositories.into());
     let db = stanza["db"].as_array().and_then(|d| d.last());
@@ -274,6 +287,40 @@ pub fn live_body(info: &Value, config: Option<&str>, stanza: &str) -> Value {
         body["retention"] = retention_of(text, stanza, 1);
     }
     body
+}
+
+/// `repoN-path` of each repository for `stanza` (the stanza's section
+/// overrides `[global]`), by N. Only the path options are read: a cipher
+/// pass or a key in the same file is never looked at.
+pub fn repository_paths(config: &str, stanza: &str) -> std::collections::BTreeMap<u64, String> {
+    let mut section = String::new();
+    let mut global = std::collections::BTreeMap::new();
+    let mut own = std::collections::BTreeMap::new();
+    for line in config.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_string();
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let Some(number) = key
+            .trim()
+            .strip_prefix("repo")
+            .and_then(|k| k.strip_suffix("-path"))
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let value = crate::printable::printable(value.trim()).into_owned();
+        match section.as_str() {
+            "global" => global.insert(number, value),
+            s if s == stanza => own.insert(number, value),
+            _ => None,
+        };
+    }
+    global.extend(own);
+    global
 }
 
 /// The retention of repository `repo` for `stanza`: the stanza's section
