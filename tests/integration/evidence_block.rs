@@ -258,7 +258,13 @@ fn a_kubernetes_target_is_identified_by_url_ca_version_and_kube_system_uid() {
                 "json",
             ],
         );
-        r.json()["evidence"]["targets"][0].clone()
+        let report = r.json();
+        crate::schemas::assert_valid(
+            &crate::schemas::schema("docs/report-schema.json"),
+            &report,
+            "a report with a Kubernetes target",
+        );
+        report["evidence"]["targets"][0].clone()
     };
     let der: Vec<u8> = base64::engine::general_purpose::STANDARD
         .decode(
