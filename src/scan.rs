@@ -139,6 +139,18 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
         duplicates,
         blobs,
     ) = declared.unwrap_or_default();
+    // Files a Secret was declared in: the evidence block gives no blob id for
+    // them (an unsalted hash of a file with a plaintext value would let a
+    // reader of the report test guesses of it offline).
+    let secret_files: std::collections::BTreeSet<String> = declared_inventory
+        .iter()
+        .chain(duplicates.iter())
+        .filter(|r| crate::redact::is_secret(&r.api_version, &r.identity.kind))
+        .filter_map(|r| match &r.origin {
+            crate::model::Origin::Declared { file, .. } => Some(file.clone()),
+            _ => None,
+        })
+        .collect();
     stage_done("declared", started);
 
     // The base of `--compare-ref`, declared-only.
@@ -266,6 +278,13 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
     errors.dedup();
     coverage.sort();
     coverage.dedup();
+    let blobs = blobs
+        .into_iter()
+        .map(|(path, blob)| {
+            let blob = (!secret_files.contains(&path)).then_some(blob);
+            (path, blob)
+        })
+        .collect();
     let evidence = evidence_of(options, &now, blobs, declared_coverage.as_ref(), &targets);
     let description = ScanDescription {
         now,
@@ -634,7 +653,7 @@ fn live_scope<'a>(
 fn evidence_of(
     options: &ScanOptions,
     now: &str,
-    blobs: Vec<(String, String)>,
+    blobs: Vec<(String, Option<String>)>,
     declared_coverage: Option<&crate::model::DeclaredCoverage>,
     targets: &[LiveTarget],
 ) -> crate::report::evidence::Evidence {
@@ -652,6 +671,7 @@ fn evidence_of(
         .into_iter()
         .map(|(path, blob)| FileEvidence {
             environments: environments_of(&path),
+            secret_values: blob.is_none(),
             path,
             blob,
         })

@@ -78,8 +78,13 @@ pub struct DeclaredEvidence {
 pub struct FileEvidence {
     /// Relative to the declared root, with `/`.
     pub path: String,
-    /// The Git blob id (SHA-1 of `blob <len>\0` and the bytes), as `git hash-object` gives.
-    pub blob: String,
+    /// The Git blob id (SHA-1 of `blob <len>\0` and the bytes), as `git hash-object`
+    /// gives; null for a file a Secret was declared in (`secret_values`).
+    pub blob: Option<String>,
+    /// The file declares a Secret: its blob id is left out, as an unsalted
+    /// hash of a plaintext value would let guesses of it be tested offline.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret_values: bool,
     /// The environments that read it; left out for files under none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<String>,
@@ -243,10 +248,13 @@ impl Evidence {
     /// (what, file, digest) of every declared file (Git blob id) and policy
     /// file (SHA-256).
     pub fn digests(&self) -> Vec<(&'static str, String, String)> {
-        let files = self
-            .files
-            .iter()
-            .map(|f| ("declared file", f.path.clone(), f.blob.clone()));
+        let files = self.files.iter().map(|f| {
+            let digest = f
+                .blob
+                .clone()
+                .unwrap_or_else(|| "(left out: declares a Secret)".into());
+            ("declared file", f.path.clone(), digest)
+        });
         let policies = self
             .policies
             .iter()
