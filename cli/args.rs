@@ -296,13 +296,13 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub scan_timeout: Option<u64>,
     /// Total time all policy evaluations of a scan may take, in seconds; rules
-    /// left unevaluated when it runs out are errors (exit 2).
-    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = clap::value_parser!(u64).range(1..))]
-    pub policy_timeout: u64,
+    /// left unevaluated when it runs out are errors (exit 2) [default: 300] [config: timeouts.policy].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub policy_timeout: Option<u64>,
     /// Memory policy evaluation may use on top of what the scan already holds,
-    /// in MiB; a rule that goes beyond it is an error (exit 2).
-    #[arg(long, value_name = "MIB", default_value = "2048", value_parser = clap::value_parser!(u64).range(1..))]
-    pub policy_memory: u64,
+    /// in MiB; a rule that goes beyond it is an error (exit 2) [default: 2048] [config: policies.memory].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub policy_memory: Option<u64>,
     /// Run on the bundled demo (a GitOps repo and a live snapshot; no cluster needed).
     #[arg(long, conflicts_with_all = ["repo", "reference", "live_snapshot", "config", "postgres", "pgbackrest_stanza"])]
     pub demo: bool,
@@ -728,8 +728,19 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 trusted_managers: config.drift.trusted_managers.clone(),
             },
             now,
-            policy_timeout: Some(std::time::Duration::from_secs(arguments.policy_timeout)),
-            policy_memory: Some(arguments.policy_memory << 20),
+            policy_timeout: Some(std::time::Duration::from_secs(
+                arguments
+                    .policy_timeout
+                    .or(config.timeouts.policy)
+                    .unwrap_or(300),
+            )),
+            policy_memory: Some(
+                arguments
+                    .policy_memory
+                    .or(config.policies.memory)
+                    .unwrap_or(2048)
+                    .saturating_mul(1 << 20),
+            ),
             evaluate_policies: policies,
             waivers,
             fail_on,

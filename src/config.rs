@@ -364,6 +364,8 @@ pub struct TimeoutsConfig {
     pub source: Option<u64>,
     /// All live sources together (`--scan-timeout`).
     pub scan: Option<u64>,
+    /// All policy evaluations of a scan together (`--policy-timeout`).
+    pub policy: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -376,6 +378,9 @@ pub struct PolicyConfig {
     /// Frameworks whose controls the report gives a status (`--framework`,
     /// docs/controls.md): `cis-k8s`, `nsa-cisa`, `pss`, `iso27001`, `soc2`.
     pub frameworks: Vec<String>,
+    /// MiB policy evaluation may allocate beyond what the scan holds
+    /// (`--policy-memory`).
+    pub memory: Option<u64>,
 }
 
 /// A glob over a kind, namespace or name (`*`, `?`, `[a-z]`, `{a,b}`), compiled
@@ -679,6 +684,7 @@ impl Config {
         for (key, value) in [
             ("source", self.timeouts.source),
             ("scan", self.timeouts.scan),
+            ("policy", self.timeouts.policy),
         ] {
             if value == Some(0) {
                 return Err(Diagnostic::error(
@@ -688,6 +694,14 @@ impl Config {
                 )
                 .with_label("zero"));
             }
+        }
+        if self.policies.memory == Some(0) {
+            return Err(Diagnostic::error(
+                Code::ConfigInvalidValue,
+                at("policies.memory"),
+                "policies.memory must be at least 1 MiB",
+            )
+            .with_label("zero"));
         }
         let within = |section: &'static str| move |key: &str| at(&format!("{section}.{key}"));
         if let Some(section) = &self.kubernetes {

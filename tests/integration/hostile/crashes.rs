@@ -199,8 +199,9 @@ fn huge_numbers_range_is_a_rule_error_not_an_abort() {
 
 const SLOW_RULE: &str = "deny contains \"slow\" if {\n  count([x | some x in numbers.range(0, 100000); some y in numbers.range(0, 100000)]) < 0\n}\n";
 
-#[test]
-fn total_policy_budget_stops_a_slow_rule_across_many_inputs() {
+/// A slow rule over six Deployments, with the policy budget `budget` gives
+/// (a flag, or a config file it writes).
+fn slow_rule_stopped_by(budget: &dyn Fn(&std::path::Path) -> Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..6 {
         write(
@@ -214,11 +215,11 @@ fn total_policy_budget_stops_a_slow_rule_across_many_inputs() {
         "policies/hostile.rego",
         &format!("{RULE_HEADER}{SLOW_RULE}"),
     );
+    let extra = budget(dir.path());
+    let mut args = vec!["--policy", "policies"];
+    args.extend(extra.iter().map(String::as_str));
     let started = Instant::now();
-    let run = scan_repo(
-        dir.path(),
-        &["--policy", "policies", "--policy-timeout", "2"],
-    );
+    let run = scan_repo(dir.path(), &args);
     let took = started.elapsed();
     assert_input_error(&run, "HOSTILE-001");
     assert!(run.all().contains("not evaluated"), "{}", run.all());
@@ -226,7 +227,52 @@ fn total_policy_budget_stops_a_slow_rule_across_many_inputs() {
 }
 
 #[test]
+fn total_policy_budget_stops_a_slow_rule_across_many_inputs() {
+    slow_rule_stopped_by(&|_| vec!["--policy-timeout".into(), "2".into()]);
+}
+
+#[test]
+fn the_policy_budget_and_memory_bound_come_from_the_config_too() {
+    slow_rule_stopped_by(&|dir| {
+        write(dir, "driftaudit.yaml", "timeouts:\n  policy: 2\n");
+        vec!["--config".into(), "driftaudit.yaml".into()]
+    });
+    // Zero is refused at its line, as the flags refuse it.
+    for (text, key, line) in [
+        ("timeouts:\n  policy: 0\n", "timeouts.policy", 2),
+        ("policies:\n  memory: 0\n", "policies.memory", 2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "repo/web.yaml",
+            &deployment_yaml("web", "shop", 3, "nginx:1.27"),
+        );
+        write(dir.path(), "driftaudit.yaml", text);
+        let run = scan_repo(dir.path(), &["--config", "driftaudit.yaml"]);
+        assert_eq!(run.code, 2, "{}", run.all());
+        assert!(run.stderr.contains(key), "{}", run.all());
+        assert!(
+            run.stderr.contains(&format!("driftaudit.yaml:{line}")),
+            "{}",
+            run.all()
+        );
+    }
+}
+
+#[test]
 fn policy_allocating_gigabytes_is_stopped_by_the_memory_bound() {
+    allocating_rule_stopped_by(false);
+}
+
+#[test]
+fn the_memory_bound_of_the_config_stops_it_too() {
+    allocating_rule_stopped_by(true);
+}
+
+/// A rule allocating gigabytes, bounded to 256 MiB by `--policy-memory` or
+/// by the config's `policies.memory`.
+fn allocating_rule_stopped_by(config: bool) {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
@@ -240,23 +286,23 @@ fn policy_allocating_gigabytes_is_stopped_by_the_memory_bound() {
     write(dir.path(), "policies/hostile.rego", &policy);
     let mut command = driftaudit();
     command.current_dir(dir.path()).args([
-        "scan",
-        "--repo",
-        "repo",
-        "--format",
-        "json",
-        "--policy",
-        "policies",
-        "--policy-memory",
-        "256",
+        "scan", "--repo", "repo", "--format", "json", "--policy", "policies",
     ]);
+    if config {
+        write(dir.path(), "driftaudit.yaml", "policies:\n  memory: 256\n");
+        command.args(["--config", "driftaudit.yaml"]);
+    } else {
+        command.args(["--policy-memory", "256"]);
+    }
     // Without a bound the rule fills the address space and the process aborts
     // on a failed allocation; the limit keeps the machine running the tests safe.
+    // At 1.5 GiB it is below the default bound (2 GiB): only the 256 MiB asked
+    // for, by the flag or by the config, stops the rule before the abort.
     unsafe {
         command.pre_exec(|| {
             let limit = libc::rlimit {
-                rlim_cur: 3 << 30,
-                rlim_max: 3 << 30,
+                rlim_cur: 3 << 29,
+                rlim_max: 3 << 29,
             };
             if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
