@@ -525,19 +525,30 @@ fn load_waivers(
         Some(demo) => demo.repo(),
         None => arguments.repo.clone().unwrap_or_default(),
     };
-    let path = match (&arguments.waivers, &config.waivers) {
-        (Some(path), _) => path.clone(),
-        (None, Some(path)) => config.resolve(path),
+    let (path, from_repository) = match (&arguments.waivers, &config.waivers) {
+        (Some(path), _) => (path.clone(), false),
+        (None, Some(path)) => (config.resolve(path), false),
         (None, None) => {
             let path = root.join(driftaudit::waivers::DEFAULT_FILE);
-            if !path.is_file() {
+            // A link counts as there (and is refused): never silently skipped.
+            if std::fs::symlink_metadata(&path).is_err() {
                 return Ok(Default::default());
             }
-            path
+            (path, true)
         }
     };
     let name = path.strip_prefix(&root).unwrap_or(&path);
-    let waivers = driftaudit::waivers::load(&path, &name.display().to_string())?;
+    let name = name.display().to_string();
+    let waivers = if from_repository {
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            root.clone()
+        };
+        driftaudit::waivers::load_from_repository(&path, &root, &name)?
+    } else {
+        driftaudit::waivers::load(&path, &name)?
+    };
     tracing::info!(file = %path.display(), entries = waivers.entries.len(), "read the waivers file");
     Ok(waivers)
 }

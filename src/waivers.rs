@@ -290,6 +290,19 @@ pub fn load(path: &Path, name: &str) -> Result<Waivers, InputError> {
     parse(&text, &path.display().to_string(), name)
 }
 
+/// The largest waivers file read from a repository (1 MiB).
+pub const MAX_REPOSITORY_FILE: u64 = 1 << 20;
+
+/// [`load`] for the waivers file the scanned repository supplies
+/// (`.driftaudit/waivers.yaml` under `root`): read as untrusted input
+/// (`diag::read_untrusted_text`: no symbolic link, inside `root`, a regular
+/// file of at most [`MAX_REPOSITORY_FILE`] bytes).
+pub fn load_from_repository(path: &Path, root: &Path, name: &str) -> Result<Waivers, InputError> {
+    let text =
+        crate::diag::read_untrusted_text(path, root, "the waivers file", MAX_REPOSITORY_FILE)?;
+    parse(&text, &path.display().to_string(), name)
+}
+
 /// Parses waivers text; `shown` names the file in diagnostics, `name` in reports.
 pub fn parse(text: &str, shown: &str, name: &str) -> Result<Waivers, InputError> {
     let mut documents = parse_spanned(text).map_err(|e| e.diagnostic(shown))?;
@@ -458,6 +471,9 @@ impl Reader<'_> {
             Some(value) => self.glob(&push_key(entry, "rule"), value)?,
         };
         let (mut kind, mut namespace, mut name, mut environment) = (None, None, None, None);
+        // Whether some kind, namespace or name glob narrows the waiver (one
+        // made of `*` alone matches every resource).
+        let mut narrows = false;
         if let Some(resource) = map.get("resource") {
             let path = push_key(entry, "resource");
             let Value::Object(selector) = resource else {
@@ -485,6 +501,13 @@ impl Reader<'_> {
                         ))
                     }
                 };
+                if key != "environment"
+                    && !value
+                        .as_str()
+                        .is_some_and(|t| !t.is_empty() && t.chars().all(|c| c == '*'))
+                {
+                    narrows = true;
+                }
                 *slot = Some(self.glob(&key_path, value)?);
             }
         }
@@ -503,11 +526,11 @@ impl Reader<'_> {
                 ));
             }
         };
-        if kind.is_none() && namespace.is_none() && name.is_none() && fingerprint.is_none() {
+        if !narrows && fingerprint.is_none() {
             return Err(Diagnostic::error(
                 Code::WaiverInvalid,
                 Place::span(self.file, self.value_span(entry)),
-                format!("{entry}: names no resource and no fingerprint: it would waive the rule everywhere"),
+                format!("{entry}: names no resource (or only `*` globs) and no fingerprint: it would waive the rule everywhere"),
             )
             .with_label("too broad")
             .with_help("add `resource: {kind, namespace, name}` (globs) or the finding's `fingerprint`; to turn a rule off everywhere use the config's `policies.disable`"));

@@ -566,6 +566,55 @@ pub fn read_text(path: &std::path::Path, what: &str) -> Result<String, Diagnosti
     })
 }
 
+/// Reads a file the scanned repository supplies (its `.driftaudit/waivers.yaml`,
+/// a `driftaudit.yaml` found in the working directory): refused when it is a
+/// symbolic link or lies (through a linked folder) outside `root`, is not a
+/// regular file, is larger than `max` bytes or is not UTF-8. A pull request
+/// could otherwise point it at `/proc/self/environ` or a credentials file,
+/// whose lines a syntax error would then print.
+pub fn read_untrusted_text(
+    path: &std::path::Path,
+    root: &std::path::Path,
+    what: &str,
+    max: u64,
+) -> Result<String, Diagnostic> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse = |why: String| {
+        Diagnostic::error(
+            Code::Io,
+            Place::file(path.display().to_string()),
+            format!("refused {what}: {why}"),
+        )
+    };
+    let inside = match (path.canonicalize(), root.canonicalize()) {
+        (Ok(real), Ok(real_root)) => real.starts_with(&real_root),
+        _ => false,
+    };
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) || !inside {
+        return Err(refuse(
+            "it is a symbolic link, or lies outside the repository through one".into(),
+        ));
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| refuse(e.to_string()))?;
+    let metadata = file.metadata().map_err(|e| refuse(e.to_string()))?;
+    if !metadata.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(refuse(format!("larger than {max} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text".into()))
+}
+
 /// An unknown `key` in `within` (a phrase: "the configuration", "`drift`"),
 /// with the nearest known key as help and every known key as a note.
 pub fn unknown_key(

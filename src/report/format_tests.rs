@@ -303,6 +303,34 @@ fn github_annotates_new_findings_first_escapes_and_skips_suppressed() {
 }
 
 #[test]
+fn no_untrusted_text_starts_a_workflow_command_or_breaks_a_markdown_code_span() {
+    let mut hostile = report();
+    let name = "web\n::stop-commands::x\r\u{1b}]8;;https://evil.example\u{7}\u{202e}";
+    hostile.findings = vec![finding("DA-PRIV-001", name, Severity::High, None)];
+    hostile.findings[0].rule = "R\r<img src=https://evil.example/a.png>".into();
+    let out = github::render(&hostile);
+    for line in out.lines() {
+        assert!(
+            line.starts_with("::error ")
+                || line.starts_with("::notice ")
+                || line.starts_with("driftaudit: "),
+            "a line of its own: {line:?} in {out}"
+        );
+    }
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'));
+    assert!(
+        out.contains("[Deployment shop/web%0A::stop-commands::x%0D\\u{1b}"),
+        "{out}"
+    );
+    let markdown = markdown::render(&hostile);
+    assert!(!markdown.contains("<img"), "{markdown}");
+    assert!(
+        !markdown.contains('\r') && !markdown.contains('\u{202e}'),
+        "{markdown}"
+    );
+}
+
+#[test]
 fn junit_fails_findings_skips_suppressed_and_errors_an_incomplete_scan() {
     let xml = junit::render(&report());
     let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML");

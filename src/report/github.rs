@@ -22,6 +22,10 @@ pub fn data(text: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
+            // ESC, BEL, OSC sequences and bidi overrides would reach the log raw.
+            c if crate::printable::needs_escape(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -57,7 +61,7 @@ pub fn annotation(finding: &Finding) -> String {
     let resource = finding
         .resource
         .as_ref()
-        .map(|r| format!(" [{}]", r.display_name()))
+        .map(|r| format!(" [{}]", data(&r.display_name())))
         .unwrap_or_default();
     let state = match finding.baseline_state {
         Some(BaselineState::New) => " (new)",

@@ -33,7 +33,7 @@ pub fn escape(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '@' => out.push_str("&#64;"),
             '\r' | '\n' | '\t' => out.push(' '),
-            c if c.is_control() => {}
+            c if crate::printable::needs_escape(c) => {}
             c => out.push(c),
         }
     }
@@ -43,7 +43,12 @@ pub fn escape(text: &str) -> String {
 /// Text shown as code in a table cell: backticks cannot be escaped inside a
 /// code span, so a value holding one is escaped as plain text instead.
 fn code(text: &str) -> String {
-    if text.contains('`') || text.contains('\n') || text.contains('|') {
+    // Any control character (a lone `\r` ends a line in CommonMark) or bidi
+    // override: plain escaped text, never a code span it could break out of.
+    if text
+        .chars()
+        .any(|c| c == '`' || c == '|' || crate::printable::needs_escape(c))
+    {
         escape(text)
     } else {
         format!("`{text}`")

@@ -485,3 +485,86 @@ fn a_waiver_for_one_environment_leaves_the_others_counting() {
     assert_eq!(environments(&report["suppressed_findings"]), vec!["prod"]);
     assert_eq!(environments(&report["findings"]), vec!["staging"]);
 }
+
+/// The repository's waivers file is hostile input: a link to a file outside
+/// the repository (a credentials file, `/proc/self/environ`), or a linked
+/// `.driftaudit` folder, is refused without reading or printing what it
+/// points at; so is a file that is not a regular file or is too large.
+#[test]
+fn a_waivers_file_that_links_out_of_the_repository_is_refused_unread() {
+    let secret = "SECRET_TOKEN=hunter2-supersecret\n";
+    let check = |dir: &tempfile::TempDir, why: &str| {
+        let run = scan(dir.path(), NOW, &["--format", "json"]);
+        assert_eq!(run.code, 2, "{why}: {}", run.all());
+        assert!(
+            run.stderr.contains("refused the waivers file"),
+            "{why}: {}",
+            run.all()
+        );
+        assert!(!run.all().contains("hunter2"), "{why}: {}", run.all());
+    };
+    // The file is a link.
+    let dir = repo_with("waivers: []\n");
+    write(dir.path(), "outside/credentials", secret);
+    let file = dir.path().join("repo").join(WAIVERS);
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside/credentials"), &file).unwrap();
+    check(&dir, "a linked file");
+    // The folder is a link.
+    let dir = repo_with("waivers: []\n");
+    write(dir.path(), "outside/waivers.yaml", secret);
+    std::fs::remove_dir_all(dir.path().join("repo/.driftaudit")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("outside"),
+        dir.path().join("repo/.driftaudit"),
+    )
+    .unwrap();
+    check(&dir, "a linked folder");
+    // Too large.
+    let dir = repo_with(&format!("waivers: []\n#{}\n", "x".repeat(2 << 20)));
+    check(&dir, "a 2 MiB file");
+    // The same content as a plain file in the repository is read.
+    let dir = repo_with("waivers: []\n");
+    let run = scan(dir.path(), NOW, &["--format", "json"]);
+    assert!(!run.stderr.contains("refused"), "{}", run.all());
+}
+
+/// A waiver whose resource globs are all `*` would waive its rules on every
+/// resource (a pull request could pass itself): refused at its line, as a
+/// waiver naming no resource is.
+#[test]
+fn a_waiver_of_every_resource_is_refused() {
+    for resource in [
+        "{name: \"*\"}",
+        "{kind: \"*\", namespace: \"**\", name: \"*\"}",
+    ] {
+        let dir = repo_with(&format!(
+            "waivers:\n  - rule: \"*\"\n    resource: {resource}\n    reason: all of it\n    owner: someone\n    expires: 2099-12-31\n"
+        ));
+        let run = scan(dir.path(), NOW, &["--format", "json"]);
+        assert_eq!(run.code, 2, "{resource}: {}", run.all());
+        assert!(run.stderr.contains("DA-E601"), "{}", run.all());
+        assert!(
+            run.stderr.contains("waive the rule everywhere"),
+            "{}",
+            run.all()
+        );
+    }
+    // One `*` beside a real name narrows it: accepted, and it waives api only.
+    let dir = repo_with(
+        &format!(
+            "waivers:\n{}",
+            entry("\"*\"", "api", "team-a", "2099-12-31")
+        )
+        .replace("kind: Pod", "kind: \"*\""),
+    );
+    let run = scan(dir.path(), NOW, &["--format", "json", "--fail-on", "none"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report = run.json();
+    assert!(rules(&report["suppressed_findings"])
+        .iter()
+        .all(|(_, name)| name == "api"));
+    assert!(rules(&report["findings"])
+        .iter()
+        .any(|(_, name)| name == "agent"));
+}
