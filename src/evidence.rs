@@ -384,12 +384,24 @@ fn list(root: &Path, relative: &str, depth: usize, out: &mut Listing) -> std::io
 }
 
 /// The SHA-256 and size of a regular file, read without following a link.
-fn digest_file(path: &Path) -> std::io::Result<(String, u64)> {
+/// What was opened is checked again (a folder swapped for a link between
+/// listing and opening could lead to a device), and a size other than the
+/// `expected` one is returned unread: a changed file, never hours of hashing
+/// a huge sparse one.
+fn digest_file(path: &Path, expected: u64) -> std::io::Result<(String, u64)> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if metadata.len() != expected {
+        return Ok((String::new(), metadata.len()));
+    }
+    let mut file = file.take(expected + 1);
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     let mut size = 0u64;
@@ -517,7 +529,7 @@ pub fn verify(dir: &Path, key: Option<&[u8]>) -> Result<Verdict, String> {
         match listing.remove(&entry.path) {
             None => problems.push(format!("missing: {shown}")),
             Some(Err(what)) => problems.push(format!("not a regular file: {shown} ({what})")),
-            Some(Ok(())) => match digest_file(&dir.join(&entry.path)) {
+            Some(Ok(())) => match digest_file(&dir.join(&entry.path), entry.size) {
                 Ok((sha256, size)) if sha256 == entry.sha256 && size == entry.size => {
                     verdict.verified += 1;
                 }

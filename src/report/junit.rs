@@ -82,9 +82,20 @@ pub fn render(report: &Report) -> String {
     scan.add_test_case(checked);
     junit.add_test_suite(scan);
 
+    // Looked up once per rule, not searched for (a saved report may be large).
+    let titles: std::collections::HashMap<&str, &str> = report
+        .rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.title.as_str()))
+        .collect();
     for (rule, cases) in rules {
-        let meta = report.rule(rule);
-        let title = meta.as_ref().map(|m| m.title.as_str()).unwrap_or_default();
+        let title = titles.get(rule).copied().unwrap_or_else(|| {
+            cases
+                .values()
+                .find_map(|(found, suppressed)| found.first().or(suppressed.first()))
+                .map(|f| f.title.as_str())
+                .unwrap_or_default()
+        });
         let mut suite = TestSuite::new(format!("{rule} {title}"));
         for (name, (found, suppressed)) in cases {
             // A finding fails the case; only suppressed ones skip it.

@@ -256,9 +256,14 @@ pub fn render(report: &Report, options: &SarifOptions) -> String {
     // The rules of the findings, sorted by id, then the drift rules used.
     let mut metas: Vec<RuleMeta> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    let listed: std::collections::HashMap<&str, &RuleMeta> =
+        report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
     for finding in report.findings.iter().chain(&report.suppressed_findings) {
         if seen.insert(finding.rule.as_str()) {
-            metas.push(report.rule(&finding.rule).expect("the finding names it"));
+            metas.push(match listed.get(finding.rule.as_str()) {
+                Some(meta) => (*meta).clone(),
+                None => RuleMeta::of_finding(finding),
+            });
         }
     }
     metas.sort_by(|a, b| a.id.cmp(&b.id));
@@ -280,7 +285,12 @@ pub fn render(report: &Report, options: &SarifOptions) -> String {
             metas.push(drift_rule(status));
         }
     }
-    let index_of = |id: &str| metas.iter().position(|r| r.id == id).expect("listed");
+    let positions: std::collections::HashMap<&str, usize> = metas
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let index_of = |id: &str| positions[id];
 
     let mut results = Vec::new();
     for finding in report.findings.iter().chain(&report.suppressed_findings) {

@@ -187,7 +187,23 @@ fn deleted_and_added_files_are_reported() {
         .status()
         .unwrap();
     assert!(made.success());
+    // A listed file grown to a terabyte (sparse) is found changed by its
+    // size, never hashed for hours.
+    let huge = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("snapshot.json"))
+        .unwrap();
+    huge.set_len(1 << 40).unwrap();
+    let started = std::time::Instant::now();
     let result = verify(&dir, None);
+    assert!(
+        result
+            .stdout
+            .contains("FAIL changed: snapshot.json (SHA-256 differs; 1099511627776 bytes"),
+        "{}",
+        result.stdout
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(result.code, 1, "{}", result.all());
     assert!(
         result
