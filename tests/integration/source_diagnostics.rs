@@ -135,7 +135,6 @@ fn bad_live_flag_values() {
     let stderr = [
         refused_flags(&["scan", "--tls-endpoint", "example.test"]),
         refused_flags(&["scan", "--traefik-url", "http://admin:hunter2@127.0.0.1:1"]),
-        refused_flags(&["scan", "--traefik-url", "http://127.0.0.1:1/?token=hunter2"]),
         refused_flags(&[
             "scan",
             "--postgres",

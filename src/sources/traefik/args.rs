@@ -92,15 +92,6 @@ impl TraefikSection {
                     "give `user` with `password_file` (or DRIFTAUDIT_TRAEFIK_PASSWORD), or `token_file`",
                 ))
             }
-            Err(UrlProblem::Query) => {
-                return Err(Diagnostic::error(
-                    Code::ConfigInvalidValue,
-                    at("url"),
-                    "traefik.url: a query or fragment (`?…`, `#…`) would be shown in reports: give the API's base URL",
-                )
-                .with_line_hidden()
-                .with_help("give a token with `token_file`"))
-            }
             Ok(()) => {}
         }
         if self.user.is_some() && self.token_file.is_some() {
@@ -147,8 +138,6 @@ impl TraefikArgs {
 enum UrlProblem {
     Scheme,
     Credentials,
-    /// `?…` or `#…`: a token passed that way would end up in reports.
-    Query,
 }
 
 fn check_url(url: &str) -> Result<(), UrlProblem> {
@@ -164,9 +153,6 @@ fn check_url(url: &str) -> Result<(), UrlProblem> {
         .contains('@')
     {
         return Err(UrlProblem::Credentials);
-    }
-    if rest.contains(['?', '#']) {
-        return Err(UrlProblem::Query);
     }
     Ok(())
 }
@@ -226,11 +212,6 @@ fn traefik_options(
             Code::BadFlagValue,
             Place::Argument("--traefik-url".into()),
             "the URL holds credentials: use --traefik-user with DRIFTAUDIT_TRAEFIK_PASSWORD, or --traefik-token-file",
-        )),
-        Err(UrlProblem::Query) => return Err(InputError::error(
-            Code::BadFlagValue,
-            Place::Argument("--traefik-url".into()),
-            "the URL has a query or fragment (`?…`, `#…`), which would be shown in reports: give the API's base URL, and a token with --traefik-token-file",
         )),
         Ok(()) => {}
     }
