@@ -389,15 +389,7 @@ fn list(root: &Path, relative: &str, depth: usize, out: &mut Listing) -> std::io
 /// `expected` one is returned unread: a changed file, never hours of hashing
 /// a huge sparse one.
 fn digest_file(path: &Path, expected: u64) -> std::io::Result<(String, u64)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
+    let (file, metadata) = crate::no_follow::open_regular(path)?;
     if metadata.len() != expected {
         return Ok((String::new(), metadata.len()));
     }
@@ -419,17 +411,7 @@ fn digest_file(path: &Path, expected: u64) -> std::io::Result<(String, u64)> {
 /// Reads a small file of the directory (the manifest, its digest or
 /// signature) without following a link; at most `limit` bytes.
 fn read_small(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(std::io::Error::other(format!("larger than {limit} bytes")));
-    }
-    Ok(bytes)
+    crate::no_follow::read_bounded(crate::no_follow::open(path)?, limit)
 }
 
 /// Checks an evidence directory. `Err` when it cannot be checked at all

@@ -9,6 +9,7 @@ pub mod drift;
 pub mod evidence;
 pub mod facts;
 pub mod model;
+pub mod no_follow;
 pub mod policy;
 pub mod printable;
 pub mod redact;

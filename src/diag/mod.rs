@@ -578,8 +578,6 @@ pub fn read_untrusted_text(
     what: &str,
     max: u64,
 ) -> Result<String, Diagnostic> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     let refuse = |why: String| {
         Diagnostic::error(
             Code::Io,
@@ -596,22 +594,8 @@ pub fn read_untrusted_text(
             "it is a symbolic link, or lies outside the repository through one".into(),
         ));
     }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| refuse(e.to_string()))?;
-    let metadata = file.metadata().map_err(|e| refuse(e.to_string()))?;
-    if !metadata.is_file() {
-        return Err(refuse("not a regular file".into()));
-    }
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| refuse(e.to_string()))?;
-    if bytes.len() as u64 > max {
-        return Err(refuse(format!("larger than {max} bytes")));
-    }
+    let (file, _) = crate::no_follow::open_regular(path).map_err(|e| refuse(e.to_string()))?;
+    let bytes = crate::no_follow::read_bounded(file, max).map_err(|e| refuse(e.to_string()))?;
     String::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text".into()))
 }
 
