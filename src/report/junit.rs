@@ -83,19 +83,12 @@ pub fn render(report: &Report) -> String {
     junit.add_test_suite(scan);
 
     // Looked up once per rule, not searched for (a saved report may be large).
-    let titles: std::collections::HashMap<&str, &str> = report
-        .rules
-        .iter()
-        .map(|r| (r.id.as_str(), r.title.as_str()))
-        .collect();
+    let by_id = report.rules_by_id();
     for (rule, cases) in rules {
-        let title = titles.get(rule).copied().unwrap_or_else(|| {
-            cases
-                .values()
-                .find_map(|(found, suppressed)| found.first().or(suppressed.first()))
-                .map(|f| f.title.as_str())
-                .unwrap_or_default()
-        });
+        let title = by_id
+            .get(rule)
+            .map(|m| m.title.as_str())
+            .unwrap_or_default();
         let mut suite = TestSuite::new(format!("{rule} {title}"));
         for (name, (found, suppressed)) in cases {
             // A finding fails the case; only suppressed ones skip it.

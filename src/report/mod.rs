@@ -590,17 +590,21 @@ impl Report {
             .chain(&self.fixed_findings)
     }
 
-    /// The metadata of `rule`: from `rules`, else from its first finding.
-    pub fn rule(&self, rule: &str) -> Option<RuleMeta> {
-        self.rules
+    /// The metadata of every rule the findings name, by id: from `rules`,
+    /// else from the rule's first finding. Built once, for renderers that look
+    /// rules up per finding (a saved report may hold tens of thousands).
+    pub fn rules_by_id(&self) -> std::collections::HashMap<&str, RuleMeta> {
+        let mut by_id: std::collections::HashMap<&str, RuleMeta> = self
+            .rules
             .iter()
-            .find(|r| r.id == rule)
-            .cloned()
-            .or_else(|| {
-                self.all_findings()
-                    .find(|f| f.rule == rule)
-                    .map(RuleMeta::of_finding)
-            })
+            .map(|r| (r.id.as_str(), r.clone()))
+            .collect();
+        for finding in self.all_findings() {
+            by_id
+                .entry(finding.rule.as_str())
+                .or_insert_with(|| RuleMeta::of_finding(finding));
+        }
+        by_id
     }
 
     /// A report as `json::render` wrote it (`driftaudit report --input`):

@@ -256,14 +256,10 @@ pub fn render(report: &Report, options: &SarifOptions) -> String {
     // The rules of the findings, sorted by id, then the drift rules used.
     let mut metas: Vec<RuleMeta> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    let listed: std::collections::HashMap<&str, &RuleMeta> =
-        report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    let by_id = report.rules_by_id();
     for finding in report.findings.iter().chain(&report.suppressed_findings) {
         if seen.insert(finding.rule.as_str()) {
-            metas.push(match listed.get(finding.rule.as_str()) {
-                Some(meta) => (*meta).clone(),
-                None => RuleMeta::of_finding(finding),
-            });
+            metas.push(by_id[finding.rule.as_str()].clone());
         }
     }
     metas.sort_by(|a, b| a.id.cmp(&b.id));
