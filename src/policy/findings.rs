@@ -161,14 +161,15 @@ pub fn collect_findings(
                 suppression.clone(),
                 environment.clone().unwrap_or_default(),
             );
-            let fingerprint = fingerprint(
-                &rule.id,
-                unit.map(|u| u.resource),
-                environment.as_deref(),
-                verdict.path.as_deref(),
-                &verdict.message,
-            );
+            // Hashed once per finding, not again for each side or target merged into it.
             let finding = merged.entry(key).or_insert_with(|| Finding {
+                fingerprint: fingerprint(
+                    &rule.id,
+                    unit.map(|u| u.resource),
+                    environment.as_deref(),
+                    verdict.path.as_deref(),
+                    &verdict.message,
+                ),
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
                 severity: verdict.severity,
@@ -182,7 +183,6 @@ pub fn collect_findings(
                 path: verdict.path.clone(),
                 remediation: rule.remediation.clone(),
                 controls: rule.controls.clone(),
-                fingerprint,
                 baseline_state: None,
                 suppression,
             });
