@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: sources → inventories → drift → policies → report.
 
+pub mod backups;
 pub mod config;
 pub mod diag;
 pub mod drift;

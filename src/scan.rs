@@ -329,6 +329,11 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
         options.allow_partial,
     );
     report.waivers = waivers;
+    report.backups = crate::backups::backup_table(&crate::backups::BackupContext {
+        targets: &targets,
+        now: options.now,
+        baselines: &options.baselines,
+    });
     report.evidence = Some(crate::report::evidence::Evidence {
         coverage: crate::report::evidence::CoverageEvidence {
             complete: report.summary.complete,

@@ -378,6 +378,10 @@ pub struct Report {
     /// live targets. Null only for reports assembled outside a scan.
     #[serde(default)]
     pub evidence: Option<evidence::Evidence>,
+    /// Every backup the live targets show, with its newest success and age
+    /// (`crate::backups`); left out when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backups: Vec<crate::backups::BackupStatus>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -553,6 +557,7 @@ impl Report {
             waivers: None,
             controls: None,
             evidence: None,
+            backups: Vec::new(),
         }
     }
 
