@@ -106,6 +106,9 @@ pub struct Drift {
     /// not set are compared as before (not at all unless `strict`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Who answers for it (see `Finding::owner`). Left out when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Not in the JSON; a report read back (`driftaudit report --input`)
     /// rebuilds it from `resource` and `environment`.
     #[serde(skip, default = "Identity::unknown")]
@@ -163,6 +166,7 @@ pub fn compute_drift(
                     DriftStatus::Modified
                 };
                 Drift {
+                    owner: None,
                     environment: Some(resource.identity.environment.clone())
                         .filter(|e| !e.is_empty()),
                     target: target.to_string(),
@@ -176,6 +180,7 @@ pub fn compute_drift(
                 }
             }
             None => Drift {
+                owner: None,
                 environment: Some(resource.identity.environment.clone()).filter(|e| !e.is_empty()),
                 target: target.to_string(),
                 resource: resource.reference(),
@@ -205,6 +210,7 @@ pub fn compute_drift(
             continue;
         }
         drifts.push(Drift {
+            owner: None,
             environment: Some(resource.identity.environment.clone()).filter(|e| !e.is_empty()),
             target: target.to_string(),
             resource: resource.reference(),

@@ -257,6 +257,7 @@ fn expired_finding(file: &str, waiver: &Waiver, matched: bool) -> Finding {
     // Stable while the entry is unchanged: never the file or the line.
     let identity = format!("{}\n{}\n{}", waiver.subject(), waiver.owner, waiver.expires);
     Finding {
+        owner: None,
         rule: EXPIRED_RULE.into(),
         title: "Waiver expired".into(),
         severity: Severity::High,

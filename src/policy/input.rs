@@ -345,6 +345,7 @@ mod tests {
     fn resource_input_is_the_documented_object() {
         let resource = resource();
         let drift = Drift {
+            owner: None,
             target: "prod".into(),
             resource: resource.reference(),
             environment: None,

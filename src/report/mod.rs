@@ -247,6 +247,10 @@ pub struct Finding {
     /// covers it. Absent on the findings that count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+    /// Who answers for it (`owner_label`, CODEOWNERS, the environment's
+    /// owner): what `--group-by owner` routes by. Left out when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl Finding {
