@@ -85,8 +85,13 @@ pub struct VerifyArgs {
     pub dir: PathBuf,
     /// The public key the manifest must be signed with (PEM or DER
     /// SubjectPublicKeyInfo, or 64 hex digits).
-    #[arg(long, value_name = "PUBFILE")]
+    #[arg(long, value_name = "PUBFILE", env = "DRIFTAUDIT_VERIFY_KEY")]
     pub key: Option<PathBuf>,
+    /// Check only that the files match the manifest, not who signed it
+    /// (without --key or this flag, verify refuses to run: anyone who can
+    /// write the directory can also rewrite and re-sign its manifest).
+    #[arg(long, conflicts_with = "key")]
+    pub integrity_only: bool,
 }
 
 #[derive(Args, Debug)]

@@ -319,7 +319,18 @@ fn verify_evidence(arguments: args::VerifyArgs) -> i32 {
                 Err(error) => return fail(&error),
             }
         }
-        None => None,
+        None if arguments.integrity_only => None,
+        None => {
+            return fail(&InputError::error(
+                Code::BadFlagValue,
+                Place::Argument("--key".into()),
+                "give the public key the manifest must be signed with (--key PUBFILE or \
+                 DRIFTAUDIT_VERIFY_KEY), or --integrity-only to check only that the files \
+                 match the manifest: without a pinned key, a rewritten and re-signed (or \
+                 unsigned) directory would verify"
+                    .to_string(),
+            ))
+        }
     };
     let shown = arguments.dir.display().to_string();
     let verdict = match driftaudit::evidence::verify(&arguments.dir, key.as_deref()) {

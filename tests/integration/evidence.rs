@@ -23,8 +23,9 @@ fn scan_into(dir: &Path, extra: &[&str]) -> Run {
 
 fn verify(dir: &Path, key: Option<&Path>) -> Run {
     let mut args = vec!["verify", dir.to_str().unwrap()];
-    if let Some(key) = key {
-        args.extend(["--key", key.to_str().unwrap()]);
+    match key {
+        Some(key) => args.extend(["--key", key.to_str().unwrap()]),
+        None => args.push("--integrity-only"),
     }
     run(&args)
 }
@@ -250,10 +251,36 @@ fn signatures_hold_for_the_right_key_only() {
         "{}",
         result.stdout
     );
-    // Without --key, the signature is checked against the key the manifest names.
+    // With --integrity-only, the signature is checked against the key the
+    // manifest names, and the OK line says the signer was not checked.
     let result = verify(&dir, None);
     assert_eq!(result.code, 0, "{}", result.all());
     assert!(result.stdout.contains("give --key"), "{}", result.stdout);
+    // Without either, verify refuses: a re-signed directory would pass.
+    let bare = crate::common::finish(
+        crate::common::driftaudit()
+            .env_remove("DRIFTAUDIT_VERIFY_KEY")
+            .args(["verify", dir.to_str().unwrap()]),
+    );
+    assert_eq!(bare.code, 2, "{}", bare.all());
+    assert!(bare.stderr.contains("--integrity-only"), "{}", bare.all());
+    assert!(bare.stdout.is_empty(), "{}", bare.all());
+    // The key can come from the environment (a CI job pins it once).
+    let pinned = crate::common::finish(
+        crate::common::driftaudit()
+            .env("DRIFTAUDIT_VERIFY_KEY", &other)
+            .args(["verify", dir.to_str().unwrap()]),
+    );
+    assert_eq!(pinned.code, 1, "{}", pinned.all());
+    assert!(pinned.stdout.contains("FAIL wrong key"), "{}", pinned.all());
+    let conflicting = run(&[
+        "verify",
+        dir.to_str().unwrap(),
+        "--key",
+        public.to_str().unwrap(),
+        "--integrity-only",
+    ]);
+    assert_eq!(conflicting.code, 2, "{}", conflicting.all());
 
     // A key made by `driftaudit keygen` works the same way; an unsigned
     // directory checked with --key fails.
