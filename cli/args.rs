@@ -215,6 +215,10 @@ pub struct ScanArgs {
     /// Config file [default: ./driftaudit.yaml when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Treat the config as hostile (a pull request's own driftaudit.yaml): no
+    /// live source sections, every file it names inside its folder, no links.
+    #[arg(long)]
+    pub untrusted_config: bool,
     /// Namespace of declared objects that name none, as `kubectl -n` [default:
     /// the environment's namespace, else the kube context's, else `default`].
     #[arg(long, short = 'n', value_name = "NAME")]
@@ -573,6 +577,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         (None, None) => Some(PathBuf::from("driftaudit.yaml")).filter(|p| p.is_file()),
     };
     let config = match &config_path {
+        Some(path) if arguments.untrusted_config && demo.is_none() => Config::load_untrusted(path)?,
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };

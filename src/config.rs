@@ -558,10 +558,29 @@ impl Config {
     /// Reads a config file and checks it whole: keys, types, globs and
     /// JSONPaths. Each problem points at its line and column.
     pub fn load(path: &Path) -> Result<Config, InputError> {
-        let name = path.display().to_string();
         let text = read_text(path, "config")?;
-        let mut config = Config::parse(&text, &name)?;
+        Config::finish(path, &text, false)
+    }
+
+    /// [`Config::load`] for a config the scanned repository supplies
+    /// (`--untrusted-config`): the file itself must be a regular file of its
+    /// folder, not a link, at most 1 MiB; then [`Config::confine`].
+    pub fn load_untrusted(path: &Path) -> Result<Config, InputError> {
+        let folder = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let text = crate::diag::read_untrusted_text(path, folder, "config", 1 << 20)?;
+        Config::finish(path, &text, true)
+    }
+
+    fn finish(path: &Path, text: &str, untrusted: bool) -> Result<Config, InputError> {
+        let name = path.display().to_string();
+        let mut config = Config::parse(text, &name)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if untrusted {
+            config.confine()?;
+        }
         config.check_files()?;
         Ok(config)
     }
@@ -573,18 +592,75 @@ impl Config {
 
     /// The policy folders and baseline files the config names exist (checked
     /// here, so the error points at the config line that names them).
-    fn check_files(&self) -> Result<(), InputError> {
+    /// Treats the config as hostile (`--untrusted-config`: a pull request's
+    /// own `driftaudit.yaml`): it may name no live source (whose credentials,
+    /// from the environment or files, would go to a server the config names),
+    /// and every file or folder it names must be relative and resolve, links
+    /// followed, inside the config's own folder: a baseline, policy folder or
+    /// waivers file pointing at `/home/runner/.ssh/id_ed25519` would otherwise
+    /// be read and its lines shown in a parse error.
+    pub fn confine(&self) -> Result<(), InputError> {
+        let live = [
+            ("kubernetes", self.kubernetes.is_some()),
+            ("traefik", self.traefik.is_some()),
+            ("tls", self.tls.is_some()),
+            ("postgres", self.postgres.is_some()),
+            ("pgbackrest", self.pgbackrest.is_some()),
+        ];
+        if let Some((section, _)) = live.iter().find(|(_, given)| *given) {
+            return Err(Diagnostic::error(
+                Code::ConfigInvalidValue,
+                self.place_of(section),
+                format!(
+                    "an untrusted config (--untrusted-config) may not name live sources; \
+                     `{section}` is refused (give live targets by flags, or the config by --config)"
+                ),
+            ));
+        }
+        let root = std::fs::canonicalize(if self.base_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &self.base_dir
+        })
+        .map_err(|e| {
+            Diagnostic::error(
+                Code::Io,
+                Place::file(&self.name),
+                format!("cannot resolve the config's folder: {e}"),
+            )
+        })?;
+        for (key, path, _) in self.named_paths() {
+            let inside = !path.is_absolute()
+                && std::fs::canonicalize(self.resolve(path))
+                    .is_ok_and(|real| real.starts_with(&root));
+            if !inside {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    self.place_of(&key),
+                    format!(
+                        "{key}: {} is outside the config's folder (an untrusted config may \
+                         only name files of its own repository, links included)",
+                        crate::printable::printable(&path.display().to_string())
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every file and folder the config names: (key, path as written, is a folder).
+    fn named_paths(&self) -> Vec<(String, &Path, bool)> {
         let folders = self
             .policies
             .dirs
             .iter()
             .enumerate()
-            .map(|(i, dir)| (push_index("policies.dirs", i), dir, true));
+            .map(|(i, dir)| (push_index("policies.dirs", i), dir.as_path(), true));
         let files = self
             .baselines
             .iter()
             .enumerate()
-            .map(|(i, file)| (push_index("baselines", i), file, false));
+            .map(|(i, file)| (push_index("baselines", i), file.as_path(), false));
         // The files the live sources' sections name (kubeconfig, secrets).
         let mut named: Vec<(&str, &Option<PathBuf>)> = Vec::new();
         if let Some(section) = &self.kubernetes {
@@ -603,8 +679,12 @@ impl Config {
         named.push(("waivers", &self.waivers));
         let source_files = named
             .into_iter()
-            .filter_map(|(key, path)| Some((key.to_string(), path.as_ref()?, false)));
-        for (key, path, folder) in folders.chain(files).chain(source_files) {
+            .filter_map(|(key, path)| Some((key.to_string(), path.as_ref()?.as_path(), false)));
+        folders.chain(files).chain(source_files).collect()
+    }
+
+    fn check_files(&self) -> Result<(), InputError> {
+        for (key, path, folder) in self.named_paths() {
             let resolved = self.resolve(path);
             let (exists, what) = if folder {
                 (resolved.is_dir(), "policy directory".to_string())

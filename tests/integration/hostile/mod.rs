@@ -9,3 +9,4 @@ mod determinism;
 mod false_clean;
 mod git_export;
 mod terminal_and_globs;
+mod untrusted_config;

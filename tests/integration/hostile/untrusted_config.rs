@@ -1,0 +1,131 @@
+//! A pull request's own `driftaudit.yaml` under `--untrusted-config` (what
+//! the GitHub action passes unless told the config is trusted): it cannot
+//! make the scanner read a file outside the repository (whose lines a parse
+//! error would print into a public CI log), nor send the runner's
+//! credentials to a server it names.
+
+use std::path::Path;
+
+use crate::common::{run_in, write, Run};
+
+const SECRET: &str = "AWS_SECRET_ACCESS_KEY=hunter2-supersecret\n";
+
+/// A folder `repo/` with one manifest and the given config, and a secret
+/// beside it (outside the repository).
+fn repo_with(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "repo/app.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {a: b}\n",
+    );
+    write(dir.path(), "repo/driftaudit.yaml", config);
+    write(dir.path(), "outside/secret.yaml", SECRET);
+    std::fs::create_dir_all(dir.path().join("outside/policies")).unwrap();
+    write(dir.path(), "outside/policies/leak.rego", SECRET);
+    dir
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["scan", "--repo", ".", "--now", "2026-11-30T00:00:00Z"];
+    args.extend_from_slice(extra);
+    run_in(&dir.join("repo"), &args)
+}
+
+fn refused(run: &Run, what: &str, why: &str) {
+    assert_eq!(run.code, 2, "{why}: {}", run.all());
+    assert!(run.stderr.contains(what), "{why}: {}", run.all());
+    assert!(!run.all().contains("hunter2"), "{why}: {}", run.all());
+    assert!(run.stdout.is_empty(), "{why}: {}", run.all());
+}
+
+#[test]
+fn files_named_outside_the_repository_are_refused_unread() {
+    for (config, why) in [
+        (
+            "baselines: [../outside/secret.yaml]\n",
+            "a relative path out",
+        ),
+        ("baselines: [/etc/passwd]\n", "an absolute path"),
+        (
+            "policies: {dirs: [../outside/policies]}\n",
+            "a policy folder out",
+        ),
+        ("waivers: ../outside/secret.yaml\n", "a waivers file out"),
+    ] {
+        let dir = repo_with(config);
+        refused(
+            &scan(dir.path(), &["--untrusted-config"]),
+            "outside the config's folder",
+            why,
+        );
+    }
+    // Through a link inside the repository.
+    let dir = repo_with("baselines: [linked.yaml]\n");
+    std::os::unix::fs::symlink(
+        dir.path().join("outside/secret.yaml"),
+        dir.path().join("repo/linked.yaml"),
+    )
+    .unwrap();
+    refused(
+        &scan(dir.path(), &["--untrusted-config"]),
+        "outside the config's folder",
+        "a link",
+    );
+    // Trusted (the default), the same config is read as the user wrote it:
+    // the baseline is not a valid one, so the scan stops at it.
+    let run = scan(dir.path(), &[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        !run.stderr.contains("outside the config's folder"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn the_config_itself_may_not_be_a_link() {
+    let dir = repo_with("");
+    let config = dir.path().join("repo/driftaudit.yaml");
+    std::fs::remove_file(&config).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside/secret.yaml"), &config).unwrap();
+    refused(
+        &scan(dir.path(), &["--untrusted-config"]),
+        "refused config",
+        "a linked config",
+    );
+}
+
+#[test]
+fn live_sources_are_refused() {
+    for section in [
+        "postgres: {dsns: [\"host=attacker.example dbname=x user=y\"]}\n",
+        "traefik: {url: \"https://attacker.example\"}\n",
+        "kubernetes: {}\n",
+    ] {
+        let dir = repo_with(section);
+        refused(
+            &scan(dir.path(), &["--untrusted-config"]),
+            "may not name live sources",
+            section,
+        );
+    }
+}
+
+#[test]
+fn a_config_of_its_own_files_is_read() {
+    let dir = repo_with("baselines: [baselines/strict.yaml]\nfail_on: info\n");
+    write(
+        dir.path(),
+        "repo/baselines/strict.yaml",
+        "images:\n  approved_registries: [registry.example.com]\n",
+    );
+    let run = scan(dir.path(), &["--untrusted-config", "--format", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+    assert_eq!(
+        run.json()["summary"]["declared_resources"],
+        1,
+        "{}",
+        run.all()
+    );
+}
