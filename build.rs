@@ -2,7 +2,7 @@
 //! embedded with `include_dir!`, which cargo does not track by itself (a new
 //! file under `policies/` would otherwise be missing from the binary).
 //! Also records the Git commit the binary is built from
-//! (`report.evidence.tool.build`): `DRIFTAUDIT_BUILD` if set, else read from
+//! (`report.evidence.tool.build`): `DRIFTAUDIT_BUILD` if set (a plain word), else read from
 //! `.git` (a work tree's `.git` file is followed); never fails.
 
 use std::path::{Path, PathBuf};
@@ -11,9 +11,21 @@ fn main() {
     println!("cargo:rerun-if-changed=policies");
     println!("cargo:rerun-if-changed=baselines");
     println!("cargo:rerun-if-env-changed=DRIFTAUDIT_BUILD");
+    // Only a plain version-like word is taken: the value is written into a
+    // cargo directive and shown in every report, so a newline or control
+    // character in it must not reach either.
     let build = std::env::var("DRIFTAUDIT_BUILD")
         .ok()
-        .filter(|b| !b.is_empty())
+        .filter(|b| {
+            let plain = !b.is_empty()
+                && b.len() <= 64
+                && b.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"._+-".contains(&c));
+            if !plain && !b.is_empty() {
+                println!("cargo:warning=DRIFTAUDIT_BUILD ignored: only letters, digits and ._+- (at most 64)");
+            }
+            plain
+        })
         .or_else(git_head)
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=DRIFTAUDIT_BUILD={build}");

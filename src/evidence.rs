@@ -359,14 +359,25 @@ fn list(root: &Path, relative: &str, depth: usize, out: &mut Listing) -> std::io
     };
     for entry in std::fs::read_dir(&dir)? {
         let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let file_name = entry.file_name();
+        let (name, utf8) = match file_name.to_str() {
+            Some(name) => (name.to_string(), true),
+            // Shown with its bytes escaped: a backslash never appears in a
+            // listed path, so this can neither pass for nor hide another.
+            None => (
+                file_name.as_encoded_bytes().escape_ascii().to_string(),
+                false,
+            ),
+        };
         let path = if relative.is_empty() {
             name
         } else {
             format!("{relative}/{name}")
         };
         let kind = entry.file_type()?;
-        if kind.is_symlink() {
+        if !utf8 {
+            out.insert(path, Err("a name that is not UTF-8"));
+        } else if kind.is_symlink() {
             out.insert(path, Err("a symbolic link"));
         } else if kind.is_dir() {
             if depth >= MAX_DEPTH {

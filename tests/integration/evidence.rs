@@ -181,6 +181,13 @@ fn deleted_and_added_files_are_reported() {
     std::fs::remove_file(dir.join("policies/builtin/images.rego")).unwrap();
     std::fs::write(dir.join("policies/builtin/extra.rego"), "package x\n").unwrap();
     std::os::unix::fs::symlink("/etc/passwd", dir.join("link")).unwrap();
+    // A name that is not UTF-8 is shown with its bytes escaped, never as a
+    // lossy name that could pass for a listed one.
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"report\xff.txt");
+        std::fs::write(dir.join(name), "x").unwrap();
+    }
     // A listed file turned into a FIFO is never opened (it would block).
     std::fs::remove_file(dir.join("report.txt")).unwrap();
     let made = Command::new("mkfifo")
@@ -222,6 +229,13 @@ fn deleted_and_added_files_are_reported() {
     );
     assert!(
         result.stdout.contains("FAIL extra: link"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result
+            .stdout
+            .contains("FAIL extra: report\\xff.txt (not in the manifest)"),
         "{}",
         result.stdout
     );
