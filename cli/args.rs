@@ -546,9 +546,22 @@ fn load_waivers(
             (path, true)
         }
     };
+    let real_root = if root.as_os_str().is_empty() {
+        std::path::Path::new(".").canonicalize()
+    } else {
+        root.canonicalize()
+    };
+    let inside = match (path.canonicalize(), real_root) {
+        (Ok(real), Ok(real_root)) => real
+            .strip_prefix(&real_root)
+            .ok()
+            .and_then(|p| p.to_str())
+            .map(str::to_string),
+        _ => None,
+    };
     let name = path.strip_prefix(&root).unwrap_or(&path);
     let name = name.display().to_string();
-    let waivers = if from_repository {
+    let mut waivers = if from_repository {
         let root = if root.as_os_str().is_empty() {
             PathBuf::from(".")
         } else {
@@ -558,6 +571,7 @@ fn load_waivers(
     } else {
         driftaudit::waivers::load(&path, &name)?
     };
+    waivers.in_repository = inside;
     tracing::info!(file = %path.display(), entries = waivers.entries.len(), "read the waivers file");
     Ok(waivers)
 }

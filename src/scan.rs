@@ -272,6 +272,18 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
         }
         _ => Vec::new(),
     };
+    let mut waivers = waivers;
+    if let (Some(summary), Some(base), Some(declared)) = (&mut waivers, &base, &options.declared) {
+        if base.commit.is_some() {
+            let base_waivers = base_waivers(&options.waivers, declared, &base.reference);
+            crate::waivers::mark_changed(
+                summary,
+                &options.waivers,
+                base_waivers.as_ref(),
+                &findings,
+            );
+        }
+    }
 
     // Report.
     errors.sort();
@@ -367,6 +379,28 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
         ));
     }
     (report, targets)
+}
+
+/// The base's version of the waivers file, when the file lies in the
+/// declared repository: `None` when the base has no such file, or one that
+/// does not parse (then every waiver counts as added by the change).
+fn base_waivers(
+    head: &crate::waivers::Waivers,
+    declared: &DeclaredOptions,
+    reference: &str,
+) -> Option<crate::waivers::Waivers> {
+    let path = head.in_repository.as_ref()?;
+    let repo = match &declared.tree {
+        DeclaredTree::Directory(repo) | DeclaredTree::GitRef { repo, .. } => repo.clone(),
+    };
+    let tree = DeclaredTree::GitRef {
+        repo,
+        reference: reference.to_string(),
+    };
+    let bytes = crate::sources::git::read_single_file(&tree, path)
+        .filter(|b| b.len() as u64 <= crate::waivers::MAX_REPOSITORY_FILE)?;
+    let text = String::from_utf8(bytes).ok()?;
+    crate::waivers::parse(&text, path, &head.file).ok()
 }
 
 /// The `--compare-ref` base as read.

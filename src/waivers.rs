@@ -76,6 +76,10 @@ pub struct Waivers {
     /// The file as reports name it (relative to the declared repository when inside it).
     pub file: String,
     pub entries: Vec<Waiver>,
+    /// Its path inside the declared repository, when it lies there: with
+    /// `--compare-ref` the base's version of it is read to tell which
+    /// waivers the change adds or extends.
+    pub in_repository: Option<String>,
 }
 
 /// What the waivers did in a scan: the report's `waivers` section.
@@ -90,6 +94,96 @@ pub struct WaiverSummary {
     pub expired: usize,
     /// Waivers that match no finding of this scan: reported, never failing.
     pub stale: Vec<StaleWaiver>,
+    /// With `--compare-ref`: waivers the change adds, or whose `expires` it
+    /// moves later, than the base's waivers file: a pull request that waives
+    /// its own findings says so to its reviewers. Left out otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<ChangedWaiver>,
+}
+
+/// A waiver the change under `--compare-ref` adds or extends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChangedWaiver {
+    pub location: Location,
+    pub rule: String,
+    pub owner: String,
+    pub expires: String,
+    /// `added` (the base has no waiver of the same rule, resource and
+    /// fingerprint) or `extended` (the base's expires earlier).
+    pub change: WaiverChange,
+    /// Findings of this scan it waives.
+    pub waived_findings: usize,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WaiverChange {
+    Added,
+    Extended,
+}
+
+impl WaiverChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaiverChange::Added => "added",
+            WaiverChange::Extended => "extended",
+        }
+    }
+}
+
+/// Fills `summary.changed`: the waivers of `head` that `base` (the base's
+/// waivers file; `None` when the base has none) lacks, or has with an earlier
+/// `expires`. Waivers are the same when rule, resource globs and fingerprint
+/// are written the same; reason and owner may change freely.
+pub fn mark_changed(
+    summary: &mut WaiverSummary,
+    head: &Waivers,
+    base: Option<&Waivers>,
+    findings: &[Finding],
+) {
+    let key = |w: &Waiver| {
+        let glob = |g: &Option<Glob>| g.as_ref().map(|g| g.text.clone());
+        (
+            w.rule.text.clone(),
+            glob(&w.kind),
+            glob(&w.namespace),
+            glob(&w.name),
+            glob(&w.environment),
+            w.fingerprint.clone(),
+        )
+    };
+    let mut before: std::collections::HashMap<_, Date> = std::collections::HashMap::new();
+    for waiver in base.map(|b| b.entries.as_slice()).unwrap_or_default() {
+        let latest = before.entry(key(waiver)).or_insert(waiver.expires);
+        *latest = (*latest).max(waiver.expires);
+    }
+    summary.changed = head
+        .entries
+        .iter()
+        .filter_map(|waiver| {
+            let change = match before.get(&key(waiver)) {
+                None => WaiverChange::Added,
+                Some(expires) if *expires < waiver.expires => WaiverChange::Extended,
+                Some(_) => return None,
+            };
+            let by = format!("waiver {}:{}", head.file, waiver.line);
+            let waived_findings = findings
+                .iter()
+                .filter(|f| f.suppression.as_ref().is_some_and(|s| s.by == by))
+                .count();
+            Some(ChangedWaiver {
+                location: Location {
+                    file: head.file.clone(),
+                    line: waiver.line,
+                },
+                rule: waiver.rule.text.clone(),
+                owner: waiver.owner.clone(),
+                expires: waiver.expires.to_string(),
+                change,
+                waived_findings,
+            })
+        })
+        .collect();
 }
 
 /// A waiver that matched no finding.
@@ -237,6 +331,7 @@ pub fn apply(
         waived_findings: waived,
         expired,
         stale,
+        changed: Vec::new(),
     })
 }
 
@@ -358,6 +453,7 @@ pub fn parse(text: &str, shown: &str, name: &str) -> Result<Waivers, InputError>
     Ok(Waivers {
         file: name.to_string(),
         entries,
+        in_repository: None,
     })
 }
 

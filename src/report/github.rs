@@ -111,6 +111,20 @@ pub fn render(report: &Report) -> String {
             left[2]
         );
     }
+    // Waivers the pull request adds or extends: its reviewers decide on them.
+    for waiver in report.waivers.iter().flat_map(|w| &w.changed) {
+        let _ = writeln!(
+            out,
+            "::warning file={},line={},title={}::{}",
+            property(&waiver.location.file),
+            waiver.location.line,
+            property(&format!(
+                "driftaudit: waiver {} by this change",
+                waiver.change.as_str()
+            )),
+            data(&changed_waiver_text(waiver))
+        );
+    }
     let s = &report.summary;
     let _ = writeln!(
         out,
@@ -127,6 +141,18 @@ pub fn render(report: &Report) -> String {
         s.exit_code
     );
     out
+}
+
+/// One line on a waiver the change adds or extends (annotations, Markdown).
+pub fn changed_waiver_text(waiver: &crate::waivers::ChangedWaiver) -> String {
+    format!(
+        "waiver of {} {} by this change (owner {}, expires {}); it waives {} finding(s) of this scan",
+        waiver.rule,
+        waiver.change.as_str(),
+        waiver.owner,
+        waiver.expires,
+        waiver.waived_findings
+    )
 }
 
 #[cfg(test)]

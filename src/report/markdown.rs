@@ -174,9 +174,36 @@ pub fn render(report: &Report) -> String {
             false,
         );
     }
+    changed_waivers(&mut out, report);
     drift_table(&mut out, report);
     evidence(&mut out, report);
     out
+}
+
+/// Waivers the change adds or extends (`--compare-ref`), for the reviewers.
+fn changed_waivers(out: &mut String, report: &Report) {
+    let changed: Vec<_> = report.waivers.iter().flat_map(|w| &w.changed).collect();
+    if changed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "
+### Waivers this change adds or extends ({})
+",
+        changed.len()
+    );
+    for waiver in changed {
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            code(&format!(
+                "{}:{}",
+                waiver.location.file, waiver.location.line
+            )),
+            escape(&super::github::changed_waiver_text(waiver))
+        );
+    }
 }
 
 /// What was checked (commit, tree, targets, digests), folded.

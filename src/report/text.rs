@@ -447,6 +447,15 @@ fn render_waivers(out: &mut String, report: &Report, s: Style) {
             printable(&stale.expires)
         );
     }
+    for waiver in &waivers.changed {
+        let _ = writeln!(
+            out,
+            "  {}:{}: {}",
+            printable(&waiver.location.file),
+            waiver.location.line,
+            printable(&super::github::changed_waiver_text(waiver))
+        );
+    }
 }
 
 fn subject_of(finding: &Finding) -> String {

@@ -568,3 +568,87 @@ fn a_waiver_of_every_resource_is_refused() {
         .iter()
         .any(|(_, name)| name == "agent"));
 }
+
+/// Under `--compare-ref`, the waivers a pull request adds, or whose date it
+/// moves later, are listed for its reviewers (JSON `waivers.changed`, a
+/// warning annotation at the waiver's line, the Markdown summary, the text
+/// report); a waiver the base already had, unchanged, is not.
+#[test]
+fn waivers_a_change_adds_or_extends_are_named_under_compare_ref() {
+    let base_waivers = format!(
+        "waivers:\n{}",
+        entry("DA-PRIV-001", "api", "team-payments", "2026-12-31")
+    );
+    let dir = repo_with(&base_waivers);
+    let repo = git2::Repository::init(dir.path().join("repo")).unwrap();
+    let base = crate::common::commit_all(&repo, "base");
+    // The head extends the first waiver and adds one for `agent`.
+    let head_waivers = format!(
+        "waivers:\n{}{}",
+        entry("DA-PRIV-001", "api", "team-payments", "2027-03-31"),
+        entry("DA-PRIV-001", "agent", "team-infra", "2026-12-31")
+    );
+    write(dir.path(), &format!("repo/{WAIVERS}"), &head_waivers);
+    crate::common::commit_all(&repo, "head");
+
+    let compared = |format: &str| {
+        scan(
+            dir.path(),
+            NOW,
+            &["--ref", "HEAD", "--compare-ref", &base, "--format", format],
+        )
+    };
+    let r = compared("json");
+    assert_eq!(r.code, 0, "{}", r.all());
+    let changed = &r.json()["waivers"]["changed"];
+    assert_eq!(
+        changed,
+        &json!([
+            {"location": {"file": WAIVERS, "line": 2}, "rule": "DA-PRIV-001", "owner": "team-payments",
+             "expires": "2027-03-31", "change": "extended", "waived_findings": 1},
+            {"location": {"file": WAIVERS, "line": 7}, "rule": "DA-PRIV-001", "owner": "team-infra",
+             "expires": "2026-12-31", "change": "added", "waived_findings": 1}
+        ]),
+        "{}",
+        r.stdout
+    );
+    let compared = |format: &str| {
+        scan(
+            dir.path(),
+            NOW,
+            &["--ref", "HEAD", "--compare-ref", &base, "--format", format],
+        )
+    };
+    let r = compared("github");
+    assert!(
+        r.stdout.contains(&format!(
+            "::warning file={WAIVERS},line=7,title=driftaudit%3A waiver added by this change::waiver of DA-PRIV-001 added"
+        )),
+        "{}",
+        r.stdout
+    );
+    let r = compared("markdown");
+    assert!(
+        r.stdout
+            .contains("### Waivers this change adds or extends (2)"),
+        "{}",
+        r.stdout
+    );
+    let r = compared("text");
+    assert!(
+        r.stdout
+            .contains(&format!("{WAIVERS}:2: waiver of DA-PRIV-001 extended")),
+        "{}",
+        r.stdout
+    );
+
+    // Compared with itself, nothing changed; without --compare-ref the key is absent.
+    let r = scan(
+        dir.path(),
+        NOW,
+        &["--ref", "HEAD", "--compare-ref", "HEAD", "--format", "json"],
+    );
+    assert_eq!(r.json()["waivers"].get("changed"), None, "{}", r.stdout);
+    let r = scan(dir.path(), NOW, &["--ref", "HEAD", "--format", "json"]);
+    assert_eq!(r.json()["waivers"].get("changed"), None, "{}", r.stdout);
+}
