@@ -156,8 +156,9 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         for error in &report.errors {
             let _ = writeln!(
                 out,
-                "  {}  {}",
+                "  {}  {} {}",
                 s.bold(&printable(&error.location.to_string())),
+                error.code.as_str(),
                 printable(&error.message)
             );
         }
