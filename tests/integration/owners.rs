@@ -576,3 +576,82 @@ fn owner_configuration_mistakes_are_refused_at_their_line() {
         run.stderr
     );
 }
+
+#[test]
+fn sarif_junit_and_html_name_the_owner() {
+    let dir = shop();
+    let root = dir.path();
+    let run = scan(
+        root,
+        CONFIG,
+        &[
+            "--output",
+            "sarif=out.sarif",
+            "--output",
+            "junit=out.xml",
+            "--output",
+            "html=out.html",
+            "--sarif-drift",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("out.sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let owner_of = |name: &str| -> Vec<Value> {
+        results
+            .iter()
+            .filter(|r| r["properties"]["resource"] == format!("Deployment shop/{name}"))
+            .map(|r| r["properties"]["owner"].clone())
+            .collect()
+    };
+    let worker = owner_of("worker");
+    assert!(!worker.is_empty() && worker.iter().all(|o| o == "@db-team @dba"));
+    let rogue = owner_of("rogue");
+    assert!(!rogue.is_empty() && rogue.iter().all(|o| o == "rogue-team"));
+    assert!(owner_of("legacy").iter().all(Value::is_null));
+    let junit = std::fs::read_to_string(root.join("out.xml")).unwrap();
+    assert!(junit.contains("owner @db-team @dba"), "{junit}");
+    let html = std::fs::read_to_string(root.join("out.html")).unwrap();
+    assert!(
+        html.contains("<dt>Owner</dt><dd>@db-team @dba</dd>"),
+        "no owner in the HTML"
+    );
+}
+
+#[test]
+fn a_saved_report_renders_its_groups_again() {
+    let dir = shop();
+    let root = dir.path();
+    let grouped = scan(
+        root,
+        CONFIG,
+        &["--group-by", "owner", "--output", "json=grouped.json"],
+    );
+    let plain = scan(root, CONFIG, &["--output", "json=plain.json"]);
+    let markdown = scan(
+        root,
+        CONFIG,
+        &["--group-by", "owner", "--format", "markdown"],
+    );
+    // Saved with groups: rendered as the scan printed it.
+    let again = run_in(root, &["report", "--input", "grouped.json"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(again.stdout, grouped.stdout);
+    // Saved without: --group-by groups it.
+    let later = run_in(
+        root,
+        &[
+            "report",
+            "--input",
+            "plain.json",
+            "--group-by",
+            "owner",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(later.stdout, markdown.stdout);
+    let unchanged = run_in(root, &["report", "--input", "plain.json"]);
+    assert_eq!(unchanged.stdout, plain.stdout);
+}
