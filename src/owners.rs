@@ -171,6 +171,8 @@ pub fn fill(sources: &OwnerSources, lists: &mut [&mut Vec<Finding>], drift: &mut
         }
         _ => None,
     };
+    // Each declared file is matched once, however many entries it holds.
+    let by_file: std::cell::RefCell<BTreeMap<String, Option<String>>> = Default::default();
     let owner_of = |identity: Option<Identity>,
                     target: &[&str],
                     file: Option<&str>,
@@ -178,8 +180,12 @@ pub fn fill(sources: &OwnerSources, lists: &mut [&mut Vec<Finding>], drift: &mut
         identity
             .and_then(|identity| from_metadata(sources, &identity, target))
             .or_else(|| {
-                let file = file?;
-                codeowners.as_ref()?.owner_of(file).map(str::to_string)
+                let (file, codeowners) = (file?, codeowners.as_ref()?);
+                by_file
+                    .borrow_mut()
+                    .entry(file.to_string())
+                    .or_insert_with(|| codeowners.owner_of(file).map(str::to_string))
+                    .clone()
             })
             .or_else(|| options.environments.get(environment?).cloned())
     };
