@@ -545,6 +545,20 @@ fn a_codeowners_link_out_of_a_folder_repository_is_not_followed() {
         run.stderr
     );
     assert!(!run.all().contains("outside-secret"));
+    // A FIFO: refused without blocking.
+    std::fs::remove_file(root.join("repo/.github/CODEOWNERS")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(root.join("repo/.github/CODEOWNERS"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = scan(root, CONFIG, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("DA-E411 .github/CODEOWNERS"),
+        "{}",
+        run.stderr
+    );
     // The folder holding it a link out of the tree: refused too.
     std::fs::remove_dir_all(root.join("repo/.github")).unwrap();
     std::os::unix::fs::symlink(root.join("outside"), root.join("repo/.github")).unwrap();
