@@ -526,6 +526,18 @@ fn a_huge_or_pathological_codeowners_neither_crashes_nor_hangs() {
     assert_eq!(finding_owner(&report, "deep"), None);
 }
 
+/// A scan whose CODEOWNERS is refused with a warning (the scan goes on).
+fn refused_scan(root: &Path) -> Run {
+    let run = scan(root, CONFIG, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("DA-E411 .github/CODEOWNERS"),
+        "{}",
+        run.stderr
+    );
+    run
+}
+
 #[test]
 fn a_codeowners_link_out_of_a_folder_repository_is_not_followed() {
     let dir = shop();
@@ -537,13 +549,7 @@ fn a_codeowners_link_out_of_a_folder_repository_is_not_followed() {
         root.join("repo/.github/CODEOWNERS"),
     )
     .unwrap();
-    let run = scan(root, CONFIG, &["--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("DA-E411 .github/CODEOWNERS"),
-        "{}",
-        run.stderr
-    );
+    let run = refused_scan(root);
     assert!(!run.all().contains("outside-secret"));
     // A FIFO: refused without blocking.
     std::fs::remove_file(root.join("repo/.github/CODEOWNERS")).unwrap();
@@ -552,13 +558,7 @@ fn a_codeowners_link_out_of_a_folder_repository_is_not_followed() {
         .status()
         .unwrap();
     assert!(made.success());
-    let run = scan(root, CONFIG, &["--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("DA-E411 .github/CODEOWNERS"),
-        "{}",
-        run.stderr
-    );
+    refused_scan(root);
     // The folder holding it a link out of the tree: refused too.
     std::fs::remove_dir_all(root.join("repo/.github")).unwrap();
     std::os::unix::fs::symlink(root.join("outside"), root.join("repo/.github")).unwrap();
