@@ -188,6 +188,17 @@ pub struct RenderArgs {
     /// one by one in the text report; otherwise only counted.
     #[arg(long)]
     pub list_suppressed: bool,
+    /// Group findings and drift by owner in the text, Markdown and JSON
+    /// reports (docs/owners.md).
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub group_by: Option<GroupBy>,
+}
+
+/// What `--group-by` groups by.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    /// The owner of each finding and drift entry (docs/owners.md).
+    Owner,
 }
 
 impl RenderArgs {
@@ -789,6 +800,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                     reference: reference.clone(),
                     fail_on_existing: arguments.fail_on_existing,
                 }),
+            owners: driftaudit::owners::OwnerOptions::from_config(&config),
         },
         config_path,
         _demo: demo,

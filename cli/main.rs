@@ -121,6 +121,7 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
     };
     let (mut report, targets) = driftaudit::scan::run_scan_keeping_live(&prepared.options);
     attach_file_evidence(&mut report, &arguments, &prepared);
+    group_report(&mut report, &arguments.render);
     // The format changes what is written, never the exit code (but a report
     // that could not be written is an input error).
     let mut failed = write_reports(&report, &arguments.render, !policies).is_err();
@@ -495,7 +496,7 @@ fn render_saved(arguments: args::ReportArgs) -> i32 {
         Ok(text) => text,
         Err(error) => return fail(&error),
     };
-    let report = match report::Report::from_json(&text) {
+    let mut report = match report::Report::from_json(&text) {
         Ok(report) => report,
         Err(reason) => {
             return fail(&InputError::error(
@@ -508,11 +509,20 @@ fn render_saved(arguments: args::ReportArgs) -> i32 {
             ))
         }
     };
+    group_report(&mut report, &arguments.render);
     // The report of `diff` (policies off) shows its diffs, as `diff` did.
     let diffs_by_default = !report.scan.policies;
     match write_reports(&report, &arguments.render, diffs_by_default) {
         Ok(()) => exit::CLEAN,
         Err(code) => code,
+    }
+}
+
+/// `--group-by owner`: the groups the text, Markdown and JSON reports show
+/// (a saved report read without it keeps those it was written with).
+fn group_report(report: &mut report::Report, render: &RenderArgs) {
+    if render.group_by == Some(args::GroupBy::Owner) {
+        report.groups = Some(driftaudit::owners::group_by_owner(report));
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Config {
     /// identity and live target (`docs/environments.md`). None: found in the
     /// repository's Argo CD and Flux objects.
     pub environments: Vec<EnvironmentConfig>,
+    /// Who answers for findings and drift (docs/owners.md).
+    pub owners: crate::owners::OwnersConfig,
     /// Default `--fail-on` severity.
     pub fail_on: Option<String>,
     /// The waivers file (docs/waivers.md), relative to the config file
@@ -175,6 +177,9 @@ pub struct EnvironmentConfig {
     /// The kubeconfig context the environment is deployed to.
     #[serde(default)]
     pub kube_context: Option<String>,
+    /// Who answers for the environment's findings and drift (docs/owners.md).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 impl EnvironmentConfig {
@@ -226,6 +231,9 @@ impl EnvironmentConfig {
         }
         if self.kube_context.as_deref() == Some("") {
             return Some(("kube_context".into(), "the context name is empty".into()));
+        }
+        if let Some(why) = self.owner.as_deref().and_then(crate::owners::owner_problem) {
+            return Some(("owner".into(), why));
         }
         None
     }
@@ -754,6 +762,14 @@ impl Config {
         config.check_workloads(&at)?;
         config.check_frameworks(&at)?;
         config.check_environments(&at)?;
+        if let Some((key, why)) = config.owners.problem() {
+            return Err(Diagnostic::error(
+                Code::ConfigInvalidValue,
+                at(&format!("owners.{key}")),
+                format!("owners.{key}: {why}"),
+            )
+            .with_label("invalid value"));
+        }
         config.name = name.to_string();
         config.spans = spans;
         Ok(config)

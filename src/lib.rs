@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod facts;
 pub mod model;
 pub mod no_follow;
+pub mod owners;
 pub mod policy;
 pub mod printable;
 pub mod redact;

@@ -66,6 +66,8 @@ pub struct ScanOptions {
     pub allow_partial: bool,
     /// `--compare-ref`: the base the findings are compared with.
     pub compare: Option<CompareOptions>,
+    /// Where owners come from (docs/owners.md).
+    pub owners: crate::owners::OwnerOptions,
 }
 
 /// `--compare-ref BASE` (`docs/fingerprints.md`): the base is read from the
@@ -266,7 +268,7 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
     // New or existing against the base, after waivers: a waived finding keeps
     // its state, an expired waiver's finding (the base's findings are never
     // waived) is new and fails the gate.
-    let fixed = match (&base, policies.base) {
+    let mut fixed = match (&base, policies.base) {
         (Some(base), Some(outcome)) => {
             compare_findings(base, outcome, &mut findings, &mut coverage)
         }
@@ -284,6 +286,20 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
             );
         }
     }
+    // Owners, once findings and drift are final (docs/owners.md).
+    crate::owners::fill(
+        &crate::owners::OwnerSources {
+            options: &options.owners,
+            tree: options
+                .declared
+                .as_ref()
+                .map(|d| (&d.tree, commit.as_deref())),
+            declared: &declared_inventory,
+            targets: &targets,
+        },
+        &mut [&mut findings, &mut fixed],
+        &mut drift,
+    );
 
     // Report.
     errors.sort();

@@ -77,6 +77,7 @@ fn scratch() -> &'static Scratch {
             fail_on_drift: false,
             allow_partial: false,
             compare: None,
+            owners: Default::default(),
         };
         Scratch {
             manifest: repo.join("fuzz.yaml"),

@@ -84,10 +84,13 @@ pub enum Code {
     NothingLive,
     /// An entry of the waivers file is invalid (docs/waivers.md).
     WaiverInvalid,
+    /// A line of the repository's CODEOWNERS file cannot be used, or the
+    /// file cannot be read: a warning, the scan goes on (docs/owners.md).
+    CodeownersInvalid,
 }
 
 impl Code {
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 33] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
@@ -120,6 +123,7 @@ impl Code {
         Code::CredentialUnreadable,
         Code::NothingLive,
         Code::WaiverInvalid,
+        Code::CodeownersInvalid,
     ];
 
     /// `DA-E001`, ...
@@ -157,6 +161,7 @@ impl Code {
             Code::CredentialUnreadable => "DA-E504",
             Code::NothingLive => "DA-E505",
             Code::WaiverInvalid => "DA-E601",
+            Code::CodeownersInvalid => "DA-E411",
         }
     }
 }

@@ -478,6 +478,9 @@ fn finding_views(findings: &[Finding], prefix: &str) -> Vec<FindingView> {
                 }
                 evidence.push(("Suppressed by".into(), why));
             }
+            if let Some(owner) = &f.owner {
+                evidence.push(("Owner".into(), line(owner)));
+            }
             evidence.push(("Fingerprint".into(), line(&f.fingerprint)));
             FindingView {
                 anchor: format!("{prefix}-{}", i + 1),

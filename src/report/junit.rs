@@ -33,6 +33,9 @@ fn describe(finding: &Finding) -> String {
         "\nseverity {}; fingerprint {}",
         finding.severity, finding.fingerprint
     );
+    if let Some(owner) = &finding.owner {
+        text += &format!("\nowner {owner}");
+    }
     if let Some(suppression) = &finding.suppression {
         text += &format!("\nsuppressed by {}: {}", suppression.by, suppression.reason);
     }

@@ -142,12 +142,24 @@ pub fn render(report: &Report) -> String {
         );
     }
 
+    // `--group-by owner`: counts by owner, and the tables below ordered by
+    // owner with an owner column.
+    let rank = owner_rank(report);
+    let mut new = new;
+    let mut existing = existing;
+    if let Some(rank) = &rank {
+        by_owners(&mut out, report);
+        new.sort_by_key(|f| rank(f.owner.as_deref()));
+        existing.sort_by_key(|f| rank(f.owner.as_deref()));
+    }
+    let owners = rank.is_some();
+
     let heading = if compared { "New findings" } else { "Findings" };
     let _ = writeln!(out, "\n### {heading} ({})\n", new.len());
     if new.is_empty() {
         let _ = writeln!(out, "None.");
     } else {
-        findings_table(&mut out, &new, false);
+        findings_table(&mut out, &new, false, owners);
     }
     if compared {
         folded(
@@ -155,6 +167,7 @@ pub fn render(report: &Report) -> String {
             &format!("Existing findings ({})", existing.len()),
             &existing,
             false,
+            owners,
         );
     }
     if !suppressed.is_empty() {
@@ -163,6 +176,7 @@ pub fn render(report: &Report) -> String {
             &format!("Suppressed findings ({})", suppressed.len()),
             &suppressed,
             true,
+            false,
         );
     }
     if !report.fixed_findings.is_empty() {
@@ -172,10 +186,11 @@ pub fn render(report: &Report) -> String {
             &format!("Fixed findings ({})", fixed.len()),
             &fixed,
             false,
+            false,
         );
     }
     changed_waivers(&mut out, report);
-    drift_table(&mut out, report);
+    drift_table(&mut out, report, rank.as_ref());
     evidence(&mut out, report);
     out
 }
@@ -225,17 +240,75 @@ fn evidence(out: &mut String, report: &Report) {
     let _ = writeln!(out, "\n</details>");
 }
 
-fn folded(out: &mut String, summary: &str, findings: &[&Finding], reasons: bool) {
+fn folded(out: &mut String, summary: &str, findings: &[&Finding], reasons: bool, owners: bool) {
     if findings.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n<details><summary>{summary}</summary>\n");
-    findings_table(out, findings, reasons);
+    findings_table(out, findings, reasons, owners);
     let _ = writeln!(out, "\n</details>");
 }
 
-fn findings_table(out: &mut String, findings: &[&Finding], reasons: bool) {
-    if reasons {
+/// With `--group-by owner`: the position of an owner among the groups (the
+/// order the tables follow), the group without owner last.
+fn owner_rank(report: &Report) -> Option<impl Fn(Option<&str>) -> usize + '_> {
+    let groups = &report.groups.as_ref()?.groups;
+    Some(move |owner: Option<&str>| {
+        groups
+            .iter()
+            .position(|g| g.owner.as_deref() == owner)
+            .unwrap_or(groups.len())
+    })
+}
+
+/// The owner cell of a table.
+fn owner_cell(owner: Option<&str>) -> String {
+    escape(owner.unwrap_or(crate::owners::NO_OWNER))
+}
+
+/// `--group-by owner`: one row per owner, with its counts.
+fn by_owners(out: &mut String, report: &Report) {
+    let Some(groups) = &report.groups else {
+        return;
+    };
+    let _ = writeln!(out, "\n### By owner ({})\n", groups.groups.len());
+    let _ = writeln!(out, "| owner | critical | high | findings | drift |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for group in groups.groups.iter().take(ROWS) {
+        let count = |s: Severity| {
+            let findings = group
+                .findings
+                .iter()
+                .filter_map(|&i| report.findings.get(i));
+            findings.filter(|f| f.severity == s).count()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            owner_cell(group.owner.as_deref()),
+            count(Severity::Critical),
+            count(Severity::High),
+            group.findings.len(),
+            group.drift.len()
+        );
+    }
+    if groups.groups.len() > ROWS {
+        let _ = writeln!(
+            out,
+            "\n… and {} more owners (the JSON report lists them all).",
+            groups.groups.len() - ROWS
+        );
+    }
+}
+
+fn findings_table(out: &mut String, findings: &[&Finding], reasons: bool, owners: bool) {
+    if owners {
+        let _ = writeln!(
+            out,
+            "| owner | severity | rule | resource | where | message |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+    } else if reasons {
         let _ = writeln!(
             out,
             "| severity | rule | resource | where | message | suppressed by |"
@@ -258,6 +331,9 @@ fn findings_table(out: &mut String, findings: &[&Finding], reasons: bool) {
                     .join(", "),
             ),
         };
+        if owners {
+            let _ = write!(out, "| {} ", owner_cell(finding.owner.as_deref()));
+        }
         let _ = write!(
             out,
             "| {} | {} | {} | {} | {} |",
@@ -296,8 +372,8 @@ fn findings_table(out: &mut String, findings: &[&Finding], reasons: bool) {
     }
 }
 
-fn drift_table(out: &mut String, report: &Report) {
-    let drifted: Vec<_> = report
+fn drift_table(out: &mut String, report: &Report, rank: Option<&impl Fn(Option<&str>) -> usize>) {
+    let mut drifted: Vec<_> = report
         .drift
         .iter()
         .filter(|d| d.status != DriftStatus::InSync)
@@ -305,9 +381,20 @@ fn drift_table(out: &mut String, report: &Report) {
     if drifted.is_empty() {
         return;
     }
+    if let Some(rank) = rank {
+        drifted.sort_by_key(|d| rank(d.owner.as_deref()));
+    }
     let _ = writeln!(out, "\n### Drift ({})\n", drifted.len());
-    let _ = writeln!(out, "| status | resource | target | where | fields |");
-    let _ = writeln!(out, "|---|---|---|---|---|");
+    if rank.is_some() {
+        let _ = writeln!(
+            out,
+            "| owner | status | resource | target | where | fields |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+    } else {
+        let _ = writeln!(out, "| status | resource | target | where | fields |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+    }
     for drift in drifted.iter().take(ROWS) {
         let resource = drift.resource.display_name();
         let place = drift
@@ -321,6 +408,9 @@ fn drift_table(out: &mut String, report: &Report) {
             .map(|c| code(&c.path))
             .collect::<Vec<_>>()
             .join(", ");
+        if rank.is_some() {
+            let _ = write!(out, "| {} ", owner_cell(drift.owner.as_deref()));
+        }
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",

@@ -386,6 +386,10 @@ pub struct Report {
     /// (`crate::backups`); left out when there is none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backups: Vec<crate::backups::BackupStatus>,
+    /// `--group-by owner`: findings and drift by owner (docs/owners.md);
+    /// left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<crate::owners::Groups>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -562,6 +566,7 @@ impl Report {
             controls: None,
             evidence: None,
             backups: Vec::new(),
+            groups: None,
         }
     }
 

@@ -195,6 +195,9 @@ struct ResultProperties<'a> {
     targets: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<&'a str>,
+    /// Who answers for it (docs/owners.md); left out when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a str>,
 }
 
 /// SARIF level of a severity: critical and high fail (`error`), medium warns,
@@ -430,6 +433,7 @@ fn finding_result(finding: &Finding, rule_index: usize) -> SarifResult<'_> {
             states: &finding.states,
             targets: &finding.targets,
             path: finding.path.as_deref(),
+            owner: finding.owner.as_deref(),
         },
     }
 }
@@ -465,6 +469,7 @@ fn drift_results<'a>(
                 states: &[],
                 targets: std::slice::from_ref(&drift.target),
                 path,
+                owner: drift.owner.as_deref(),
             },
         }
     };

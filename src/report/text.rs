@@ -196,7 +196,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         render_drift(&mut out, report, options);
     }
     if scan.policies {
-        render_findings(&mut out, &report.findings, s);
+        render_findings(&mut out, report, s);
         render_suppressed(&mut out, &report.suppressed_findings, options);
         render_fixed(&mut out, &report.fixed_findings, s);
         render_waivers(&mut out, report, s);
@@ -267,17 +267,58 @@ fn render_drift(out: &mut String, report: &Report, options: &TextOptions) {
         );
     }
     let multi_target = report.scan.live.len() > 1;
+    if let Some(groups) = &report.groups {
+        // `--group-by owner`: each owner's drifted entries, then the in-sync ones.
+        for group in groups.groups.iter().filter(|g| !g.drift.is_empty()) {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                s.bold(&format!("owner {}", owner_name(group.owner.as_deref()))),
+                s.dim(&format!("({} drifted)", group.drift.len()))
+            );
+            for status in DriftStatus::ALL {
+                let entries = group.drift.iter().filter_map(|&i| report.drift.get(i));
+                for drift in entries.filter(|d| d.status == status) {
+                    render_drift_entry(out, drift, multi_target, options, false);
+                }
+            }
+        }
+        if options.list_in_sync {
+            for drift in report
+                .drift
+                .iter()
+                .filter(|d| d.status == DriftStatus::InSync)
+            {
+                render_drift_entry(out, drift, multi_target, options, true);
+            }
+        }
+        return;
+    }
     for status in DriftStatus::ALL {
         if status == DriftStatus::InSync && !options.list_in_sync {
             continue;
         }
         for drift in report.drift.iter().filter(|d| d.status == status) {
-            render_drift_entry(out, drift, multi_target, options);
+            render_drift_entry(out, drift, multi_target, options, true);
         }
     }
 }
 
-fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, options: &TextOptions) {
+/// An owner as the text report names it: escaped, or `(no owner)`.
+fn owner_name(owner: Option<&str>) -> String {
+    match owner {
+        Some(owner) => printable(owner).into_owned(),
+        None => crate::owners::NO_OWNER.to_string(),
+    }
+}
+
+fn render_drift_entry(
+    out: &mut String,
+    drift: &Drift,
+    multi_target: bool,
+    options: &TextOptions,
+    show_owner: bool,
+) {
     let s = options.style;
     let label = format!("{:<10}", drift.status.as_str());
     let label = match drift.status {
@@ -306,9 +347,13 @@ fn render_drift_entry(out: &mut String, drift: &Drift, multi_target: bool, optio
         }
         _ => String::new(),
     };
+    let owner = match (&drift.owner, show_owner) {
+        (Some(owner), true) => s.dim(&format!("  owner {}", printable(owner))),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "  {label} {} {}{}{at}",
+        "  {label} {} {}{}{at}{owner}",
         printable(&r.kind),
         s.bold(&name),
         target
@@ -372,9 +417,28 @@ fn short(value: &serde_json::Value) -> String {
     }
 }
 
-fn render_findings(out: &mut String, findings: &[Finding], s: Style) {
+fn render_findings(out: &mut String, report: &Report, s: Style) {
+    let findings = &report.findings;
     let _ = writeln!(out, "\n{}  {}", s.bold("FINDINGS"), findings.len());
-    render_by_category(out, findings, s);
+    let Some(groups) = &report.groups else {
+        render_by_category(out, findings, s, true);
+        return;
+    };
+    // `--group-by owner`: each owner's findings, by category.
+    for group in groups.groups.iter().filter(|g| !g.findings.is_empty()) {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            s.bold(&format!("owner {}", owner_name(group.owner.as_deref()))),
+            s.dim(&format!("({} finding(s))", group.findings.len()))
+        );
+        let owned: Vec<Finding> = group
+            .findings
+            .iter()
+            .filter_map(|&i| findings.get(i).cloned())
+            .collect();
+        render_by_category(out, &owned, s, false);
+    }
 }
 
 /// Suppressed findings: counted, and listed with `--list-suppressed`.
@@ -395,7 +459,7 @@ fn render_suppressed(out: &mut String, suppressed: &[Finding], options: &TextOpt
         }
     );
     if options.list_suppressed {
-        render_by_category(out, suppressed, s);
+        render_by_category(out, suppressed, s, true);
     }
 }
 
@@ -527,7 +591,7 @@ fn render_controls(out: &mut String, report: &Report, s: Style) {
     }
 }
 
-fn render_by_category(out: &mut String, findings: &[Finding], s: Style) {
+fn render_by_category(out: &mut String, findings: &[Finding], s: Style, show_owner: bool) {
     let mut categories: Vec<&str> = findings.iter().map(|f| f.category.as_str()).collect();
     categories.sort();
     categories.dedup();
@@ -566,6 +630,13 @@ fn render_by_category(out: &mut String, findings: &[Finding], s: Style) {
                         printable(&location.file),
                         location.line
                     ))
+                );
+            }
+            if let (Some(owner), true) = (&finding.owner, show_owner) {
+                let _ = writeln!(
+                    out,
+                    "             {}",
+                    s.dim(&format!("owner {}", printable(owner)))
                 );
             }
             if let Some(suppression) = &finding.suppression {

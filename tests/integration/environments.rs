@@ -17,7 +17,7 @@ fn risky_web(namespace: Option<&str>) -> String {
 }
 
 /// The report, with its environment fields, holds to docs/report-schema.json.
-fn assert_matches_report_schema(report: &Value) {
+pub(crate) fn assert_matches_report_schema(report: &Value) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report-schema.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
