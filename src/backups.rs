@@ -8,9 +8,11 @@
 //! (declared resources say what should run, not what ran).
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::model::LiveTarget;
+use crate::model::{LiveTarget, Source};
 
 /// One backup's freshness.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -59,14 +61,180 @@ pub fn backup_table(context: &BackupContext) -> Vec<BackupStatus> {
 }
 
 /// pgBackRest stanzas (`pgbackrest info`): the newest backup's stop time.
-fn from_pgbackrest(_context: &BackupContext) -> Vec<BackupStatus> {
-    Vec::new()
+/// A backup pgBackRest marks with `error: true` (page checksum errors) is not
+/// a success; a stanza whose `status.code` is not 0 (missing, no backup) has
+/// none. Held to `backups.rpo_hours`, as DA-BAK-009 is.
+fn from_pgbackrest(context: &BackupContext) -> Vec<BackupStatus> {
+    let rpo_seconds = baseline_rpo_seconds(context.baselines);
+    let mut table = Vec::new();
+    for target in context.targets {
+        for resource in target.inventory.iter() {
+            let identity = &resource.identity;
+            if identity.source != Source::Backup
+                || identity.kind != crate::sources::pgbackrest::KIND
+            {
+                continue;
+            }
+            let body = &resource.body;
+            let healthy = body.pointer("/status/code").and_then(Value::as_i64) == Some(0);
+            let newest = ["last_full", "last_diff", "last_incr"]
+                .iter()
+                .filter(|_| healthy)
+                .filter_map(|key| body.get(*key))
+                .filter(|backup| backup.get("error") != Some(&Value::Bool(true)))
+                .filter_map(|backup| parse_time(backup.get("stop")))
+                .max();
+            table.push(status(
+                "pgbackrest",
+                &target.name,
+                &identity.name,
+                newest,
+                None,
+                rpo_seconds,
+                context.now,
+                "pgbackrest info: backup[].timestamp.stop",
+            ));
+        }
+    }
+    table
 }
 
 /// Backup CronJobs (as the backups rules recognise them):
-/// `status.lastSuccessfulTime`.
-fn from_cronjobs(_context: &BackupContext) -> Vec<BackupStatus> {
-    Vec::new()
+/// `status.lastSuccessfulTime`. Recognised and held to an RPO exactly as
+/// policies/backups.rego does (`is_backup_cronjob`, `rpo_seconds_of`).
+fn from_cronjobs(context: &BackupContext) -> Vec<BackupStatus> {
+    let mut table = Vec::new();
+    for target in context.targets {
+        for resource in target.inventory.iter() {
+            let identity = &resource.identity;
+            if identity.source != Source::Kubernetes
+                || identity.kind != "CronJob"
+                || identity.group != "batch"
+                || !is_backup_cronjob(&identity.name, &resource.body, context.baselines)
+            {
+                continue;
+            }
+            let body = &resource.body;
+            let newest = parse_time(body.pointer("/status/lastSuccessfulTime"));
+            table.push(status(
+                "cronjob",
+                &target.name,
+                &format!("{}/{}", identity.namespace, identity.name),
+                newest,
+                None,
+                rpo_seconds_of(body, context.baselines),
+                context.now,
+                "status.lastSuccessfulTime",
+            ));
+        }
+    }
+    table
+}
+
+/// The label that marks a CronJob as a backup (`true`) or not (`false`),
+/// and the annotation that sets its RPO in hours (policies/backups.rego).
+const BACKUP_LABEL: &str = "driftaudit.io/backup";
+const RPO_ANNOTATION: &str = "driftaudit.io/rpo-hours";
+
+/// Whether the backups rules treat this CronJob as a backup: labelled
+/// `driftaudit.io/backup: "true"`, or named to match one of
+/// `backups.cronjob_name_patterns` (RE2, searched anywhere in the name, a
+/// pattern that does not compile matching nothing) and not labelled `"false"`.
+/// The Rust twin of `_is_backup_cronjob` in policies/backups.rego.
+pub fn is_backup_cronjob(name: &str, body: &Value, baselines: &Value) -> bool {
+    let label = body
+        .pointer("/metadata/labels")
+        .and_then(|labels| labels.get(BACKUP_LABEL))
+        .and_then(Value::as_str);
+    match label {
+        Some("true") => true,
+        Some("false") => false,
+        _ => baselines
+            .pointer("/backups/cronjob_name_patterns")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter_map(|pattern| regex::Regex::new(pattern).ok())
+            .any(|pattern| pattern.is_match(name)),
+    }
+}
+
+/// A CronJob's RPO in seconds: its `driftaudit.io/rpo-hours` annotation when
+/// it is a positive decimal number (`^[0-9]+(\.[0-9]+)?$`), else
+/// `backups.rpo_hours`. The Rust twin of `_rpo_hours` in policies/backups.rego.
+pub fn rpo_seconds_of(body: &Value, baselines: &Value) -> Option<i64> {
+    let annotated = body
+        .pointer("/metadata/annotations")
+        .and_then(|annotations| annotations.get(RPO_ANNOTATION))
+        .and_then(Value::as_str)
+        .filter(|text| is_decimal(text))
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|hours| *hours > 0.0 && hours.is_finite());
+    match annotated {
+        Some(hours) => Some((hours * 3600.0).round() as i64),
+        None => baseline_rpo_seconds(baselines),
+    }
+}
+
+/// `backups.rpo_hours` in seconds.
+fn baseline_rpo_seconds(baselines: &Value) -> Option<i64> {
+    baselines
+        .pointer("/backups/rpo_hours")
+        .and_then(Value::as_f64)
+        .filter(|hours| *hours > 0.0 && hours.is_finite())
+        .map(|hours| (hours * 3600.0).round() as i64)
+}
+
+/// `[0-9]+(\.[0-9]+)?`, whole.
+fn is_decimal(text: &str) -> bool {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && fraction.is_none_or(digits)
+}
+
+fn parse_time(value: Option<&Value>) -> Option<OffsetDateTime> {
+    value
+        .and_then(Value::as_str)
+        .and_then(|text| OffsetDateTime::parse(text, &Rfc3339).ok())
+}
+
+/// One row, its age measured to the scan clock. Without a known success it
+/// is stale; so it is when older than its RPO.
+#[allow(clippy::too_many_arguments)]
+fn status(
+    kind: &str,
+    target: &str,
+    name: &str,
+    newest: Option<OffsetDateTime>,
+    last_failure: Option<OffsetDateTime>,
+    rpo_seconds: Option<i64>,
+    now: OffsetDateTime,
+    evidence: &str,
+) -> BackupStatus {
+    let age_seconds = newest.map(|time| (now - time).whole_seconds());
+    let stale = match (age_seconds, rpo_seconds) {
+        (None, _) => true,
+        (Some(age), Some(rpo)) => age > rpo,
+        (Some(_), None) => false,
+    };
+    let text = |time: OffsetDateTime| time.format(&Rfc3339).unwrap_or_default();
+    BackupStatus {
+        kind: kind.to_string(),
+        target: target.to_string(),
+        name: name.to_string(),
+        newest_success: newest.map(text),
+        age_seconds,
+        rpo_seconds,
+        stale,
+        last_failure: last_failure
+            .filter(|f| newest.is_none_or(|n| *f > n))
+            .map(text),
+        evidence: evidence.to_string(),
+    }
 }
 
 /// CloudNativePG `Cluster` status (`lastSuccessfulBackup`) and `Backup` objects.
