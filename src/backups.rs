@@ -246,3 +246,117 @@ fn from_cloudnativepg(_context: &BackupContext) -> Vec<BackupStatus> {
 fn from_velero(_context: &BackupContext) -> Vec<BackupStatus> {
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Origin, Resource};
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn baselines() -> Value {
+        json!({"backups": {"cronjob_name_patterns": ["backup|dump", "(unclosed"], "rpo_hours": 24}})
+    }
+
+    #[test]
+    fn backup_cronjobs_are_recognised_as_the_rego_rules_recognise_them() {
+        let labelled = |value: &str| json!({"metadata": {"labels": {BACKUP_LABEL: value}}});
+        let b = baselines();
+        assert!(is_backup_cronjob("db-backup", &json!({}), &b));
+        assert!(
+            is_backup_cronjob("nightly-pgdump-x", &json!({}), &b),
+            "searched, not anchored"
+        );
+        assert!(!is_backup_cronjob("report", &json!({}), &b));
+        assert!(is_backup_cronjob("report", &labelled("true"), &b));
+        assert!(!is_backup_cronjob("db-backup", &labelled("false"), &b));
+        assert!(is_backup_cronjob("db-backup", &labelled("yes"), &b));
+        // A pattern RE2 rejects matches nothing, and breaks nothing else.
+        assert!(!is_backup_cronjob("(unclosed", &json!({}), &b));
+    }
+
+    #[test]
+    fn the_rpo_is_the_annotation_when_a_positive_decimal_else_the_baseline() {
+        let annotated = |value: &str| json!({"metadata": {"annotations": {RPO_ANNOTATION: value}}});
+        let b = baselines();
+        assert_eq!(rpo_seconds_of(&annotated("48"), &b), Some(48 * 3600));
+        assert_eq!(rpo_seconds_of(&annotated("1.5"), &b), Some(5400));
+        for refused in ["0", "-1", "1e9", "12h", "", ".5", "5."] {
+            assert_eq!(
+                rpo_seconds_of(&annotated(refused), &b),
+                Some(86_400),
+                "{refused}"
+            );
+        }
+        assert_eq!(rpo_seconds_of(&json!({}), &json!({})), None);
+    }
+
+    #[test]
+    fn a_pgbackrest_stanza_gives_its_newest_good_backup() {
+        let info: Value = serde_json::from_str(include_str!(
+            "../fixtures/captured/pgbackrest/info_full_diff_incr.json"
+        ))
+        .unwrap();
+        let mut body = crate::sources::pgbackrest::live_body(&info[0], None, "demo");
+        let mut target = LiveTarget {
+            name: "pgbackrest demo".into(),
+            ..LiveTarget::default()
+        };
+        let origin = Origin::Live {
+            target: target.name.clone(),
+            endpoint: "pgbackrest".into(),
+        };
+        let stanza = |body: Value| {
+            Resource::new(
+                Source::Backup,
+                crate::sources::pgbackrest::API_VERSION,
+                crate::sources::pgbackrest::KIND,
+                "",
+                "demo",
+                body,
+                origin.clone(),
+            )
+        };
+        let newest = body["last_backup"]["stop"].as_str().unwrap().to_string();
+        target.inventory.insert(stanza(body.clone())).unwrap();
+        let b = baselines();
+        let now = OffsetDateTime::parse(&newest, &Rfc3339).unwrap() + time::Duration::hours(2);
+        let table = from_pgbackrest(&BackupContext {
+            targets: std::slice::from_ref(&target),
+            now,
+            baselines: &b,
+        });
+        assert_eq!(table.len(), 1);
+        assert_eq!(table[0].newest_success.as_deref(), Some(newest.as_str()));
+        assert_eq!(table[0].age_seconds, Some(7200));
+        assert_eq!(table[0].rpo_seconds, Some(86_400));
+        assert!(!table[0].stale);
+        // The newest one had checksum errors: the one before it counts.
+        let kind = body["last_backup"]["type"].as_str().unwrap().to_string();
+        body[format!("last_{kind}")]["error"] = json!(true);
+        let mut target = LiveTarget {
+            name: "pgbackrest demo".into(),
+            ..LiveTarget::default()
+        };
+        target.inventory.insert(stanza(body.clone())).unwrap();
+        let table = from_pgbackrest(&BackupContext {
+            targets: std::slice::from_ref(&target),
+            now: datetime!(2030-01-01 0:00 UTC),
+            baselines: &b,
+        });
+        assert_ne!(table[0].newest_success.as_deref(), Some(newest.as_str()));
+        assert!(table[0].newest_success.is_some());
+        assert!(table[0].stale);
+        // A stanza pgBackRest reports as missing has no success at all.
+        body["status"]["code"] = json!(1);
+        let mut target = LiveTarget::default();
+        target.inventory.insert(stanza(body)).unwrap();
+        let table = from_pgbackrest(&BackupContext {
+            targets: std::slice::from_ref(&target),
+            now,
+            baselines: &b,
+        });
+        assert_eq!(table[0].newest_success, None);
+        assert!(table[0].stale);
+    }
+}

@@ -368,6 +368,14 @@ fn certificate_and_backup_metrics_from_a_live_cluster_have_exact_values() {
     ));
     // Not a backup by name.
     server.add(cronjob("shop", "report-mailer", json!({}), json!({}), None));
+    // A dump 30 hours old against the baseline's 24 hours: stale.
+    server.add(cronjob(
+        "shop",
+        "nightly-dump",
+        json!({}),
+        json!({}),
+        Some("2026-11-20T18:00:00Z"),
+    ));
     let dir = tempfile::tempdir().unwrap();
     // Git declares something in `shop`: the live side reads that namespace.
     write(
@@ -405,11 +413,9 @@ fn certificate_and_backup_metrics_from_a_live_cluster_have_exact_values() {
         run.stdout
     );
     let samples = samples(&run.stdout);
-    let target = "admin";
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
     let target_name = report["scan"]["live"][0].as_str().unwrap().to_string();
-    let _ = target;
     let cert = [
         ("state", "live"),
         ("target", target_name.as_str()),
@@ -485,11 +491,37 @@ fn certificate_and_backup_metrics_from_a_live_cluster_have_exact_values() {
             "{not_backup} is no backup"
         );
     }
+    let stale = [("kind", "cronjob"), ("name", "shop/nightly-dump")];
+    assert_eq!(value(&samples, "driftaudit_backup_stale", &stale), 1.0);
     let backups = report["backups"].as_array().unwrap();
-    assert_eq!(backups.len(), 2, "{backups:?}");
+    assert_eq!(backups.len(), 3, "{backups:?}");
     assert_eq!(backups[1]["name"], "shop/db-backup");
     assert_eq!(backups[1]["newest_success"], "2026-11-20T18:00:00Z");
     assert_eq!(backups[1]["evidence"], "status.lastSuccessfulTime");
+    // The Rust twin agrees with the Rego rules: the CronJobs DA-BAK-005
+    // reports as past their RPO are exactly the stale rows with a success.
+    let mut past_rpo: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "DA-BAK-005")
+        .map(|f| {
+            format!(
+                "{}/{}",
+                f["resource"]["namespace"].as_str().unwrap(),
+                f["resource"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    past_rpo.sort();
+    let mut stale_rows: Vec<String> = backups
+        .iter()
+        .filter(|b| b["stale"] == true && !b["newest_success"].is_null())
+        .map(|b| b["name"].as_str().unwrap().to_string())
+        .collect();
+    stale_rows.sort();
+    assert_eq!(past_rpo, vec!["shop/nightly-dump".to_string()]);
+    assert_eq!(stale_rows, past_rpo);
 }
 
 #[test]
