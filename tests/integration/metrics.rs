@@ -198,6 +198,31 @@ fn the_demo_passes_promtool_and_is_the_same_from_every_path() {
     let second = run(&["scan", "--demo", "--format", "prometheus"]);
     assert_eq!(first.stdout, second.stdout);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), first.stdout);
+    // Renamed into place from a temporary file that is gone, readable by a
+    // collector running as another user.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["demo.json", "demo.prom"]);
+    }
+    // A folder that does not exist is an input error (exit 2), naming it.
+    let missing = dir.path().join("no/such/dir/x.prom");
+    let refused = run(&[
+        "scan",
+        "--demo",
+        "--format",
+        "prometheus",
+        "--output",
+        &format!("prometheus={}", missing.display()),
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("no/such/dir"), "{}", refused.stderr);
     let again = run(&[
         "report",
         "--input",
