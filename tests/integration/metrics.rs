@@ -1114,3 +1114,78 @@ fn the_deploy_manifests_parse_with_the_kinds_expected() {
         assert!(kinds.contains(kind), "{kind} missing: {kinds:?}");
     }
 }
+
+#[test]
+fn exempted_findings_are_not_open_but_counted_apart() {
+    let privileged = |namespace: &str| {
+        let mut deployment =
+            crate::common::live_deployment("agent", namespace, 1, "registry.example.com/agent:1.0");
+        deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"] =
+            json!({"privileged": true});
+        deployment
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = write(
+        dir.path(),
+        "live.json",
+        &crate::common::snapshot_json("prod", &[privileged("kube-system"), privileged("shop")]),
+    );
+    let json_file = dir.path().join("report.json");
+    let run = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--live-snapshot",
+            snapshot.to_str().unwrap(),
+            "--now",
+            NOW,
+            "--format",
+            "prometheus",
+            "--output",
+            &format!("json={}", json_file.display()),
+        ],
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    let samples = samples(&run.stdout);
+    let count = |list: &str, rule: &str| {
+        report[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .count() as f64
+    };
+    let suppressed = report["suppressed_findings"].as_array().unwrap();
+    assert!(!suppressed.is_empty(), "kube-system is exempt by default");
+    let rules: BTreeSet<&str> = suppressed
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for rule in rules {
+        assert_eq!(
+            value(
+                &samples,
+                "driftaudit_findings_suppressed",
+                &[("rule", rule), ("suppressed_by", "exemption")]
+            ),
+            count("suppressed_findings", rule),
+            "{rule}"
+        );
+        let open: f64 = samples
+            .iter()
+            .filter(|(n, l, _)| n == "driftaudit_findings" && l["rule"] == rule)
+            .map(|(_, _, v)| v)
+            .sum();
+        assert_eq!(open, count("findings", rule), "{rule}: only shop's is open");
+    }
+    let total_open: f64 = samples
+        .iter()
+        .filter(|(n, _, _)| n == "driftaudit_findings_by_severity")
+        .map(|(_, _, v)| v)
+        .sum();
+    assert_eq!(
+        total_open,
+        report["summary"]["findings"]["total"].as_f64().unwrap()
+    );
+}
