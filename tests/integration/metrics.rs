@@ -549,29 +549,16 @@ fn certificate_and_backup_metrics_from_a_live_cluster_have_exact_values() {
     assert_eq!(stale_rows, past_rpo);
 }
 
-#[test]
-fn hostile_names_stay_inside_their_label_values() {
-    let hostile = "prod \"eu\" \\ back\\slash\nsecond line";
-    let cn = "evil\" } injected{x=\"1\"} \\ cn";
-    let pem = certificate_pem(cn, (2026, 1, 1), (2027, 1, 1));
+/// Scans a snapshot of `objects` on a target named `target` at `NOW`: the
+/// metrics (standard output) and the JSON report of the same scan.
+fn scan_snapshot(target: &str, objects: &[Value]) -> (crate::common::Run, Value) {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = write(
         dir.path(),
         "live.json",
-        &crate::common::snapshot_json(
-            hostile,
-            &[
-                tls_secret("shop", "web\"tls\\", &pem),
-                cronjob(
-                    "shop",
-                    "nightly",
-                    json!({"driftaudit.io/backup": "true"}),
-                    json!({"driftaudit.io/rpo-hours": "1e9"}),
-                    Some("2026-11-21T00:00:00Z"),
-                ),
-            ],
-        ),
+        &crate::common::snapshot_json(target, objects),
     );
+    let json_file = dir.path().join("report.json");
     let run = run_in(
         dir.path(),
         &[
@@ -582,6 +569,31 @@ fn hostile_names_stay_inside_their_label_values() {
             NOW,
             "--format",
             "prometheus",
+            "--output",
+            &format!("json={}", json_file.display()),
+        ],
+    );
+    let report = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {}", run.all()));
+    (run, report)
+}
+
+#[test]
+fn hostile_names_stay_inside_their_label_values() {
+    let hostile = "prod \"eu\" \\ back\\slash\nsecond line";
+    let cn = "evil\" } injected{x=\"1\"} \\ cn";
+    let pem = certificate_pem(cn, (2026, 1, 1), (2027, 1, 1));
+    let (run, _) = scan_snapshot(
+        hostile,
+        &[
+            tls_secret("shop", "web\"tls\\", &pem),
+            cronjob(
+                "shop",
+                "nightly",
+                json!({"driftaudit.io/backup": "true"}),
+                json!({"driftaudit.io/rpo-hours": "1e9"}),
+                Some("2026-11-21T00:00:00Z"),
+            ),
         ],
     );
     assert!(run.stdout.starts_with("# HELP "), "{}", run.all());
@@ -1124,29 +1136,7 @@ fn exempted_findings_are_not_open_but_counted_apart() {
             json!({"privileged": true});
         deployment
     };
-    let dir = tempfile::tempdir().unwrap();
-    let snapshot = write(
-        dir.path(),
-        "live.json",
-        &crate::common::snapshot_json("prod", &[privileged("kube-system"), privileged("shop")]),
-    );
-    let json_file = dir.path().join("report.json");
-    let run = run_in(
-        dir.path(),
-        &[
-            "scan",
-            "--live-snapshot",
-            snapshot.to_str().unwrap(),
-            "--now",
-            NOW,
-            "--format",
-            "prometheus",
-            "--output",
-            &format!("json={}", json_file.display()),
-        ],
-    );
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    let (run, report) = scan_snapshot("prod", &[privileged("kube-system"), privileged("shop")]);
     let samples = samples(&run.stdout);
     let count = |list: &str, rule: &str| {
         report[list]
@@ -1162,6 +1152,11 @@ fn exempted_findings_are_not_open_but_counted_apart() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
+    assert!(
+        rules.iter().any(|rule| count("findings", rule) > 0.0),
+        "the same rule is open in shop: {}",
+        report["findings"]
+    );
     for rule in rules {
         assert_eq!(
             value(
