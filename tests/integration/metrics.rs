@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use crate::common::apiserver::ApiServer;
 use crate::common::pgserver::{as_postgres, PASSWORD};
 use crate::common::{driftaudit, finish, run, run_in, write};
+use crate::schemas::{assert_valid, schema};
 
 const NOW: &str = "2026-11-22T00:00:00Z";
 /// `NOW` in seconds since the Unix epoch.
@@ -440,6 +441,7 @@ fn certificate_and_backup_metrics_from_a_live_cluster_have_exact_values() {
     let samples = samples(&run.stdout);
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    assert_valid(&schema("docs/report-schema.json"), &report, "the report");
     let target_name = report["scan"]["live"][0].as_str().unwrap().to_string();
     let cert = [
         ("state", "live"),
@@ -575,6 +577,7 @@ fn scan_snapshot(target: &str, objects: &[Value]) -> (crate::common::Run, Value)
     );
     let report = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap())
         .unwrap_or_else(|e| panic!("{e}: {}", run.all()));
+    assert_valid(&schema("docs/report-schema.json"), &report, "the report");
     (run, report)
 }
 
@@ -672,6 +675,8 @@ fn real_pgbackrest_and_wal_archiving_failures_become_metrics() {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let dsn = server.dsn("postgres");
+    let scratch = tempfile::tempdir().unwrap();
+    let json_file = scratch.path().join("report.json");
     let mut command = driftaudit();
     command
         .current_dir(server.path())
@@ -688,8 +693,22 @@ fn real_pgbackrest_and_wal_archiving_failures_become_metrics() {
             &now_text,
             "--format",
             "prometheus",
+            "--output",
+            &format!("json={}", json_file.display()),
         ]);
     let run = finish(&mut command);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {}", run.all()));
+    assert_valid(&schema("docs/report-schema.json"), &report, "the report");
+    assert_eq!(
+        report["wal_archivers"][0]["archive_mode"], "on",
+        "{}",
+        report["wal_archivers"]
+    );
+    assert_eq!(
+        report["backups"][0]["evidence"],
+        "pgbackrest info: backup[].timestamp.stop"
+    );
     if promtool_available("real_pgbackrest_and_wal_archiving_failures_become_metrics") {
         assert_promtool_accepts(&run.stdout, "pgBackRest and PostgreSQL metrics");
     }
