@@ -132,6 +132,8 @@ pub enum ReportFormat {
     Openreports,
     /// One self-contained HTML page, for screen and print (PDF).
     Html,
+    /// Prometheus text exposition (textfile collector, Pushgateway): docs/metrics.md.
+    Prometheus,
 }
 
 /// One `--output`: `FORMAT=FILE` writes that format to FILE besides

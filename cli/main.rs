@@ -119,7 +119,13 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
         Ok(key) => key,
         Err(error) => return fail(&error),
     };
+    let started = std::time::Instant::now();
     let (mut report, targets) = driftaudit::scan::run_scan_keeping_live(&prepared.options);
+    // Measured only on the real clock: with --now or --demo the metrics stay
+    // byte-identical (docs/metrics.md).
+    if arguments.now.is_none() && prepared.demo().is_none() {
+        report.scan_duration_seconds = Some(started.elapsed().as_secs_f64());
+    }
     attach_file_evidence(&mut report, &arguments, &prepared);
     group_report(&mut report, &arguments.render);
     // The format changes what is written, never the exit code (but a report
@@ -556,6 +562,7 @@ fn render_as(
         ReportFormat::Junit => report::junit::render(report),
         ReportFormat::Openreports => report::openreports::render(report),
         ReportFormat::Html => report::html::render(report),
+        ReportFormat::Prometheus => report::prometheus::render(report),
     }
 }
 
@@ -573,7 +580,11 @@ fn write_reports(
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut failed = false;
     let main = render_as(report, render.format, render, diffs_by_default, color);
-    if let Err(error) = write_output(plain, &main) {
+    let written = match plain {
+        Some(path) if render.format == ReportFormat::Prometheus => write_atomically(path, &main),
+        _ => write_output(plain, &main),
+    };
+    if let Err(error) = written {
         print_error(&error);
         failed = true;
     }
@@ -582,7 +593,12 @@ fn write_reports(
             continue;
         };
         let text = render_as(report, format, render, diffs_by_default, false);
-        if let Err(error) = write_output(Some(&output.path), &text) {
+        let written = if format == ReportFormat::Prometheus {
+            write_atomically(&output.path, &text)
+        } else {
+            write_output(Some(&output.path), &text)
+        };
+        if let Err(error) = written {
             print_error(&error);
             failed = true;
         }
@@ -687,6 +703,39 @@ fn capture(arguments: args::ScanArgs) -> i32 {
         allow_partial: arguments.allow_partial,
         failing: false,
     })
+}
+
+/// Writes a metrics file the way node-exporter's textfile collector and a
+/// pushing sidecar need it: a temporary file beside it, renamed over it, so a
+/// reader never sees half a file (docs/metrics.md).
+fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), InputError> {
+    let error = |e: std::io::Error| {
+        InputError::error(
+            Code::Io,
+            Place::file(path.display().to_string()),
+            format!("cannot write the report: {e}"),
+        )
+        .with_source(e)
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".driftaudit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(error)?;
+    file.write_all(text.as_bytes()).map_err(error)?;
+    file.as_file().sync_all().map_err(error)?;
+    // The file a collector reads must be readable by it (tempfile makes 0600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(error)?;
+    }
+    file.persist(path).map(drop).map_err(|e| error(e.error))
 }
 
 fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), InputError> {

@@ -38,6 +38,9 @@ command -v script >/dev/null 2>&1 || apt_install bsdutils
 # The HTML report is checked in a real headless Chromium, its PDF with pdftotext.
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v pdftotext >/dev/null 2>&1 || apt_install poppler-utils
+# promtool (Debian `prometheus`) parses and lints `--format prometheus` and the
+# dashboard's and alert examples' PromQL (tests/integration/metrics.rs).
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
 
 # Every suite runs even after one fails; its output is shown and kept, so
 # the counts can be summed at the end.

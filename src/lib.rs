@@ -4,6 +4,7 @@
 //! Data flows one way: sources → inventories → drift → policies → report.
 
 pub mod backups;
+pub mod certificates;
 pub mod config;
 pub mod diag;
 pub mod drift;
@@ -20,4 +21,5 @@ pub mod scan;
 pub mod scratch;
 pub mod sources;
 pub mod waivers;
+pub mod wal;
 pub mod yaml;

@@ -362,6 +362,9 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
         now: options.now,
         baselines: &options.baselines,
     });
+    report.certificates =
+        crate::certificates::certificate_table(&declared_inventory, &targets, options.now);
+    report.wal_archivers = crate::wal::wal_archiver_table(&targets);
     report.evidence = Some(crate::report::evidence::Evidence {
         coverage: crate::report::evidence::CoverageEvidence {
             complete: report.summary.complete,

@@ -9,6 +9,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod openreports;
+pub mod prometheus;
 pub mod sarif;
 pub mod text;
 
@@ -390,6 +391,21 @@ pub struct Report {
     /// left out otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<crate::owners::Groups>,
+    /// Every certificate the scan saw, declared and live, with its validity
+    /// and days remaining to the scan clock (`crate::certificates`); left
+    /// out when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<crate::certificates::CertificateStatus>,
+    /// The WAL archiver of every live PostgreSQL server (`crate::wal`);
+    /// left out when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wal_archivers: Vec<crate::wal::WalArchiverStatus>,
+    /// How long the scan took, in seconds, measured by the command line
+    /// only when the scan clock is the real one (no `--now`, no `--demo`).
+    /// Never in JSON (a report read back has none): only `--format
+    /// prometheus` shows it, so a report with a fixed clock stays byte-identical.
+    #[serde(skip)]
+    pub scan_duration_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -567,6 +583,9 @@ impl Report {
             evidence: None,
             backups: Vec::new(),
             groups: None,
+            certificates: Vec::new(),
+            wal_archivers: Vec::new(),
+            scan_duration_seconds: None,
         }
     }
 

@@ -33,6 +33,7 @@ mod hostile;
 mod html;
 mod kube_client;
 mod kubernetes;
+mod metrics;
 mod nothing_unseen;
 mod openreports;
 mod owners;

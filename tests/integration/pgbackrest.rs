@@ -20,7 +20,7 @@ fn run_with(dir: &Path, args: &[&str], path_env: Option<&str>) -> Run {
 
 /// A server archiving to the stanza `demo` of a local repository, with one
 /// real full backup taken. Returns the server and the config file.
-fn backed_up_server() -> (PgServer, PathBuf) {
+pub(crate) fn backed_up_server() -> (PgServer, PathBuf) {
     let server = PgServer::init(
         "wal_level = replica\narchive_mode = on\narchive_command = 'pgbackrest --stanza=demo archive-push %p'\n",
         DEFAULT_HBA,

@@ -153,6 +153,20 @@ fn served_certificates_are_judged_per_name() {
     );
     // The endpoints are live-only resources: no drift.
     assert_eq!(report["drift"], serde_json::json!([]));
+    // Every served certificate is in `certificates` (docs/metrics.md), with
+    // its days to the scan clock.
+    let days = |sni: &str| {
+        let read_from = format!("TLS endpoint 127.0.0.1:{port} (SNI {sni})");
+        let entry = report["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["read_from"] == read_from.as_str() && c["position"] == 0);
+        entry.unwrap_or_else(|| panic!("{read_from}: {}", report["certificates"]))["days_remaining"]
+            .clone()
+    };
+    assert_eq!(days("expired.example.test"), -3);
+    assert_eq!(days("expiring.example.test"), 10);
 }
 
 #[test]
