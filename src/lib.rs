@@ -18,5 +18,6 @@ pub mod report;
 pub mod scan;
 pub mod scratch;
 pub mod sources;
+pub mod status_facts;
 pub mod waivers;
 pub mod yaml;

@@ -174,9 +174,24 @@ pub fn render(report: &Report) -> String {
             false,
         );
     }
+    backups_table(&mut out, report);
     drift_table(&mut out, report);
     evidence(&mut out, report);
     out
+}
+
+/// The one backup table (docs/backups.md), when the live state showed backups.
+fn backups_table(out: &mut String, report: &Report) {
+    if report.backups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Backups ({})\n", report.backups.len());
+    let _ = writeln!(out, "| {} |", crate::backups::TABLE_HEADINGS.join(" | "));
+    let _ = writeln!(out, "|---|---|---|---|---:|---:|---|");
+    for row in &report.backups {
+        let cells = crate::backups::table_cells(row).map(|cell| escape(&cell));
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
 }
 
 /// What was checked (commit, tree, targets, digests), folded.
