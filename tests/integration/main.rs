@@ -35,6 +35,7 @@ mod kube_client;
 mod kubernetes;
 mod nothing_unseen;
 mod openreports;
+mod operators;
 mod pgbackrest;
 mod policies;
 mod postgres;
