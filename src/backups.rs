@@ -74,7 +74,12 @@ fn from_cronjobs(_context: &BackupContext) -> Vec<BackupStatus> {
 }
 
 /// CloudNativePG `Cluster` status (`lastSuccessfulBackup`) and `Backup` objects.
+/// None when no baselines were read (`diff`): without the RPO nothing can be
+/// called fresh.
 fn from_cloudnativepg(context: &BackupContext) -> Vec<BackupStatus> {
+    if context.baselines.is_null() {
+        return Vec::new();
+    }
     context
         .targets
         .iter()
@@ -83,8 +88,12 @@ fn from_cloudnativepg(context: &BackupContext) -> Vec<BackupStatus> {
         .collect()
 }
 
-/// Velero: the newest completed `Backup` per `Schedule`.
+/// Velero: the newest completed `Backup` per `Schedule` (none without
+/// baselines, as for CloudNativePG).
 fn from_velero(context: &BackupContext) -> Vec<BackupStatus> {
+    if context.baselines.is_null() {
+        return Vec::new();
+    }
     context
         .targets
         .iter()
