@@ -55,8 +55,15 @@ else := "CloudNativePG ScheduledBackup" if _is_cnpg_scheduled_backup
 
 else := "Velero Schedule" if _is_velero_schedule
 
-# The RPO for this resource: its driftaudit.io/rpo-hours annotation, else the baseline.
-_rpo_hours := to_number(v) if {
+# The RPO for this resource: as resolved in Rust for the live side
+# (input.facts.status.rpo_hours: the annotation, else a matching
+# backups.overrides entry, else backups.rpo_hours; docs/backups.md); else its
+# driftaudit.io/rpo-hours annotation, else the baseline.
+_rpo_hours := h if {
+	h := input.facts.status.rpo_hours
+	is_number(h)
+	h > 0
+} else := to_number(v) if {
 	v := input.resource.metadata.annotations[_rpo_annotation]
 	is_string(v)
 	regex.match(`^[0-9]+(\.[0-9]+)?$`, v)

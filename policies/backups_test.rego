@@ -517,3 +517,15 @@ test_velero_failed_fires_with_severity_by_phase if {
 	some f in backups.deny_velero_backup_failed with input as _status_input(_velero_schedule({}), _velero_status({"last_backup": partial}))
 	f.severity == "medium"
 }
+
+test_stale_rpo_from_the_resolved_fact if {
+	# The live side carries the RPO resolved in Rust (annotation, backups.overrides, rpo_hours).
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-21T02:00:00Z"})
+	value := object.union(_input("live", null, cronjob), {"facts": {"status": {"rpo_hours": 4}}})
+	findings := backups.deny_stale_backup with input as value
+	findings == {{
+		"msg": `backup CronJob "db-backup" last succeeded at 2026-11-21T02:00:00Z, 10 hours before the scan (RPO 4 hours)`,
+		"path": "status.lastSuccessfulTime",
+	}}
+	count(backups.deny_stale_backup) == 0 with input as object.union(value, {"facts": {"status": {"rpo_hours": 12}}})
+}

@@ -425,7 +425,7 @@ fn row_facts(
 }
 
 /// Seconds as hours: a whole number when whole (`24`, not `24.0`).
-fn hours(seconds: i64) -> Value {
+pub(crate) fn hours(seconds: i64) -> Value {
     if seconds % 3600 == 0 {
         json!(seconds / 3600)
     } else {
@@ -523,7 +523,8 @@ pub fn thresholds_for(baselines: &Value, body: &Value) -> Thresholds {
     let annotation = body
         .pointer("/metadata/annotations/driftaudit.io~1rpo-hours")
         .and_then(Value::as_str)
-        .and_then(|text| text.trim().parse::<f64>().ok());
+        .filter(|text| plain_decimal(text))
+        .and_then(|text| text.parse::<f64>().ok());
     let rpo_hours = annotation
         .filter(|h| h.is_finite() && *h > 0.0)
         .or_else(|| setting(baselines, namespace, labels, "rpo_hours"));
@@ -531,6 +532,15 @@ pub fn thresholds_for(baselines: &Value, body: &Value) -> Thresholds {
         rpo_seconds: rpo_hours.map(|h| (h.min(1e9) * 3600.0).round() as i64),
         min_retention_days: setting(baselines, namespace, labels, "min_retention_days"),
     }
+}
+
+/// `24` or `1.5`, as the rules accept in the annotation (no sign, exponent
+/// or spaces).
+fn plain_decimal(text: &str) -> bool {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    [whole, fraction].iter().all(|part| {
+        !part.is_empty() && part.len() <= 12 && part.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// `rpo_for`: the RPO in seconds of an object (see [`thresholds_for`]).

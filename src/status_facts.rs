@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::backups::{bounded, condition, format_time, parse_time};
+use crate::backups::{bounded, condition, format_time, hours, parse_time};
 use crate::model::{LiveTarget, Source};
 
 /// Sets `facts.status` on every live operator object of `targets`.
@@ -65,6 +65,18 @@ pub fn attach(targets: &mut [LiveTarget], now: OffsetDateTime, baselines: &Value
         for (identity, facts) in status {
             if let Some(resource) = target.inventory.resources.get_mut(&identity) {
                 set_status(&mut resource.facts, facts);
+            }
+        }
+        // CronJobs: the RPO DA-BAK-005 holds a backup CronJob to, resolved
+        // here like every other kind's (annotation, backups.overrides,
+        // backups.rpo_hours); whether it is a backup CronJob the rule decides.
+        for resource in target.inventory.resources.values_mut() {
+            let id = &resource.identity;
+            if id.source != Source::Kubernetes || id.group != "batch" || id.kind != "CronJob" {
+                continue;
+            }
+            if let Some(rpo) = crate::backups::rpo_for(baselines, &resource.body) {
+                set_status(&mut resource.facts, json!({"rpo_hours": hours(rpo)}));
             }
         }
     }
@@ -229,6 +241,26 @@ mod tests {
                 json!({"driftaudit.io/rpo-hours": "168"})
             )),
             Some(168 * 3600)
+        );
+        // Only what the rules accept as an annotation: no exponent, sign or space.
+        for bogus in ["1e3", "-4", " 4", "inf", "4.", ".5", "a week"] {
+            assert_eq!(
+                rpo(&object(
+                    "shop",
+                    json!({}),
+                    json!({"driftaudit.io/rpo-hours": bogus})
+                )),
+                Some(24 * 3600),
+                "{bogus}"
+            );
+        }
+        assert_eq!(
+            rpo(&object(
+                "shop",
+                json!({}),
+                json!({"driftaudit.io/rpo-hours": "1.5"})
+            )),
+            Some(5400)
         );
         let archive = crate::backups::thresholds_for(
             &baselines,

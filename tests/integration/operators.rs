@@ -170,7 +170,17 @@ fn operator_status_gives_each_finding_on_the_broken_object_and_none_on_the_healt
     write(
         dir.path(),
         "baseline.yaml",
-        "backups:\n  overrides:\n    - {namespace: velero, labels: {tier: fast}, rpo_hours: 2}\n",
+        "backups:\n  overrides:\n    - {namespace: velero, labels: {tier: fast}, rpo_hours: 2}\n    - {namespace: shop, labels: {backup: pg-dump}, rpo_hours: 6}\n",
+    );
+    // A backup CronJob is held to the same overrides (DA-BAK-005): 6 hours here.
+    both(
+        dir.path(),
+        &server,
+        json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "db-backup", "namespace": "shop", "labels": {"backup": "pg-dump"}},
+            "spec": {"schedule": "0 */4 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "OnFailure", "containers": [{"name": "dump", "image": "registry.example.com/pg-dump:16"}]}}}}}}),
+        json!({"lastScheduleTime": "2026-11-21T20:00:00Z", "lastSuccessfulTime": "2026-11-21T14:00:00Z"}),
     );
 
     // cert-manager: one failing to issue, one whose renewal is overdue (its
@@ -368,6 +378,10 @@ fn operator_status_gives_each_finding_on_the_broken_object_and_none_on_the_healt
     assert_eq!(
         messages(&report, "DA-BAK-018", "daily"),
         ["Velero Schedule \"daily\": the newest backup, Backup \"daily-20261121010000\" at 2026-11-21T01:03:00Z, ended Failed (1 errors, 2 warnings): unable to get backup storage location default"]
+    );
+    assert_eq!(
+        messages(&report, "DA-BAK-005", "db-backup"),
+        ["backup CronJob \"db-backup\" last succeeded at 2026-11-21T14:00:00Z, 10 hours before the scan (RPO 6 hours)"]
     );
     for rule in [
         "DA-BAK-013",
