@@ -118,7 +118,7 @@ struct Run<'a> {
     name: &'a str,
     phase: String,
     /// When it ended (or, for one still running, started); `None` when no
-    /// timestamp of it parses.
+    /// timestamp of it parses or lies before the scan clock.
     time: Option<OffsetDateTime>,
     body: &'a Value,
 }
@@ -155,6 +155,7 @@ const VELERO_BACKUPS: BackupObjects = BackupObjects {
 fn backup_runs<'a>(
     target: &'a LiveTarget,
     kind: &BackupObjects,
+    now: OffsetDateTime,
 ) -> BTreeMap<(&'a str, &'a str), Vec<Run<'a>>> {
     let mut runs: BTreeMap<(&str, &str), Vec<Run>> = BTreeMap::new();
     for backup in operator_objects(target, kind.group, "Backup") {
@@ -168,7 +169,7 @@ fn backup_runs<'a>(
             backup.body.pointer("/metadata/creationTimestamp"),
         ]
         .into_iter()
-        .find_map(|t| t.and_then(Value::as_str).and_then(parse_time));
+        .find_map(|t| success_time(t, now).ok());
         runs.entry((&backup.identity.namespace, owner))
             .or_default()
             .push(Run {
@@ -193,28 +194,45 @@ fn newest_success(
     runs: &[Run],
     kind: &BackupObjects,
     namespace: &str,
+    now: OffsetDateTime,
     newest: &mut Option<(OffsetDateTime, String)>,
     invalid: &mut Vec<String>,
 ) {
     for run in runs.iter().filter(|run| run.phase == kind.success) {
         let field = format!("status.{}", kind.ended);
-        match run
-            .body
-            .pointer(&format!("/status/{}", kind.ended))
-            .and_then(Value::as_str)
-            .and_then(parse_time)
-        {
-            Some(t) if newest.as_ref().is_none_or(|(n, _)| t > *n) => {
+        let value = run.body.pointer(&format!("/status/{}", kind.ended));
+        match success_time(value, now) {
+            Ok(t) if newest.as_ref().is_none_or(|(n, _)| t > *n) => {
                 *newest = Some((t, format!("Backup {namespace}/{} {field}", run.name)));
             }
-            Some(_) => {}
-            None => {
-                let what = format!("Backup {field}");
+            Ok(_) => {}
+            Err(why) => {
+                let what = format!("Backup {field}{why}");
                 if !invalid.contains(&what) {
                     invalid.push(what);
                 }
             }
         }
+    }
+}
+
+/// How far after the scan clock a success may lie (clock skew between the
+/// operator and `--now`) and still count.
+const SKEW_SECONDS: i64 = 300;
+
+/// A success time as evidence: an RFC 3339 time no later than the scan clock
+/// (plus [`SKEW_SECONDS`]). Anything else is `Err` with what to add to the
+/// field's name in `invalid`: a time that is not one, or one after the
+/// clock (a backup in year 9999 would otherwise look fresh forever), counts
+/// as no backup.
+fn success_time(
+    value: Option<&Value>,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, &'static str> {
+    match value.and_then(Value::as_str).and_then(parse_time) {
+        Some(t) if (t - now).whole_seconds() <= SKEW_SECONDS => Ok(t),
+        Some(_) => Err(" (after the scan clock)"),
+        None => Err(""),
     }
 }
 
@@ -227,7 +245,7 @@ pub fn cloudnativepg_clusters(
     now: OffsetDateTime,
     baselines: &Value,
 ) -> Vec<OperatorBackup> {
-    let mut runs = backup_runs(target, &CNPG_BACKUPS);
+    let mut runs = backup_runs(target, &CNPG_BACKUPS, now);
     let mut out = Vec::new();
     for cluster in operator_objects(target, CNPG_BACKUPS.group, "Cluster") {
         let namespace = cluster.identity.namespace.as_str();
@@ -237,15 +255,22 @@ pub fn cloudnativepg_clusters(
         let mut newest: Option<(OffsetDateTime, String)> = None;
         match body.pointer("/status/lastSuccessfulBackup") {
             None | Some(Value::Null) => {}
-            Some(value) => match value.as_str().and_then(parse_time) {
-                Some(t) => newest = Some((t, "status.lastSuccessfulBackup".into())),
-                None => invalid.push("status.lastSuccessfulBackup".to_string()),
+            value => match success_time(value, now) {
+                Ok(t) => newest = Some((t, "status.lastSuccessfulBackup".into())),
+                Err(why) => invalid.push(format!("status.lastSuccessfulBackup{why}")),
             },
         }
         let own = runs
             .remove(&(namespace, cluster.identity.name.as_str()))
             .unwrap_or_default();
-        newest_success(&own, &CNPG_BACKUPS, namespace, &mut newest, &mut invalid);
+        newest_success(
+            &own,
+            &CNPG_BACKUPS,
+            namespace,
+            now,
+            &mut newest,
+            &mut invalid,
+        );
         let last = own.last();
         let failed = last.filter(|run| run.phase == "failed");
         let first_point = body.pointer("/status/firstRecoverabilityPoint");
@@ -289,7 +314,7 @@ pub fn velero_schedules(
     now: OffsetDateTime,
     baselines: &Value,
 ) -> Vec<OperatorBackup> {
-    let mut runs = backup_runs(target, &VELERO_BACKUPS);
+    let mut runs = backup_runs(target, &VELERO_BACKUPS, now);
     let mut out = Vec::new();
     for schedule in operator_objects(target, VELERO_BACKUPS.group, "Schedule") {
         let namespace = schedule.identity.namespace.as_str();
@@ -300,7 +325,14 @@ pub fn velero_schedules(
             .remove(&(namespace, schedule.identity.name.as_str()))
             .unwrap_or_default();
         let mut newest = None;
-        newest_success(&own, &VELERO_BACKUPS, namespace, &mut newest, &mut invalid);
+        newest_success(
+            &own,
+            &VELERO_BACKUPS,
+            namespace,
+            now,
+            &mut newest,
+            &mut invalid,
+        );
         let last = own
             .iter()
             .rev()

@@ -295,6 +295,11 @@ mod tests {
             json!("2026-13-45"),
         ));
         objects.push(velero_backup(
+            "daily-future",
+            json!("Completed"),
+            json!("9999-12-31T00:00:00Z"),
+        ));
+        objects.push(velero_backup(
             "daily-new",
             json!("PartiallyFailed"),
             json!("2026-11-21T01:30:00Z"),
@@ -312,7 +317,10 @@ mod tests {
         assert_eq!(rows[0].facts["last_backup"]["errors"], json!(1e300));
         assert_eq!(
             rows[0].facts["backup"]["invalid"],
-            json!(["Backup status.completionTimestamp"])
+            json!([
+                "Backup status.completionTimestamp",
+                "Backup status.completionTimestamp (after the scan clock)"
+            ])
         );
 
         // Only backups with unreadable times: no success, stale.

@@ -518,6 +518,13 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
         json!("Completed"),
         json!("2026-11-21T99:00:00Z"),
     ));
+    // One that claims to finish in year 9999: after the clock, never fresh.
+    server.add(velero_backup(
+        "busy",
+        "busy-future",
+        json!("Completed"),
+        json!("9999-12-31T23:59:59Z"),
+    ));
     server.add(velero_backup(
         "busy",
         "busy-phase",
