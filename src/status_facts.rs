@@ -25,7 +25,8 @@ pub fn attach(targets: &mut [LiveTarget], now: OffsetDateTime, baselines: &Value
             status.push((evidence.identity, evidence.facts));
         }
         // Secrets read with a parsed certificate: a Certificate whose Secret
-        // is one of them has its expiry judged there, not twice.
+        // is one of them has its expiry judged there, not twice. (A Secret
+        // whose certificate does not parse leaves status.notAfter judged.)
         let read_secrets: BTreeSet<(String, String)> = target
             .inventory
             .iter()
@@ -36,7 +37,7 @@ pub fn attach(targets: &mut [LiveTarget], now: OffsetDateTime, baselines: &Value
                     && r.facts
                         .get("certificates")
                         .and_then(Value::as_array)
-                        .is_some_and(|c| !c.is_empty())
+                        .is_some_and(|c| c.iter().any(|fact| fact.get("error").is_none()))
             })
             .map(|r| (r.identity.namespace.clone(), r.identity.name.clone()))
             .collect();
@@ -372,5 +373,63 @@ mod tests {
         );
         assert_eq!(facts["recoverability_hours"], 120);
         assert_eq!(facts["expected_recoverability_days"], 30.0);
+    }
+
+    #[test]
+    fn a_certificate_is_judged_by_its_secret_when_that_was_read_and_parsed() {
+        let now = datetime!(2026-11-22 00:00 UTC);
+        let certificate = |name: &str, secret: &str| {
+            json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                "metadata": {"name": name, "namespace": "shop"}, "spec": {"secretName": secret},
+                "status": {"notAfter": "2026-12-01T00:00:00Z", "renewalTime": "2026-11-10T00:00:00Z"}})
+        };
+        let secret = |name: &str, crt: &str| {
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                "metadata": {"name": name, "namespace": "shop"},
+                "data": {"tls.crt": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, crt)}})
+        };
+        let pem = include_str!("../fixtures/demo/repo/apps/shop/shop-tls.yaml");
+        let pem: String = pem
+            .lines()
+            .skip_while(|l| !l.contains("BEGIN CERTIFICATE"))
+            .take_while(|l| !l.contains("tls.key"))
+            .map(|l| format!("{}\n", l.trim()))
+            .collect();
+        let mut targets = vec![target(vec![
+            certificate("read", "read-tls"),
+            secret("read-tls", &pem),
+            certificate("broken", "broken-tls"),
+            secret("broken-tls", "not a certificate"),
+            certificate("absent", "absent-tls"),
+        ])];
+        attach(
+            &mut targets,
+            now,
+            &json!({"certificates": {"renewal_grace_hours": 24}}),
+        );
+        let facts = |name: &str| {
+            targets[0]
+                .inventory
+                .iter()
+                .find(|r| r.identity.kind == "Certificate" && r.identity.name == name)
+                .unwrap()
+                .facts
+                .clone()
+        };
+        assert_eq!(
+            facts("read").get("certificates"),
+            None,
+            "judged on its Secret"
+        );
+        assert_eq!(facts("read")["status"]["secret_read"], true);
+        assert_eq!(facts("read")["status"]["renewal_overdue_hours"], 288);
+        for name in ["broken", "absent"] {
+            assert_eq!(
+                facts(name)["certificates"][0]["not_after"],
+                "2026-12-01T00:00:00Z",
+                "{name}: judged on status.notAfter"
+            );
+            assert_eq!(facts(name)["status"]["secret_read"], false);
+        }
     }
 }
