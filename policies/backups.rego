@@ -55,8 +55,15 @@ else := "CloudNativePG ScheduledBackup" if _is_cnpg_scheduled_backup
 
 else := "Velero Schedule" if _is_velero_schedule
 
-# The RPO for this resource: its driftaudit.io/rpo-hours annotation, else the baseline.
-_rpo_hours := to_number(v) if {
+# The RPO for this resource: as resolved in Rust for the live side
+# (input.facts.status.rpo_hours: the annotation, else a matching
+# backups.overrides entry, else backups.rpo_hours; docs/backups.md); else its
+# driftaudit.io/rpo-hours annotation, else the baseline.
+_rpo_hours := h if {
+	h := input.facts.status.rpo_hours
+	is_number(h)
+	h > 0
+} else := to_number(v) if {
 	v := input.resource.metadata.annotations[_rpo_annotation]
 	is_string(v)
 	regex.match(`^[0-9]+(\.[0-9]+)?$`, v)
@@ -471,3 +478,271 @@ _last_archived := t if {
 	t := input.resource.last_archived_time
 	is_string(t)
 } else := "never"
+
+# --- What the operators report: CloudNativePG and Velero status ---------------
+# input.facts.status is derived in Rust (src/backups.rs) from the live objects'
+# status, joined across objects (a Cluster's Backups, a Schedule's Backups) and
+# measured against input.now; the RPO is resolved there too (annotation,
+# backups.overrides, backups.rpo_hours), so these rules and the report's backup
+# table agree.
+
+_backup_facts := b if {
+	input.state == "live"
+	b := input.facts.status.backup
+	is_object(b)
+}
+
+# Why no time counts: fields whose timestamps did not parse.
+_invalid_text(b) := sprintf(" (unreadable times count as no backup: %s)", [concat(", ", b.invalid)]) if {
+	is_array(b.invalid)
+	count(b.invalid) > 0
+} else := ""
+
+_stale_message(what, b) := sprintf(
+	`%s: newest successful backup at %s (%s), %v hours before the scan (RPO %v hours)`,
+	[what, b.newest_success, b.evidence, b.age_hours, b.rpo_hours],
+) if {
+	is_string(b.newest_success)
+} else := sprintf(`%s has no successful backup (RPO %v hours)%s`, [what, b.rpo_hours, _invalid_text(b)])
+
+# Stale: older than the RPO; or none at all once the object is older than its RPO.
+_stale(b) if {
+	b.stale == true
+	is_string(b.newest_success)
+}
+
+_stale(b) if {
+	b.stale == true
+	not is_string(b.newest_success)
+	b.young != true
+}
+
+# METADATA
+# title: CloudNativePG backup older than the RPO
+# description: >-
+#   The newest successful backup of a live CloudNativePG Cluster (the newer of
+#   status.lastSuccessfulBackup and the stoppedAt of its completed Backup
+#   objects) is older than its RPO, or there is none while the cluster is older
+#   than its RPO. The RPO is the cluster's driftaudit.io/rpo-hours annotation,
+#   else the first matching backups.overrides entry, else backups.rpo_hours.
+# custom:
+#   id: DA-BAK-013
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
+#   severity: high
+#   category: backups
+#   kinds: [Cluster]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Check the cluster's ScheduledBackup (suspended? schedule?), the Backup objects
+#     and the instance manager's logs; take a backup now (kubectl cnpg backup).
+deny_cnpg_backup_stale contains finding if {
+	_is_cnpg_cluster
+	b := _backup_facts
+	_stale(b)
+	finding := {
+		"msg": _stale_message(sprintf(`CloudNativePG Cluster "%s"`, [data.driftaudit.lib.name]), b),
+		"path": "status.lastSuccessfulBackup",
+	}
+}
+
+_error_suffix(last, key) := sprintf(": %s", [last[key]]) if {
+	is_string(last[key])
+	last[key] != ""
+} else := ""
+
+# METADATA
+# title: CloudNativePG last backup failed
+# description: >-
+#   The newest Backup object of a live CloudNativePG Cluster (by stoppedAt, else
+#   startedAt) is in phase failed.
+# custom:
+#   id: DA-BAK-014
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
+#   severity: high
+#   category: backups
+#   kinds: [Cluster]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Read the failed Backup's status.error and the instance manager's logs (object
+#     store credentials, bucket, network), fix the cause and take a backup now.
+deny_cnpg_backup_failed contains finding if {
+	_is_cnpg_cluster
+	input.state == "live"
+	last := input.facts.status.last_backup
+	is_object(last)
+	last.phase == "failed"
+	finding := {
+		"msg": sprintf(
+			`CloudNativePG Cluster "%s": the newest backup, Backup "%s" at %v, failed%s`,
+			[data.driftaudit.lib.name, last.name, last.time, _error_suffix(last, "error")],
+		),
+		"path": "status",
+	}
+}
+
+# METADATA
+# title: CloudNativePG WAL archiving failing
+# description: >-
+#   A live CloudNativePG Cluster's ContinuousArchiving condition is False: WAL
+#   segments are not archived, so point-in-time recovery stops at the last
+#   archived segment and pg_wal fills up.
+# custom:
+#   id: DA-BAK-015
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
+#   severity: high
+#   category: backups
+#   kinds: [Cluster]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Read the condition's message and the instance manager's logs (barman-cloud-wal-archive),
+#     fix the object store access, and check that archiving resumes (kubectl cnpg status).
+deny_cnpg_archiving_failing contains finding if {
+	_is_cnpg_cluster
+	input.state == "live"
+	archiving := input.facts.status.continuous_archiving
+	is_object(archiving)
+	archiving.status == "False"
+	finding := {
+		"msg": sprintf(
+			`CloudNativePG Cluster "%s": WAL archiving is failing (ContinuousArchiving False since %v%s)`,
+			[data.driftaudit.lib.name, archiving.last_transition_time, _condition_detail(archiving)],
+		),
+		"path": "status.conditions",
+	}
+}
+
+_condition_detail(c) := sprintf(", %s: %s", [c.reason, c.message]) if {
+	is_string(c.reason)
+	is_string(c.message)
+} else := sprintf(", %s", [c.reason]) if {
+	is_string(c.reason)
+} else := ""
+
+# METADATA
+# title: CloudNativePG recoverability window shorter than the retention
+# description: >-
+#   The point-in-time recovery window of a live CloudNativePG Cluster (from
+#   status.firstRecoverabilityPoint to the scan time) is shorter than the
+#   retention it should keep: its spec.backup.retentionPolicy when set, else
+#   backups.min_retention_days (or a matching backups.overrides entry). Not
+#   reported for a cluster younger than that retention.
+# custom:
+#   id: DA-BAK-016
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
+#   severity: medium
+#   category: backups
+#   kinds: [Cluster]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Find out why older backups are gone (retention, object store lifecycle rules,
+#     failed backups) and check that base backups and WAL are kept for the whole window.
+deny_cnpg_recoverability_short contains finding if {
+	_is_cnpg_cluster
+	input.state == "live"
+	status := input.facts.status
+	hours := status.recoverability_hours
+	is_number(hours)
+	days := status.expected_recoverability_days
+	is_number(days)
+	hours < days * 24
+	_older_than_hours(status.backup, days * 24)
+	finding := {
+		"msg": sprintf(
+			`CloudNativePG Cluster "%s" can be recovered back to %s only, %v hours before the scan; %s asks for %v days`,
+			[data.driftaudit.lib.name, status.first_recoverability_point, hours, status.retention_from, days],
+		),
+		"path": "status.firstRecoverabilityPoint",
+	}
+}
+
+# The object is older than `hours` (or its age is unknown).
+_older_than_hours(b, hours) if {
+	is_number(b.object_age_hours)
+	b.object_age_hours >= hours
+}
+
+_older_than_hours(b, _) if {
+	not is_number(b.object_age_hours)
+}
+
+# METADATA
+# title: Velero backup older than the RPO
+# description: >-
+#   The newest Completed Backup of a live Velero Schedule (Backups labelled
+#   velero.io/schedule-name, by status.completionTimestamp) is older than its
+#   RPO, or there is none while the Schedule is older than its RPO. The RPO is
+#   resolved as for DA-BAK-013.
+# custom:
+#   id: DA-BAK-017
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
+#   severity: high
+#   category: backups
+#   kinds: [Schedule]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Check the Schedule (paused? schedule?), its recent Backups (velero backup describe,
+#     velero backup logs) and the Velero server's logs; take a backup now
+#     (velero backup create --from-schedule).
+deny_velero_backup_stale contains finding if {
+	_is_velero_schedule
+	b := _backup_facts
+	_stale(b)
+	finding := {
+		"msg": _stale_message(sprintf(`Velero Schedule "%s"`, [data.driftaudit.lib.name]), b),
+		"path": "status.lastBackup",
+	}
+}
+
+# METADATA
+# title: Velero last backup failed
+# description: >-
+#   The newest finished Backup of a live Velero Schedule is Failed,
+#   PartiallyFailed or FailedValidation (PartiallyFailed is reported as medium:
+#   some items were backed up).
+# custom:
+#   id: DA-BAK-018
+#   controls:
+#     - ISO27001-2022:A.8.13
+#     - SOC2-2017:A1.2
+#   severity: high
+#   category: backups
+#   kinds: [Schedule]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Read the Backup's errors (velero backup describe --details, velero backup logs),
+#     fix the cause (storage location, volume snapshotter, hooks) and take a backup now.
+deny_velero_backup_failed contains finding if {
+	_is_velero_schedule
+	input.state == "live"
+	last := input.facts.status.last_backup
+	is_object(last)
+	last.phase in {"Failed", "PartiallyFailed", "FailedValidation"}
+	finding := {
+		"msg": sprintf(
+			`Velero Schedule "%s": the newest backup, Backup "%s" at %v, ended %s (%v errors, %v warnings)%s`,
+			[data.driftaudit.lib.name, last.name, last.time, last.phase, object.get(last, "errors", 0), object.get(last, "warnings", 0), _error_suffix(last, "failureReason")],
+		),
+		"severity": _velero_failed_severity(last.phase),
+		"path": "status",
+	}
+}
+
+_velero_failed_severity("PartiallyFailed") := "medium"
+
+_velero_failed_severity(phase) := "high" if phase != "PartiallyFailed"

@@ -379,3 +379,153 @@ test_archiving_failing if {
 	findings == {{"msg": "WAL archiving fails on 127.0.0.1:5432/appdb: 4 failures, last 000000010000000000000001 at 2026-11-21T21:30:33.578981Z; last success never", "path": "failed_count"}}
 	count(backups.deny_archiving_failing) == 0 with input as _archiver_input(object.union(body, {"failing": false}))
 }
+
+# --- DA-BAK-013..018: what CloudNativePG and Velero report --------------------
+
+_status_input(resource, status_facts) := object.union(_input("live", "in_sync", resource), {"facts": {"status": status_facts}})
+
+_cnpg_cluster_object := {
+	"apiVersion": "postgresql.cnpg.io/v1",
+	"kind": "Cluster",
+	"metadata": {"name": "shop-db", "namespace": "shop"},
+	"spec": {"instances": 1, "backup": {"retentionPolicy": "30d", "barmanObjectStore": {"destinationPath": "s3://b/"}}},
+}
+
+_backup_row(overrides) := object.union(
+	{
+		"kind": "cloudnativepg", "target": "prod", "name": "shop/shop-db",
+		"newest_success": "2026-11-21T02:00:00Z", "age_seconds": 36000, "age_hours": 10,
+		"rpo_seconds": 86400, "rpo_hours": 24, "stale": false, "young": false,
+		"object_age_hours": 2000, "invalid": [],
+		"evidence": "Backup shop/shop-db-20261121 status.stoppedAt",
+	},
+	overrides,
+)
+
+_cnpg_status(overrides) := object.union(
+	{
+		"backup": _backup_row({}),
+		"last_backup": {"name": "shop-db-20261121", "phase": "completed", "time": "2026-11-21T02:00:00Z"},
+		"continuous_archiving": {"status": "True", "reason": "ContinuousArchivingSuccess", "message": null, "last_transition_time": "2026-10-01T00:00:00Z"},
+		"first_recoverability_point": "2026-10-20T00:00:00Z",
+		"recoverability_hours": 780,
+		"expected_recoverability_days": 30,
+		"retention_from": "spec.backup.retentionPolicy",
+	},
+	overrides,
+)
+
+_cnpg_findings := ((backups.deny_cnpg_backup_stale | backups.deny_cnpg_backup_failed) | backups.deny_cnpg_archiving_failing) | backups.deny_cnpg_recoverability_short
+
+test_cnpg_healthy_cluster_is_clean if {
+	count(_cnpg_findings) == 0 with input as _status_input(_cnpg_cluster_object, _cnpg_status({}))
+}
+
+test_cnpg_stale_backup_fires if {
+	status := _cnpg_status({"backup": _backup_row({"newest_success": "2026-11-18T02:00:00Z", "age_seconds": 295200, "age_hours": 82, "stale": true, "evidence": "status.lastSuccessfulBackup"})})
+	findings := backups.deny_cnpg_backup_stale with input as _status_input(_cnpg_cluster_object, status)
+	findings == {{
+		"msg": `CloudNativePG Cluster "shop-db": newest successful backup at 2026-11-18T02:00:00Z (status.lastSuccessfulBackup), 82 hours before the scan (RPO 24 hours)`,
+		"path": "status.lastSuccessfulBackup",
+	}}
+}
+
+test_cnpg_no_backup_fires_unless_young if {
+	none := _backup_row({"newest_success": null, "age_seconds": null, "age_hours": null, "stale": true, "invalid": ["status.lastSuccessfulBackup"], "evidence": "no successful cloudnativepg backup"})
+	findings := backups.deny_cnpg_backup_stale with input as _status_input(_cnpg_cluster_object, _cnpg_status({"backup": none}))
+	findings == {{
+		"msg": `CloudNativePG Cluster "shop-db" has no successful backup (RPO 24 hours) (unreadable times count as no backup: status.lastSuccessfulBackup)`,
+		"path": "status.lastSuccessfulBackup",
+	}}
+	young := object.union(none, {"young": true})
+	count(backups.deny_cnpg_backup_stale) == 0 with input as _status_input(_cnpg_cluster_object, _cnpg_status({"backup": young}))
+}
+
+test_cnpg_failed_backup_fires if {
+	status := _cnpg_status({"last_backup": {"name": "shop-db-20261121", "phase": "failed", "time": "2026-11-21T02:05:00Z", "error": "can't upload: AccessDenied"}})
+	findings := backups.deny_cnpg_backup_failed with input as _status_input(_cnpg_cluster_object, status)
+	findings == {{
+		"msg": `CloudNativePG Cluster "shop-db": the newest backup, Backup "shop-db-20261121" at 2026-11-21T02:05:00Z, failed: can't upload: AccessDenied`,
+		"path": "status",
+	}}
+}
+
+test_cnpg_archiving_failing_fires if {
+	status := _cnpg_status({"continuous_archiving": {"status": "False", "reason": "ContinuousArchivingFailing", "message": "unexpected failure invoking barman-cloud-wal-archive: exit status 4", "last_transition_time": "2026-11-21T09:00:00Z"}})
+	findings := backups.deny_cnpg_archiving_failing with input as _status_input(_cnpg_cluster_object, status)
+	findings == {{
+		"msg": `CloudNativePG Cluster "shop-db": WAL archiving is failing (ContinuousArchiving False since 2026-11-21T09:00:00Z, ContinuousArchivingFailing: unexpected failure invoking barman-cloud-wal-archive: exit status 4)`,
+		"path": "status.conditions",
+	}}
+}
+
+test_cnpg_recoverability_window_short_fires if {
+	status := _cnpg_status({"first_recoverability_point": "2026-11-16T12:00:00Z", "recoverability_hours": 120})
+	findings := backups.deny_cnpg_recoverability_short with input as _status_input(_cnpg_cluster_object, status)
+	findings == {{
+		"msg": `CloudNativePG Cluster "shop-db" can be recovered back to 2026-11-16T12:00:00Z only, 120 hours before the scan; spec.backup.retentionPolicy asks for 30 days`,
+		"path": "status.firstRecoverabilityPoint",
+	}}
+	# A cluster younger than the window it should keep cannot have it yet.
+	young := object.union(status, {"backup": _backup_row({"object_age_hours": 130})})
+	count(backups.deny_cnpg_recoverability_short) == 0 with input as _status_input(_cnpg_cluster_object, young)
+}
+
+test_cnpg_status_rules_skip_declared_side if {
+	inp := object.union(_status_input(_cnpg_cluster_object, _cnpg_status({"continuous_archiving": {"status": "False"}})), {"state": "declared"})
+	count(_cnpg_findings) == 0 with input as inp
+}
+
+_velero_status(overrides) := object.union(
+	{
+		"backup": _backup_row({"kind": "velero", "name": "velero/daily", "evidence": "Backup velero/daily-20261121010000 status.completionTimestamp"}),
+		"last_backup": {"name": "daily-20261121010000", "phase": "Completed", "time": "2026-11-21T01:10:00Z", "errors": 0, "warnings": 0},
+		"backups_seen": 3,
+	},
+	overrides,
+)
+
+test_velero_healthy_schedule_is_clean if {
+	inp := _status_input(_velero_schedule({}), _velero_status({}))
+	count(backups.deny_velero_backup_stale | backups.deny_velero_backup_failed) == 0 with input as inp
+}
+
+test_velero_stale_fires if {
+	row := _backup_row({"kind": "velero", "name": "velero/daily", "newest_success": "2026-11-17T01:10:00Z", "age_seconds": 384600, "age_hours": 106, "stale": true, "evidence": "Backup velero/daily-20261117010000 status.completionTimestamp"})
+	findings := backups.deny_velero_backup_stale with input as _status_input(_velero_schedule({}), _velero_status({"backup": row}))
+	findings == {{
+		"msg": `Velero Schedule "daily": newest successful backup at 2026-11-17T01:10:00Z (Backup velero/daily-20261117010000 status.completionTimestamp), 106 hours before the scan (RPO 24 hours)`,
+		"path": "status.lastBackup",
+	}}
+}
+
+test_velero_never_succeeded_fires if {
+	row := _backup_row({"kind": "velero", "newest_success": null, "age_seconds": null, "age_hours": null, "stale": true})
+	findings := backups.deny_velero_backup_stale with input as _status_input(_velero_schedule({}), _velero_status({"backup": row}))
+	findings == {{"msg": `Velero Schedule "daily" has no successful backup (RPO 24 hours)`, "path": "status.lastBackup"}}
+}
+
+test_velero_failed_fires_with_severity_by_phase if {
+	failed := {"name": "daily-20261121010000", "phase": "Failed", "time": "2026-11-21T01:02:00Z", "errors": 0, "warnings": 0, "failureReason": "unable to get backup storage location"}
+	findings := backups.deny_velero_backup_failed with input as _status_input(_velero_schedule({}), _velero_status({"last_backup": failed}))
+	findings == {{
+		"msg": `Velero Schedule "daily": the newest backup, Backup "daily-20261121010000" at 2026-11-21T01:02:00Z, ended Failed (0 errors, 0 warnings): unable to get backup storage location`,
+		"severity": "high",
+		"path": "status",
+	}}
+	partial := {"name": "daily-20261121010000", "phase": "PartiallyFailed", "time": "2026-11-21T01:20:00Z", "errors": 2, "warnings": 1}
+	some f in backups.deny_velero_backup_failed with input as _status_input(_velero_schedule({}), _velero_status({"last_backup": partial}))
+	f.severity == "medium"
+}
+
+test_stale_rpo_from_the_resolved_fact if {
+	# The live side carries the RPO resolved in Rust (annotation, backups.overrides, rpo_hours).
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-21T02:00:00Z"})
+	value := object.union(_input("live", null, cronjob), {"facts": {"status": {"rpo_hours": 4}}})
+	findings := backups.deny_stale_backup with input as value
+	findings == {{
+		"msg": `backup CronJob "db-backup" last succeeded at 2026-11-21T02:00:00Z, 10 hours before the scan (RPO 4 hours)`,
+		"path": "status.lastSuccessfulTime",
+	}}
+	count(backups.deny_stale_backup) == 0 with input as object.union(value, {"facts": {"status": {"rpo_hours": 12}}})
+}

@@ -252,3 +252,107 @@ _sni_text(cert) := sprintf(" for %s", [cert.sni]) if {
 	is_string(cert.sni)
 	cert.sni != ""
 } else := ""
+
+# --- cert-manager Certificate status (input.facts.status) --------------------
+
+_is_cert_manager_certificate if {
+	data.driftaudit.lib.kind == "Certificate"
+	data.driftaudit.lib.group == "cert-manager.io"
+	input.state == "live"
+}
+
+_ready_detail(ready) := sprintf(" (%s: %s)", [ready.reason, ready.message]) if {
+	is_string(ready.reason)
+	is_string(ready.message)
+} else := sprintf(" (%s)", [ready.reason]) if {
+	is_string(ready.reason)
+} else := ""
+
+_failure_text(status) := sprintf("; %v failed issuance attempts, the last at %s", [status.failed_issuance_attempts, status.last_failure_time]) if {
+	is_number(status.failed_issuance_attempts)
+	is_string(status.last_failure_time)
+} else := sprintf("; last failure at %s", [status.last_failure_time]) if {
+	is_string(status.last_failure_time)
+} else := ""
+
+# METADATA
+# title: cert-manager certificate not ready
+# description: >-
+#   A live cert-manager Certificate's Ready condition is not True (or it has a
+#   status without a Ready condition): cert-manager could not issue or renew
+#   it, and the Secret may hold an old certificate or none.
+# custom:
+#   id: DA-CERT-008
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
+#   severity: high
+#   category: certificates
+#   kinds: [Certificate]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Read the Certificate's events and its CertificateRequest/Order (kubectl describe
+#     certificate), fix the issuer or the challenge, then let cert-manager retry
+#     (cmctl renew).
+deny_cert_manager_not_ready contains finding if {
+	_is_cert_manager_certificate
+	status := input.facts.status
+	status.has_status == true
+	ready := status.ready
+	is_object(ready)
+	ready.status != "True"
+	finding := {
+		"msg": sprintf(
+			`cert-manager Certificate "%s" is not ready: Ready is %v%s since %v%s`,
+			[data.driftaudit.lib.name, ready.status, _ready_detail(ready), ready.last_transition_time, _failure_text(status)],
+		),
+		"path": "status.conditions",
+	}
+}
+
+deny_cert_manager_not_ready contains finding if {
+	_is_cert_manager_certificate
+	status := input.facts.status
+	status.has_status == true
+	status.ready == null
+	finding := {
+		"msg": sprintf(`cert-manager Certificate "%s" has no Ready condition in its status%s`, [data.driftaudit.lib.name, _failure_text(status)]),
+		"path": "status",
+	}
+}
+
+# METADATA
+# title: cert-manager renewal overdue
+# description: >-
+#   A live cert-manager Certificate's status.renewalTime passed more than
+#   certificates.renewal_grace_hours before the scan. A renewal moves
+#   renewalTime (and notAfter) forward, so one still in the past means the
+#   certificate in use was not replaced.
+# custom:
+#   id: DA-CERT-009
+#   controls:
+#     - ISO27001-2022:A.8.24
+#     - SOC2-2017:CC6.7
+#   severity: high
+#   category: certificates
+#   kinds: [Certificate]
+#   sources: [kubernetes]
+#   facts: [status]
+#   remediation: >-
+#     Find out why cert-manager did not renew (kubectl describe certificate, the
+#     CertificateRequest and the issuer's logs), fix it and trigger a renewal
+#     (cmctl renew) before notAfter.
+deny_cert_manager_renewal_overdue contains finding if {
+	_is_cert_manager_certificate
+	status := input.facts.status
+	hours := status.renewal_overdue_hours
+	is_number(hours)
+	finding := {
+		"msg": sprintf(
+			`cert-manager Certificate "%s" was due for renewal at %s, %v hours before the scan (grace %v hours); notAfter is still %v%s`,
+			[data.driftaudit.lib.name, status.renewal_time, hours, status.renewal_grace_hours, status.not_after, _failure_text(status)],
+		),
+		"path": "status.renewalTime",
+	}
+}

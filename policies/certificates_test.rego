@@ -210,3 +210,72 @@ test_chain_certificates_are_not_leaves if {
 	cert := object.union(_served("api.example.test", "CN=Example CA", []), {"position": 1})
 	count(certificates.deny_san_mismatch) == 0 with input as _input([cert])
 }
+
+# --- DA-CERT-008 / DA-CERT-009: cert-manager Certificate status ----------------
+
+_cm_input(status_facts) := {
+	"contract_version": 1,
+	"state": "live",
+	"identity": {"source": "kubernetes", "apiVersion": "cert-manager.io/v1", "group": "cert-manager.io", "kind": "Certificate", "namespace": "shop", "name": "shop-tls"},
+	"resource": {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "shop-tls", "namespace": "shop"}, "spec": {"secretName": "shop-tls"}},
+	"counterpart": null,
+	"drift": null,
+	"facts": {"status": status_facts},
+	"now": "2026-11-21T12:00:00Z",
+}
+
+_cm_status(overrides) := object.union(
+	{
+		"ready": {"status": "True", "reason": "Ready", "message": "Certificate is up to date and has not expired", "last_transition_time": "2026-09-01T00:00:00Z"},
+		"ready_since_hours": 1956,
+		"not_after": "2026-12-01T00:00:00Z",
+		"renewal_time": "2026-11-01T00:00:00Z",
+		"renewal_overdue_hours": null,
+		"renewal_grace_hours": 24,
+		"last_failure_time": null,
+		"failed_issuance_attempts": null,
+		"has_status": true,
+		"secret_read": false,
+		"invalid": [],
+	},
+	overrides,
+)
+
+test_cert_manager_ready_is_clean if {
+	count(certificates.deny_cert_manager_not_ready) == 0 with input as _cm_input(_cm_status({}))
+	count(certificates.deny_cert_manager_renewal_overdue) == 0 with input as _cm_input(_cm_status({}))
+}
+
+test_cert_manager_not_ready_fires_with_reason_and_failures if {
+	status := _cm_status({
+		"ready": {"status": "False", "reason": "Failed", "message": "The certificate request has failed to complete and will be retried", "last_transition_time": "2026-11-20T08:00:00Z"},
+		"last_failure_time": "2026-11-20T08:00:00Z",
+		"failed_issuance_attempts": 3,
+	})
+	findings := certificates.deny_cert_manager_not_ready with input as _cm_input(status)
+	findings == {{
+		"msg": `cert-manager Certificate "shop-tls" is not ready: Ready is False (Failed: The certificate request has failed to complete and will be retried) since 2026-11-20T08:00:00Z; 3 failed issuance attempts, the last at 2026-11-20T08:00:00Z`,
+		"path": "status.conditions",
+	}}
+}
+
+test_cert_manager_without_ready_condition_fires if {
+	findings := certificates.deny_cert_manager_not_ready with input as _cm_input(_cm_status({"ready": null}))
+	count(findings) == 1
+	# No status at all (a live object the controller never saw): not judged here.
+	count(certificates.deny_cert_manager_not_ready) == 0 with input as _cm_input(_cm_status({"ready": null, "has_status": false}))
+}
+
+test_cert_manager_declared_side_is_not_judged if {
+	inp := object.union(_cm_input(_cm_status({"ready": null})), {"state": "declared"})
+	count(certificates.deny_cert_manager_not_ready) == 0 with input as inp
+}
+
+test_cert_manager_renewal_overdue_fires if {
+	status := _cm_status({"renewal_time": "2026-11-18T00:00:00Z", "renewal_overdue_hours": 84})
+	findings := certificates.deny_cert_manager_renewal_overdue with input as _cm_input(status)
+	findings == {{
+		"msg": `cert-manager Certificate "shop-tls" was due for renewal at 2026-11-18T00:00:00Z, 84 hours before the scan (grace 24 hours); notAfter is still 2026-12-01T00:00:00Z`,
+		"path": "status.renewalTime",
+	}}
+}

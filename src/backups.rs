@@ -7,8 +7,10 @@
 //! One function per kind of evidence; each reads the live inventories only
 //! (declared resources say what should run, not what ran).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -82,7 +84,7 @@ fn from_pgbackrest(context: &BackupContext) -> Vec<BackupStatus> {
                 .filter(|_| healthy)
                 .filter_map(|key| body.get(*key))
                 .filter(|backup| backup.get("error") != Some(&Value::Bool(true)))
-                .filter_map(|backup| parse_time(backup.get("stop")))
+                .filter_map(|backup| success_time(backup.get("stop"), context.now).ok())
                 .max();
             table.push(status(
                 "pgbackrest",
@@ -101,7 +103,7 @@ fn from_pgbackrest(context: &BackupContext) -> Vec<BackupStatus> {
 
 /// Backup CronJobs (as the backups rules recognise them):
 /// `status.lastSuccessfulTime`. Recognised and held to an RPO exactly as
-/// policies/backups.rego does (`is_backup_cronjob`, `rpo_seconds_of`).
+/// policies/backups.rego does (`is_backup_cronjob`, `rpo_for`).
 fn from_cronjobs(context: &BackupContext) -> Vec<BackupStatus> {
     let mut table = Vec::new();
     for target in context.targets {
@@ -115,14 +117,14 @@ fn from_cronjobs(context: &BackupContext) -> Vec<BackupStatus> {
                 continue;
             }
             let body = &resource.body;
-            let newest = parse_time(body.pointer("/status/lastSuccessfulTime"));
+            let newest = success_time(body.pointer("/status/lastSuccessfulTime"), context.now).ok();
             table.push(status(
                 "cronjob",
                 &target.name,
                 &format!("{}/{}", identity.namespace, identity.name),
                 newest,
                 None,
-                rpo_seconds_of(body, context.baselines),
+                rpo_for(context.baselines, body),
                 context.now,
                 "status.lastSuccessfulTime",
             ));
@@ -131,10 +133,9 @@ fn from_cronjobs(context: &BackupContext) -> Vec<BackupStatus> {
     table
 }
 
-/// The label that marks a CronJob as a backup (`true`) or not (`false`),
-/// and the annotation that sets its RPO in hours (policies/backups.rego).
+/// The label that marks a CronJob as a backup (`true`) or not (`false`)
+/// (policies/backups.rego).
 const BACKUP_LABEL: &str = "driftaudit.io/backup";
-const RPO_ANNOTATION: &str = "driftaudit.io/rpo-hours";
 
 /// Whether the backups rules treat this CronJob as a backup: labelled
 /// `driftaudit.io/backup: "true"`, or named to match one of
@@ -160,23 +161,6 @@ pub fn is_backup_cronjob(name: &str, body: &Value, baselines: &Value) -> bool {
     }
 }
 
-/// A CronJob's RPO in seconds: its `driftaudit.io/rpo-hours` annotation when
-/// it is a positive decimal number (`^[0-9]+(\.[0-9]+)?$`), else
-/// `backups.rpo_hours`. The Rust twin of `_rpo_hours` in policies/backups.rego.
-pub fn rpo_seconds_of(body: &Value, baselines: &Value) -> Option<i64> {
-    let annotated = body
-        .pointer("/metadata/annotations")
-        .and_then(|annotations| annotations.get(RPO_ANNOTATION))
-        .and_then(Value::as_str)
-        .filter(|text| is_decimal(text))
-        .and_then(|text| text.parse::<f64>().ok())
-        .filter(|hours| *hours > 0.0 && hours.is_finite());
-    match annotated {
-        Some(hours) => Some((hours * 3600.0).round() as i64),
-        None => baseline_rpo_seconds(baselines),
-    }
-}
-
 /// `backups.rpo_hours` in seconds.
 fn baseline_rpo_seconds(baselines: &Value) -> Option<i64> {
     baselines
@@ -184,22 +168,6 @@ fn baseline_rpo_seconds(baselines: &Value) -> Option<i64> {
         .and_then(Value::as_f64)
         .filter(|hours| *hours > 0.0 && hours.is_finite())
         .map(|hours| (hours * 3600.0).round() as i64)
-}
-
-/// `[0-9]+(\.[0-9]+)?`, whole.
-fn is_decimal(text: &str) -> bool {
-    let (whole, fraction) = match text.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (text, None),
-    };
-    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    digits(whole) && fraction.is_none_or(digits)
-}
-
-fn parse_time(value: Option<&Value>) -> Option<OffsetDateTime> {
-    value
-        .and_then(Value::as_str)
-        .and_then(|text| OffsetDateTime::parse(text, &Rfc3339).ok())
 }
 
 /// One row, its age measured to the scan clock. Without a known success it
@@ -238,13 +206,616 @@ fn status(
 }
 
 /// CloudNativePG `Cluster` status (`lastSuccessfulBackup`) and `Backup` objects.
-fn from_cloudnativepg(_context: &BackupContext) -> Vec<BackupStatus> {
-    Vec::new()
+/// None when no baselines were read (`diff`): without the RPO nothing can be
+/// called fresh.
+fn from_cloudnativepg(context: &BackupContext) -> Vec<BackupStatus> {
+    if context.baselines.is_null() {
+        return Vec::new();
+    }
+    context
+        .targets
+        .iter()
+        .flat_map(|target| cloudnativepg_clusters(target, context.now, context.baselines))
+        .map(|evidence| evidence.row)
+        .collect()
 }
 
-/// Velero: the newest completed `Backup` per `Schedule`.
-fn from_velero(_context: &BackupContext) -> Vec<BackupStatus> {
-    Vec::new()
+/// Velero: the newest completed `Backup` per `Schedule` (none without
+/// baselines, as for CloudNativePG).
+fn from_velero(context: &BackupContext) -> Vec<BackupStatus> {
+    if context.baselines.is_null() {
+        return Vec::new();
+    }
+    context
+        .targets
+        .iter()
+        .flat_map(|target| velero_schedules(target, context.now, context.baselines))
+        .map(|evidence| evidence.row)
+        .collect()
+}
+
+/// One scheduled backup's evidence, as the table row and as the facts the
+/// rules read (`input.facts.status`, docs/policy-input.md): both come from
+/// here, so a rule and the table never disagree.
+pub struct OperatorBackup {
+    /// The live object the facts belong to (the Cluster, the Schedule).
+    pub identity: crate::model::Identity,
+    pub row: BackupStatus,
+    /// `input.facts.status` of that object.
+    pub facts: Value,
+}
+
+/// Backups of one schedule as read from its objects: `(time, phase, object)`.
+struct Run<'a> {
+    name: &'a str,
+    phase: String,
+    /// When it ended (or, for one still running, started); `None` when no
+    /// timestamp of it parses or lies before the scan clock.
+    time: Option<OffsetDateTime>,
+    body: &'a Value,
+}
+
+/// How an operator's `Backup` objects name their schedule and their times.
+struct BackupObjects {
+    group: &'static str,
+    /// Where a Backup names the object whose facts it feeds (JSON pointer).
+    owner: &'static str,
+    /// The status fields of its end and start times.
+    ended: &'static str,
+    started: &'static str,
+    /// The phase of a successful backup (compared as the operator spells it).
+    success: &'static str,
+}
+
+const CNPG_BACKUPS: BackupObjects = BackupObjects {
+    group: "postgresql.cnpg.io",
+    owner: "/spec/cluster/name",
+    ended: "stoppedAt",
+    started: "startedAt",
+    success: "completed",
+};
+
+const VELERO_BACKUPS: BackupObjects = BackupObjects {
+    group: "velero.io",
+    owner: "/metadata/labels/velero.io~1schedule-name",
+    ended: "completionTimestamp",
+    started: "startTimestamp",
+    success: "Completed",
+};
+
+/// The Backup objects of a target by (namespace, the object they name).
+fn backup_runs<'a>(
+    target: &'a LiveTarget,
+    kind: &BackupObjects,
+    now: OffsetDateTime,
+) -> BTreeMap<(&'a str, &'a str), Vec<Run<'a>>> {
+    let mut runs: BTreeMap<(&str, &str), Vec<Run>> = BTreeMap::new();
+    for backup in operator_objects(target, kind.group, "Backup") {
+        let Some(owner) = backup.body.pointer(kind.owner).and_then(Value::as_str) else {
+            continue;
+        };
+        let status = |key: &str| backup.body.pointer(&format!("/status/{key}"));
+        let time = [
+            status(kind.ended),
+            status(kind.started),
+            backup.body.pointer("/metadata/creationTimestamp"),
+        ]
+        .into_iter()
+        .find_map(|t| success_time(t, now).ok());
+        runs.entry((&backup.identity.namespace, owner))
+            .or_default()
+            .push(Run {
+                name: &backup.identity.name,
+                phase: status("phase")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                time,
+                body: &backup.body,
+            });
+    }
+    for list in runs.values_mut() {
+        sort_runs(list);
+    }
+    runs
+}
+
+/// The newest successful run's end time, if newer than `newest`; a
+/// successful run whose end time does not parse is named in `invalid`.
+fn newest_success(
+    runs: &[Run],
+    kind: &BackupObjects,
+    namespace: &str,
+    now: OffsetDateTime,
+    newest: &mut Option<(OffsetDateTime, String)>,
+    invalid: &mut Vec<String>,
+) {
+    for run in runs.iter().filter(|run| run.phase == kind.success) {
+        let field = format!("status.{}", kind.ended);
+        let value = run.body.pointer(&format!("/status/{}", kind.ended));
+        match success_time(value, now) {
+            Ok(t) if newest.as_ref().is_none_or(|(n, _)| t > *n) => {
+                *newest = Some((t, format!("Backup {namespace}/{} {field}", run.name)));
+            }
+            Ok(_) => {}
+            Err(why) => {
+                let what = format!("Backup {field}{why}");
+                if !invalid.contains(&what) {
+                    invalid.push(what);
+                }
+            }
+        }
+    }
+}
+
+/// How far after the scan clock a success may lie (clock skew between the
+/// operator and `--now`) and still count.
+const SKEW_SECONDS: i64 = 300;
+
+/// A success time as evidence: an RFC 3339 time no later than the scan clock
+/// (plus [`SKEW_SECONDS`]). Anything else is `Err` with what to add to the
+/// field's name in `invalid`: a time that is not one, or one after the
+/// clock (a backup in year 9999 would otherwise look fresh forever), counts
+/// as no backup.
+fn success_time(
+    value: Option<&Value>,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, &'static str> {
+    match value.and_then(Value::as_str).and_then(parse_time) {
+        Some(t) if (t - now).whole_seconds() <= SKEW_SECONDS => Ok(t),
+        Some(_) => Err(" (after the scan clock)"),
+        None => Err(""),
+    }
+}
+
+/// CloudNativePG clusters of a live target with their backup evidence:
+/// the newest of `status.lastSuccessfulBackup` and the `stoppedAt` of the
+/// cluster's completed `Backup` objects; the newest `Backup`'s phase;
+/// the `ContinuousArchiving` condition; `status.firstRecoverabilityPoint`.
+pub fn cloudnativepg_clusters(
+    target: &LiveTarget,
+    now: OffsetDateTime,
+    baselines: &Value,
+) -> Vec<OperatorBackup> {
+    let mut runs = backup_runs(target, &CNPG_BACKUPS, now);
+    let mut out = Vec::new();
+    for cluster in operator_objects(target, CNPG_BACKUPS.group, "Cluster") {
+        let namespace = cluster.identity.namespace.as_str();
+        let body = &cluster.body;
+        let thresholds = thresholds_for(baselines, body);
+        let mut invalid = Vec::new();
+        let mut newest: Option<(OffsetDateTime, String)> = None;
+        match body.pointer("/status/lastSuccessfulBackup") {
+            None | Some(Value::Null) => {}
+            value => match success_time(value, now) {
+                Ok(t) => newest = Some((t, "status.lastSuccessfulBackup".into())),
+                Err(why) => invalid.push(format!("status.lastSuccessfulBackup{why}")),
+            },
+        }
+        let own = runs
+            .remove(&(namespace, cluster.identity.name.as_str()))
+            .unwrap_or_default();
+        newest_success(
+            &own,
+            &CNPG_BACKUPS,
+            namespace,
+            now,
+            &mut newest,
+            &mut invalid,
+        );
+        let last = own.last();
+        let failed = last.filter(|run| run.phase == "failed");
+        let first_point = body.pointer("/status/firstRecoverabilityPoint");
+        let first_point_time = first_point.and_then(Value::as_str).and_then(parse_time);
+        if first_point.is_some_and(|v| !v.is_null()) && first_point_time.is_none() {
+            invalid.push("status.firstRecoverabilityPoint".to_string());
+        }
+        let row = row(
+            "cloudnativepg",
+            target,
+            (namespace, &cluster.identity.name),
+            newest.as_ref(),
+            failed.and_then(|run| run.time),
+            thresholds.rpo_seconds,
+            now,
+        );
+        let policy_days = retention_policy_days(body);
+        let facts = json!({
+            "backup": row_facts(&row, created_at(body), now, &invalid),
+            "last_backup": last.map(|run| run_facts(run, &["error"])),
+            "continuous_archiving": condition(body, "ContinuousArchiving"),
+            "first_recoverability_point": first_point_time.map(format_time),
+            "recoverability_hours": first_point_time.map(|t| (now - t).whole_hours()),
+            "expected_recoverability_days": policy_days.or(thresholds.min_retention_days),
+            "retention_from": if policy_days.is_some() { "spec.backup.retentionPolicy" } else { "backups.min_retention_days" },
+        });
+        out.push(OperatorBackup {
+            identity: cluster.identity.clone(),
+            row,
+            facts,
+        });
+    }
+    out
+}
+
+/// Velero schedules of a live target with the newest `Completed` backup
+/// among the `Backup` objects labelled `velero.io/schedule-name: <schedule>`
+/// (its `status.completionTimestamp`), and the newest finished backup's phase.
+pub fn velero_schedules(
+    target: &LiveTarget,
+    now: OffsetDateTime,
+    baselines: &Value,
+) -> Vec<OperatorBackup> {
+    let mut runs = backup_runs(target, &VELERO_BACKUPS, now);
+    let mut out = Vec::new();
+    for schedule in operator_objects(target, VELERO_BACKUPS.group, "Schedule") {
+        let namespace = schedule.identity.namespace.as_str();
+        let body = &schedule.body;
+        let thresholds = thresholds_for(baselines, body);
+        let mut invalid = Vec::new();
+        let own = runs
+            .remove(&(namespace, schedule.identity.name.as_str()))
+            .unwrap_or_default();
+        let mut newest = None;
+        newest_success(
+            &own,
+            &VELERO_BACKUPS,
+            namespace,
+            now,
+            &mut newest,
+            &mut invalid,
+        );
+        let last = own
+            .iter()
+            .rev()
+            .find(|run| VELERO_FINISHED.contains(&run.phase.as_str()));
+        let failed = last.filter(|run| VELERO_FAILED.contains(&run.phase.as_str()));
+        let row = row(
+            "velero",
+            target,
+            (namespace, &schedule.identity.name),
+            newest.as_ref(),
+            failed.and_then(|run| run.time),
+            thresholds.rpo_seconds,
+            now,
+        );
+        let facts = json!({
+            "backup": row_facts(&row, created_at(body), now, &invalid),
+            "last_backup": last.map(|run| run_facts(run, &["errors", "warnings", "failureReason", "validationErrors"])),
+            "backups_seen": own.len(),
+        });
+        out.push(OperatorBackup {
+            identity: schedule.identity.clone(),
+            row,
+            facts,
+        });
+    }
+    out
+}
+
+fn created_at(body: &Value) -> Option<OffsetDateTime> {
+    body.pointer("/metadata/creationTimestamp")
+        .and_then(Value::as_str)
+        .and_then(parse_time)
+}
+
+/// Velero phases after which a backup runs no more.
+const VELERO_FINISHED: [&str; 4] = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
+/// Of those, the ones that did not back everything up.
+const VELERO_FAILED: [&str; 3] = ["PartiallyFailed", "Failed", "FailedValidation"];
+
+/// The live objects of one operator kind.
+fn operator_objects<'a>(
+    target: &'a LiveTarget,
+    group: &'a str,
+    kind: &'a str,
+) -> impl Iterator<Item = &'a crate::model::Resource> {
+    target.inventory.iter().filter(move |r| {
+        r.identity.source == crate::model::Source::Kubernetes
+            && r.identity.group == group
+            && r.identity.kind == kind
+    })
+}
+
+/// Oldest first; runs without a readable time first of all (never "newest"),
+/// ties by name, so the order never depends on the listing.
+fn sort_runs(runs: &mut [Run]) {
+    runs.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.name.cmp(b.name)));
+}
+
+fn row(
+    kind: &str,
+    target: &LiveTarget,
+    (namespace, name): (&str, &str),
+    newest: Option<&(OffsetDateTime, String)>,
+    failure: Option<OffsetDateTime>,
+    rpo_seconds: Option<i64>,
+    now: OffsetDateTime,
+) -> BackupStatus {
+    let age_seconds = newest.map(|(t, _)| (now - *t).whole_seconds());
+    let stale = match (age_seconds, rpo_seconds) {
+        (None, _) => true,
+        (Some(age), Some(rpo)) => age > rpo,
+        (Some(_), None) => false,
+    };
+    BackupStatus {
+        kind: kind.into(),
+        target: target.name.clone(),
+        name: format!("{namespace}/{name}"),
+        newest_success: newest.map(|(t, _)| format_time(*t)),
+        age_seconds,
+        rpo_seconds,
+        stale,
+        last_failure: failure
+            .filter(|f| newest.is_none_or(|(t, _)| f > t))
+            .map(format_time),
+        evidence: newest
+            .map(|(_, e)| e.clone())
+            .unwrap_or_else(|| format!("no successful {kind} backup")),
+    }
+}
+
+/// The row as rules read it, with what they need besides: whether the
+/// object is younger than its RPO (no backup is due yet), and the fields
+/// whose timestamps did not parse (they count as no backup).
+fn row_facts(
+    row: &BackupStatus,
+    created: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    invalid: &[String],
+) -> Value {
+    let young = match (created, row.rpo_seconds) {
+        (Some(created), Some(rpo)) => (now - created).whole_seconds() <= rpo,
+        _ => false,
+    };
+    let mut facts = serde_json::to_value(row).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut facts {
+        map.insert(
+            "age_hours".into(),
+            json!(row.age_seconds.map(|s| s.div_euclid(3600))),
+        );
+        map.insert(
+            "rpo_hours".into(),
+            row.rpo_seconds.map(hours).unwrap_or(Value::Null),
+        );
+        map.insert("young".into(), json!(young));
+        map.insert(
+            "object_age_hours".into(),
+            json!(created.map(|c| (now - c).whole_seconds().div_euclid(3600))),
+        );
+        map.insert("invalid".into(), json!(invalid));
+    }
+    facts
+}
+
+/// Seconds as hours: a whole number when whole (`24`, not `24.0`).
+pub(crate) fn hours(seconds: i64) -> Value {
+    if seconds % 3600 == 0 {
+        json!(seconds / 3600)
+    } else {
+        json!(seconds as f64 / 3600.0)
+    }
+}
+
+/// One backup object as facts: its name, phase, time and the listed fields
+/// of its status (texts cut to 300 characters, numbers as given).
+fn run_facts(run: &Run, fields: &[&str]) -> Value {
+    let mut facts = json!({
+        "name": run.name,
+        "phase": run.phase,
+        "time": run.time.map(format_time),
+    });
+    for field in fields {
+        if let Some(value) = run.body.pointer(&format!("/status/{field}")) {
+            facts[*field] = bounded(value);
+        }
+    }
+    facts
+}
+
+/// A status value as a fact: strings cut to 300 characters, lists to 10
+/// entries, objects left out (an operator's status fields are scalars).
+pub(crate) fn bounded(value: &Value) -> Value {
+    match value {
+        Value::String(text) => json!(text.chars().take(300).collect::<String>()),
+        Value::Number(_) | Value::Bool(_) | Value::Null => value.clone(),
+        Value::Array(items) => Value::Array(items.iter().take(10).map(bounded).collect()),
+        Value::Object(_) => Value::Null,
+    }
+}
+
+/// A condition of `status.conditions` as facts: `{status, reason, message,
+/// last_transition_time}`, or null when the object has no such condition.
+pub(crate) fn condition(body: &Value, kind: &str) -> Value {
+    body.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|conditions| {
+            conditions
+                .iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+        })
+        .map(|c| {
+            let text = |key: &str| {
+                c.get(key)
+                    .map(bounded)
+                    .filter(Value::is_string)
+                    .unwrap_or(Value::Null)
+            };
+            json!({
+                "status": text("status"),
+                "reason": text("reason"),
+                "message": text("message"),
+                "last_transition_time": text("lastTransitionTime"),
+            })
+        })
+        .unwrap_or(Value::Null)
+}
+
+/// An RFC 3339 time; anything else (a number, a date without a zone, year
+/// 10000) is `None`, which callers treat as no backup at all.
+pub(crate) fn parse_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+pub(crate) fn format_time(time: OffsetDateTime) -> String {
+    time.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The RPO and retention one backup is held to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub rpo_seconds: Option<i64>,
+    pub min_retention_days: Option<f64>,
+}
+
+/// The thresholds of a Kubernetes object (`body`), per docs/backups.md:
+/// its `driftaudit.io/rpo-hours` annotation first, then the first entry of
+/// `backups.overrides` whose `namespace` and `labels` (both optional, all
+/// given must match) match it and that sets the value, then
+/// `backups.rpo_hours` / `backups.min_retention_days`. Every kind of backup
+/// evidence (CronJob, pgBackRest, CloudNativePG, Velero) calls this, so one
+/// setting holds them all to the same RPO. A value that is not a positive
+/// number is skipped.
+pub fn thresholds_for(baselines: &Value, body: &Value) -> Thresholds {
+    let namespace = body
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let labels = body.pointer("/metadata/labels").and_then(Value::as_object);
+    let annotation = body
+        .pointer("/metadata/annotations/driftaudit.io~1rpo-hours")
+        .and_then(Value::as_str)
+        .filter(|text| plain_decimal(text))
+        .and_then(|text| text.parse::<f64>().ok());
+    let rpo_hours = annotation
+        .filter(|h| h.is_finite() && *h > 0.0)
+        .or_else(|| setting(baselines, namespace, labels, "rpo_hours"));
+    Thresholds {
+        rpo_seconds: rpo_hours.map(|h| (h.min(1e9) * 3600.0).round() as i64),
+        min_retention_days: setting(baselines, namespace, labels, "min_retention_days"),
+    }
+}
+
+/// `24` or `1.5`, as the rules accept in the annotation (no sign, exponent
+/// or spaces).
+fn plain_decimal(text: &str) -> bool {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    [whole, fraction].iter().all(|part| {
+        !part.is_empty() && part.len() <= 12 && part.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// `rpo_for`: the RPO in seconds of an object (see [`thresholds_for`]).
+pub fn rpo_for(baselines: &Value, body: &Value) -> Option<i64> {
+    thresholds_for(baselines, body).rpo_seconds
+}
+
+fn setting(
+    baselines: &Value,
+    namespace: &str,
+    labels: Option<&serde_json::Map<String, Value>>,
+    key: &str,
+) -> Option<f64> {
+    let positive = |v: Option<&Value>| {
+        v.and_then(Value::as_f64)
+            .filter(|n| n.is_finite() && *n > 0.0)
+    };
+    let overrides = baselines
+        .pointer("/backups/overrides")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    overrides
+        .iter()
+        .filter(|entry| override_matches(entry, namespace, labels))
+        .find_map(|entry| positive(entry.get(key)))
+        .or_else(|| positive(baselines.pointer(&format!("/backups/{key}"))))
+}
+
+fn override_matches(
+    entry: &Value,
+    namespace: &str,
+    labels: Option<&serde_json::Map<String, Value>>,
+) -> bool {
+    let namespace_ok = match entry.get("namespace") {
+        None | Some(Value::Null) => true,
+        Some(wanted) => wanted.as_str() == Some(namespace),
+    };
+    let labels_ok = match entry.get("labels") {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(wanted)) => wanted
+            .iter()
+            .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)),
+        Some(_) => false,
+    };
+    namespace_ok && labels_ok
+}
+
+/// A CloudNativePG `spec.backup.retentionPolicy` (`30d`, `4w`, `3m`: months
+/// of 30 days) in days, as DA-BAK-007 reads it.
+fn retention_policy_days(body: &Value) -> Option<f64> {
+    let text = body.pointer("/spec/backup/retentionPolicy")?.as_str()?;
+    let unit = match text.chars().last()? {
+        'd' => 1.0,
+        'w' => 7.0,
+        'm' => 30.0,
+        _ => return None,
+    };
+    let number = &text[..text.len() - 1];
+    if number.is_empty()
+        || number.len() > 6
+        || !number.bytes().all(|b| b.is_ascii_digit())
+        || number.starts_with('0')
+    {
+        return None;
+    }
+    number.parse::<f64>().ok().map(|n| n * unit)
+}
+
+/// The cells of the report's "Backups" section (text, Markdown, HTML):
+/// kind, target, name, newest success (`never`), age, RPO (`none`), stale
+/// (`yes`, with the newer failure when there is one, or `no`).
+pub fn table_cells(row: &BackupStatus) -> [String; 7] {
+    [
+        row.kind.clone(),
+        row.target.clone(),
+        row.name.clone(),
+        row.newest_success.clone().unwrap_or_else(|| "never".into()),
+        row.age_seconds.map_or_else(|| "-".into(), duration_text),
+        row.rpo_seconds.map_or_else(|| "none".into(), duration_text),
+        match (row.stale, &row.last_failure) {
+            (true, Some(failure)) => format!("yes (failed {failure})"),
+            (true, None) => "yes".into(),
+            (false, Some(failure)) => format!("no (failed {failure})"),
+            (false, None) => "no".into(),
+        },
+    ]
+}
+
+/// The column headings of [`table_cells`].
+pub const TABLE_HEADINGS: [&str; 7] = [
+    "kind",
+    "target",
+    "name",
+    "newest success",
+    "age",
+    "RPO",
+    "stale",
+];
+
+/// `3d 10h`, `10h`, `45m`; negative ages (a backup after `--now`) with a `-`.
+pub fn duration_text(seconds: i64) -> String {
+    let sign = if seconds < 0 { "-" } else { "" };
+    let s = seconds.unsigned_abs();
+    let (days, hours, minutes) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
+    match (days, hours) {
+        (0, 0) => format!("{sign}{minutes}m"),
+        (0, h) => format!("{sign}{h}h"),
+        (d, 0) => format!("{sign}{d}d"),
+        (d, h) => format!("{sign}{d}d {h}h"),
+    }
 }
 
 #[cfg(test)]
@@ -277,18 +848,15 @@ mod tests {
 
     #[test]
     fn the_rpo_is_the_annotation_when_a_positive_decimal_else_the_baseline() {
-        let annotated = |value: &str| json!({"metadata": {"annotations": {RPO_ANNOTATION: value}}});
+        let annotated =
+            |value: &str| json!({"metadata": {"annotations": {"driftaudit.io/rpo-hours": value}}});
         let b = baselines();
-        assert_eq!(rpo_seconds_of(&annotated("48"), &b), Some(48 * 3600));
-        assert_eq!(rpo_seconds_of(&annotated("1.5"), &b), Some(5400));
+        assert_eq!(rpo_for(&b, &annotated("48")), Some(48 * 3600));
+        assert_eq!(rpo_for(&b, &annotated("1.5")), Some(5400));
         for refused in ["0", "-1", "1e9", "12h", "", ".5", "5."] {
-            assert_eq!(
-                rpo_seconds_of(&annotated(refused), &b),
-                Some(86_400),
-                "{refused}"
-            );
+            assert_eq!(rpo_for(&b, &annotated(refused)), Some(86_400), "{refused}");
         }
-        assert_eq!(rpo_seconds_of(&json!({}), &json!({})), None);
+        assert_eq!(rpo_for(&json!({}), &json!({})), None);
     }
 
     #[test]

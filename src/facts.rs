@@ -35,8 +35,20 @@ pub fn secret_facts(namespace: &str, name: &str, values: &[(String, Vec<u8>)]) -
 /// Facts for a cert-manager `Certificate`, from what its status says about the
 /// issued certificate (the certificate itself lives in the Secret it names).
 pub fn cert_manager_facts(namespace: &str, name: &str, body: &Value) -> Value {
-    let Some(not_after) = body.pointer("/status/notAfter").and_then(Value::as_str) else {
-        return json!({});
+    let not_after = match body.pointer("/status/notAfter") {
+        None | Some(Value::Null) => return json!({}),
+        Some(Value::String(text)) if OffsetDateTime::parse(text, &Rfc3339).is_ok() => text,
+        // A date that does not parse is a certificate that cannot be judged:
+        // DA-CERT-005, never a valid one.
+        Some(other) => {
+            let shown: String = other.to_string().chars().take(60).collect();
+            return json!({"certificates": [{
+                "source": format!("Certificate {namespace}/{name} status"),
+                "position": 0,
+                "path": "status.notAfter",
+                "error": format!("status.notAfter {shown} is not an RFC 3339 time"),
+            }]});
+        }
     };
     let strings = |pointer: &str| -> Vec<Value> {
         body.pointer(pointer)

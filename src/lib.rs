@@ -20,6 +20,7 @@ pub mod report;
 pub mod scan;
 pub mod scratch;
 pub mod sources;
+pub mod status_facts;
 pub mod waivers;
 pub mod wal;
 pub mod yaml;

@@ -183,6 +183,8 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
         coverage.extend(gaps);
         errors.extend(problems);
     }
+    // What the operators say happened (`input.facts.status`), against --now.
+    crate::status_facts::attach(&mut targets, options.now, &options.baselines);
     // Only when the declared side read without error: a broken file already
     // says why nothing came out of it.
     if options.declared.is_some() && declared_inventory.is_empty() && errors.is_empty() {

@@ -170,7 +170,7 @@ impl<'a> ResourceUnit<'a> {
 
     /// Keys of the resource's facts that hold something, for `custom.facts` routing.
     pub fn present_facts(&self) -> Vec<&'static str> {
-        const KNOWN: [&str; 1] = ["certificates"];
+        const KNOWN: [&str; 2] = ["certificates", "status"];
         let facts = &self.resource.facts;
         KNOWN
             .into_iter()

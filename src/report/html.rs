@@ -84,6 +84,8 @@ struct View {
     /// (what, file, digest) of the declared and policy files.
     digests: Vec<(&'static str, String, String)>,
     environments: Vec<EnvironmentView>,
+    /// The one backup table (docs/backups.md): the cells of each row.
+    backups: Vec<[String; 7]>,
 }
 
 #[derive(Serialize)]
@@ -406,6 +408,11 @@ impl View {
             evidence,
             digests,
             environments,
+            backups: report
+                .backups
+                .iter()
+                .map(|row| crate::backups::table_cells(row).map(|cell| line(&cell)))
+                .collect(),
         }
     }
 }

@@ -190,6 +190,7 @@ pub fn render(report: &Report) -> String {
         );
     }
     changed_waivers(&mut out, report);
+    backups_table(&mut out, report);
     drift_table(&mut out, report, rank.as_ref());
     evidence(&mut out, report);
     out
@@ -203,9 +204,7 @@ fn changed_waivers(out: &mut String, report: &Report) {
     }
     let _ = writeln!(
         out,
-        "
-### Waivers this change adds or extends ({})
-",
+        "\n### Waivers this change adds or extends ({})\n",
         changed.len()
     );
     for waiver in changed {
@@ -218,6 +217,20 @@ fn changed_waivers(out: &mut String, report: &Report) {
             )),
             escape(&super::github::changed_waiver_text(waiver))
         );
+    }
+}
+
+/// The one backup table (docs/backups.md), when the live state showed backups.
+fn backups_table(out: &mut String, report: &Report) {
+    if report.backups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Backups ({})\n", report.backups.len());
+    let _ = writeln!(out, "| {} |", crate::backups::TABLE_HEADINGS.join(" | "));
+    let _ = writeln!(out, "|---|---|---|---|---:|---:|---|");
+    for row in &report.backups {
+        let cells = crate::backups::table_cells(row).map(|cell| escape(&cell));
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
 }
 

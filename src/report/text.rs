@@ -201,6 +201,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         render_fixed(&mut out, &report.fixed_findings, s);
         render_waivers(&mut out, report, s);
     }
+    render_backups(&mut out, report, s);
     render_controls(&mut out, report, s);
     render_summary(&mut out, report, s);
     out
@@ -519,6 +520,49 @@ fn render_waivers(out: &mut String, report: &Report, s: Style) {
             printable(&waiver.location.file),
             waiver.location.line,
             printable(&super::github::changed_waiver_text(waiver))
+        );
+    }
+}
+
+/// The one backup table (docs/backups.md), when the live state showed backups.
+fn render_backups(out: &mut String, report: &Report, s: Style) {
+    if report.backups.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        s.bold(&format!("BACKUPS ({})", report.backups.len()))
+    );
+    let rows: Vec<[String; 7]> = report
+        .backups
+        .iter()
+        .map(|row| crate::backups::table_cells(row).map(|cell| printable(&cell).into_owned()))
+        .collect();
+    let mut widths = crate::backups::TABLE_HEADINGS.map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let headings = crate::backups::TABLE_HEADINGS.map(String::from);
+    for (i, row) in std::iter::once(&headings).chain(&rows).enumerate() {
+        let mut text = String::from(" ");
+        for (cell, width) in row.iter().zip(widths) {
+            let _ = write!(text, " {cell:width$}");
+        }
+        let text = text.trim_end().to_string();
+        let stale = i > 0 && row[6].starts_with("yes");
+        let _ = writeln!(
+            out,
+            "{}",
+            if i == 0 {
+                s.dim(&text)
+            } else if stale {
+                s.red(&text)
+            } else {
+                text
+            }
         );
     }
 }

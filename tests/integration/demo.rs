@@ -109,7 +109,7 @@ fn demo_shows_every_drift_status_and_every_policy_family() {
         );
     }
     // Excluded non-manifest files are not read: their ConfigMap would show as missing.
-    assert_eq!(report["drift"].as_array().unwrap().len(), 17);
+    assert_eq!(report["drift"].as_array().unwrap().len(), 22);
 
     // Findings point at the declared file and line.
     let web_image = findings_for(&report, "DA-IMG", "web");
@@ -174,7 +174,7 @@ fn text_report_has_no_colour_when_not_a_terminal() {
     assert!(
         result
             .stdout
-            .contains("DRIFT  4 modified, 1 missing, 1 unmanaged, 11 in sync"),
+            .contains("DRIFT  4 modified, 1 missing, 1 unmanaged, 16 in sync"),
         "{}",
         result.stdout
     );

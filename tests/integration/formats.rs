@@ -126,7 +126,7 @@ fn demo_sarif_validates_against_the_sarif_schema_and_carries_rules_and_locations
             .filter(|r| r["ruleId"].as_str().unwrap().starts_with("drift/"))
             .count();
         if extra.is_empty() {
-            assert_eq!(results.len(), 19);
+            assert_eq!(results.len(), 27);
             assert_eq!(drift_results, 0);
         } else {
             assert!(drift_results >= 6, "{drift_results}");
@@ -150,10 +150,10 @@ fn demo_junit_parses_as_junit_xml() {
     let xml = demo("junit", &[]).stdout;
     let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML");
     assert_eq!(
-        parsed.failures, 18,
+        parsed.failures, 26,
         "one failing test case per rule and resource"
     );
-    assert_eq!(parsed.tests, 19);
+    assert_eq!(parsed.tests, 27);
     // And a plain XML parser (python3's xml.etree) agrees on its shape.
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "junit.xml", &xml);
@@ -175,7 +175,7 @@ fn demo_junit_parses_as_junit_xml() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "19 18");
+    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "27 26");
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn github_annotations_carry_file_and_line_and_stay_within_the_step_limit() {
         .filter(|l| l.starts_with("::error "))
         .count();
     assert_eq!(errors, 10, "GitHub shows 10 errors per step:\n{out}");
-    assert!(out.contains("2 more finding(s) not annotated"), "{out}");
+    assert!(out.contains("10 more finding(s) not annotated"), "{out}");
     assert!(
         out.contains("::error file=apps/payments/legacy-tls.yaml,line=8,title=DA-CERT-001 Certificate expired::"),
         "{out}"

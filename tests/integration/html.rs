@@ -170,7 +170,7 @@ fn demo_html_loads_clean_in_headless_chromium_and_prints_every_finding_to_pdf() 
     let html = std::fs::read_to_string(&page).unwrap();
     let report = run(&["scan", "--demo", "--format", "json"]).json();
     let findings = report["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 19);
+    assert_eq!(findings.len(), 27);
 
     // Self-contained: no script at all, and a policy that forbids any load.
     assert!(!html.to_lowercase().contains("<script"), "{html}");
@@ -255,10 +255,10 @@ fn demo_html_loads_clean_in_headless_chromium_and_prints_every_finding_to_pdf() 
         .expect("pdftotext runs");
     assert!(text.status.success());
     let text = squeezed(&String::from_utf8_lossy(&text.stdout));
-    let summary = "19 findings (3 critical, 9 high, 7 medium, 0 low, 0 info), 0 suppressed";
+    let summary = "27 findings (3 critical, 17 high, 7 medium, 0 low, 0 info), 0 suppressed";
     assert!(text.contains(&squeezed(summary)), "no summary in: {text}");
     assert!(text.contains(&squeezed(
-        "Drift: 4 modified, 1 missing, 1 unmanaged, 11 in sync"
+        "Drift: 4 modified, 1 missing, 1 unmanaged, 16 in sync"
     )));
     for finding in findings {
         let rule = finding["rule"].as_str().unwrap();

@@ -437,7 +437,9 @@ fn reader_without_rights_and_an_unreachable_cluster_are_reported() {
 fn a_kind_the_cluster_does_not_serve_is_a_gap() {
     let dir = tempfile::tempdir().unwrap();
     applied_repo(dir.path());
-    write(dir.path(), "repo/40-velero.yaml", "apiVersion: velero.io/v1\nkind: Schedule\nmetadata:\n  name: daily\n  namespace: velero\nspec:\n  schedule: '0 1 * * *'\n");
+    // (The test server serves the Velero CRDs since the operator-status work:
+    // a Prometheus operator kind stands for a CRD that is not installed.)
+    write(dir.path(), "repo/40-monitor.yaml", "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: daily\n  namespace: velero\nspec:\n  endpoints: [{port: web}]\n");
     let server = server_with(&[]);
     let (code, report) = scan_json(dir.path(), &server, &[]);
     assert_eq!(code, 3);
@@ -445,7 +447,7 @@ fn a_kind_the_cluster_does_not_serve_is_a_gap() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|g| g["scope"] == "velero.io/v1 Schedule")
+        .find(|g| g["scope"] == "monitoring.coreos.com/v1 ServiceMonitor")
         .expect("a gap for the CRD");
     assert!(
         gap["reason"]
@@ -454,7 +456,7 @@ fn a_kind_the_cluster_does_not_serve_is_a_gap() {
             .contains("CustomResourceDefinition"),
         "{gap}"
     );
-    assert_eq!(drift_status(&report, "Schedule", "daily"), None);
+    assert_eq!(drift_status(&report, "ServiceMonitor", "daily"), None);
 }
 
 #[test]

@@ -36,6 +36,7 @@ mod kubernetes;
 mod metrics;
 mod nothing_unseen;
 mod openreports;
+mod operators;
 mod owners;
 mod pgbackrest;
 mod policies;

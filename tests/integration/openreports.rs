@@ -183,16 +183,16 @@ fn demo_openreports_validate_against_the_crds_one_report_per_resource() {
         objects[0]["metadata"]["annotations"]["driftaudit/now"],
         "2026-11-22T00:00:00Z"
     );
-    assert_eq!(objects.len(), 11, "{stream}");
+    assert_eq!(objects.len(), 16, "{stream}");
     let results: Vec<&Value> = objects
         .iter()
         .flat_map(|o| o["results"].as_array().unwrap())
         .collect();
-    // 19 findings: critical and high fail (the demo's --fail-on is high),
+    // 27 findings: critical and high fail (the demo's --fail-on is high),
     // medium ones are warnings.
-    assert_eq!(results.len(), 19);
+    assert_eq!(results.len(), 27);
     let count = |outcome: &str| results.iter().filter(|r| r["result"] == outcome).count();
-    assert_eq!((count("fail"), count("warn")), (12, 7));
+    assert_eq!((count("fail"), count("warn")), (20, 7));
     for result in &results {
         let high = matches!(result["severity"].as_str(), Some("critical" | "high"));
         assert_eq!(result["result"] == "fail", high, "{result}");

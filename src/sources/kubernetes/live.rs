@@ -1186,6 +1186,24 @@ pub fn read_plan(
             ));
         }
     }
+    // The backups operators take on a declared schedule are read for their
+    // status (`input.facts.status`, docs/backups.md): Velero `Backup`s beside
+    // a `Schedule`, CloudNativePG `Backup`s beside a `Cluster` or `ScheduledBackup`.
+    let mut status_reads = Vec::new();
+    for ((api_version, kind), namespaces) in &plan.declared {
+        let backups = match (api_group(api_version), kind.as_str()) {
+            ("velero.io", "Schedule") => "velero.io/v1",
+            ("postgresql.cnpg.io", "Cluster" | "ScheduledBackup") => "postgresql.cnpg.io/v1",
+            _ => continue,
+        };
+        status_reads.push((
+            (backups.to_string(), "Backup".to_string()),
+            namespaces.clone(),
+        ));
+    }
+    for (key, namespaces) in status_reads {
+        plan.declared.entry(key).or_default().extend(namespaces);
+    }
     plan.orphan_kinds = orphans.into_iter().collect();
     plan
 }

@@ -70,13 +70,56 @@ pub struct ApiServer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// The CRDs of the operators whose status the tool reads (cert-manager,
+/// CloudNativePG, Velero; docs/backups.md), as their published API types name
+/// them (group, version, plural, kind; all namespaced, with a `status`
+/// subresource): served besides the captured discovery, which has only
+/// CloudNativePG's `scheduledbackups`.
+const OPERATOR_RESOURCES: [(&str, &str, &str, &str); 5] = [
+    ("cert-manager.io", "v1", "certificates", "Certificate"),
+    ("postgresql.cnpg.io", "v1", "clusters", "Cluster"),
+    ("postgresql.cnpg.io", "v1", "backups", "Backup"),
+    ("velero.io", "v1", "backups", "Backup"),
+    ("velero.io", "v1", "schedules", "Schedule"),
+];
+
+/// The captured `/apis` aggregated discovery with [`OPERATOR_RESOURCES`]
+/// added in the same shape.
+fn apis_discovery() -> Value {
+    let mut list = fixture_json("apis.aggregated-discovery-v2.json");
+    let items = list["items"].as_array_mut().unwrap();
+    for (group, version, plural, kind) in OPERATOR_RESOURCES {
+        let response_kind = json!({"group": group, "version": version, "kind": kind});
+        let resource = json!({
+            "resource": plural,
+            "responseKind": response_kind,
+            "scope": "Namespaced",
+            "singularResource": kind.to_lowercase(),
+            "verbs": ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"],
+            "subresources": [{"subresource": "status", "responseKind": response_kind, "verbs": ["get", "patch", "update"]}],
+        });
+        let index = match items.iter().position(|g| g["metadata"]["name"] == group) {
+            Some(index) => index,
+            None => {
+                items.push(json!({"metadata": {"name": group},
+                    "versions": [{"version": version, "resources": [], "freshness": "Current"}]}));
+                items.len() - 1
+            }
+        };
+        items[index]["versions"][0]["resources"]
+            .as_array_mut()
+            .unwrap()
+            .push(resource);
+    }
+    list
+}
+
 fn served_resources() -> Vec<Served> {
     let mut served = Vec::new();
-    for file in [
-        "api.aggregated-discovery-v2.json",
-        "apis.aggregated-discovery-v2.json",
+    for list in [
+        fixture_json("api.aggregated-discovery-v2.json"),
+        apis_discovery(),
     ] {
-        let list = fixture_json(file);
         for group in list["items"].as_array().unwrap() {
             let name = group["metadata"]["name"].as_str().unwrap_or("").to_string();
             for version in group["versions"].as_array().unwrap() {
@@ -176,7 +219,8 @@ impl ApiServer {
 
     /// Stores an object as the API server would return it.
     pub fn add(&self, object: Value) {
-        let served = served_resources();
+        static SERVED: std::sync::OnceLock<Vec<Served>> = std::sync::OnceLock::new();
+        let served = SERVED.get_or_init(served_resources);
         let api_version = object["apiVersion"].as_str().unwrap();
         let group = api_version
             .rsplit_once('/')
@@ -360,13 +404,7 @@ fn handle(
                 fixture("api.aggregated-discovery-v2.json"),
             )
         }
-        "/apis" if aggregated => {
-            return respond(
-                200,
-                discovery_type,
-                fixture("apis.aggregated-discovery-v2.json"),
-            )
-        }
+        "/apis" if aggregated => return respond(200, discovery_type, apis_discovery().to_string()),
         "/api" => return respond(200, "application/json", fixture("api.json")),
         "/apis" => return respond(200, "application/json", fixture("apis.json")),
         "/version" => return respond(200, "application/json", fixture("version.json")),
