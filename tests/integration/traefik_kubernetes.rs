@@ -470,3 +470,92 @@ fn real_traefik_on_the_test_api_server_reports_the_same() {
         .all(|(method, _, user)| (method == "GET" || method == "WATCH") && user == "admin"));
     assert!(traefik.log().contains("shop-auth@kubernetescrd"));
 }
+
+/// TCP and UDP: an IngressRouteTCP (TLS passthrough) and a MiddlewareTCP in
+/// sync, and an IngressRouteUDP naming an entry point Traefik does not have:
+/// Traefik shows its router disabled, so it is missing with Traefik's error.
+const TCP_UDP_MANIFESTS: &str = r#"apiVersion: traefik.io/v1alpha1
+kind: IngressRouteTCP
+metadata:
+  name: db
+  namespace: shop
+spec:
+  entryPoints: [web]
+  routes:
+    - match: HostSNI(`db.example.test`)
+      services:
+        - name: web
+          port: 80
+  tls:
+    passthrough: true
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRouteUDP
+metadata:
+  name: dns
+  namespace: shop
+spec:
+  entryPoints: [web]
+  routes:
+    - services:
+        - name: web
+          port: 80
+---
+apiVersion: traefik.io/v1alpha1
+kind: MiddlewareTCP
+metadata:
+  name: ipallow
+  namespace: shop
+spec:
+  ipAllowList:
+    sourceRange: ["10.0.0.0/8"]
+"#;
+
+#[test]
+fn real_traefik_tcp_and_udp_routes() {
+    let server = ApiServer::start();
+    for object in cluster() {
+        server.add(object);
+    }
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), "apps/shop/tcp.yaml", TCP_UDP_MANIFESTS);
+    // The same objects in the cluster.
+    let meta = |name: &str| json!({"name": name, "namespace": "shop", "uid": name, "resourceVersion": "10"});
+    server.add(json!({"apiVersion": "traefik.io/v1alpha1", "kind": "IngressRouteTCP", "metadata": meta("db"),
+        "spec": {"entryPoints": ["web"], "routes": [{"match": "HostSNI(`db.example.test`)",
+            "services": [{"name": "web", "port": 80}]}], "tls": {"passthrough": true}}}));
+    server.add(json!({"apiVersion": "traefik.io/v1alpha1", "kind": "IngressRouteUDP", "metadata": meta("dns"),
+        "spec": {"entryPoints": ["web"], "routes": [{"services": [{"name": "web", "port": 80}]}]}}));
+    server.add(json!({"apiVersion": "traefik.io/v1alpha1", "kind": "MiddlewareTCP", "metadata": meta("ipallow"),
+        "spec": {"ipAllowList": {"sourceRange": ["10.0.0.0/8"]}}}));
+    let traefik = Traefik::start_kubernetes(&server.url, ADMIN_TOKEN, &server.ca_pem);
+    traefik.wait_until("the TCP and UDP routers are served", |t| {
+        t.get("/api/tcp/routers")
+            .is_some_and(|r| r.contains("shop-db-"))
+            && t.get("/api/udp/routers")
+                .is_some_and(|r| r.contains("shop-dns-0"))
+            && t.get("/api/tcp/middlewares")
+                .is_some_and(|r| r.contains("shop-ipallow"))
+    });
+    let run = scan(repo.path(), &traefik.api, &[]);
+    let report = run.json();
+    let drift = serde_json::to_string_pretty(&report["drift"]).unwrap();
+    assert_eq!(
+        entry(&report, "TcpRouter", "shop", "db.routes[0]")["status"],
+        "in_sync",
+        "{drift}"
+    );
+    assert_eq!(
+        entry(&report, "TcpMiddleware", "shop", "ipallow")["status"],
+        "in_sync",
+        "{drift}"
+    );
+    let udp = entry(&report, "UdpRouter", "shop", "dns.routes[0]");
+    assert_eq!(udp["status"], "missing", "{drift}");
+    assert!(
+        udp["note"]
+            .as_str()
+            .is_some_and(|n| n.contains(r#"entryPoint "web" doesn't exist"#)),
+        "{drift}"
+    );
+}
