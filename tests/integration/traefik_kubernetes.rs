@@ -208,8 +208,9 @@ fn entry<'a>(report: &'a Value, kind: &str, namespace: &str, name: &str) -> &'a 
         })
 }
 
-/// The scenario's expected outcome, for the stub and the real Traefik alike.
-fn assert_scenario(run: &Run) {
+/// The scenario's expected outcome, for the stub and the real Traefik alike;
+/// `sep` is `-` for Traefik's legacy naming, `_` for its safe naming.
+fn assert_scenario(run: &Run, sep: char) {
     assert_eq!(run.code, 1, "{}", run.all());
     let report = run.json();
     let drift = serde_json::to_string_pretty(&report["drift"]).unwrap();
@@ -243,7 +244,9 @@ fn assert_scenario(run: &Run) {
     let note = route1["note"].as_str().unwrap_or_default();
     assert!(
         note.contains("status: disabled")
-            && note.contains(r#"middleware "shop-auth@kubernetescrd" does not exist"#),
+            && note.contains(&format!(
+                r#"middleware "shop{sep}auth@kubernetescrd" does not exist"#
+            )),
         "{note}"
     );
     assert_eq!(route1["location"]["line"], 38, "{drift}");
@@ -257,7 +260,10 @@ fn assert_scenario(run: &Run) {
         .map(|d| d["resource"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(unmanaged.len(), 1, "{drift}");
-    assert!(unmanaged[0].starts_with("shop-debug-"), "{drift}");
+    assert!(
+        unmanaged[0].starts_with(&format!("shop{sep}debug{sep}")),
+        "{drift}"
+    );
 
     // Middlewares and the Ingress's router: in sync.
     for (kind, name) in [
@@ -291,7 +297,7 @@ fn assert_scenario(run: &Run) {
             f["rule"] == "DA-TRAEFIK-001"
                 && f["resource"]["name"]
                     .as_str()
-                    .is_some_and(|n| n.starts_with("shop-web-"))
+                    .is_some_and(|n| n.starts_with(&format!("shop{sep}web{sep}")))
         }),
         "{}",
         run.stdout
@@ -302,7 +308,7 @@ fn assert_scenario(run: &Run) {
 fn stub_with_real_traefik_answers_reports_rejected_unmanaged_changed_and_ingress_routes() {
     let stub = StubApi::start(|path| stub_answer(path, ROUTERS));
     let repo = repo();
-    assert_scenario(&scan(repo.path(), &stub.url, &[]));
+    assert_scenario(&scan(repo.path(), &stub.url, &[]), '-');
 }
 
 #[test]
@@ -418,18 +424,23 @@ fn a_huge_router_list_is_read_without_hanging() {
     assert_eq!(unmanaged, 20_000);
 }
 
-/// The test API server holding `cluster()`, and a real Traefik reading it.
-fn real_traefik() -> (ApiServer, Traefik) {
+/// The test API server holding `cluster()`, and a real Traefik reading it
+/// (with `extra` flags), once it serves the scenario's routers.
+fn real_traefik(extra: &[&str], sep: char) -> (ApiServer, Traefik) {
     let server = ApiServer::start();
     for object in cluster() {
         server.add(object);
     }
-    let traefik = Traefik::start_kubernetes(&server.url, ADMIN_TOKEN, &server.ca_pem);
+    let traefik = Traefik::start_kubernetes(&server.url, ADMIN_TOKEN, &server.ca_pem, extra);
     traefik.wait_until("the Kubernetes routers are served", |t| {
         let routers = t.get("/api/http/routers").unwrap_or_default();
-        ["shop-legacy-", "shop-debug-", "shop-web-"]
-            .iter()
-            .all(|p| routers.contains(p))
+        [
+            "shop-legacy-".to_string(),
+            format!("shop{sep}debug{sep}"),
+            format!("shop{sep}web{sep}"),
+        ]
+        .iter()
+        .all(|p| routers.contains(p.as_str()))
             && routers.matches("@kubernetescrd\"").count() >= 3
     });
     (server, traefik)
@@ -437,10 +448,10 @@ fn real_traefik() -> (ApiServer, Traefik) {
 
 #[test]
 fn real_traefik_on_the_test_api_server_reports_the_same() {
-    let (server, traefik) = real_traefik();
+    let (server, traefik) = real_traefik(&[], '-');
     let repo = repo();
     let run = scan(repo.path(), &traefik.api, &[]);
-    assert_scenario(&run);
+    assert_scenario(&run, '-');
     // Traefik's own routers are exactly the captured ones (same names, same
     // errors), so the stub's answers stay true to it.
     let served: Vec<Value> =
@@ -528,7 +539,7 @@ fn real_traefik_tcp_and_udp_routes() {
         "spec": {"entryPoints": ["web"], "routes": [{"services": [{"name": "web", "port": 80}]}]}}));
     server.add(json!({"apiVersion": "traefik.io/v1alpha1", "kind": "MiddlewareTCP", "metadata": meta("ipallow"),
         "spec": {"ipAllowList": {"sourceRange": ["10.0.0.0/8"]}}}));
-    let traefik = Traefik::start_kubernetes(&server.url, ADMIN_TOKEN, &server.ca_pem);
+    let traefik = Traefik::start_kubernetes(&server.url, ADMIN_TOKEN, &server.ca_pem, &[]);
     traefik.wait_until("the TCP and UDP routers are served", |t| {
         t.get("/api/tcp/routers")
             .is_some_and(|r| r.contains("shop-db-"))
@@ -558,4 +569,54 @@ fn real_traefik_tcp_and_udp_routes() {
             .is_some_and(|n| n.contains(r#"entryPoint "web" doesn't exist"#)),
         "{drift}"
     );
+}
+
+#[test]
+fn real_traefik_with_safe_naming_reports_the_same() {
+    // Traefik 3.7's safe naming: `shop_web_0`, its service `shop_web_0_lb`,
+    // middlewares `shop_strip`.
+    let (_server, traefik) = real_traefik(&["--providers.kubernetescrd.safeNaming=true"], '_');
+    let repo = repo();
+    assert_scenario(&scan(repo.path(), &traefik.api, &[]), '_');
+}
+
+#[test]
+fn traefiks_errors_are_quoted_bounded_and_escaped() {
+    // A compromised API: a disabled router with a thousand long errors
+    // holding terminal escapes.
+    let errors: Vec<String> = (0..1000)
+        .map(|i| format!("\u{1b}[31mbad {i} {}", "x".repeat(5000)))
+        .collect();
+    let mut routers: Vec<Value> = serde_json::from_str(ROUTERS).unwrap();
+    for router in &mut routers {
+        if router["status"] == "disabled" {
+            router["error"] = json!(errors);
+        }
+    }
+    let routers: &'static str = Box::leak(Value::Array(routers).to_string().into_boxed_str());
+    let stub = StubApi::start(move |path| stub_answer(path, routers));
+    let repo = repo();
+    let run = run_in(
+        repo.path(),
+        &[
+            "scan",
+            "--repo",
+            ".",
+            "--traefik-url",
+            &stub.url,
+            "--now",
+            NOW,
+        ],
+    );
+    assert!(!run.stdout.contains('\u{1b}'), "raw escape printed");
+    let json = scan(repo.path(), &stub.url, &[]).json();
+    let note = entry(&json, "HttpRouter", "shop", "web.routes[1]")["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        note.contains("bad 4 ") && !note.contains("bad 5 "),
+        "{note}"
+    );
+    assert!(note.chars().count() < 5 * 320 + 300, "{}", note.len());
 }

@@ -87,8 +87,8 @@ impl Traefik {
     /// providers reading the API server at `endpoint` (bearer `token`, CA
     /// `ca_pem`), the API on the insecure `traefik` entry point and one
     /// entry point `web`; waits until the API answers. The caller waits for
-    /// the routers it expects (`wait_until`).
-    pub fn start_kubernetes(endpoint: &str, token: &str, ca_pem: &str) -> Traefik {
+    /// the routers it expects (`wait_until`). `extra`: more flags.
+    pub fn start_kubernetes(endpoint: &str, token: &str, ca_pem: &str, extra: &[&str]) -> Traefik {
         let dir = tempfile::tempdir().unwrap();
         super::write(dir.path(), "ca.pem", ca_pem);
         let (api_port, web_port, websecure_port) = (free_port(), free_port(), free_port());
@@ -111,6 +111,7 @@ impl Traefik {
             arguments.push(format!("--providers.{provider}.token={token}"));
             arguments.push(format!("--providers.{provider}.certAuthFilePath={ca}"));
         }
+        arguments.extend(extra.iter().map(|e| e.to_string()));
         Traefik::spawn(dir, &arguments, (api_port, web_port, websecure_port))
     }
 
