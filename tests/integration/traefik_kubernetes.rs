@@ -173,7 +173,8 @@ fn repo() -> tempfile::TempDir {
     repo
 }
 
-fn scan(repo: &std::path::Path, traefik_url: &str, extra: &[&str]) -> Run {
+/// A scan of `repo` against the Traefik API at `traefik_url`, with `extra` flags.
+fn scan_with(repo: &std::path::Path, traefik_url: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "scan",
         "--repo",
@@ -182,11 +183,19 @@ fn scan(repo: &std::path::Path, traefik_url: &str, extra: &[&str]) -> Run {
         traefik_url,
         "--now",
         NOW,
-        "--format",
-        "json",
     ];
     args.extend(extra);
     run_in(repo, &args)
+}
+
+/// The JSON report of a scan.
+fn scan(repo: &std::path::Path, traefik_url: &str) -> Run {
+    scan_with(repo, traefik_url, &["--format", "json"])
+}
+
+/// The text report of a scan.
+fn scan_text(repo: &std::path::Path, traefik_url: &str) -> Run {
+    scan_with(repo, traefik_url, &[])
 }
 
 /// The drift entry of (kind, namespace, name).
@@ -308,25 +317,14 @@ fn assert_scenario(run: &Run, sep: char) {
 fn stub_with_real_traefik_answers_reports_rejected_unmanaged_changed_and_ingress_routes() {
     let stub = StubApi::start(|path| stub_answer(path, ROUTERS));
     let repo = repo();
-    assert_scenario(&scan(repo.path(), &stub.url, &[]), '-');
+    assert_scenario(&scan(repo.path(), &stub.url), '-');
 }
 
 #[test]
 fn stub_text_report_names_traefiks_error_and_the_file_line() {
     let stub = StubApi::start(|path| stub_answer(path, ROUTERS));
     let repo = repo();
-    let run = run_in(
-        repo.path(),
-        &[
-            "scan",
-            "--repo",
-            ".",
-            "--traefik-url",
-            &stub.url,
-            "--now",
-            NOW,
-        ],
-    );
+    let run = scan_text(repo.path(), &stub.url);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stdout.contains("shop-auth@kubernetescrd")
@@ -354,7 +352,7 @@ fn router_names_that_collide_after_normalisation_are_not_attributed() {
     let routers = r#"[{"service":"a-b-c-0011223344556677aabb","rule":"Host(`x.test`)\u0007","status":"enabled","name":"a-b-c-0011223344556677aabb@kubernetescrd","provider":"kubernetescrd"},
         {"service":"a-b-c-99887766554433221100","rule":"Host(`x.test`)","status":"enabled","name":"a-b-c-99887766554433221100@kubernetescrd","provider":"kubernetescrd"}]"#;
     let stub = StubApi::start(move |path| stub_answer(path, routers));
-    let run = scan(repo.path(), &stub.url, &[]);
+    let run = scan(repo.path(), &stub.url);
     // Drift alone does not fail a scan (no --fail-on-drift), nor does input.
     assert_eq!(run.code, 0, "{}", run.all());
     let report = run.json();
@@ -411,7 +409,7 @@ fn a_huge_router_list_is_read_without_hanging() {
     });
     let repo = repo();
     let started = std::time::Instant::now();
-    let run = scan(repo.path(), &stub.url, &[]);
+    let run = scan(repo.path(), &stub.url);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(started.elapsed() < std::time::Duration::from_secs(120));
     let report = run.json();
@@ -450,7 +448,7 @@ fn real_traefik(extra: &[&str], sep: char) -> (ApiServer, Traefik) {
 fn real_traefik_on_the_test_api_server_reports_the_same() {
     let (server, traefik) = real_traefik(&[], '-');
     let repo = repo();
-    let run = scan(repo.path(), &traefik.api, &[]);
+    let run = scan(repo.path(), &traefik.api);
     assert_scenario(&run, '-');
     // Traefik's own routers are exactly the captured ones (same names, same
     // errors), so the stub's answers stay true to it.
@@ -548,7 +546,7 @@ fn real_traefik_tcp_and_udp_routes() {
             && t.get("/api/tcp/middlewares")
                 .is_some_and(|r| r.contains("shop-ipallow"))
     });
-    let run = scan(repo.path(), &traefik.api, &[]);
+    let run = scan(repo.path(), &traefik.api);
     let report = run.json();
     let drift = serde_json::to_string_pretty(&report["drift"]).unwrap();
     assert_eq!(
@@ -577,7 +575,7 @@ fn real_traefik_with_safe_naming_reports_the_same() {
     // middlewares `shop_strip`.
     let (_server, traefik) = real_traefik(&["--providers.kubernetescrd.safeNaming=true"], '_');
     let repo = repo();
-    assert_scenario(&scan(repo.path(), &traefik.api, &[]), '_');
+    assert_scenario(&scan(repo.path(), &traefik.api), '_');
 }
 
 #[test]
@@ -596,20 +594,9 @@ fn traefiks_errors_are_quoted_bounded_and_escaped() {
     let routers: &'static str = Box::leak(Value::Array(routers).to_string().into_boxed_str());
     let stub = StubApi::start(move |path| stub_answer(path, routers));
     let repo = repo();
-    let run = run_in(
-        repo.path(),
-        &[
-            "scan",
-            "--repo",
-            ".",
-            "--traefik-url",
-            &stub.url,
-            "--now",
-            NOW,
-        ],
-    );
+    let run = scan_text(repo.path(), &stub.url);
     assert!(!run.stdout.contains('\u{1b}'), "raw escape printed");
-    let json = scan(repo.path(), &stub.url, &[]).json();
+    let json = scan(repo.path(), &stub.url).json();
     let note = entry(&json, "HttpRouter", "shop", "web.routes[1]")["note"]
         .as_str()
         .unwrap()
