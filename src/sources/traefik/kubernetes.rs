@@ -582,6 +582,9 @@ fn derive(manifest: &Resource) -> Vec<Derived> {
                 if let Some(tls) = spec.get("tls").filter(|t| t.is_object()) {
                     body.insert("tls".into(), router_tls(tls, namespace, tcp));
                     lines.map("tls", "spec.tls");
+                    lines.map("tls.options", "spec.tls.options.name");
+                    lines.map("tls.certResolver", "spec.tls.certResolver");
+                    lines.map("tls.passthrough", "spec.tls.passthrough");
                 }
                 let derived_name = format!("{name}.routes[{index}]");
                 out.push(Derived {
