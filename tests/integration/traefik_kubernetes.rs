@@ -217,6 +217,16 @@ fn entry<'a>(report: &'a Value, kind: &str, namespace: &str, name: &str) -> &'a 
         })
 }
 
+/// (path, declared, live) of each change of a drift entry.
+fn changes_of(entry: &Value) -> Vec<(&str, &Value, &Value)> {
+    entry["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["path"].as_str().unwrap(), &c["declared"], &c["live"]))
+        .collect()
+}
+
 /// The scenario's expected outcome, for the stub and the real Traefik alike;
 /// `sep` is `-` for Traefik's legacy naming, `_` for its safe naming.
 fn assert_scenario(run: &Run, sep: char) {
@@ -227,14 +237,8 @@ fn assert_scenario(run: &Run, sep: char) {
     // Route 0: served, its middleware chain shorter than Git's.
     let route0 = entry(&report, "HttpRouter", "shop", "web.routes[0]");
     assert_eq!(route0["status"], "modified", "{drift}");
-    let changes: Vec<(&str, &Value, &Value)> = route0["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["path"].as_str().unwrap(), &c["declared"], &c["live"]))
-        .collect();
     assert_eq!(
-        changes,
+        changes_of(route0),
         vec![("middlewares[1]", &json!("shop-headers"), &Value::Null)],
         "{drift}"
     );
@@ -652,14 +656,8 @@ fn real_traefik_tls_options_of_a_route_are_compared() {
     let drift = serde_json::to_string_pretty(&report["drift"]).unwrap();
     let route = entry(&report, "HttpRouter", "shop", "secure.routes[0]");
     assert_eq!(route["status"], "modified", "{drift}");
-    let changes: Vec<(&str, &Value, &Value)> = route["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["path"].as_str().unwrap(), &c["declared"], &c["live"]))
-        .collect();
     assert_eq!(
-        changes,
+        changes_of(route),
         vec![("tls.options", &json!("shop-strict"), &json!("shop-modern"))],
         "{drift}"
     );
