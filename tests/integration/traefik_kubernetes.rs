@@ -672,3 +672,61 @@ fn real_traefik_tls_options_of_a_route_are_compared() {
         "{drift}"
     );
 }
+
+#[test]
+fn real_traefik_ingress_annotations_and_exact_paths() {
+    // An Ingress with Traefik's router annotations and an Exact path: in
+    // sync; the same Ingress with another path type in Git: its router is
+    // missing and the served one unmanaged (the rule tells them apart).
+    let server = ApiServer::start();
+    for object in cluster() {
+        server.add(object);
+    }
+    let ingress = |path_type: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: api\n  namespace: shop\n  annotations:\n    traefik.ingress.kubernetes.io/router.entrypoints: web\n    traefik.ingress.kubernetes.io/router.middlewares: shop-strip@kubernetescrd\nspec:\n  ingressClassName: traefik\n  rules:\n    - host: api.example.test\n      http:\n        paths:\n          - path: /v1\n            pathType: {path_type}\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n"
+        )
+    };
+    server.add(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "api", "namespace": "shop", "uid": "i1", "resourceVersion": "10",
+            "annotations": {"traefik.ingress.kubernetes.io/router.entrypoints": "web",
+                "traefik.ingress.kubernetes.io/router.middlewares": "shop-strip@kubernetescrd"}},
+        "spec": {"ingressClassName": "traefik", "rules": [{"host": "api.example.test", "http": {"paths": [
+            {"path": "/v1", "pathType": "Exact", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}));
+    server.add(
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "traefik", "uid": "c1", "resourceVersion": "10"},
+        "spec": {"controller": "traefik.io/ingress-controller"}}),
+    );
+    let traefik = Traefik::start_kubernetes(&server.url, ADMIN_TOKEN, &server.ca_pem, &[]);
+    traefik.wait_until("the Ingress router is served", |t| {
+        t.get("/api/http/routers")
+            .is_some_and(|r| r.contains("shop-api-api-example-test-v1@kubernetes"))
+    });
+    let name = "api.rules[0].paths[0]";
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), "ingress.yaml", &ingress("Exact"));
+    let report = scan(repo.path(), &traefik.api).json();
+    let drift = serde_json::to_string_pretty(&report["drift"]).unwrap();
+    assert_eq!(
+        entry(&report, "HttpRouter", "shop", name)["status"],
+        "in_sync",
+        "{drift}"
+    );
+    write(repo.path(), "ingress.yaml", &ingress("Prefix"));
+    let report = scan(repo.path(), &traefik.api).json();
+    let drift = serde_json::to_string_pretty(&report["drift"]).unwrap();
+    assert_eq!(
+        entry(&report, "HttpRouter", "shop", name)["status"],
+        "missing",
+        "{drift}"
+    );
+    let served = entry(&report, "HttpRouter", "", "shop-api-api-example-test-v1");
+    assert_eq!(served["status"], "unmanaged", "{drift}");
+    assert!(
+        served["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("Ingress shop/api")),
+        "{drift}"
+    );
+}
