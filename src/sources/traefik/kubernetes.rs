@@ -124,6 +124,10 @@ pub fn comparison_view(declared: &Inventory, live: &Inventory) -> Option<Compari
                 .push(at);
         }
     }
+    let mut by_origin: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
+    for (at, item) in derived.iter().enumerate() {
+        by_origin.entry(item.origin.clone()).or_default().push(at);
+    }
     let made_for_routes = services_made_for_routes(live);
     let mut taken: BTreeSet<usize> = BTreeSet::new();
     let mut out = Inventory::default();
@@ -162,13 +166,18 @@ pub fn comparison_view(declared: &Inventory, live: &Inventory) -> Option<Compari
         // only that manifest's routes are candidates.
         if let Some(from) = resource.body.pointer("/observability/metadata/ingress") {
             let field = |key: &str| from.get(key).and_then(Value::as_str).unwrap_or("");
-            let named: Vec<usize> = by_key
-                .iter()
-                .filter(|((p, k, _), _)| *p == provider && k == kind)
-                .flat_map(|(_, ats)| ats.iter().copied())
+            let origin = (
+                field("kind").to_string(),
+                field("namespace").to_string(),
+                field("name").to_string(),
+            );
+            let named: Vec<usize> = by_origin
+                .get(&origin)
+                .into_iter()
+                .flatten()
+                .copied()
                 .filter(|&at| {
-                    let (k, ns, n) = &derived[at].origin;
-                    k == field("kind") && ns == field("namespace") && n == field("name")
+                    derived[at].provider == provider && derived[at].resource.identity.kind == kind
                 })
                 .collect();
             if candidates.is_empty() {
@@ -229,7 +238,20 @@ pub fn comparison_view(declared: &Inventory, live: &Inventory) -> Option<Compari
                 }
                 let _ = out.insert(renamed);
             }
-            Choice::One(_) | Choice::None => {
+            Choice::One(at) => {
+                // A second router for a route already matched (a repeated
+                // answer): the first keeps it, this one is nobody's.
+                notes.insert(
+                    resource.identity.clone(),
+                    format!(
+                        "`{}` is a second router for {}, already matched: not attributed",
+                        printable(&qualified),
+                        derived[at].resource.identity.display_name()
+                    ),
+                );
+                let _ = out.insert(resource.clone());
+            }
+            Choice::None => {
                 let manifests: BTreeSet<&str> = candidates
                     .iter()
                     .map(|&at| derived[at].manifest.as_str())
@@ -915,6 +937,63 @@ mod tests {
         );
         assert!(router_keys(CRD_PROVIDER, "a-b-c-01x3").is_empty());
         assert!(router_keys(CRD_PROVIDER, "a-b-c-012345678g").is_empty());
+    }
+
+    fn live_router(name: &str, rule: &str) -> Resource {
+        let origin = Origin::Live {
+            target: "traefik".into(),
+            endpoint: "http://127.0.0.1:1".into(),
+        };
+        traefik_resource(
+            "HttpRouter",
+            CRD_PROVIDER,
+            name,
+            json!({"rule": rule, "service": name, "status": "enabled"}),
+            origin,
+            None,
+            json!({}),
+        )
+    }
+
+    #[test]
+    fn a_second_router_for_a_matched_route_is_nobodys() {
+        let mut declared = Inventory::default();
+        let body = json!({"spec": {"routes": [{"match": "Host(`a.test`)",
+            "services": [{"name": "web", "port": 80}]}]}});
+        let origin = Origin::Declared {
+            file: "r.yaml".into(),
+            line: 1,
+            commit: None,
+        };
+        declared
+            .insert(Resource::new(
+                Source::Kubernetes,
+                "traefik.io/v1alpha1",
+                "IngressRoute",
+                "shop",
+                "web",
+                body,
+                origin,
+            ))
+            .unwrap();
+        let mut live = Inventory::default();
+        for name in [
+            "shop-web-0000000000aaaaaaaaaa",
+            "shop-web-0000000000bbbbbbbbbb",
+        ] {
+            live.insert(live_router(name, "Host(`a.test`)")).unwrap();
+        }
+        let view = comparison_view(&declared, &live).unwrap();
+        assert_eq!(view.derived.len(), 1);
+        let routed = &view.derived[0].identity;
+        let matched = view.live.get(routed).expect("the first router is matched");
+        assert_eq!(matched.body["service"], OWN_LOAD_BALANCER);
+        let second = view
+            .live
+            .iter()
+            .find(|r| r.identity.name == "shop-web-0000000000bbbbbbbbbb")
+            .unwrap();
+        assert!(view.notes[&second.identity].contains("second router"));
     }
 
     #[test]
