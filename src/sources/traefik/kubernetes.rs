@@ -3,24 +3,27 @@
 //! middlewares Traefik's API serves from its `kubernetescrd` and `kubernetes`
 //! providers.
 //!
-//! Traefik names what it makes from them (see `docs/traefik.md`):
-//! - an IngressRoute route: `<namespace>-<name>-<10 hex digits of the
-//!   SHA-256 of the route's match>`, passed through Traefik's name
-//!   normalisation (every run of characters that are not letters or digits
-//!   becomes one `-`); its Kubernetes Service becomes a load balancer named
-//!   like the router;
+//! Traefik names what it makes from them (seen on Traefik 3.7.15, see
+//! `docs/traefik.md`):
+//! - an IngressRoute(TCP) route: `<namespace>-<name>-<hex digits of the
+//!   SHA-256 of the route's match>` (20 digits in 3.7, 10 before), passed
+//!   through Traefik's name normalisation (every run of characters that are
+//!   not letters or digits becomes one `-`); its Kubernetes Service becomes a
+//!   load balancer named like the router. With `safeNaming`:
+//!   `<namespace>_<name>_<index>`, its load balancer `<router>_lb`;
 //! - an IngressRouteUDP route: `<namespace>-<name>-<index>`;
-//! - a Middleware: `<namespace>-<name>`, normalised;
+//! - a Middleware: `<namespace>-<name>` normalised (`<namespace>_<name>`);
 //! - an Ingress path: `<namespace>-<name>-<host><path>`, normalised, with the
-//!   rule `Host(...) && PathPrefix(...)` and the service
+//!   rule `Host("...") && PathPrefix("...")` and the service
 //!   `<namespace>-<service>-<port>`.
 //!
 //! The hash is never recomputed: a live router is matched by its name prefix
-//! (the hash cut off) against the declared `<namespace>-<name>` keys, then by
-//! its rule (and entry points) among that IngressRoute's routes. Namespaces
-//! and names may contain `-`, so one prefix can name several declared objects:
-//! such a router is left unmatched with a note naming them all, never given
-//! to one of them silently.
+//! (the hash or index cut off) against the declared `<namespace>-<name>` keys
+//! and by the manifest the API names in `observability.metadata.ingress`,
+//! then by its rule (and entry points) among that manifest's routes.
+//! Namespaces and names may contain `-`, so one prefix can name several
+//! declared objects: such a router is left unmatched with a note naming them
+//! all, never given to one of them silently.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
