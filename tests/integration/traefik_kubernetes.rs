@@ -587,7 +587,12 @@ fn traefiks_errors_are_quoted_bounded_and_escaped() {
     // A compromised API: a disabled router with a thousand long errors
     // holding terminal escapes.
     let errors: Vec<String> = (0..1000)
-        .map(|i| format!("\u{1b}[31mbad {i} {}", "x".repeat(5000)))
+        .map(|i| {
+            format!(
+                "\u{1b}[31mbad {i} Authorization: Bearer canary-token-{i} {}",
+                "x".repeat(5000)
+            )
+        })
         .collect();
     let mut routers: Vec<Value> = serde_json::from_str(ROUTERS).unwrap();
     for router in &mut routers {
@@ -600,6 +605,8 @@ fn traefiks_errors_are_quoted_bounded_and_escaped() {
     let repo = repo();
     let run = scan_text(repo.path(), &stub.url);
     assert!(!run.stdout.contains('\u{1b}'), "raw escape printed");
+    // Words that look like credentials are not quoted from Traefik's errors.
+    assert!(!run.stdout.contains("canary-token-4"), "{}", run.stdout);
     let json = scan(repo.path(), &stub.url).json();
     let note = entry(&json, "HttpRouter", "shop", "web.routes[1]")["note"]
         .as_str()

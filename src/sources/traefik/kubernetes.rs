@@ -49,9 +49,8 @@ const CRD_GROUPS: [&str; 2] = ["traefik.io", "traefik.containo.us"];
 /// so the API shows no Service name to compare; both sides say this instead.
 pub const OWN_LOAD_BALANCER: &str = "(the route's own load balancer)";
 
-/// How many of Traefik's errors a note quotes, and how much of each.
+/// How many of Traefik's errors a note quotes (each cut at 300 characters).
 const MAX_ERRORS: usize = 5;
-const MAX_ERROR_CHARS: usize = 300;
 
 /// Traefik's `provider.Normalize`: each run of characters that are neither
 /// letters nor digits becomes one `-`, none at either end.
@@ -474,14 +473,12 @@ fn errors_of(body: &Value) -> String {
     format!(": {}", errors.join("; "))
 }
 
+/// One of Traefik's errors fit to print: one line, at most 300 characters,
+/// control characters escaped, and any word that could be a credential (a
+/// compromised API could echo the request's `Authorization` into it)
+/// replaced, as Kubernetes Status messages are.
 fn short(text: &str) -> String {
-    let cut: String = text.chars().take(MAX_ERROR_CHARS).collect();
-    let more = if text.chars().count() > MAX_ERROR_CHARS {
-        "…"
-    } else {
-        ""
-    };
-    format!("{}{more}", printable(&cut))
+    crate::sources::kubernetes::live::safe_status_message(text)
 }
 
 /// Where in the manifest a derived field comes from.
