@@ -147,7 +147,27 @@ pub fn compute_drift(
     live_target: &LiveTarget,
     options: &DriftOptions,
 ) -> (Vec<Drift>, Vec<InputError>) {
-    let live = &live_target.inventory;
+    // A source may compare through a view of its own (declared objects made
+    // from other sources' documents, live objects renamed after them).
+    let mut notes = std::collections::BTreeMap::new();
+    let mut view_declared = None;
+    let mut view_live = None;
+    for source in &live_target.sources {
+        let current_declared = view_declared.as_ref().unwrap_or(declared);
+        let current_live = view_live.as_ref().unwrap_or(&live_target.inventory);
+        if let Some(view) = rules_for(*source).comparison_view(current_declared, current_live) {
+            let mut merged = current_declared.clone();
+            for resource in view.derived {
+                // A derived object never replaces one Git declares itself.
+                let _ = merged.insert(resource);
+            }
+            notes.extend(view.notes);
+            view_declared = Some(merged);
+            view_live = Some(view.live);
+        }
+    }
+    let declared = view_declared.as_ref().unwrap_or(declared);
+    let live = view_live.as_ref().unwrap_or(&live_target.inventory);
     let target = live_target.name.as_str();
     let mut drifts = Vec::new();
     let mut errors = Vec::new();
@@ -221,6 +241,11 @@ pub fn compute_drift(
             note: None,
             identity: resource.identity.clone(),
         });
+    }
+    for drift in &mut drifts {
+        if let (None, Some(note)) = (&drift.note, notes.get(&drift.identity)) {
+            drift.note = Some(note.clone());
+        }
     }
     drifts.sort_by(|a, b| a.identity.cmp(&b.identity));
     (drifts, errors)

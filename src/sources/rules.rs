@@ -84,6 +84,30 @@ pub trait SourceRules: Sync {
     fn whole_maps(&self, _kind: &str) -> &'static [&'static str] {
         &[]
     }
+
+    /// How one live target of this source is compared, when that differs from
+    /// its inventory as read: objects of this source that Git declares through
+    /// another source's documents (Traefik routers from IngressRoute
+    /// manifests), live objects named after the declared objects they were
+    /// made from, and notes on what the target does not serve. `None`: as read.
+    fn comparison_view(&self, _declared: &Inventory, _live: &Inventory) -> Option<ComparisonView> {
+        None
+    }
+}
+
+/// What [`SourceRules::comparison_view`] gives drift for one live target.
+#[derive(Debug, Default)]
+pub struct ComparisonView {
+    /// Declared objects of this source derived from other declared objects;
+    /// compared as declared ones (file and line of the document they come from).
+    pub derived: Vec<Resource>,
+    /// The live inventory as compared: renamed where matched, without the
+    /// objects the target shows but does not serve (their declared
+    /// counterparts are then missing, with `notes` saying why).
+    pub live: Inventory,
+    /// A note for the drift entry of an identity (why it is missing, why a
+    /// live object could not be told apart).
+    pub notes: std::collections::BTreeMap<crate::model::Identity, String>,
 }
 
 /// A value Go's `omitempty` drops: declaring it is the same as leaving it out.

@@ -48,6 +48,7 @@ mod snapshot_secrets;
 mod source_diagnostics;
 mod tls_endpoints;
 mod traefik;
+mod traefik_kubernetes;
 mod waivers;
 mod workload_kinds;
 mod yaml_kubectl;

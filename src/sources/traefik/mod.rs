@@ -13,6 +13,7 @@
 pub mod api;
 pub mod args;
 pub mod declared;
+pub mod kubernetes;
 pub mod normalize;
 
 use std::sync::Arc;
@@ -103,6 +104,16 @@ pub struct TraefikRules;
 impl crate::sources::rules::SourceRules for TraefikRules {
     fn source(&self) -> Source {
         Source::Traefik
+    }
+
+    /// IngressRoutes, Middlewares and Ingresses Git declares as manifests,
+    /// compared with the routers and middlewares of the Kubernetes providers.
+    fn comparison_view(
+        &self,
+        declared: &crate::model::Inventory,
+        live: &crate::model::Inventory,
+    ) -> Option<crate::sources::rules::ComparisonView> {
+        kubernetes::comparison_view(declared, live)
     }
 }
 

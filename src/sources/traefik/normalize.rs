@@ -10,6 +10,7 @@
 use serde_json::Value;
 
 use crate::redact::{digest_strings, redact_credential_fields, redact_urls};
+use crate::sources::kubernetes::live::safe_status_message;
 
 /// Fields the API adds to every object; they say how Traefik uses it, not how
 /// it is configured. `status` and `error` stay: a disabled router is a finding.
@@ -71,6 +72,19 @@ pub fn normalize_body(kind: &str, provider: &str, name: &str, body: &mut Value) 
     }
     redact_credential_fields(body, "traefik", &salt, "");
     redact_urls(body, &salt);
+    // Traefik's errors are shown (notes, DA-TRAEFIK-001): a compromised API
+    // could echo the request's `Authorization` into them.
+    match body.get_mut("error") {
+        Some(Value::Array(errors)) => {
+            for error in errors.iter_mut() {
+                if let Value::String(text) = error {
+                    *text = safe_status_message(text);
+                }
+            }
+        }
+        Some(Value::String(text)) => *text = safe_status_message(text),
+        _ => {}
+    }
 }
 
 /// `x@provider` → `x` at the references under `segments`, when `provider` is

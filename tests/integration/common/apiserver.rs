@@ -197,7 +197,7 @@ impl ApiServer {
                                 let service = hyper::service::service_fn(move |request| {
                                     let state = state.clone();
                                     let served = served.clone();
-                                    async move { Ok::<_, std::convert::Infallible>(handle(request, &state, &served)) }
+                                    async move { Ok::<_, std::convert::Infallible>(answer(request, &state, &served)) }
                                 });
                                 let _ = hyper::server::conn::http1::Builder::new()
                                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -336,6 +336,171 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A watch (`?watch=true`, as client-go informers send after their LIST):
+/// the real server keeps the stream open and sends events as objects change.
+/// Objects here only change before a client starts, so the stream stays open
+/// and silent until the client's `timeoutSeconds` (at most 60 s) or the
+/// server's end; the request is recorded and authorized like any other.
+/// Everything else goes to `handle`.
+fn answer(
+    request: Request<Incoming>,
+    state: &Mutex<State>,
+    served: &[Served],
+) -> Response<WatchOr> {
+    use http_body_util::BodyExt as _;
+    let query = request.uri().query().unwrap_or("").to_string();
+    let params = query_params(&query);
+    let watch = matches!(params.get("watch").map(String::as_str), Some("true" | "1"));
+    let authorized = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {ADMIN_TOKEN}"));
+    if !(watch && authorized && request.method() == hyper::Method::GET) {
+        return handle(request, state, served).map(|body| body.boxed());
+    }
+    {
+        let mut guard = state.lock().unwrap();
+        guard.requests.push((
+            "WATCH".into(),
+            format!("{}?{query}", request.uri().path()),
+            "admin".into(),
+        ));
+        guard.user_agents.push(
+            request
+                .headers()
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+        );
+    }
+    // A watch-list (`sendInitialEvents=true`, client-go's default instead of
+    // a LIST since Kubernetes 1.32+): every object as ADDED, then the
+    // BOOKMARK marking the end of the initial events, as the real server does.
+    let mut initial = String::new();
+    if params.get("sendInitialEvents").map(String::as_str) == Some("true") {
+        if let Some((kind, api_version, objects, version)) =
+            watched(request.uri().path(), &params, state, served)
+        {
+            for object in objects {
+                initial.push_str(&json!({"type": "ADDED", "object": object}).to_string());
+                initial.push('\n');
+            }
+            let bookmark = json!({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": api_version,
+                "metadata": {"resourceVersion": version.to_string(),
+                    "annotations": {"k8s.io/initial-events-end": "true"}}}});
+            initial.push_str(&bookmark.to_string());
+            initial.push('\n');
+        }
+    }
+    let seconds = params
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(60)
+        .min(60);
+    Response::builder()
+        .status(200)
+        .header("Content-Type", "application/json")
+        .header("Transfer-Encoding", "chunked")
+        .body(
+            SilentWatch {
+                first: Some(Bytes::from(initial)).filter(|b| !b.is_empty()),
+                until: Box::pin(tokio::time::sleep(std::time::Duration::from_secs(seconds))),
+            }
+            .boxed(),
+        )
+        .unwrap()
+}
+
+type WatchOr = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
+
+/// The body of a watch that sees no change: no frame until `until`.
+struct SilentWatch {
+    first: Option<Bytes>,
+    until: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl hyper::body::Body for SilentWatch {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if let Some(first) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(first))));
+        }
+        match std::future::Future::poll(self.until.as_mut(), context) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(None),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
+/// The objects a watch of `path` starts with: (kind, apiVersion, objects,
+/// resourceVersion), filtered by namespace and `labelSelector` (`k=v`,
+/// `k!=v`, `k`).
+fn watched(
+    path: &str,
+    params: &BTreeMap<String, String>,
+    state: &Mutex<State>,
+    served: &[Served],
+) -> Option<(String, String, Vec<Value>, u64)> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, version, rest): (&str, &str, &[&str]) = match parts.as_slice() {
+        ["api", version, rest @ ..] => ("", version, rest),
+        ["apis", group, version, rest @ ..] => (group, version, rest),
+        _ => return None,
+    };
+    let (namespace, plural) = match rest {
+        ["namespaces", ns, plural] => (Some(*ns), *plural),
+        [plural] => (None, *plural),
+        _ => return None,
+    };
+    let resource = served
+        .iter()
+        .find(|s| s.group == group && s.version == version && s.plural == plural)?;
+    let guard = state.lock().unwrap();
+    let selector = params.get("labelSelector").cloned().unwrap_or_default();
+    let objects: Vec<Value> = guard
+        .objects
+        .get(&(group.to_string(), plural.to_string()))
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns))
+        .filter(|o| {
+            selector.split(',').filter(|t| !t.is_empty()).all(|term| {
+                let label = |k: &str| {
+                    o["metadata"]["labels"][k.trim()]
+                        .as_str()
+                        .map(str::to_string)
+                };
+                if let Some((k, v)) = term.split_once("!=") {
+                    label(k).as_deref() != Some(v)
+                } else if let Some((k, v)) = term.split_once('=') {
+                    label(k.trim_end_matches('=')).as_deref() == Some(v)
+                } else {
+                    label(term).is_some()
+                }
+            })
+        })
+        .collect();
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some((
+        resource.kind.clone(),
+        api_version,
+        objects,
+        guard.resource_version + 100,
+    ))
+}
+
 fn handle(
     request: Request<Incoming>,
     state: &Mutex<State>,
@@ -422,6 +587,20 @@ fn handle(
             )
         }
     };
+    // Discovery of one group version (client-go asks it before using a group).
+    if rest.is_empty() {
+        let file = if group.is_empty() {
+            format!("api-{version}.resource-list.json")
+        } else {
+            format!("apis-{group}-{version}.resource-list.json")
+        };
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/kube-apiserver")
+            .join(&file);
+        if path.is_file() {
+            return respond(200, "application/json", fixture(&file));
+        }
+    }
     let (namespace, plural, name) = match rest {
         ["namespaces", ns, plural] => (Some(*ns), *plural, None),
         ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),

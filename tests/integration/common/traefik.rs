@@ -55,11 +55,18 @@ impl Traefik {
         );
         super::write(dir.path(), "traefik.yml", &static_config);
         std::fs::create_dir_all(dir.path().join("dynamic")).unwrap();
+        let config = format!("--configFile={}", dir.path().join("traefik.yml").display());
+        let traefik = Traefik::spawn(dir, &[config], (api_port, web_port, websecure_port));
+        traefik.set_dynamic(dynamic);
+        traefik
+    }
+
+    /// Runs `traefik` with `arguments` in `dir` and waits until its API
+    /// (on the first of `ports`) answers.
+    fn spawn(dir: tempfile::TempDir, arguments: &[String], ports: (u16, u16, u16)) -> Traefik {
+        let (api_port, web_port, websecure_port) = ports;
         let child = Command::new("traefik")
-            .arg(format!(
-                "--configFile={}",
-                dir.path().join("traefik.yml").display()
-            ))
+            .args(arguments)
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -73,8 +80,44 @@ impl Traefik {
             dir,
         };
         traefik.wait_until("the API answers", |t| t.get("/api/version").is_some());
-        traefik.set_dynamic(dynamic);
         traefik
+    }
+
+    /// Starts Traefik with its `kubernetescrd` and `kubernetes` (Ingress)
+    /// providers reading the API server at `endpoint` (bearer `token`, CA
+    /// `ca_pem`), the API on the insecure `traefik` entry point and one
+    /// entry point `web`; waits until the API answers. The caller waits for
+    /// the routers it expects (`wait_until`). `extra`: more flags.
+    pub fn start_kubernetes(endpoint: &str, token: &str, ca_pem: &str, extra: &[&str]) -> Traefik {
+        let dir = tempfile::tempdir().unwrap();
+        super::write(dir.path(), "ca.pem", ca_pem);
+        let (api_port, web_port, websecure_port) = (free_port(), free_port(), free_port());
+        let ca = dir.path().join("ca.pem").display().to_string();
+        let mut arguments = vec![
+            format!("--entrypoints.traefik.address=127.0.0.1:{api_port}"),
+            format!("--entrypoints.web.address=127.0.0.1:{web_port}"),
+            "--api.insecure=true".into(),
+            "--global.checkNewVersion=false".into(),
+            "--global.sendAnonymousUsage=false".into(),
+            "--providers.providersThrottleDuration=100ms".into(),
+            "--log.level=ERROR".into(),
+            format!(
+                "--log.filePath={}",
+                dir.path().join("traefik.log").display()
+            ),
+        ];
+        for provider in ["kubernetescrd", "kubernetesingress"] {
+            arguments.push(format!("--providers.{provider}.endpoint={endpoint}"));
+            arguments.push(format!("--providers.{provider}.token={token}"));
+            arguments.push(format!("--providers.{provider}.certAuthFilePath={ca}"));
+        }
+        arguments.extend(extra.iter().map(|e| e.to_string()));
+        Traefik::spawn(dir, &arguments, (api_port, web_port, websecure_port))
+    }
+
+    /// The log Traefik wrote so far (errors only).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("traefik.log")).unwrap_or_default()
     }
 
     /// GET a path of the API without auth (only for readiness checks).
