@@ -711,12 +711,12 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         source: std::time::Duration::from_secs(
             (arguments.source_timeout)
                 .or(config.timeouts.source)
-                .unwrap_or(120),
+                .unwrap_or(driftaudit::config::DEFAULT_SOURCE_TIMEOUT),
         ),
         scan: std::time::Duration::from_secs(
             (arguments.scan_timeout)
                 .or(config.timeouts.scan)
-                .unwrap_or(600),
+                .unwrap_or(driftaudit::config::DEFAULT_SCAN_TIMEOUT),
         ),
         kube_request: groups.kubernetes.request_timeout(),
         ..LiveTimeouts::default()
@@ -780,13 +780,13 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 arguments
                     .policy_timeout
                     .or(config.timeouts.policy)
-                    .unwrap_or(300),
+                    .unwrap_or(driftaudit::config::DEFAULT_POLICY_TIMEOUT),
             )),
             policy_memory: Some(
                 arguments
                     .policy_memory
                     .or(config.policies.memory)
-                    .unwrap_or(2048)
+                    .unwrap_or(driftaudit::config::DEFAULT_POLICY_MEMORY_MIB)
                     .saturating_mul(1 << 20),
             ),
             evaluate_policies: policies,

@@ -376,6 +376,13 @@ pub struct TimeoutsConfig {
     pub policy: Option<u64>,
 }
 
+/// Defaults of the limits (seconds; MiB for memory): what a flag or the
+/// config may change, and what an untrusted config may only lower.
+pub const DEFAULT_SOURCE_TIMEOUT: u64 = 120;
+pub const DEFAULT_SCAN_TIMEOUT: u64 = 600;
+pub const DEFAULT_POLICY_TIMEOUT: u64 = 300;
+pub const DEFAULT_POLICY_MEMORY_MIB: u64 = 2048;
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyConfig {
@@ -624,6 +631,37 @@ impl Config {
                      `{section}` is refused (give live targets by flags, or the config by --config)"
                 ),
             ));
+        }
+        // Limits that protect the scan: lowered, never raised (a pull request
+        // adding a heavy rule and lifting the memory bound or time budget).
+        let limits = [
+            (
+                "timeouts.source",
+                self.timeouts.source,
+                DEFAULT_SOURCE_TIMEOUT,
+            ),
+            ("timeouts.scan", self.timeouts.scan, DEFAULT_SCAN_TIMEOUT),
+            (
+                "timeouts.policy",
+                self.timeouts.policy,
+                DEFAULT_POLICY_TIMEOUT,
+            ),
+            (
+                "policies.memory",
+                self.policies.memory,
+                DEFAULT_POLICY_MEMORY_MIB,
+            ),
+        ];
+        for (key, value, default) in limits {
+            if value.is_some_and(|v| v > default) {
+                return Err(Diagnostic::error(
+                    Code::ConfigInvalidValue,
+                    self.place_of(key),
+                    format!(
+                        "an untrusted config (--untrusted-config) may lower `{key}`, not raise it above its default {default}; give the flag to raise it"
+                    ),
+                ));
+            }
         }
         let root = std::fs::canonicalize(if self.base_dir.as_os_str().is_empty() {
             Path::new(".")

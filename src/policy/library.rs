@@ -85,14 +85,25 @@ pub fn policy_files_in(dir: &Path) -> Result<Vec<PolicyFile>, InputError> {
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
+            let refuse = |e: std::io::Error| {
                 InputError::error(
                     Code::Io,
                     Place::file(path.display().to_string()),
                     format!("cannot read: {e}"),
                 )
                 .with_source(e)
-            })?;
+            };
+            // Never through a link, never a FIFO or device, never unbounded:
+            // a policy folder may come from the scanned repository.
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(refuse(std::io::Error::other(
+                    "a symbolic link (policy files are read only as regular files, never through a link)",
+                )));
+            }
+            let (file, _) = crate::no_follow::open_regular(&path).map_err(refuse)?;
+            let bytes = crate::no_follow::read_bounded(file, MAX_POLICY_FILE).map_err(refuse)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| refuse(std::io::Error::other("not UTF-8 text")))?;
             Ok(PolicyFile {
                 name: path.display().to_string(),
                 text,
@@ -101,14 +112,24 @@ pub fn policy_files_in(dir: &Path) -> Result<Vec<PolicyFile>, InputError> {
         .collect()
 }
 
+/// The largest policy file read (4 MiB).
+pub const MAX_POLICY_FILE: u64 = 4 << 20;
+
+/// Every `.rego` file under `dir`. Links are not followed: a link named
+/// `*.rego` is kept, so reading it fails with an error naming it (a policy
+/// folder of a pull request linking `/proc/self/environ` or `/dev/zero`), and
+/// a linked folder is not entered.
 fn collect_rego(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
             collect_rego(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "rego") {
             out.push(path);
+        } else if kind.is_symlink() {
+            tracing::warn!(path = %path.display(), "a link in a policy folder is not followed");
         }
     }
     Ok(())

@@ -129,3 +129,74 @@ fn a_config_of_its_own_files_is_read() {
         run.all()
     );
 }
+
+/// A policy folder of the repository holding links named `*.rego` (to
+/// `/dev/zero`, to a file outside): refused by name, never read, whether the
+/// config is trusted or not; a linked folder is not entered.
+#[test]
+fn links_in_a_policy_folder_are_never_read() {
+    for (target, why) in [
+        ("/dev/zero", "an endless device"),
+        ("outside/secret.yaml", "a file outside"),
+    ] {
+        let dir = repo_with("policies: {dirs: [policies]}\n");
+        std::fs::create_dir_all(dir.path().join("repo/policies")).unwrap();
+        let target = if target.starts_with('/') {
+            std::path::PathBuf::from(target)
+        } else {
+            dir.path().join(target)
+        };
+        std::os::unix::fs::symlink(&target, dir.path().join("repo/policies/x.rego")).unwrap();
+        for extra in [&["--untrusted-config"][..], &[][..]] {
+            let mut args = vec![
+                "30",
+                env!("CARGO_BIN_EXE_driftaudit"),
+                "scan",
+                "--repo",
+                ".",
+            ];
+            args.extend_from_slice(extra);
+            let run = crate::common::finish(
+                std::process::Command::new("timeout")
+                    .args(&args)
+                    .current_dir(dir.path().join("repo")),
+            );
+            assert_eq!(run.code, 2, "{why}: {}", run.all());
+            assert!(run.all().contains("x.rego"), "{why}: {}", run.all());
+            assert!(run.all().contains("symbolic link"), "{why}: {}", run.all());
+            assert!(!run.all().contains("hunter2"), "{why}: {}", run.all());
+        }
+    }
+    // A linked folder inside the policy folder is not entered.
+    let dir = repo_with("policies: {dirs: [policies]}\n");
+    std::fs::create_dir_all(dir.path().join("repo/policies")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("outside/policies"),
+        dir.path().join("repo/policies/linked"),
+    )
+    .unwrap();
+    let run = scan(dir.path(), &["--untrusted-config"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+    assert!(!run.all().contains("hunter2"), "{}", run.all());
+}
+
+/// The limits that protect the scan may be lowered by an untrusted config,
+/// never raised (a pull request adding a heavy rule and lifting the bound).
+#[test]
+fn limits_may_be_lowered_not_raised() {
+    for (config, key) in [
+        ("policies: {memory: 100000}\n", "policies.memory"),
+        ("timeouts: {policy: 100000}\n", "timeouts.policy"),
+        ("timeouts: {scan: 100000}\n", "timeouts.scan"),
+        ("timeouts: {source: 100000}\n", "timeouts.source"),
+    ] {
+        let dir = repo_with(config);
+        refused(&scan(dir.path(), &["--untrusted-config"]), key, key);
+        // Trusted, the same config is taken as written.
+        let run = scan(dir.path(), &[]);
+        assert!(run.code == 0 || run.code == 1, "{key}: {}", run.all());
+    }
+    let dir = repo_with("policies: {memory: 512}\ntimeouts: {policy: 60}\n");
+    let run = scan(dir.path(), &["--untrusted-config"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+}
