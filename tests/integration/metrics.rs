@@ -1128,8 +1128,33 @@ fn the_deploy_manifests_parse_with_the_kinds_expected() {
                     .find_map(|v| v.secret.as_ref())
                     .expect("the history password comes from a Secret");
                 assert!(secret.secret_name.is_some());
+                // The account reads every Secret: its token goes to the scan
+                // container alone, not to the clone and push containers.
+                assert_eq!(pod.automount_service_account_token, Some(false));
+                let token_path = "/var/run/secrets/kubernetes.io/serviceaccount";
+                let with_token: Vec<&str> = pod
+                    .containers
+                    .iter()
+                    .chain(pod.init_containers.iter().flatten())
+                    .filter(|c| {
+                        c.volume_mounts
+                            .iter()
+                            .flatten()
+                            .any(|m| m.mount_path == token_path)
+                    })
+                    .map(|c| c.name.as_str())
+                    .collect();
+                assert_eq!(with_token, ["scan"]);
                 assert!(
-                    pod.containers.len() + pod.init_containers.map_or(0, |c| c.len()) >= 3,
+                    volumes.iter().any(|v| v
+                        .projected
+                        .as_ref()
+                        .and_then(|p| p.sources.as_ref())
+                        .is_some_and(|s| s.iter().any(|s| s.service_account_token.is_some()))),
+                    "the scan container's token is a projected one"
+                );
+                assert!(
+                    pod.containers.len() + pod.init_containers.as_ref().map_or(0, |c| c.len()) >= 3,
                     "a container gets the metrics to Prometheus"
                 );
             }
