@@ -589,6 +589,32 @@ fn load_waivers(
     Ok(waivers)
 }
 
+/// The gate's inputs that lie in the declared repository, relative to its
+/// root (`driftaudit::gate`): the config file, baseline files, policy folders.
+fn gate_inputs(
+    repo: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
+    baselines: &[PathBuf],
+    policy_dirs: &[PathBuf],
+) -> driftaudit::gate::GateInputs {
+    let Some(root) = repo.and_then(|r| r.canonicalize().ok()) else {
+        return Default::default();
+    };
+    let inside = |path: &std::path::Path| -> Option<String> {
+        let real = path.canonicalize().ok()?;
+        let relative = real.strip_prefix(&root).ok()?.to_str()?.to_string();
+        Some(relative)
+    };
+    driftaudit::gate::GateInputs {
+        files: config
+            .into_iter()
+            .chain(baselines.iter().map(PathBuf::as_path))
+            .filter_map(inside)
+            .collect(),
+        dirs: policy_dirs.iter().filter_map(|d| inside(d)).collect(),
+    }
+}
+
 pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan, InputError> {
     if let Some(path) = &arguments.secret_key_file {
         use_secret_key(path)?;
@@ -747,6 +773,8 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
     policy_dirs.extend(arguments.policy.iter().cloned());
     let mut baselines: Vec<PathBuf> = config.baselines.iter().map(|b| config.resolve(b)).collect();
     baselines.extend(arguments.baseline.iter().cloned());
+    let baseline_paths = baselines.clone();
+    let policy_dirs_given = policy_dirs.clone();
     // Loaded and checked now, before any source is read: a broken baseline
     // must not cost a scan. `diff` evaluates no policy and reads none.
     let baselines = if policies {
@@ -801,6 +829,12 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
                 .map(|reference| CompareOptions {
                     reference: reference.clone(),
                     fail_on_existing: arguments.fail_on_existing,
+                    gate: gate_inputs(
+                        arguments.repo.as_deref(),
+                        config_path.as_deref(),
+                        &baseline_paths,
+                        &policy_dirs_given,
+                    ),
                 }),
             owners: driftaudit::owners::OwnerOptions::from_config(&config),
         },

@@ -10,6 +10,7 @@ pub mod diag;
 pub mod drift;
 pub mod evidence;
 pub mod facts;
+pub mod gate;
 pub mod model;
 pub mod no_follow;
 pub mod owners;

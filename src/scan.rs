@@ -78,6 +78,9 @@ pub struct CompareOptions {
     pub reference: String,
     /// `--fail-on-existing`: existing findings fail the gate too.
     pub fail_on_existing: bool,
+    /// The config, baseline and policy files of the repository the scan
+    /// used: those the change touches are named (`crate::gate`).
+    pub gate: crate::gate::GateInputs,
 }
 
 pub fn run_scan(options: &ScanOptions) -> Report {
@@ -338,6 +341,21 @@ pub fn run_scan_keeping_live(options: &ScanOptions) -> (Report, Vec<LiveTarget>)
             })
             .collect(),
         compare: base.map(|b| CompareDescription {
+            gate_changes: match (&b.commit, &options.declared, &options.compare) {
+                (Some(_), Some(declared), Some(compare)) => crate::gate::changes(
+                    &declared.tree,
+                    &DeclaredTree::GitRef {
+                        repo: match &declared.tree {
+                            DeclaredTree::Directory(repo) | DeclaredTree::GitRef { repo, .. } => {
+                                repo.clone()
+                            }
+                        },
+                        reference: b.reference.clone(),
+                    },
+                    &compare.gate,
+                ),
+                _ => Vec::new(),
+            },
             base_ref: b.reference,
             base_commit: b.commit,
             fail_on_existing: b.fail_on_existing,

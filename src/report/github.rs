@@ -111,6 +111,16 @@ pub fn render(report: &Report) -> String {
             left[2]
         );
     }
+    // The gate's own inputs the pull request touches: its reviewers decide.
+    for change in report.scan.compare.iter().flat_map(|c| &c.gate_changes) {
+        let _ = writeln!(
+            out,
+            "::warning file={},line=1,title={}::{}",
+            property(&change.path),
+            property("driftaudit: the scan's own configuration changes"),
+            data(&gate_change_text(change))
+        );
+    }
     // Waivers the pull request adds or extends: its reviewers decide on them.
     for waiver in report.waivers.iter().flat_map(|w| &w.changed) {
         let _ = writeln!(
@@ -141,6 +151,14 @@ pub fn render(report: &Report) -> String {
         s.exit_code
     );
     out
+}
+
+/// One line on a config, baseline or policy file the change touches.
+pub fn gate_change_text(change: &crate::gate::GateChange) -> String {
+    format!(
+        "{} {} by this change: it configures the scan that checks this change (the base is judged by it too), so a loosened rule, exemption or threshold hides findings",
+        change.path, change.change
+    )
 }
 
 /// One line on a waiver the change adds or extends (annotations, Markdown).

@@ -189,11 +189,37 @@ pub fn render(report: &Report) -> String {
             false,
         );
     }
+    gate_changes(&mut out, report);
     changed_waivers(&mut out, report);
     backups_table(&mut out, report);
     drift_table(&mut out, report, rank.as_ref());
     evidence(&mut out, report);
     out
+}
+
+/// Config, baseline and policy files the change touches (`--compare-ref`).
+fn gate_changes(out: &mut String, report: &Report) {
+    let changes: Vec<_> = report
+        .scan
+        .compare
+        .iter()
+        .flat_map(|c| &c.gate_changes)
+        .collect();
+    if changes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n### The scan's own configuration changes ({})\n",
+        changes.len()
+    );
+    for change in changes {
+        let _ = writeln!(out, "- {} {}", code(&change.path), escape(&change.change));
+    }
+    let _ = writeln!(
+        out,
+        "\nThese files configure the check of this change, and the base is judged by them too: review them as policy."
+    );
 }
 
 /// Waivers the change adds or extends (`--compare-ref`), for the reviewers.

@@ -170,6 +170,10 @@ pub struct CompareDescription {
     pub base_commit: Option<String>,
     /// `--fail-on-existing`: findings already in the base fail the gate too.
     pub fail_on_existing: bool,
+    /// The config, baseline and policy files of the repository that the
+    /// change adds, removes or modifies (`crate::gate`); left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gate_changes: Vec<crate::gate::GateChange>,
 }
 
 impl CompareDescription {

@@ -200,6 +200,14 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         render_suppressed(&mut out, &report.suppressed_findings, options);
         render_fixed(&mut out, &report.fixed_findings, s);
         render_waivers(&mut out, report, s);
+        for change in report.scan.compare.iter().flat_map(|c| &c.gate_changes) {
+            let _ = writeln!(
+                out,
+                "{}  {}",
+                s.yellow("CONFIG CHANGED"),
+                printable(&super::github::gate_change_text(change))
+            );
+        }
     }
     render_backups(&mut out, report, s);
     render_controls(&mut out, report, s);

@@ -629,3 +629,123 @@ fn the_compare_repository_in_sarif_and_github_formats() {
         "the moved resource is annotated where it is now: {annotations}"
     );
 }
+
+/// The files that configure the gate (the config, its baselines, a policy
+/// folder), when the change touches them, are named for the reviewers: a
+/// pull request that disables the rule its manifests break, or edits a
+/// policy, says so in JSON, as an annotation and in the Markdown summary.
+#[test]
+fn changes_to_the_gates_own_files_are_named() {
+    let (dir, repo, _) = base_repository();
+    let root = dir.path();
+    write(
+        root,
+        "driftaudit.yaml",
+        "baselines: [baselines/team.yaml]\npolicies: {dirs: [policies]}\n",
+    );
+    write(
+        root,
+        "baselines/team.yaml",
+        "images:\n  forbid_latest: true\n",
+    );
+    write(
+        root,
+        "policies/keep.rego",
+        "package driftaudit.custom.keep\n\nimport rego.v1\n",
+    );
+    write(
+        root,
+        "policies/drop.rego",
+        "package driftaudit.custom.drop\n\nimport rego.v1\n",
+    );
+    let base = commit_all(&repo, "base with its gate");
+    // The head turns DA-PRIV-001 off, loosens the baseline, adds a policy
+    // file and removes another; keep.rego is untouched.
+    write(
+        root,
+        "driftaudit.yaml",
+        "baselines: [baselines/team.yaml]\npolicies: {dirs: [policies], disable: [DA-PRIV-001]}\n",
+    );
+    write(
+        root,
+        "baselines/team.yaml",
+        "images:\n  forbid_latest: false\n",
+    );
+    write(
+        root,
+        "policies/added.rego",
+        "package driftaudit.custom.added\n\nimport rego.v1\n",
+    );
+    std::fs::remove_file(root.join("policies/drop.rego")).unwrap();
+    let run = |format: &str| {
+        run_in(
+            root,
+            &[
+                "scan",
+                "--repo",
+                ".",
+                "--now",
+                NOW,
+                "--compare-ref",
+                &base,
+                "--format",
+                format,
+            ],
+        )
+    };
+    let report = run("json").json();
+    assert_valid(&schema("docs/report-schema.json"), &report, "gate changes");
+    let changes: Vec<(String, String)> = report["scan"]["compare"]["gate_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap().into(),
+                c["change"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let pair = |p: &str, c: &str| (p.to_string(), c.to_string());
+    assert_eq!(
+        changes,
+        [
+            pair("baselines/team.yaml", "modified"),
+            pair("driftaudit.yaml", "modified"),
+            pair("policies/added.rego", "added"),
+            pair("policies/drop.rego", "removed"),
+        ]
+    );
+    let github = run("github").stdout;
+    assert!(
+        github.contains("::warning file=driftaudit.yaml,line=1,title=driftaudit%3A the scan's own configuration changes::driftaudit.yaml modified by this change"),
+        "{github}"
+    );
+    let markdown = run("markdown").stdout;
+    assert!(
+        markdown.contains("### The scan's own configuration changes (4)"),
+        "{markdown}"
+    );
+    // Compared with itself: nothing changed, the key is left out.
+    let head = commit_all(&repo, "head");
+    let same = run_in(
+        root,
+        &[
+            "scan",
+            "--repo",
+            ".",
+            "--now",
+            NOW,
+            "--compare-ref",
+            &head,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        same.json()["scan"]["compare"].get("gate_changes"),
+        None,
+        "{}",
+        same.stdout
+    );
+}
