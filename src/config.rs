@@ -38,6 +38,10 @@ pub struct Config {
     pub environments: Vec<EnvironmentConfig>,
     /// Default `--fail-on` severity.
     pub fail_on: Option<String>,
+    /// The history store of `scan` (`--history`, docs/history.md):
+    /// `sqlite:PATH` (relative to the config file) or `postgres:DSN`
+    /// without password; empty for `.driftaudit/history.db` beside the config.
+    pub history: Option<String>,
     /// The waivers file (docs/waivers.md), relative to the config file
     /// [default: `.driftaudit/waivers.yaml` of the declared repository].
     pub waivers: Option<PathBuf>,

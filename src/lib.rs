@@ -9,6 +9,7 @@ pub mod diag;
 pub mod drift;
 pub mod evidence;
 pub mod facts;
+pub mod history;
 pub mod model;
 pub mod no_follow;
 pub mod policy;

@@ -84,10 +84,12 @@ pub enum Code {
     NothingLive,
     /// An entry of the waivers file is invalid (docs/waivers.md).
     WaiverInvalid,
+    /// The history store cannot be opened, read or written (docs/history.md).
+    HistoryStore,
 }
 
 impl Code {
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 33] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
@@ -120,6 +122,7 @@ impl Code {
         Code::CredentialUnreadable,
         Code::NothingLive,
         Code::WaiverInvalid,
+        Code::HistoryStore,
     ];
 
     /// `DA-E001`, ...
@@ -157,6 +160,7 @@ impl Code {
             Code::CredentialUnreadable => "DA-E504",
             Code::NothingLive => "DA-E505",
             Code::WaiverInvalid => "DA-E601",
+            Code::HistoryStore => "DA-E701",
         }
     }
 }

@@ -251,6 +251,10 @@ pub struct Finding {
     /// owner): what `--group-by owner` routes by. Left out when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// With `--history`: `first_seen`, `last_seen`, `age_seconds` and
+    /// `new_since_last_scan` (docs/history.md); left out otherwise.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::EntryHistory>,
 }
 
 impl Finding {
@@ -386,6 +390,14 @@ pub struct Report {
     /// (`crate::backups`); left out when there is none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backups: Vec<crate::backups::BackupStatus>,
+    /// With `--history`: open findings and drift entries of the previous
+    /// scan of the same target that this scan no longer shows (docs/history.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<crate::history::ResolvedEntry>,
+    /// With `--history`: the store, this scan's id, the scan compared with
+    /// and the counts of new, existing and resolved entries. Left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::HistorySummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -562,6 +574,8 @@ impl Report {
             controls: None,
             evidence: None,
             backups: Vec::new(),
+            resolved: Vec::new(),
+            history: None,
         }
     }
 
