@@ -69,8 +69,12 @@ fn is(object: &Value, kind: &str, name: &str) -> bool {
     object["kind"] == kind && object["metadata"]["name"] == name
 }
 
-/// The scan of the demo copy with a history; `extra` are more flags.
+/// The scan of the demo copy with a history, as JSON; `extra` are more flags.
 fn scan(dir: &Path, history: &str, now: &str, extra: &[&str]) -> Run {
+    scan_as(dir, history, now, "json", extra)
+}
+
+fn scan_as(dir: &Path, history: &str, now: &str, format: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "scan",
         "--config",
@@ -84,7 +88,7 @@ fn scan(dir: &Path, history: &str, now: &str, extra: &[&str]) -> Run {
         "--now",
         now,
         "--format",
-        "json",
+        format,
     ];
     args.extend(extra);
     run_in(dir, &args)
@@ -253,21 +257,7 @@ fn demo_scans_remember_what_is_new_and_what_was_resolved() {
     );
 
     // The text and Markdown reports say it too.
-    let text = run_in(
-        d,
-        &[
-            "scan",
-            "--config",
-            "driftaudit.yaml",
-            "--repo",
-            "repo",
-            "--live-snapshot",
-            "live-snapshot.json",
-            "--history",
-            "--now",
-            "2026-11-25T00:00:00Z",
-        ],
-    );
+    let text = scan_as(d, "", "2026-11-25T00:00:00Z", "text", &[]);
     assert!(
         text.stdout.contains("first seen 2026-11-22T00:00:00Z (3d)"),
         "{}",
@@ -279,23 +269,7 @@ fn demo_scans_remember_what_is_new_and_what_was_resolved() {
         "{}",
         text.stdout
     );
-    let markdown = run_in(
-        d,
-        &[
-            "scan",
-            "--config",
-            "driftaudit.yaml",
-            "--repo",
-            "repo",
-            "--live-snapshot",
-            "live-snapshot.json",
-            "--history",
-            "--now",
-            "2026-11-26T00:00:00Z",
-            "--format",
-            "markdown",
-        ],
-    );
+    let markdown = scan_as(d, "", "2026-11-26T00:00:00Z", "markdown", &[]);
     assert!(
         markdown.stdout.contains("### Since the last scan"),
         "{}",
