@@ -136,15 +136,27 @@ impl PgStore {
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                     .await
                     .map_err(db)?;
-                tx.batch_execute(
-                    "CREATE TABLE IF NOT EXISTS driftaudit_migrations (
-                        version BIGINT PRIMARY KEY,
-                        applied_by TEXT NOT NULL,
-                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-                    )",
-                )
-                .await
-                .map_err(db)?;
+                // Created only when missing: a role without CREATE can
+                // use a store another role migrated.
+                let exists: bool = tx
+                    .query_one(
+                        "SELECT to_regclass('driftaudit_migrations') IS NOT NULL",
+                        &[],
+                    )
+                    .await
+                    .map_err(db)?
+                    .get(0);
+                if !exists {
+                    tx.batch_execute(
+                        "CREATE TABLE driftaudit_migrations (
+                            version BIGINT PRIMARY KEY,
+                            applied_by TEXT NOT NULL,
+                            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                        )",
+                    )
+                    .await
+                    .map_err(db)?;
+                }
                 let current: i64 = tx
                     .query_one(
                         "SELECT COALESCE(MAX(version), 0)::BIGINT FROM driftaudit_migrations",

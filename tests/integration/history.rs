@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::common::pgserver::{PgServer, DEFAULT_HBA, PASSWORD};
-use crate::common::{free_port, run_in, Run};
+use crate::common::{driftaudit, finish, free_port, run_in, Run};
 
 /// The demo's files, copied to a scratch folder so its snapshot can change.
 fn demo_copy() -> tempfile::TempDir {
@@ -657,6 +657,48 @@ fn postgres_store_with_two_scanners_writing_at_once_loses_nothing() {
         "SELECT count(*) FROM driftaudit_scans WHERE evidence LIKE '%s3cret%' OR target LIKE '%s3cret%'",
     );
     assert_eq!(dump, "0");
+
+    // A role that may read but not write: the scan says so (DA-E701) and
+    // claims nothing new; the store is left as it was.
+    server.psql(
+        "history",
+        &format!("CREATE ROLE reader LOGIN PASSWORD '{PASSWORD}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader"),
+    );
+    let reader = format!(
+        "postgres:host=127.0.0.1 port={} user=reader dbname=history sslmode=disable",
+        server.port
+    );
+    let denied = finish(
+        driftaudit()
+            .current_dir(dirs[0].path())
+            .env("PGPASSWORD", PASSWORD)
+            .args([
+                "scan",
+                "--config",
+                "driftaudit.yaml",
+                "--repo",
+                "repo",
+                "--live-snapshot",
+                "live-snapshot.json",
+                "--history",
+                &reader,
+                "--format",
+                "json",
+            ]),
+    );
+    assert_eq!(denied.code, 2, "{}", denied.all());
+    let report = denied.json();
+    assert!(report.get("history").is_none());
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("permission denied"), "{message}");
+    assert!(!denied.all().contains(PASSWORD));
+    assert_eq!(
+        history_json(dirs[0].path(), &["list"], &common)
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
 
     // The scripted sequence on PostgreSQL gives the numbers it gives on SQLite.
     server.psql("postgres", "CREATE DATABASE sequence");
