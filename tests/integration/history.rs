@@ -75,7 +75,17 @@ fn scan(dir: &Path, history: &str, now: &str, extra: &[&str]) -> Run {
 }
 
 fn scan_as(dir: &Path, history: &str, now: &str, format: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
+    finish(
+        scan_command(dir, history, format)
+            .args(["--now", now])
+            .args(extra),
+    )
+}
+
+/// `scan` of the demo copy in `dir` with this history and format.
+fn scan_command(dir: &Path, history: &str, format: &str) -> std::process::Command {
+    let mut command = driftaudit();
+    command.current_dir(dir).args([
         "scan",
         "--config",
         "driftaudit.yaml",
@@ -85,13 +95,10 @@ fn scan_as(dir: &Path, history: &str, now: &str, format: &str, extra: &[&str]) -
         "live-snapshot.json",
         "--history",
         history,
-        "--now",
-        now,
         "--format",
         format,
-    ];
-    args.extend(extra);
-    run_in(dir, &args)
+    ]);
+    command
 }
 
 /// `(kind, rule or drift status, resource name)` of the report's open
@@ -668,24 +675,7 @@ fn postgres_store_with_two_scanners_writing_at_once_loses_nothing() {
         "postgres:host=127.0.0.1 port={} user=reader dbname=history sslmode=disable",
         server.port
     );
-    let denied = finish(
-        driftaudit()
-            .current_dir(dirs[0].path())
-            .env("PGPASSWORD", PASSWORD)
-            .args([
-                "scan",
-                "--config",
-                "driftaudit.yaml",
-                "--repo",
-                "repo",
-                "--live-snapshot",
-                "live-snapshot.json",
-                "--history",
-                &reader,
-                "--format",
-                "json",
-            ]),
-    );
+    let denied = finish(scan_command(dirs[0].path(), &reader, "json").env("PGPASSWORD", PASSWORD));
     assert_eq!(denied.code, 2, "{}", denied.all());
     let report = denied.json();
     assert!(report.get("history").is_none());
