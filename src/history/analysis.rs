@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{resource_of, rfc3339, short_age, EntryRow, ScanRow};
+use super::{rfc3339, short_age, EntryRow, EntryView, ScanRow};
 
 /// `history list`: one line per scan.
 #[derive(Debug, Clone, Serialize)]
@@ -80,67 +80,39 @@ pub fn render_list(scans: &[ScanRow], json: bool) -> String {
 /// One stored entry as `show` and `open` list it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EntryLine {
-    pub kind: String,
-    pub fingerprint: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    pub target: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    pub resource: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    #[serde(flatten)]
+    pub entry: EntryView,
     pub suppressed: bool,
-    pub first_seen: String,
     /// Seconds from `first_seen` to the scan (`show`) or to `--now` (`open`).
     pub age_seconds: i64,
 }
 
 fn entry_line(entry: &EntryRow, at: i64) -> EntryLine {
     EntryLine {
-        kind: entry.kind.clone(),
-        fingerprint: entry.fingerprint.clone(),
-        rule: entry.rule.clone(),
-        severity: entry.severity.clone(),
-        category: entry.category.clone(),
-        target: entry.target.clone(),
-        environment: entry.environment.clone(),
-        resource: resource_of(entry),
-        path: entry.path.clone(),
-        status: entry.status.clone(),
-        owner: entry.owner.clone(),
+        entry: EntryView::of(entry),
         suppressed: entry.suppressed,
-        first_seen: rfc3339(entry.first_seen),
         age_seconds: at - entry.first_seen,
     }
 }
 
 fn render_entries(out: &mut String, entries: &[EntryLine]) {
-    for e in entries {
-        let what = match (&e.rule, &e.status) {
-            (Some(rule), _) => format!("{} {rule}", e.severity.as_deref().unwrap_or("")),
-            (None, Some(status)) => format!("drift {status}"),
-            (None, None) => e.kind.clone(),
+    for line_of in entries {
+        let e = &line_of.entry;
+        let what = match &e.severity {
+            Some(severity) => format!("{severity} {}", e.what()),
+            None => e.what(),
         };
         let mut line = format!(
             "  {what}  {}  [{}]  first seen {} ({})",
             e.resource.as_deref().unwrap_or("(inventory)"),
             e.target,
             e.first_seen,
-            short_age(e.age_seconds)
+            short_age(line_of.age_seconds)
         );
         if let Some(owner) = &e.owner {
             let _ = write!(line, "  owner {owner}");
         }
-        if e.suppressed {
+        if line_of.suppressed {
             line.push_str("  (suppressed)");
         }
         let _ = writeln!(out, "{}", crate::printable::printable(&line));
@@ -434,18 +406,24 @@ pub fn open_older(
         for entry in open_entries(entries, latest.id) {
             if now - entry.first_seen > older_than {
                 let mut line = entry_line(entry, now);
-                line.target = latest.target.clone();
+                line.entry.target = latest.target.clone();
                 lines.push(line);
             }
         }
     }
     lines.sort_by(|a, b| {
-        (b.age_seconds, &a.target, &a.kind, &a.fingerprint).cmp(&(
-            a.age_seconds,
-            &b.target,
-            &b.kind,
-            &b.fingerprint,
-        ))
+        (
+            b.age_seconds,
+            &a.entry.target,
+            &a.entry.kind,
+            &a.entry.fingerprint,
+        )
+            .cmp(&(
+                a.age_seconds,
+                &b.entry.target,
+                &b.entry.kind,
+                &b.entry.fingerprint,
+            ))
     });
     lines
 }

@@ -363,10 +363,9 @@ pub struct EntryHistory {
     pub new_since_last_scan: bool,
 }
 
-/// An entry of the previous scan of the same target that this scan no
-/// longer shows (`report.resolved`).
+/// A stored finding or drift entry as reports and `history` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResolvedEntry {
+pub struct EntryView {
     /// `finding` or `drift`.
     pub kind: String,
     pub fingerprint: String,
@@ -388,6 +387,42 @@ pub struct ResolvedEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     pub first_seen: String,
+}
+
+impl EntryView {
+    pub fn of(entry: &EntryRow) -> EntryView {
+        EntryView {
+            kind: entry.kind.clone(),
+            fingerprint: entry.fingerprint.clone(),
+            rule: entry.rule.clone(),
+            severity: entry.severity.clone(),
+            category: entry.category.clone(),
+            target: entry.target.clone(),
+            environment: entry.environment.clone(),
+            resource: resource_of(entry),
+            path: entry.path.clone(),
+            status: entry.status.clone(),
+            owner: entry.owner.clone(),
+            first_seen: rfc3339(entry.first_seen),
+        }
+    }
+
+    /// The rule, or `drift STATUS`.
+    pub fn what(&self) -> String {
+        match (&self.rule, &self.status) {
+            (Some(rule), _) => rule.clone(),
+            (None, Some(status)) => format!("drift {status}"),
+            (None, None) => self.kind.clone(),
+        }
+    }
+}
+
+/// An entry of the previous scan of the same target that this scan no
+/// longer shows (`report.resolved`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedEntry {
+    #[serde(flatten)]
+    pub entry: EntryView,
     /// The clock of the last scan that showed it.
     pub last_seen: String,
 }
@@ -596,31 +631,24 @@ fn remember_in(store: &mut dyn Store, report: &mut Report, run: &HistoryRun) -> 
                     continue;
                 }
                 resolved.push(ResolvedEntry {
-                    kind: entry.kind.clone(),
-                    fingerprint: entry.fingerprint.clone(),
-                    rule: entry.rule.clone(),
-                    severity: entry.severity.clone(),
-                    category: entry.category.clone(),
-                    target: entry.target.clone(),
-                    environment: entry.environment.clone(),
-                    resource: resource_of(entry),
-                    path: entry.path.clone(),
-                    status: entry.status.clone(),
-                    owner: entry.owner.clone(),
-                    first_seen: rfc3339(entry.first_seen),
+                    entry: EntryView::of(entry),
                     last_seen: rfc3339(scan.clock),
                 });
             }
         }
     }
     resolved.sort_by(|a, b| {
-        (&a.kind, &a.target, &a.resource, &a.rule, &a.fingerprint).cmp(&(
-            &b.kind,
-            &b.target,
-            &b.resource,
-            &b.rule,
-            &b.fingerprint,
-        ))
+        let key = |r: &ResolvedEntry| {
+            let e = &r.entry;
+            (
+                e.kind.clone(),
+                e.target.clone(),
+                e.resource.clone(),
+                e.rule.clone(),
+                e.fingerprint.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
     });
     regate(report, run.fail_on_new, run.allow_partial);
     let summary = &report.summary;

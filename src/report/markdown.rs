@@ -232,18 +232,18 @@ fn history_section(out: &mut String, report: &Report) {
             out,
             "\n| resolved | resource | first seen | last seen |\n|---|---|---|---|"
         );
-        for entry in report.resolved.iter().take(ROWS) {
-            let what = match (&entry.rule, &entry.status) {
-                (Some(rule), _) => code(rule),
-                (None, Some(status)) => format!("drift {}", escape(status)),
-                (None, None) => escape(&entry.kind),
+        for resolved in report.resolved.iter().take(ROWS) {
+            let entry = &resolved.entry;
+            let what = match &entry.rule {
+                Some(rule) => code(rule),
+                None => escape(&entry.what()),
             };
             let _ = writeln!(
                 out,
                 "| {what} | {} | {} | {} |",
                 escape(entry.resource.as_deref().unwrap_or("(inventory)")),
                 escape(&entry.first_seen),
-                escape(&entry.last_seen)
+                escape(&resolved.last_seen)
             );
         }
     }

@@ -259,22 +259,18 @@ fn render_resolved(out: &mut String, report: &Report, s: Style) {
             report.resolved.len()
         )))
     );
-    for entry in &report.resolved {
-        let what = match (&entry.rule, &entry.status) {
-            (Some(rule), _) => rule.clone(),
-            (None, Some(status)) => format!("drift {status}"),
-            (None, None) => entry.kind.clone(),
-        };
+    for resolved in &report.resolved {
+        let entry = &resolved.entry;
         let _ = writeln!(
             out,
             "  {} {}  {}",
-            printable(&what),
+            printable(&entry.what()),
             s.bold(&printable(
                 entry.resource.as_deref().unwrap_or("(inventory)")
             )),
             s.dim(&format!(
                 "first seen {}, last seen {}",
-                entry.first_seen, entry.last_seen
+                entry.first_seen, resolved.last_seen
             ))
         );
     }
