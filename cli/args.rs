@@ -144,6 +144,7 @@ pub enum TrendBy {
 
 #[derive(Args, Debug)]
 pub struct HistoryTrendArgs {
+    /// What the open entries are counted by.
     #[arg(long, value_enum, default_value = "category")]
     pub by: TrendBy,
     /// How far back (e.g. 30d, 12h, 2w).
