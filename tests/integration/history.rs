@@ -800,3 +800,65 @@ fn hostile_stores_are_refused_clearly_and_nothing_is_called_new() {
     let diff = run_in(d, &["diff", "--demo", "--history"]);
     assert_eq!(diff.code, 2, "{}", diff.all());
 }
+
+#[test]
+fn the_configs_history_key_is_relative_to_the_config_and_read_by_history() {
+    let dir = demo_copy();
+    let d = dir.path();
+    let config = std::fs::read_to_string(d.join("driftaudit.yaml")).unwrap();
+    std::fs::write(
+        d.join("driftaudit.yaml"),
+        format!("{config}history: sqlite:state/h.db\n"),
+    )
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = d.join("driftaudit.yaml");
+    let repo = d.join("repo");
+    let snapshot = d.join("live-snapshot.json");
+    let args = [
+        "scan",
+        "--config",
+        config.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--live-snapshot",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let run = run_in(elsewhere.path(), &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        d.join("state/h.db").is_file(),
+        "beside the config, not the working directory"
+    );
+    assert!(run.json()["history"]["scan_id"].is_i64());
+    let list = run_in(
+        elsewhere.path(),
+        &[
+            "history",
+            "list",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(list.code, 0, "{}", list.all());
+    assert_eq!(list.json().as_array().unwrap().len(), 1);
+    // `diff` ignores the config's history (it records nothing).
+    let diff = run_in(elsewhere.path(), &[&["diff"], &args[1..7]].concat());
+    assert_ne!(diff.code, 2, "{}", diff.all());
+    let list = run_in(
+        elsewhere.path(),
+        &[
+            "history",
+            "list",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(list.json().as_array().unwrap().len(), 1);
+}
