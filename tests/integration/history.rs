@@ -833,32 +833,24 @@ fn the_configs_history_key_is_relative_to_the_config_and_read_by_history() {
         "beside the config, not the working directory"
     );
     assert!(run.json()["history"]["scan_id"].is_i64());
-    let list = run_in(
-        elsewhere.path(),
-        &[
-            "history",
-            "list",
-            "--config",
-            config.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(list.code, 0, "{}", list.all());
-    assert_eq!(list.json().as_array().unwrap().len(), 1);
+    let scans = || {
+        let list = run_in(
+            elsewhere.path(),
+            &[
+                "history",
+                "list",
+                "--config",
+                config.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(list.code, 0, "{}", list.all());
+        list.json().as_array().unwrap().len()
+    };
+    assert_eq!(scans(), 1);
     // `diff` ignores the config's history (it records nothing).
     let diff = run_in(elsewhere.path(), &[&["diff"], &args[1..7]].concat());
     assert_ne!(diff.code, 2, "{}", diff.all());
-    let list = run_in(
-        elsewhere.path(),
-        &[
-            "history",
-            "list",
-            "--config",
-            config.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(list.json().as_array().unwrap().len(), 1);
+    assert_eq!(scans(), 1);
 }
