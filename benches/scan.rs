@@ -122,6 +122,53 @@ fn scan_once(binary: &Path, repo: &Path, extra: &[&str]) -> (Duration, i64) {
     (elapsed, usage.ru_maxrss)
 }
 
+/// Medians (and peak RSS) of `runs` scans without and with a SQLite history,
+/// alternating; the store gets one scan first so every timed run compares
+/// with a previous scan and records a new one.
+fn history_runs(binary: &Path, repo: &Path, runs: usize) -> HistoryRuns {
+    let store = tempfile::tempdir().expect("tempdir");
+    let spec = format!("sqlite:{}", store.path().join("history.db").display());
+    let with = ["--history", spec.as_str()];
+    scan_once(binary, repo, &with);
+    let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let mut peaks = [0i64; 2];
+    for _ in 0..runs {
+        for (index, extra) in [&[][..], &with[..]].into_iter().enumerate() {
+            let (elapsed, peak) = scan_once(binary, repo, extra);
+            times[index].push(elapsed);
+            peaks[index] = peaks[index].max(peak);
+        }
+    }
+    let findings = Command::new(binary)
+        .args(["history", "list", "--format", "json", "--history", &spec])
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+        .and_then(|v| v[0]["findings"].as_i64())
+        .unwrap_or(-1);
+    let median = |t: &mut Vec<Duration>| {
+        t.sort();
+        t[runs / 2]
+    };
+    HistoryRuns {
+        plain: median(&mut times[0]),
+        plain_peak: peaks[0],
+        with: median(&mut times[1]),
+        with_peak: peaks[1],
+        findings,
+    }
+}
+
+/// What `history_runs` measured.
+struct HistoryRuns {
+    plain: Duration,
+    plain_peak: i64,
+    with: Duration,
+    with_peak: i64,
+    /// Findings recorded per scan (from `history list`).
+    findings: i64,
+}
+
 /// Commits a change to one application's file (replicas and image of
 /// `apps-0000/app-3.yaml`) on top of HEAD: the head of a pull request.
 fn commit_one_change(dir: &Path, certificate: &str) {
@@ -221,6 +268,10 @@ fn main() {
     println!("| binary | resources | files | wall (median of {runs}) | peak RSS |");
     println!("|---|---:|---:|---:|---:|");
     let mut compared = Vec::new();
+    // DRIFTAUDIT_BENCH_HISTORY=1: the same scan with and without a SQLite
+    // history (`--history sqlite:FILE`, docs/history.md), alternating run by run.
+    let history = std::env::var_os("DRIFTAUDIT_BENCH_HISTORY").is_some();
+    let mut remembered = Vec::new();
     for size in sizes {
         // DRIFTAUDIT_BENCH_KEEP=DIR keeps each repository (DIR/N) for other
         // tools, e.g. `valgrind --tool=callgrind` on the same input.
@@ -249,9 +300,28 @@ fn main() {
                 peaks[index] as f64 / 1024.0
             );
         }
+        if history {
+            remembered.push((written, history_runs(&binaries[0], &repo, runs)));
+        }
         commit_one_change(&repo, &certificate);
         let [head, both] = compare_runs(&binaries[0], &repo, runs);
         compared.push((written, head, both));
+    }
+    if history {
+        println!("\nWith a SQLite history (steady state: the store holds the previous scan), this build\n");
+        println!("| resources | findings | without (median of {runs}) | with --history | change | peak RSS without / with |");
+        println!("|---:|---:|---:|---:|---:|---:|");
+        for (written, r) in remembered {
+            println!(
+                "| {written} | {} | {:.2} s | {:.2} s | {:+.1} % | {:.0} / {:.0} MiB |",
+                r.findings,
+                r.plain.as_secs_f64(),
+                r.with.as_secs_f64(),
+                (r.with.as_secs_f64() / r.plain.as_secs_f64() - 1.0) * 100.0,
+                r.plain_peak as f64 / 1024.0,
+                r.with_peak as f64 / 1024.0
+            );
+        }
     }
     println!("\nOne file changed: head only (`--ref HEAD`) against base+head (`--compare-ref HEAD~1`), this build\n");
     println!("| resources | head only (median of {runs}) | base+head | ratio | peak RSS head / base+head |");

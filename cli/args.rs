@@ -77,6 +77,99 @@ pub enum Command {
     /// Write a new Ed25519 key pair for `scan --sign-key` (PKCS#8 PEM) and
     /// `verify --key` (FILE.pub, PEM public key).
     Keygen(KeygenArgs),
+    /// What the history store of `scan --history` remembers: scans, trends,
+    /// time to resolve, SLA breaches; prune old scans (docs/history.md).
+    History {
+        #[command(subcommand)]
+        command: HistoryCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HistoryCommand {
+    /// The recorded scans: id, target, clock, result, exit code, counts.
+    List(HistoryCommon),
+    /// One scan and its entries.
+    Show(HistoryShowArgs),
+    /// Open entries per day, grouped (each day: the latest complete scan of
+    /// each target at its end).
+    Trend(HistoryTrendArgs),
+    /// Time to resolve per rule and per severity: count, mean, median.
+    Mttr(HistoryCommon),
+    /// Open entries first seen longer ago than --older-than (SLA breaches).
+    Open(HistoryOpenArgs),
+    /// Delete scans older than --keep (never the latest of a target).
+    Prune(HistoryPruneArgs),
+}
+
+/// The options every `history` command takes.
+#[derive(Args, Debug, Clone)]
+pub struct HistoryCommon {
+    /// The store: `sqlite:PATH` or `postgres:DSN` [default: the config's
+    /// `history`, else sqlite:.driftaudit/history.db beside the config].
+    #[arg(long = "history", value_name = "SPEC", num_args = 0..=1, default_missing_value = "")]
+    pub history: Option<String>,
+    /// File whose first line is the password of a `postgres:` store.
+    #[arg(long, value_name = "FILE")]
+    pub history_password_file: Option<PathBuf>,
+    /// Config file [default: ./driftaudit.yaml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// The clock (RFC 3339) the durations are counted to [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Only the scans of this history target.
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryShowArgs {
+    /// The scan id (`history list`).
+    #[arg(value_name = "SCAN")]
+    pub scan: i64,
+    #[command(flatten)]
+    pub common: HistoryCommon,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrendBy {
+    Category,
+    Rule,
+    Target,
+    Environment,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryTrendArgs {
+    /// What the open entries are counted by.
+    #[arg(long, value_enum, default_value = "category")]
+    pub by: TrendBy,
+    /// How far back (e.g. 30d, 12h, 2w).
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub since: String,
+    #[command(flatten)]
+    pub common: HistoryCommon,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryOpenArgs {
+    /// Open longer than this (e.g. 7d).
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub older_than: String,
+    #[command(flatten)]
+    pub common: HistoryCommon,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryPruneArgs {
+    /// Keep the scans of this last period (e.g. 90d).
+    #[arg(long, value_name = "DURATION")]
+    pub keep: String,
+    #[command(flatten)]
+    pub common: HistoryCommon,
 }
 
 #[derive(Args, Debug)]
@@ -339,6 +432,32 @@ pub struct ScanArgs {
     pub postgres: PostgresArgs,
     #[command(flatten)]
     pub pgbackrest: PgBackRestArgs,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// The history flags of `scan` (docs/history.md).
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "History")]
+pub struct HistoryArgs {
+    /// Record the scan in a history store and mark what is new since the
+    /// last scan of the same target: `sqlite:PATH` or `postgres:DSN` (no
+    /// password in it) [alone: sqlite:.driftaudit/history.db beside the
+    /// config] [config: history].
+    #[arg(long = "history", value_name = "SPEC", num_args = 0..=1, default_missing_value = "")]
+    pub history: Option<String>,
+    /// File whose first line is the password of a `postgres:` history store
+    /// [default: PGPASSWORD, then PGPASSFILE or ~/.pgpass].
+    #[arg(long, value_name = "FILE")]
+    pub history_password_file: Option<PathBuf>,
+    /// The history key of this scan [default: the declared source, the live
+    /// targets and the environments].
+    #[arg(long, value_name = "NAME")]
+    pub history_target: Option<String>,
+    /// Exit 1 only for findings (and drift, with --fail-on-drift) new since
+    /// the last scan of the same target; needs a history.
+    #[arg(long)]
+    pub fail_on_new: bool,
 }
 
 /// The live sources' flag groups, each over its section of the config file
@@ -425,7 +544,43 @@ pub struct PreparedScan {
     pub options: ScanOptions,
     /// The config file read, if any (for `--evidence-dir`).
     pub config_path: Option<PathBuf>,
+    /// `--history` (or the config's `history`), for `scan`.
+    pub history: Option<driftaudit::history::HistoryRun>,
     _demo: Option<Demo>,
+}
+
+/// The history store of `--history SPEC` (or the config's `history`), with
+/// relative paths resolved: the flag's against the working directory, the
+/// config's against the config's folder (and the default beside the config,
+/// the working directory without one or for the demo).
+pub fn history_spec(
+    flag: Option<&str>,
+    password_file: Option<PathBuf>,
+    config: &Config,
+    demo: bool,
+) -> Result<Option<driftaudit::history::HistorySpec>, InputError> {
+    let config_dir = if demo {
+        PathBuf::new()
+    } else {
+        config.base_dir.clone()
+    };
+    match (flag, &config.history) {
+        (Some(""), _) => driftaudit::history::parse_spec("", &config_dir, password_file).map(Some),
+        (Some(text), _) => {
+            driftaudit::history::parse_spec(text, std::path::Path::new(""), password_file).map(Some)
+        }
+        (None, Some(text)) => driftaudit::history::parse_spec(text, &config_dir, password_file)
+            .map(Some)
+            .map_err(|error| {
+                driftaudit::diag::Diagnostic::error(
+                    driftaudit::diag::Code::ConfigInvalidValue,
+                    config.place_of("history"),
+                    format!("history: {}", error.message),
+                )
+                .with_line_hidden()
+            }),
+        (None, None) => Ok(None),
+    }
 }
 
 pub fn parse_now(text: &str) -> Result<OffsetDateTime, InputError> {
@@ -783,6 +938,26 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
         serde_json::Value::Null
     };
 
+    let history = history_spec(
+        arguments.history.history.as_deref(),
+        arguments.history.history_password_file.clone(),
+        &config,
+        arguments.demo,
+    )?;
+    if arguments.history.fail_on_new && history.is_none() {
+        return Err(InputError::error(
+            driftaudit::diag::Code::Usage,
+            driftaudit::diag::Place::Argument("--fail-on-new".into()),
+            "needs a history to tell what is new: give --history [SPEC] (or `history:` in the config)",
+        ));
+    }
+    let history = history.map(|spec| driftaudit::history::HistoryRun {
+        spec,
+        target: arguments.history.history_target.clone(),
+        fail_on_new: arguments.history.fail_on_new,
+        allow_partial: arguments.allow_partial,
+    });
+
     Ok(PreparedScan {
         options: ScanOptions {
             declared,
@@ -839,6 +1014,7 @@ pub fn prepare_scan(arguments: &ScanArgs, policies: bool) -> Result<PreparedScan
             owners: driftaudit::owners::OwnerOptions::from_config(&config),
         },
         config_path,
+        history,
         _demo: demo,
     })
 }

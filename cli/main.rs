@@ -3,6 +3,7 @@
 
 mod args;
 mod demo;
+mod history;
 mod logging;
 mod manual;
 mod progress;
@@ -86,6 +87,7 @@ fn main() -> ExitCode {
         Command::Report(arguments) => render_saved(arguments),
         Command::Verify(arguments) => verify_evidence(arguments),
         Command::Keygen(arguments) => keygen(arguments),
+        Command::History { command } => history::run(command),
     };
     ExitCode::from(code as u8)
 }
@@ -110,6 +112,11 @@ fn fail(error: &InputError) -> i32 {
 }
 
 fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
+    if !policies {
+        if let Err(error) = no_history_flags(&arguments, "diff") {
+            return fail(&error);
+        }
+    }
     let prepared = match args::prepare_scan(&arguments, policies) {
         Ok(prepared) => prepared,
         Err(error) => return fail(&error),
@@ -127,6 +134,10 @@ fn run_scan(arguments: args::ScanArgs, policies: bool) -> i32 {
         report.scan_duration_seconds = Some(started.elapsed().as_secs_f64());
     }
     attach_file_evidence(&mut report, &arguments, &prepared);
+    // `diff` records nothing: its report has no findings to remember.
+    if let Some(run) = prepared.history.as_ref().filter(|_| policies) {
+        driftaudit::history::remember(&mut report, run);
+    }
     group_report(&mut report, &arguments.render);
     // The format changes what is written, never the exit code (but a report
     // that could not be written is an input error).
@@ -642,7 +653,32 @@ fn append_summary(path: &std::path::Path, report: &report::Report) -> Result<(),
         })
 }
 
+/// `diff` and `capture` record no history: its flags are refused there.
+fn no_history_flags(arguments: &args::ScanArgs, command: &str) -> Result<(), InputError> {
+    let history = &arguments.history;
+    let given = [
+        ("--history", history.history.is_some()),
+        ("--history-target", history.history_target.is_some()),
+        (
+            "--history-password-file",
+            history.history_password_file.is_some(),
+        ),
+        ("--fail-on-new", history.fail_on_new),
+    ];
+    match given.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(InputError::error(
+            Code::Usage,
+            Place::Argument((*flag).into()),
+            format!("`{command}` records no history: use `scan`"),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn capture(arguments: args::ScanArgs) -> i32 {
+    if let Err(error) = no_history_flags(&arguments, "capture") {
+        return fail(&error);
+    }
     if arguments.evidence_dir.is_some() {
         return fail(&InputError::error(
             Code::Usage,

@@ -40,6 +40,10 @@ pub struct Config {
     pub owners: crate::owners::OwnersConfig,
     /// Default `--fail-on` severity.
     pub fail_on: Option<String>,
+    /// The history store of `scan` (`--history`, docs/history.md):
+    /// `sqlite:PATH` (relative to the config file) or `postgres:DSN`
+    /// without password; empty for `.driftaudit/history.db` beside the config.
+    pub history: Option<String>,
     /// The waivers file (docs/waivers.md), relative to the config file
     /// [default: `.driftaudit/waivers.yaml` of the declared repository].
     pub waivers: Option<PathBuf>,
@@ -630,6 +634,14 @@ impl Config {
                     "an untrusted config (--untrusted-config) may not name live sources; \
                      `{section}` is refused (give live targets by flags, or the config by --config)"
                 ),
+            ));
+        }
+        // The history store is written: a pull request must not choose where.
+        if self.history.is_some() {
+            return Err(Diagnostic::error(
+                Code::ConfigInvalidValue,
+                self.place_of("history"),
+                "an untrusted config (--untrusted-config) may not name a history store (it is written to); give it by --history",
             ));
         }
         // Limits that protect the scan: lowered, never raised (a pull request

@@ -109,6 +109,9 @@ pub struct Drift {
     /// Who answers for it (see `Finding::owner`). Left out when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// With `--history` (see `Finding::history`); left out otherwise.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::EntryHistory>,
     /// Not in the JSON; a report read back (`driftaudit report --input`)
     /// rebuilds it from `resource` and `environment`.
     #[serde(skip, default = "Identity::unknown")]
@@ -187,6 +190,7 @@ pub fn compute_drift(
                 };
                 Drift {
                     owner: None,
+                    history: None,
                     environment: Some(resource.identity.environment.clone())
                         .filter(|e| !e.is_empty()),
                     target: target.to_string(),
@@ -201,6 +205,7 @@ pub fn compute_drift(
             }
             None => Drift {
                 owner: None,
+                history: None,
                 environment: Some(resource.identity.environment.clone()).filter(|e| !e.is_empty()),
                 target: target.to_string(),
                 resource: resource.reference(),
@@ -231,6 +236,7 @@ pub fn compute_drift(
         }
         drifts.push(Drift {
             owner: None,
+            history: None,
             environment: Some(resource.identity.environment.clone()).filter(|e| !e.is_empty()),
             target: target.to_string(),
             resource: resource.reference(),

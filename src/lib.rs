@@ -11,6 +11,7 @@ pub mod drift;
 pub mod evidence;
 pub mod facts;
 pub mod gate;
+pub mod history;
 pub mod model;
 pub mod no_follow;
 pub mod owners;

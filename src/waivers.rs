@@ -353,6 +353,7 @@ fn expired_finding(file: &str, waiver: &Waiver, matched: bool) -> Finding {
     let identity = format!("{}\n{}\n{}", waiver.subject(), waiver.owner, waiver.expires);
     Finding {
         owner: None,
+        history: None,
         rule: EXPIRED_RULE.into(),
         title: "Waiver expired".into(),
         severity: Severity::High,

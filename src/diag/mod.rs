@@ -87,10 +87,12 @@ pub enum Code {
     /// A line of the repository's CODEOWNERS file cannot be used, or the
     /// file cannot be read: a warning, the scan goes on (docs/owners.md).
     CodeownersInvalid,
+    /// The history store cannot be opened, read or written (docs/history.md).
+    HistoryStore,
 }
 
 impl Code {
-    pub const ALL: [Code; 33] = [
+    pub const ALL: [Code; 34] = [
         Code::Input,
         Code::Io,
         Code::Syntax,
@@ -124,6 +126,7 @@ impl Code {
         Code::NothingLive,
         Code::WaiverInvalid,
         Code::CodeownersInvalid,
+        Code::HistoryStore,
     ];
 
     /// `DA-E001`, ...
@@ -162,6 +165,7 @@ impl Code {
             Code::NothingLive => "DA-E505",
             Code::WaiverInvalid => "DA-E601",
             Code::CodeownersInvalid => "DA-E411",
+            Code::HistoryStore => "DA-E701",
         }
     }
 }

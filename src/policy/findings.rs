@@ -164,6 +164,7 @@ pub fn collect_findings(
             // Hashed once per finding, not again for each side or target merged into it.
             let finding = merged.entry(key).or_insert_with(|| Finding {
                 owner: None,
+                history: None,
                 fingerprint: fingerprint(
                     &rule.id,
                     unit.map(|u| u.resource),

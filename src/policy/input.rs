@@ -346,6 +346,7 @@ mod tests {
         let resource = resource();
         let drift = Drift {
             owner: None,
+            history: None,
             target: "prod".into(),
             resource: resource.reference(),
             environment: None,

@@ -9,6 +9,7 @@ use crate::model::{Location, ResourceRef, Source};
 fn finding(rule: &str, name: &str, severity: Severity, state: Option<BaselineState>) -> Finding {
     Finding {
         owner: None,
+        history: None,
         rule: rule.into(),
         title: format!("Title of {rule}"),
         severity,

@@ -193,6 +193,7 @@ pub fn render(report: &Report) -> String {
     changed_waivers(&mut out, report);
     backups_table(&mut out, report);
     drift_table(&mut out, report, rank.as_ref());
+    history_section(&mut out, report);
     evidence(&mut out, report);
     out
 }
@@ -257,6 +258,75 @@ fn backups_table(out: &mut String, report: &Report) {
     for row in &report.backups {
         let cells = crate::backups::table_cells(row).map(|cell| escape(&cell));
         let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+}
+
+/// With `--history`: what is new since the last scan of the same target,
+/// and what was resolved.
+fn history_section(out: &mut String, report: &Report) {
+    let Some(history) = &report.history else {
+        return;
+    };
+    let _ = writeln!(out, "\n### Since the last scan\n");
+    let previous = match &history.previous_scan {
+        Some(previous) => format!("scan {} of {}", previous.id, escape(&previous.now)),
+        None => "none (the first complete scan of this target)".into(),
+    };
+    let resolved = history
+        .resolved
+        .map_or_else(|| "not told (scan incomplete)".into(), |n| n.to_string());
+    let _ = writeln!(
+        out,
+        "Store {}, target {}, scan {}; compared with {previous}: **{} new**, {} existing, {resolved} resolved.\n",
+        code(&history.store),
+        code(&history.target),
+        history.scan_id,
+        history.new,
+        history.existing
+    );
+    let mut new: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.history.as_ref().is_some_and(|h| h.new_since_last_scan))
+        .map(|f| (code(&f.rule), escape(&f.resource_name())))
+        .collect();
+    new.extend(
+        report
+            .drift
+            .iter()
+            .filter(|d| d.history.as_ref().is_some_and(|h| h.new_since_last_scan))
+            .map(|d| {
+                (
+                    format!("drift {}", d.status.as_str()),
+                    escape(&d.resource.display_name()),
+                )
+            }),
+    );
+    if !new.is_empty() {
+        let _ = writeln!(out, "| new | resource |\n|---|---|");
+        for (what, resource) in new.iter().take(ROWS) {
+            let _ = writeln!(out, "| {what} | {resource} |");
+        }
+    }
+    if !report.resolved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n| resolved | resource | first seen | last seen |\n|---|---|---|---|"
+        );
+        for resolved in report.resolved.iter().take(ROWS) {
+            let entry = &resolved.entry;
+            let what = match &entry.rule {
+                Some(rule) => code(rule),
+                None => escape(&entry.what()),
+            };
+            let _ = writeln!(
+                out,
+                "| {what} | {} | {} | {} |",
+                escape(entry.resource.as_deref().unwrap_or("(inventory)")),
+                escape(&entry.first_seen),
+                escape(&resolved.last_seen)
+            );
+        }
     }
 }
 

@@ -256,6 +256,10 @@ pub struct Finding {
     /// owner): what `--group-by owner` routes by. Left out when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// With `--history`: `first_seen`, `last_seen`, `age_seconds` and
+    /// `new_since_last_scan` (docs/history.md); left out otherwise.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::EntryHistory>,
 }
 
 impl Finding {
@@ -410,6 +414,14 @@ pub struct Report {
     /// prometheus` shows it, so a report with a fixed clock stays byte-identical.
     #[serde(skip)]
     pub scan_duration_seconds: Option<f64>,
+    /// With `--history`: open findings and drift entries of the previous
+    /// scan of the same target that this scan no longer shows (docs/history.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<crate::history::ResolvedEntry>,
+    /// With `--history`: the store, this scan's id, the scan compared with
+    /// and the counts of new, existing and resolved entries. Left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::HistorySummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -590,6 +602,8 @@ impl Report {
             certificates: Vec::new(),
             wal_archivers: Vec::new(),
             scan_duration_seconds: None,
+            resolved: Vec::new(),
+            history: None,
         }
     }
 

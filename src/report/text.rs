@@ -144,6 +144,8 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         let _ = writeln!(out, "{}", s.dim(&printable(&line)));
     }
 
+    render_history_header(&mut out, report, s);
+
     if !report.errors.is_empty() {
         let _ = writeln!(
             out,
@@ -199,6 +201,9 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         render_findings(&mut out, report, s);
         render_suppressed(&mut out, &report.suppressed_findings, options);
         render_fixed(&mut out, &report.fixed_findings, s);
+    }
+    render_resolved(&mut out, report, s);
+    if scan.policies {
         render_waivers(&mut out, report, s);
         for change in report.scan.compare.iter().flat_map(|c| &c.gate_changes) {
             let _ = writeln!(
@@ -213,6 +218,72 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
     render_controls(&mut out, report, s);
     render_summary(&mut out, report, s);
     out
+}
+
+/// `new since the last scan`, or `first seen 2026-11-20T00:00:00Z (3d)`.
+fn memory(history: &crate::history::EntryHistory, s: Style) -> String {
+    if history.new_since_last_scan {
+        s.yellow("new since the last scan")
+    } else {
+        s.dim(&format!(
+            "first seen {} ({})",
+            history.first_seen,
+            crate::history::short_age(history.age_seconds)
+        ))
+    }
+}
+
+/// With `--history`: the store and the scan compared with.
+fn render_history_header(out: &mut String, report: &Report, s: Style) {
+    let Some(history) = &report.history else {
+        return;
+    };
+    let previous = match &history.previous_scan {
+        Some(previous) => format!("compared with scan {} of {}", previous.id, previous.now),
+        None => "the first complete scan of this target".into(),
+    };
+    let resolved = match history.resolved {
+        Some(n) => format!("{n} resolved"),
+        None => "resolved not told (scan incomplete)".into(),
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        s.dim(&printable(&format!(
+            "history {} scan {} of {}: {previous}; {} new, {} existing, {resolved}",
+            history.store, history.scan_id, history.target, history.new, history.existing
+        )))
+    );
+}
+
+/// With `--history`: what the previous scan of the target showed and this one no longer does.
+fn render_resolved(out: &mut String, report: &Report, s: Style) {
+    if report.resolved.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        s.green(&s.bold(&format!(
+            "RESOLVED SINCE THE LAST SCAN ({})",
+            report.resolved.len()
+        )))
+    );
+    for resolved in &report.resolved {
+        let entry = &resolved.entry;
+        let _ = writeln!(
+            out,
+            "  {} {}  {}",
+            printable(&entry.what()),
+            s.bold(&printable(
+                entry.resource.as_deref().unwrap_or("(inventory)")
+            )),
+            s.dim(&format!(
+                "first seen {}, last seen {}",
+                entry.first_seen, resolved.last_seen
+            ))
+        );
+    }
 }
 
 /// Declared files by state, and the ones not checked listed.
@@ -367,6 +438,9 @@ fn render_drift_entry(
         s.bold(&name),
         target
     );
+    if let Some(history) = &drift.history {
+        let _ = writeln!(out, "      {}", memory(history, s));
+    }
     if let Some(note) = &drift.note {
         if drift.status == DriftStatus::Modified {
             let _ = writeln!(out, "      note: {note}");
@@ -690,6 +764,9 @@ fn render_by_category(out: &mut String, findings: &[Finding], s: Style, show_own
                     "             {}",
                     s.dim(&format!("owner {}", printable(owner)))
                 );
+            }
+            if let Some(history) = &finding.history {
+                let _ = writeln!(out, "             {}", memory(history, s));
             }
             if let Some(suppression) = &finding.suppression {
                 let mut whose = String::new();

@@ -29,6 +29,7 @@ mod exemptions;
 mod formats;
 mod hardening;
 mod helm;
+mod history;
 mod hostile;
 mod html;
 mod kube_client;

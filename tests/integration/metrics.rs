@@ -1106,6 +1106,17 @@ fn the_deploy_manifests_parse_with_the_kinds_expected() {
                     .find(|c| c.name == "scan")
                     .expect("a scan container");
                 let args = scan.args.clone().unwrap_or_default().join(" ");
+                // Every flag the job passes is one this driftaudit has.
+                let help = crate::common::run(&["scan", "--help"]).stdout;
+                for flag in args.split_whitespace().filter(|a| a.starts_with("--")) {
+                    assert!(
+                        help.contains(&format!("{flag} "))
+                            || help.contains(&format!("{flag}\n"))
+                            || help.contains(&format!("{flag}["))
+                            || help.contains(&format!("{flag}=")),
+                        "deploy/cronjob.yaml passes {flag}, which `driftaudit scan` does not know"
+                    );
+                }
                 assert!(args.contains("--history postgres:host="), "{args}");
                 assert!(args.contains("sslmode=verify-full"), "{args}");
                 assert!(

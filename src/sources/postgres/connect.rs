@@ -33,30 +33,45 @@ pub struct PostgresOptions {
     dsn: String,
     /// `--postgres-password-file`: the first line is the password.
     pub password_file: Option<PathBuf>,
+    /// The flag that gave it (`--postgres`, `--history`), for messages.
+    flag: &'static str,
 }
 
 impl PostgresOptions {
     /// Checks a connection string from the command line. A password in it is
     /// refused: command lines are visible to every user of the machine.
     pub fn parse(dsn: &str, password_file: Option<PathBuf>) -> Result<Self, InputError> {
+        Self::parse_for(dsn, password_file, "--postgres")
+    }
+
+    /// [`PostgresOptions::parse`] for another flag (`--history`): messages
+    /// name it and its `FLAG-password-file`.
+    pub fn parse_for(
+        dsn: &str,
+        password_file: Option<PathBuf>,
+        flag: &'static str,
+    ) -> Result<Self, InputError> {
         let config = Config::from_str(dsn).map_err(|e| {
             InputError::error(
                 Code::BadFlagValue,
-                Place::Argument("--postgres".into()),
+                Place::Argument(flag.into()),
                 format!("not a PostgreSQL connection string (URL or key=value): {e}"),
             )
         })?;
         if config.get_password().is_some() {
             return Err(InputError::error(
                 Code::BadFlagValue,
-                Place::Argument("--postgres".into()),
-                "the connection string contains a password; give it with PGPASSWORD, \
-                 PGPASSFILE (~/.pgpass) or --postgres-password-file instead",
+                Place::Argument(flag.into()),
+                format!(
+                    "the connection string contains a password; give it with PGPASSWORD, \
+                     PGPASSFILE (~/.pgpass) or {flag}-password-file instead"
+                ),
             ));
         }
         Ok(PostgresOptions {
             dsn: dsn.to_string(),
             password_file,
+            flag,
         })
     }
 }
@@ -169,8 +184,9 @@ fn password(
     if let Some(file) = &options.password_file {
         let text = std::fs::read_to_string(file).map_err(|e| {
             format!(
-                "cannot read the password file {} (--postgres-password-file): {e}",
-                file.display()
+                "cannot read the password file {} ({}-password-file): {e}",
+                file.display(),
+                options.flag
             )
         })?;
         return Ok(Some(text.lines().next().unwrap_or_default().to_string()));

@@ -283,7 +283,7 @@ async fn read_catalogs(
 
 /// Connects and drives the connection on the runtime; the error says whether
 /// the server was unreachable or refused the login.
-async fn open<T>(config: &tokio_postgres::Config, tls: T) -> Result<Client, String>
+pub(crate) async fn open<T>(config: &tokio_postgres::Config, tls: T) -> Result<Client, String>
 where
     T: MakeTlsConnect<Socket>,
     T::Stream: Send + 'static,

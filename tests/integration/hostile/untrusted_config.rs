@@ -110,6 +110,14 @@ fn live_sources_are_refused() {
             section,
         );
     }
+    // Nor where the history store is written.
+    let dir = repo_with("history: sqlite:../outside/history.db\n");
+    refused(
+        &scan(dir.path(), &["--untrusted-config"]),
+        "may not name a history store",
+        "history",
+    );
+    assert!(!dir.path().join("outside/history.db").exists());
 }
 
 #[test]
