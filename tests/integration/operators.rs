@@ -502,6 +502,17 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
     );
     odd["status"]["stoppedAt"] = json!(99_999_999_999_999_999_999.0);
     server.add(odd);
+    // A backup CronJob whose last success lies in 2099: after the scan
+    // clock, so no successful backup (DA-BAK-005 and the table agree).
+    both(
+        dir.path(),
+        &server,
+        json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "future-backup", "namespace": "shop"},
+            "spec": {"schedule": "0 2 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "OnFailure", "containers": [{"name": "dump", "image": "registry.example.com/pg-dump:16"}]}}}}}}),
+        json!({"lastSuccessfulTime": "2099-01-01T00:00:00Z"}),
+    );
     // A schedule with 3000 backups (six LIST pages), the newest Completed one
     // with a timestamp that is not one.
     both(
@@ -571,6 +582,15 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
     assert_eq!(row["newest_success"], Value::Null);
     assert_eq!(row["stale"], true);
     assert!(messages(&report, "DA-BAK-015", "odd-db").is_empty());
+
+    // The CronJob succeeding "in 2099": stale in the rule and in the table.
+    assert_eq!(
+        messages(&report, "DA-BAK-005", "future-backup"),
+        ["backup CronJob \"future-backup\" last succeeded at 2099-01-01T00:00:00Z, after the scan clock (treated as no successful backup)"]
+    );
+    let row = backup_row(&report, "cronjob", "shop/future-backup");
+    assert_eq!(row["newest_success"], Value::Null);
+    assert_eq!(row["stale"], true);
 
     // The busy schedule: the newest readable success (2026-10-20) is stale.
     let row = backup_row(&report, "velero", "velero/busy");
