@@ -6,6 +6,7 @@
 //! findings (folded), drift, and what was not checked. Tables stop at
 //! [`ROWS`] rows (GitHub caps a comment at 65,536 characters).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{BaselineState, Finding, Report};
@@ -263,15 +264,17 @@ fn folded(out: &mut String, summary: &str, findings: &[&Finding], reasons: bool,
 }
 
 /// With `--group-by owner`: the position of an owner among the groups (the
-/// order the tables follow), the group without owner last.
+/// order the tables follow), the group without owner last. The positions are
+/// indexed once, so a sort costs one lookup per comparison rather than a walk
+/// over every group.
 fn owner_rank(report: &Report) -> Option<impl Fn(Option<&str>) -> usize + '_> {
     let groups = &report.groups.as_ref()?.groups;
-    Some(move |owner: Option<&str>| {
-        groups
-            .iter()
-            .position(|g| g.owner.as_deref() == owner)
-            .unwrap_or(groups.len())
-    })
+    let mut index: HashMap<Option<&str>, usize> = HashMap::with_capacity(groups.len());
+    for (position, group) in groups.iter().enumerate() {
+        index.entry(group.owner.as_deref()).or_insert(position);
+    }
+    let last = groups.len();
+    Some(move |owner: Option<&str>| index.get(&owner).copied().unwrap_or(last))
 }
 
 /// The owner cell of a table.
