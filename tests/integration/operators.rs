@@ -598,3 +598,78 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
     assert_eq!(row["stale"], true);
     assert_eq!(messages(&report, "DA-BAK-017", "busy").len(), 1);
 }
+
+#[test]
+fn backups_made_on_demand_or_for_an_undeclared_schedule_are_records_not_unmanaged_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start();
+    write(dir.path(), "baseline.yaml", "backups:\n  rpo_hours: 24\n");
+    // Velero: a declared schedule, a backup taken by hand (`velero backup
+    // create`, no schedule label) and one of a schedule since deleted.
+    both(
+        dir.path(),
+        &server,
+        schedule("daily", json!({})),
+        json!({"phase": "Enabled"}),
+    );
+    let mut by_hand = velero_backup(
+        "daily",
+        "before-upgrade",
+        json!("Completed"),
+        json!("2026-11-21T10:00:00Z"),
+    );
+    by_hand["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("velero.io/schedule-name");
+    server.add(by_hand);
+    server.add(velero_backup(
+        "deleted-weekly",
+        "deleted-weekly-20261120",
+        json!("Completed"),
+        json!("2026-11-20T01:00:00Z"),
+    ));
+    // CloudNativePG: a cluster whose ScheduledBackup is not declared (nor
+    // live), with a backup labelled for it and one taken by hand.
+    both(
+        dir.path(),
+        &server,
+        cluster("adhoc-db"),
+        json!({"instances": 3, "readyInstances": 3}),
+    );
+    server.add(cnpg_backup(
+        "adhoc-db-20261121",
+        "adhoc-db",
+        "completed",
+        "2026-11-21T02:00:00Z",
+        "2026-11-21T02:05:00Z",
+    ));
+    let mut manual = cnpg_backup(
+        "adhoc-db-manual",
+        "adhoc-db",
+        "completed",
+        "2026-11-21T12:00:00Z",
+        "2026-11-21T12:10:00Z",
+    );
+    manual["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("cnpg.io/scheduled-backup");
+    server.add(manual);
+
+    let run = scan(dir.path(), &server, "json");
+    let report = run.json();
+    let unmanaged: Vec<&Value> = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "unmanaged")
+        .collect();
+    assert!(unmanaged.is_empty(), "{unmanaged:?}\n{}", run.all());
+    // Still read for their status: the cluster's newest success is the
+    // backup taken by hand.
+    assert_eq!(
+        backup_row(&report, "cloudnativepg", "shop/adhoc-db")["newest_success"],
+        "2026-11-21T12:10:00Z"
+    );
+}
