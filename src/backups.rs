@@ -421,7 +421,7 @@ pub fn cloudnativepg_clusters(
         );
         let policy_days = retention_policy_days(body);
         let facts = json!({
-            "backup": row_facts(&row, created_at(body), now, &invalid),
+            "backup": row_facts(&row, created_at(body, now), now, &invalid),
             "last_backup": last.map(|run| run_facts(run, &["error"])),
             "continuous_archiving": condition(body, "ContinuousArchiving"),
             "first_recoverability_point": first_point_time.map(format_time),
@@ -480,7 +480,7 @@ pub fn velero_schedules(
             now,
         );
         let facts = json!({
-            "backup": row_facts(&row, created_at(body), now, &invalid),
+            "backup": row_facts(&row, created_at(body, now), now, &invalid),
             "last_backup": last.map(|run| run_facts(run, &["errors", "warnings", "failureReason", "validationErrors"])),
             "backups_seen": own.len(),
         });
@@ -493,10 +493,12 @@ pub fn velero_schedules(
     out
 }
 
-fn created_at(body: &Value) -> Option<OffsetDateTime> {
-    body.pointer("/metadata/creationTimestamp")
-        .and_then(Value::as_str)
-        .and_then(parse_time)
+/// When the object was made, under the clock check success times pass: a
+/// `creationTimestamp` after the scan clock (plus [`SKEW_SECONDS`]) is
+/// unknown, so a cluster or schedule "made in 2099" is not young and cannot
+/// hide that it has no backup.
+fn created_at(body: &Value, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    success_time(body.pointer("/metadata/creationTimestamp"), now).ok()
 }
 
 /// Velero phases after which a backup runs no more.

@@ -513,6 +513,20 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
                 "restartPolicy": "OnFailure", "containers": [{"name": "dump", "image": "registry.example.com/pg-dump:16"}]}}}}}}),
         json!({"lastSuccessfulTime": "2099-01-01T00:00:00Z"}),
     );
+    // A cluster and a schedule "made in 2099", without any backup: a
+    // creation time after the scan clock is unknown, not young, so the
+    // missing backup is reported.
+    let mut future_db = cluster("future-db");
+    future_db["metadata"]["creationTimestamp"] = json!("2099-01-01T00:00:00Z");
+    both(dir.path(), &server, future_db, json!({"instances": 3}));
+    let mut future_schedule = schedule("future", json!({}));
+    future_schedule["metadata"]["creationTimestamp"] = json!("2099-01-01T00:00:00Z");
+    both(
+        dir.path(),
+        &server,
+        future_schedule,
+        json!({"phase": "Enabled"}),
+    );
     // A schedule with 3000 backups (six LIST pages), the newest Completed one
     // with a timestamp that is not one.
     both(
@@ -591,6 +605,23 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
     let row = backup_row(&report, "cronjob", "shop/future-backup");
     assert_eq!(row["newest_success"], Value::Null);
     assert_eq!(row["stale"], true);
+
+    assert_eq!(
+        messages(&report, "DA-BAK-013", "future-db").len(),
+        1,
+        "{}",
+        report["findings"]
+    );
+    assert_eq!(
+        backup_row(&report, "cloudnativepg", "shop/future-db")["stale"],
+        true
+    );
+    assert_eq!(
+        messages(&report, "DA-BAK-017", "future").len(),
+        1,
+        "{}",
+        report["findings"]
+    );
 
     // The busy schedule: the newest readable success (2026-10-20) is stale.
     let row = backup_row(&report, "velero", "velero/busy");
