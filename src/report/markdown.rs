@@ -208,7 +208,7 @@ fn changed_waivers(out: &mut String, report: &Report) {
         "\n### Waivers this change adds or extends ({})\n",
         changed.len()
     );
-    for waiver in changed {
+    for waiver in changed.iter().take(ROWS) {
         let _ = writeln!(
             out,
             "- {}: {}",
@@ -218,6 +218,14 @@ fn changed_waivers(out: &mut String, report: &Report) {
             )),
             escape(&super::github::changed_waiver_text(waiver))
         );
+    }
+    more(out, changed.len(), "the JSON report lists them all");
+}
+
+/// The line under a table cut at [`ROWS`] rows, when it was.
+fn more(out: &mut String, rows: usize, where_all: &str) {
+    if rows > ROWS {
+        let _ = writeln!(out, "\n… and {} more ({where_all}).", rows - ROWS);
     }
 }
 
@@ -229,10 +237,11 @@ fn backups_table(out: &mut String, report: &Report) {
     let _ = writeln!(out, "\n### Backups ({})\n", report.backups.len());
     let _ = writeln!(out, "| {} |", crate::backups::TABLE_HEADINGS.join(" | "));
     let _ = writeln!(out, "|---|---|---|---|---:|---:|---|");
-    for row in &report.backups {
+    for row in report.backups.iter().take(ROWS) {
         let cells = crate::backups::table_cells(row).map(|cell| escape(&cell));
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
+    more(out, report.backups.len(), "the JSON report lists them all");
 }
 
 /// What was checked (commit, tree, targets, digests), folded.
@@ -379,13 +388,11 @@ fn findings_table(out: &mut String, findings: &[&Finding], reasons: bool, owners
         }
         out.push('\n');
     }
-    if findings.len() > ROWS {
-        let _ = writeln!(
-            out,
-            "\n… and {} more (the JSON or SARIF report lists them all).",
-            findings.len() - ROWS
-        );
-    }
+    more(
+        out,
+        findings.len(),
+        "the JSON or SARIF report lists them all",
+    );
 }
 
 fn drift_table(out: &mut String, report: &Report, rank: Option<&impl Fn(Option<&str>) -> usize>) {
@@ -437,11 +444,5 @@ fn drift_table(out: &mut String, report: &Report, rank: Option<&impl Fn(Option<&
             fields
         );
     }
-    if drifted.len() > ROWS {
-        let _ = writeln!(
-            out,
-            "\n… and {} more (the JSON report lists them all).",
-            drifted.len() - ROWS
-        );
-    }
+    more(out, drifted.len(), "the JSON report lists them all");
 }
