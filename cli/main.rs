@@ -765,10 +765,13 @@ fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), InputError
     file.write_all(text.as_bytes()).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
     // The file a collector reads must be readable by it (tempfile makes 0600).
+    // Set on the open file (fchmod), not its path: a path could have been
+    // replaced by a link in a shared folder, and chmod follows links.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o644))
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(error)?;
     }
     file.persist(path).map(drop).map_err(|e| error(e.error))

@@ -169,8 +169,9 @@ deny_declared_backup_missing contains finding if {
 # description: >-
 #   The last successful run of a live backup CronJob (status.lastSuccessfulTime) is
 #   older than the recovery point objective, backups.rpo_hours or the resource's
-#   driftaudit.io/rpo-hours annotation, measured from the scan time. Skipped when
-#   the CronJob has never succeeded.
+#   driftaudit.io/rpo-hours annotation, measured from the scan time, or lies more than 300
+#   seconds after the scan clock (treated as no successful backup, as the backup
+#   table does). Skipped when the CronJob has never succeeded.
 # custom:
 #   id: DA-BAK-005
 #   controls:
@@ -193,6 +194,20 @@ deny_stale_backup contains finding if {
 		"msg": sprintf(
 			`backup CronJob "%s" last succeeded at %s, %v hours before the scan (RPO %v hours)`,
 			[data.driftaudit.lib.name, last, floor(age_ns / 3600000000000), _rpo_hours],
+		),
+		"path": "status.lastSuccessfulTime",
+	}
+}
+
+deny_stale_backup contains finding if {
+	input.state == "live"
+	_is_backup_cronjob
+	last := input.resource.status.lastSuccessfulTime
+	data.driftaudit.lib.after_clock(last)
+	finding := {
+		"msg": sprintf(
+			`backup CronJob "%s" last succeeded at %s, after the scan clock (treated as no successful backup)`,
+			[data.driftaudit.lib.name, last],
 		),
 		"path": "status.lastSuccessfulTime",
 	}
@@ -324,8 +339,9 @@ deny_stanza_error contains finding if {
 # title: No pgBackRest backup within the RPO
 # description: >-
 #   The newest successful backup (full, diff or incr) of a live pgBackRest stanza
-#   finished more than backups.rpo_hours before the scan time, or the stanza
-#   has no successful backup at all.
+#   finished more than backups.rpo_hours before the scan time or more than 300
+#   seconds after the scan clock (treated as no successful backup), or the
+#   stanza has no successful backup at all.
 # custom:
 #   id: DA-BAK-009
 #   controls:
@@ -349,6 +365,23 @@ deny_stanza_stale contains finding if {
 		"msg": sprintf(
 			`pgBackRest stanza "%s": newest backup %s (%s) finished at %s, %v hours before the scan (RPO %v hours)`,
 			[_stanza, last.label, last.type, last.stop, floor(age_ns / 3600000000000), data.baselines.backups.rpo_hours],
+		),
+		"path": "last_backup.stop",
+	}
+}
+
+deny_stanza_stale contains finding if {
+	_is_stanza
+	input.state == "live"
+	input.resource.status.code == 0
+	last := input.resource.last_backup
+	is_object(last)
+	last.error != true
+	data.driftaudit.lib.after_clock(last.stop)
+	finding := {
+		"msg": sprintf(
+			`pgBackRest stanza "%s": newest backup %s (%s) finished at %s, after the scan clock (treated as no successful backup)`,
+			[_stanza, last.label, last.type, last.stop],
 		),
 		"path": "last_backup.stop",
 	}

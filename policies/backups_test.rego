@@ -189,6 +189,21 @@ test_stale_backup_fires if {
 	}}
 }
 
+test_stale_success_after_the_scan_clock_fires if {
+	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2099-01-01T00:00:00Z"})
+	findings := backups.deny_stale_backup with input as _input("live", "in_sync", cronjob)
+	findings == {{
+		"msg": `backup CronJob "db-backup" last succeeded at 2099-01-01T00:00:00Z, after the scan clock (treated as no successful backup)`,
+		"path": "status.lastSuccessfulTime",
+	}}
+	# Within the 300 seconds of clock skew the backup table allows: fresh.
+	skewed := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-21T12:05:00Z"})
+	count(backups.deny_stale_backup) == 0 with input as _input("live", "in_sync", skewed)
+	beyond := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-21T12:05:01Z"})
+	count(backups.deny_stale_backup) == 1 with input as _input("live", "in_sync", beyond)
+	count(backups.deny_stale_backup) == 0 with input as _input("declared", null, beyond)
+}
+
 test_fresh_backup_passes if {
 	cronjob := _cronjob("db-backup", {}, {}, {"lastSuccessfulTime": "2026-11-21T02:03:10Z"})
 	count(backups.deny_stale_backup) == 0 with input as _input("live", "in_sync", cronjob)
@@ -332,6 +347,17 @@ test_stale_stanza_fires if {
 		"msg": `pgBackRest stanza "demo": newest backup 20261121-013045F (full) finished at 2026-11-21T01:30:53Z, 178 hours before the scan (RPO 24 hours)`,
 		"path": "last_backup.stop",
 	}}
+}
+
+test_stanza_backup_after_the_scan_clock_fires if {
+	future := object.union(_full, {"stop": "2099-01-01T00:00:00Z"})
+	findings := backups.deny_stanza_stale with input as _stanza_input("live", _stanza({"last_backup": future}))
+	findings == {{
+		"msg": `pgBackRest stanza "demo": newest backup 20261121-013045F (full) finished at 2099-01-01T00:00:00Z, after the scan clock (treated as no successful backup)`,
+		"path": "last_backup.stop",
+	}}
+	skewed := object.union(_full, {"stop": "2026-11-21T12:05:00Z"})
+	count(backups.deny_stanza_stale) == 0 with input as _stanza_input("live", _stanza({"last_backup": skewed}))
 }
 
 test_stanza_without_backup_fires if {

@@ -75,6 +75,15 @@ age_ns(t) := time.parse_rfc3339_ns(input.now) - time.parse_rfc3339_ns(t) if {
 	is_timestamp(input.now)
 }
 
+# How far after the scan clock an operator's success time may lie (clock skew)
+# and still count; src/backups.rs SKEW_SECONDS is the same 300 seconds.
+clock_skew_ns := 300000000000
+
+# Timestamp `t` lies after the scan clock by more than the skew: a success
+# time like that is not evidence of a backup (one in year 2099 would
+# otherwise look fresh forever).
+after_clock(t) if age_ns(t) < 0 - clock_skew_ns
+
 # --- pods and containers --------------------------------------------------------
 
 # Where each workload kind keeps its pod spec. The built-in kinds are data, an

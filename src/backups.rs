@@ -105,6 +105,7 @@ fn from_pgbackrest(context: &BackupContext) -> Vec<BackupStatus> {
 /// `status.lastSuccessfulTime`. Recognised and held to an RPO exactly as
 /// policies/backups.rego does (`is_backup_cronjob`, `rpo_for`).
 fn from_cronjobs(context: &BackupContext) -> Vec<BackupStatus> {
+    let patterns = cronjob_name_patterns(context.baselines);
     let mut table = Vec::new();
     for target in context.targets {
         for resource in target.inventory.iter() {
@@ -112,7 +113,7 @@ fn from_cronjobs(context: &BackupContext) -> Vec<BackupStatus> {
             if identity.source != Source::Kubernetes
                 || identity.kind != "CronJob"
                 || identity.group != "batch"
-                || !is_backup_cronjob(&identity.name, &resource.body, context.baselines)
+                || !is_backup_cronjob(&identity.name, &resource.body, &patterns)
             {
                 continue;
             }
@@ -137,12 +138,36 @@ fn from_cronjobs(context: &BackupContext) -> Vec<BackupStatus> {
 /// (policies/backups.rego).
 const BACKUP_LABEL: &str = "driftaudit.io/backup";
 
+/// The compiled size a name pattern may reach, as the Rego engine allows
+/// (regorus' `REGEX_SIZE_LIMIT`): a larger pattern makes `regex.is_valid`
+/// fail there, so the rule matches nothing with it, and so does the table.
+const PATTERN_SIZE_LIMIT: usize = 100 * 1024;
+
+/// `backups.cronjob_name_patterns`, compiled once per table: those that
+/// compile within [`PATTERN_SIZE_LIMIT`] (a pattern that does not matches
+/// nothing, as in Rego).
+pub fn cronjob_name_patterns(baselines: &Value) -> Vec<regex::Regex> {
+    baselines
+        .pointer("/backups/cronjob_name_patterns")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|pattern| {
+            regex::RegexBuilder::new(pattern)
+                .size_limit(PATTERN_SIZE_LIMIT)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
 /// Whether the backups rules treat this CronJob as a backup: labelled
 /// `driftaudit.io/backup: "true"`, or named to match one of
-/// `backups.cronjob_name_patterns` (RE2, searched anywhere in the name, a
-/// pattern that does not compile matching nothing) and not labelled `"false"`.
+/// `backups.cronjob_name_patterns` (RE2, searched anywhere in the name,
+/// compiled by [`cronjob_name_patterns`]) and not labelled `"false"`.
 /// The Rust twin of `_is_backup_cronjob` in policies/backups.rego.
-pub fn is_backup_cronjob(name: &str, body: &Value, baselines: &Value) -> bool {
+pub fn is_backup_cronjob(name: &str, body: &Value, patterns: &[regex::Regex]) -> bool {
     let label = body
         .pointer("/metadata/labels")
         .and_then(|labels| labels.get(BACKUP_LABEL))
@@ -150,14 +175,7 @@ pub fn is_backup_cronjob(name: &str, body: &Value, baselines: &Value) -> bool {
     match label {
         Some("true") => true,
         Some("false") => false,
-        _ => baselines
-            .pointer("/backups/cronjob_name_patterns")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter_map(|pattern| regex::Regex::new(pattern).ok())
-            .any(|pattern| pattern.is_match(name)),
+        _ => patterns.iter().any(|pattern| pattern.is_match(name)),
     }
 }
 
@@ -421,7 +439,7 @@ pub fn cloudnativepg_clusters(
         );
         let policy_days = retention_policy_days(body);
         let facts = json!({
-            "backup": row_facts(&row, created_at(body), now, &invalid),
+            "backup": row_facts(&row, created_at(body, now), now, &invalid),
             "last_backup": last.map(|run| run_facts(run, &["error"])),
             "continuous_archiving": condition(body, "ContinuousArchiving"),
             "first_recoverability_point": first_point_time.map(format_time),
@@ -480,7 +498,7 @@ pub fn velero_schedules(
             now,
         );
         let facts = json!({
-            "backup": row_facts(&row, created_at(body), now, &invalid),
+            "backup": row_facts(&row, created_at(body, now), now, &invalid),
             "last_backup": last.map(|run| run_facts(run, &["errors", "warnings", "failureReason", "validationErrors"])),
             "backups_seen": own.len(),
         });
@@ -493,10 +511,12 @@ pub fn velero_schedules(
     out
 }
 
-fn created_at(body: &Value) -> Option<OffsetDateTime> {
-    body.pointer("/metadata/creationTimestamp")
-        .and_then(Value::as_str)
-        .and_then(parse_time)
+/// When the object was made, under the clock check success times pass: a
+/// `creationTimestamp` after the scan clock (plus [`SKEW_SECONDS`]) is
+/// unknown, so a cluster or schedule "made in 2099" is not young and cannot
+/// hide that it has no backup.
+fn created_at(body: &Value, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    success_time(body.pointer("/metadata/creationTimestamp"), now).ok()
 }
 
 /// Velero phases after which a backup runs no more.
@@ -832,7 +852,7 @@ mod tests {
     #[test]
     fn backup_cronjobs_are_recognised_as_the_rego_rules_recognise_them() {
         let labelled = |value: &str| json!({"metadata": {"labels": {BACKUP_LABEL: value}}});
-        let b = baselines();
+        let b = cronjob_name_patterns(&baselines());
         assert!(is_backup_cronjob("db-backup", &json!({}), &b));
         assert!(
             is_backup_cronjob("nightly-pgdump-x", &json!({}), &b),
@@ -844,6 +864,19 @@ mod tests {
         assert!(is_backup_cronjob("db-backup", &labelled("yes"), &b));
         // A pattern RE2 rejects matches nothing, and breaks nothing else.
         assert!(!is_backup_cronjob("(unclosed", &json!({}), &b));
+    }
+
+    #[test]
+    fn a_name_pattern_too_big_for_the_rego_engine_matches_nothing() {
+        // Compiles in the regex crate's default 10 MiB, not in the 100 KiB
+        // regorus allows: the Rego rule matches nothing with it.
+        let huge = format!("backup{}", "[a-z0-9]{1,20}".repeat(60));
+        assert!(regex::Regex::new(&huge).is_ok());
+        let b = json!({"backups": {"cronjob_name_patterns": [huge, "dump"]}});
+        let patterns = cronjob_name_patterns(&b);
+        assert_eq!(patterns.len(), 1);
+        assert!(!is_backup_cronjob("db-backup", &json!({}), &patterns));
+        assert!(is_backup_cronjob("db-dump", &json!({}), &patterns));
     }
 
     #[test]

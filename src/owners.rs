@@ -215,7 +215,10 @@ pub fn fill(sources: &OwnerSources, lists: &mut [&mut Vec<Finding>], drift: &mut
 }
 
 /// The first configured label, then annotation, of the declared resource
-/// that has one; else of the live object on the first of `targets` holding it.
+/// that has one; else of the live object on the first of `targets` holding it
+/// (found by the identity as is: a live object paired with an environment's
+/// declaration carries the environment's name; else without the environment,
+/// as every other live object).
 fn from_metadata(sources: &OwnerSources, identity: &Identity, targets: &[&str]) -> Option<String> {
     let options = sources.options;
     if options.labels.is_empty() && options.annotations.is_empty() {
@@ -228,7 +231,7 @@ fn from_metadata(sources: &OwnerSources, identity: &Identity, targets: &[&str]) 
     {
         return Some(owner);
     }
-    let live = Identity {
+    let bare = Identity {
         environment: String::new(),
         ..identity.clone()
     };
@@ -236,7 +239,13 @@ fn from_metadata(sources: &OwnerSources, identity: &Identity, targets: &[&str]) 
         .targets
         .iter()
         .filter(|t| targets.contains(&t.name.as_str()))
-        .find_map(|t| metadata_owner(options, t.inventory.get(&live)?))
+        .find_map(|t| {
+            let live = t
+                .inventory
+                .get(identity)
+                .or_else(|| t.inventory.get(&bare))?;
+            metadata_owner(options, live)
+        })
 }
 
 fn metadata_owner(options: &OwnerOptions, resource: &Resource) -> Option<String> {

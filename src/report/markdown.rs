@@ -6,6 +6,7 @@
 //! findings (folded), drift, and what was not checked. Tables stop at
 //! [`ROWS`] rows (GitHub caps a comment at 65,536 characters).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{BaselineState, Finding, Report};
@@ -234,7 +235,7 @@ fn changed_waivers(out: &mut String, report: &Report) {
         "\n### Waivers this change adds or extends ({})\n",
         changed.len()
     );
-    for waiver in changed {
+    for waiver in changed.iter().take(ROWS) {
         let _ = writeln!(
             out,
             "- {}: {}",
@@ -244,6 +245,14 @@ fn changed_waivers(out: &mut String, report: &Report) {
             )),
             escape(&super::github::changed_waiver_text(waiver))
         );
+    }
+    more(out, changed.len(), "the JSON report lists them all");
+}
+
+/// The line under a table cut at [`ROWS`] rows, when it was.
+fn more(out: &mut String, rows: usize, where_all: &str) {
+    if rows > ROWS {
+        let _ = writeln!(out, "\n… and {} more ({where_all}).", rows - ROWS);
     }
 }
 
@@ -255,10 +264,11 @@ fn backups_table(out: &mut String, report: &Report) {
     let _ = writeln!(out, "\n### Backups ({})\n", report.backups.len());
     let _ = writeln!(out, "| {} |", crate::backups::TABLE_HEADINGS.join(" | "));
     let _ = writeln!(out, "|---|---|---|---|---:|---:|---|");
-    for row in &report.backups {
+    for row in report.backups.iter().take(ROWS) {
         let cells = crate::backups::table_cells(row).map(|cell| escape(&cell));
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
+    more(out, report.backups.len(), "the JSON report lists them all");
 }
 
 /// With `--history`: what is new since the last scan of the same target,
@@ -359,15 +369,17 @@ fn folded(out: &mut String, summary: &str, findings: &[&Finding], reasons: bool,
 }
 
 /// With `--group-by owner`: the position of an owner among the groups (the
-/// order the tables follow), the group without owner last.
+/// order the tables follow), the group without owner last. The positions are
+/// indexed once, so a sort costs one lookup per comparison rather than a walk
+/// over every group.
 fn owner_rank(report: &Report) -> Option<impl Fn(Option<&str>) -> usize + '_> {
     let groups = &report.groups.as_ref()?.groups;
-    Some(move |owner: Option<&str>| {
-        groups
-            .iter()
-            .position(|g| g.owner.as_deref() == owner)
-            .unwrap_or(groups.len())
-    })
+    let mut index: HashMap<Option<&str>, usize> = HashMap::with_capacity(groups.len());
+    for (position, group) in groups.iter().enumerate() {
+        index.entry(group.owner.as_deref()).or_insert(position);
+    }
+    let last = groups.len();
+    Some(move |owner: Option<&str>| index.get(&owner).copied().unwrap_or(last))
 }
 
 /// The owner cell of a table.
@@ -472,13 +484,11 @@ fn findings_table(out: &mut String, findings: &[&Finding], reasons: bool, owners
         }
         out.push('\n');
     }
-    if findings.len() > ROWS {
-        let _ = writeln!(
-            out,
-            "\n… and {} more (the JSON or SARIF report lists them all).",
-            findings.len() - ROWS
-        );
-    }
+    more(
+        out,
+        findings.len(),
+        "the JSON or SARIF report lists them all",
+    );
 }
 
 fn drift_table(out: &mut String, report: &Report, rank: Option<&impl Fn(Option<&str>) -> usize>) {
@@ -530,11 +540,5 @@ fn drift_table(out: &mut String, report: &Report, rank: Option<&impl Fn(Option<&
             fields
         );
     }
-    if drifted.len() > ROWS {
-        let _ = writeln!(
-            out,
-            "\n… and {} more (the JSON report lists them all).",
-            drifted.len() - ROWS
-        );
-    }
+    more(out, drifted.len(), "the JSON report lists them all");
 }

@@ -68,7 +68,12 @@ impl Family {
 }
 
 /// A label value as the text format needs it: backslash, double quote and
-/// line feed escaped (the only three escapes it knows).
+/// line feed escaped (the only three escapes it knows). Other control
+/// characters (C0, DEL, C1) and the Unicode bidirectional controls, which a
+/// hostile object name could use to move the cursor, clear a terminal or
+/// reorder what a dashboard shows, have no escape there: each becomes the
+/// text `\u{..}` (its backslash escaped), as `printable` writes them
+/// elsewhere, so the value a scraper reads holds none of them.
 pub fn escape_label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
@@ -76,6 +81,9 @@ pub fn escape_label(value: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
+            c if crate::printable::needs_escape(c) => {
+                let _ = write!(out, "\\\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }

@@ -50,7 +50,9 @@ pub trait SourceRules: Sync {
     }
 
     /// A live object that exists without anyone setting it (a built-in
-    /// default): never unmanaged drift.
+    /// default), or a record rather than configuration (Kubernetes: an
+    /// operator's `Backup` objects): never unmanaged drift, even without
+    /// default exclusions.
     fn is_builtin(&self, _resource: &Resource) -> bool {
         false
     }

@@ -390,3 +390,57 @@ fn report_json_lists_the_rules_of_its_findings() {
     named.dedup();
     assert_eq!(ids, named);
 }
+
+#[test]
+fn markdown_backup_and_changed_waiver_lists_stop_at_the_row_limit_like_the_findings() {
+    // The demo's JSON with 60 backup rows and 60 changed waivers, rendered
+    // again by `report --input`: each list stops at 50 with the rest counted.
+    let mut report: Value = serde_json::from_str(&demo("json", &[]).stdout).unwrap();
+    let row = report["backups"][0].clone();
+    report["backups"] = (0..60)
+        .map(|i| {
+            let mut row = row.clone();
+            row["name"] = format!("shop/db-{i:02}").into();
+            row
+        })
+        .collect();
+    let changed: Vec<Value> = (0..60)
+        .map(|i| {
+            serde_json::json!({"location": {"file": ".driftaudit/waivers.yaml", "line": i + 1},
+                "rule": "DA-IMG-001", "owner": "@shop", "expires": "2027-01-01",
+                "change": "added", "waived_findings": 1})
+        })
+        .collect();
+    report["waivers"] = serde_json::json!({"file": ".driftaudit/waivers.yaml", "total": 60,
+        "waived_findings": 0, "expired": 0, "stale": [], "changed": changed});
+    let dir = tempfile::tempdir().unwrap();
+    let saved = write(
+        dir.path(),
+        "report.json",
+        &serde_json::to_string(&report).unwrap(),
+    );
+    let run = run(&[
+        "report",
+        "--input",
+        saved.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    let markdown = &run.stdout;
+    assert!(markdown.contains("### Backups (60)"), "{}", run.all());
+    assert!(markdown.contains("shop/db-49"), "{markdown}");
+    assert!(!markdown.contains("shop/db-50"), "{markdown}");
+    assert!(
+        markdown.contains("### Waivers this change adds or extends (60)"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("waivers.yaml:50`"), "{markdown}");
+    assert!(!markdown.contains("waivers.yaml:51`"), "{markdown}");
+    assert_eq!(
+        markdown
+            .matches("\n… and 10 more (the JSON report lists them all).")
+            .count(),
+        2,
+        "{markdown}"
+    );
+}

@@ -597,9 +597,30 @@ fn hostile_names_stay_inside_their_label_values() {
                 json!({"driftaudit.io/rpo-hours": "1e9"}),
                 Some("2026-11-21T00:00:00Z"),
             ),
+            // Control characters and bidi controls: an ESC sequence that
+            // clears a screen, CR, TAB, DEL, a C1 NEL, a right-to-left
+            // override and an isolate.
+            cronjob(
+                "shop",
+                "nightly\u{1b}[2J\r\t\u{7f}\u{85}\u{202e}kcab\u{2066}x",
+                json!({"driftaudit.io/backup": "true"}),
+                json!({}),
+                Some("2026-11-21T00:00:00Z"),
+            ),
         ],
     );
     assert!(run.stdout.starts_with("# HELP "), "{}", run.all());
+    // None reaches the exposition raw; each is the text `\u{..}`.
+    let raw: Vec<char> = run
+        .stdout
+        .chars()
+        .filter(|&c| {
+            c != '\n'
+                && (c.is_control()
+                    || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        })
+        .collect();
+    assert!(raw.is_empty(), "{raw:?}");
     if promtool_available("hostile_names_stay_inside_their_label_values") {
         assert_promtool_accepts(&run.stdout, "hostile names");
     }
@@ -620,6 +641,17 @@ fn hostile_names_stay_inside_their_label_values() {
         86_400.0
     );
     assert_eq!(value(&samples, "driftaudit_backup_stale", &backup), 0.0);
+    let controls = [
+        ("target", hostile),
+        (
+            "name",
+            "shop/nightly\\u{1b}[2J\\u{d}\\u{9}\\u{7f}\\u{85}\\u{202e}kcab\\u{2066}x",
+        ),
+    ];
+    assert_eq!(
+        value(&samples, "driftaudit_backup_rpo_seconds", &controls),
+        86_400.0
+    );
     // No line of the exposition starts with anything but a comment or a
     // driftaudit metric: nothing broke out of a label value.
     for line in run.stdout.lines() {

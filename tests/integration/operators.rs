@@ -502,6 +502,31 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
     );
     odd["status"]["stoppedAt"] = json!(99_999_999_999_999_999_999.0);
     server.add(odd);
+    // A backup CronJob whose last success lies in 2099: after the scan
+    // clock, so no successful backup (DA-BAK-005 and the table agree).
+    both(
+        dir.path(),
+        &server,
+        json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "future-backup", "namespace": "shop"},
+            "spec": {"schedule": "0 2 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "OnFailure", "containers": [{"name": "dump", "image": "registry.example.com/pg-dump:16"}]}}}}}}),
+        json!({"lastSuccessfulTime": "2099-01-01T00:00:00Z"}),
+    );
+    // A cluster and a schedule "made in 2099", without any backup: a
+    // creation time after the scan clock is unknown, not young, so the
+    // missing backup is reported.
+    let mut future_db = cluster("future-db");
+    future_db["metadata"]["creationTimestamp"] = json!("2099-01-01T00:00:00Z");
+    both(dir.path(), &server, future_db, json!({"instances": 3}));
+    let mut future_schedule = schedule("future", json!({}));
+    future_schedule["metadata"]["creationTimestamp"] = json!("2099-01-01T00:00:00Z");
+    both(
+        dir.path(),
+        &server,
+        future_schedule,
+        json!({"phase": "Enabled"}),
+    );
     // A schedule with 3000 backups (six LIST pages), the newest Completed one
     // with a timestamp that is not one.
     both(
@@ -572,9 +597,110 @@ fn hostile_status_neither_crashes_nor_hangs_nor_passes_as_fresh() {
     assert_eq!(row["stale"], true);
     assert!(messages(&report, "DA-BAK-015", "odd-db").is_empty());
 
+    // The CronJob succeeding "in 2099": stale in the rule and in the table.
+    assert_eq!(
+        messages(&report, "DA-BAK-005", "future-backup"),
+        ["backup CronJob \"future-backup\" last succeeded at 2099-01-01T00:00:00Z, after the scan clock (treated as no successful backup)"]
+    );
+    let row = backup_row(&report, "cronjob", "shop/future-backup");
+    assert_eq!(row["newest_success"], Value::Null);
+    assert_eq!(row["stale"], true);
+
+    assert_eq!(
+        messages(&report, "DA-BAK-013", "future-db").len(),
+        1,
+        "{}",
+        report["findings"]
+    );
+    assert_eq!(
+        backup_row(&report, "cloudnativepg", "shop/future-db")["stale"],
+        true
+    );
+    assert_eq!(
+        messages(&report, "DA-BAK-017", "future").len(),
+        1,
+        "{}",
+        report["findings"]
+    );
+
     // The busy schedule: the newest readable success (2026-10-20) is stale.
     let row = backup_row(&report, "velero", "velero/busy");
     assert_eq!(row["newest_success"], "2026-10-20T01:00:00Z");
     assert_eq!(row["stale"], true);
     assert_eq!(messages(&report, "DA-BAK-017", "busy").len(), 1);
+}
+
+#[test]
+fn backups_made_on_demand_or_for_an_undeclared_schedule_are_records_not_unmanaged_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start();
+    write(dir.path(), "baseline.yaml", "backups:\n  rpo_hours: 24\n");
+    // Velero: a declared schedule, a backup taken by hand (`velero backup
+    // create`, no schedule label) and one of a schedule since deleted.
+    both(
+        dir.path(),
+        &server,
+        schedule("daily", json!({})),
+        json!({"phase": "Enabled"}),
+    );
+    let mut by_hand = velero_backup(
+        "daily",
+        "before-upgrade",
+        json!("Completed"),
+        json!("2026-11-21T10:00:00Z"),
+    );
+    by_hand["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("velero.io/schedule-name");
+    server.add(by_hand);
+    server.add(velero_backup(
+        "deleted-weekly",
+        "deleted-weekly-20261120",
+        json!("Completed"),
+        json!("2026-11-20T01:00:00Z"),
+    ));
+    // CloudNativePG: a cluster whose ScheduledBackup is not declared (nor
+    // live), with a backup labelled for it and one taken by hand.
+    both(
+        dir.path(),
+        &server,
+        cluster("adhoc-db"),
+        json!({"instances": 3, "readyInstances": 3}),
+    );
+    server.add(cnpg_backup(
+        "adhoc-db-20261121",
+        "adhoc-db",
+        "completed",
+        "2026-11-21T02:00:00Z",
+        "2026-11-21T02:05:00Z",
+    ));
+    let mut manual = cnpg_backup(
+        "adhoc-db-manual",
+        "adhoc-db",
+        "completed",
+        "2026-11-21T12:00:00Z",
+        "2026-11-21T12:10:00Z",
+    );
+    manual["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("cnpg.io/scheduled-backup");
+    server.add(manual);
+
+    let run = scan(dir.path(), &server, "json");
+    let report = run.json();
+    let unmanaged: Vec<&Value> = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "unmanaged")
+        .collect();
+    assert!(unmanaged.is_empty(), "{unmanaged:?}\n{}", run.all());
+    // Still read for their status: the cluster's newest success is the
+    // backup taken by hand.
+    assert_eq!(
+        backup_row(&report, "cloudnativepg", "shop/adhoc-db")["newest_success"],
+        "2026-11-21T12:10:00Z"
+    );
 }

@@ -212,6 +212,10 @@ fn the_environment_owner_comes_last() {
     assert_eq!(finding_owner(&report, "cache"), owned("@apps-team"));
     assert_eq!(finding_owner(&report, "legacy"), owned("@prod-oncall"));
     assert_eq!(drift_owner(&report, "legacy"), owned("@prod-oncall"));
+    // A live-only object of the environment: its own label, read from the
+    // live object (which carries the environment's name), before the
+    // environment's owner.
+    assert_eq!(drift_owner(&report, "rogue"), owned("rogue-team"));
     // Files under no environment have no environment owner.
     assert_eq!(finding_owner(&report, "edge"), owned("@yaml-owners"));
     // Without CODEOWNERS, the environment's owner for what has no label.
@@ -220,6 +224,27 @@ fn the_environment_owner_comes_last() {
     assert_eq!(finding_owner(&report, "cache"), owned("@prod-oncall"));
     assert_eq!(finding_owner(&report, "api"), owned("@api"));
     assert_eq!(finding_owner(&report, "edge"), None);
+}
+
+#[test]
+fn a_label_only_the_live_object_of_an_environment_has_names_its_owner() {
+    let dir = shop();
+    let root = dir.path();
+    std::fs::remove_file(root.join("repo/.github/CODEOWNERS")).unwrap();
+    // `cache` is declared without a label; live, it is labelled. Paired with
+    // its declaration, the live object carries the environment's name.
+    let mut cache = live_deployment("cache", "shop", 1, "nginx:latest");
+    cache["metadata"]["labels"] = json!({"team": "cache-team"});
+    let web = live_deployment("web", "shop", 3, "nginx:latest");
+    write(root, "live.json", &snapshot_json("prod", &[cache, web]));
+    let config = format!(
+        "{CONFIG}environments:\n  - name: prod\n    paths: [apps]\n    owner: \"@prod-oncall\"\n"
+    );
+    let report = json_scan(root, &config, &[]);
+    assert_eq!(finding_owner(&report, "cache"), owned("cache-team"));
+    assert_eq!(drift_owner(&report, "web"), owned("payments"));
+    // Not on the target: the environment's owner.
+    assert_eq!(drift_owner(&report, "worker"), owned("@prod-oncall"));
 }
 
 #[test]

@@ -42,7 +42,7 @@ impl SourceRules for KubernetesRules {
     }
 
     fn is_builtin(&self, resource: &Resource) -> bool {
-        is_apiserver_object(&resource.identity)
+        is_apiserver_object(&resource.identity) || is_backup_record(&resource.identity)
     }
 
     fn records_writers(&self) -> bool {
@@ -119,37 +119,20 @@ fn made_by_cluster(resource: &Resource, live: &Inventory) -> bool {
         || (id.kind == "ServiceAccount" && id.name == "default")
         || (id.kind == "ConfigMap" && id.name == "kube-root-ca.crt")
         || has_live_owner(resource, live)
-        || made_by_live_schedule(resource, live)
 }
 
-/// A backup an operator took on a schedule read from the same target: a
-/// Velero `Backup` labelled `velero.io/schedule-name`, a CloudNativePG
-/// `Backup` labelled `cnpg.io/scheduled-backup`, naming a live `Schedule` /
-/// `ScheduledBackup` of its namespace. Such backups are read for their status
-/// (`input.facts.status`), never declared in Git.
-fn made_by_live_schedule(resource: &Resource, live: &Inventory) -> bool {
-    let id = &resource.identity;
-    let (label, schedule_kind) = match (id.group.as_str(), id.kind.as_str()) {
-        ("velero.io", "Backup") => ("velero.io~1schedule-name", "Schedule"),
-        ("postgresql.cnpg.io", "Backup") => ("cnpg.io~1scheduled-backup", "ScheduledBackup"),
-        _ => return false,
-    };
-    let Some(schedule) = resource
-        .body
-        .pointer(&format!("/metadata/labels/{label}"))
-        .and_then(Value::as_str)
-    else {
-        return false;
-    };
-    live.get(&Identity {
-        source: Source::Kubernetes,
-        group: id.group.clone(),
-        kind: schedule_kind.to_string(),
-        namespace: id.namespace.clone(),
-        name: schedule.to_string(),
-        environment: id.environment.clone(),
-    })
-    .is_some()
+/// A backup an operator keeps as a record: a Velero `Backup` or a
+/// CloudNativePG `Backup`. The operator writes one for each run of a
+/// schedule, and a person writes one with `velero backup create` or
+/// `kubectl cnpg backup`; either is a record of a backup taken, not
+/// configuration Git should hold, whatever schedule it names or whether that
+/// schedule still exists. They are read for their status
+/// (`input.facts.status`, the backup table), never unmanaged drift.
+fn is_backup_record(id: &Identity) -> bool {
+    matches!(
+        (id.group.as_str(), id.kind.as_str()),
+        ("velero.io", "Backup") | ("postgresql.cnpg.io", "Backup")
+    )
 }
 
 fn has_live_owner(resource: &Resource, live: &Inventory) -> bool {
