@@ -714,19 +714,7 @@ fn load_waivers(
             (path, true)
         }
     };
-    let real_root = if root.as_os_str().is_empty() {
-        std::path::Path::new(".").canonicalize()
-    } else {
-        root.canonicalize()
-    };
-    let inside = match (path.canonicalize(), real_root) {
-        (Ok(real), Ok(real_root)) => real
-            .strip_prefix(&real_root)
-            .ok()
-            .and_then(|p| p.to_str())
-            .map(str::to_string),
-        _ => None,
-    };
+    let inside = inside_repository(&root, &path);
     let name = path.strip_prefix(&root).unwrap_or(&path);
     let name = name.display().to_string();
     let mut waivers = if from_repository {
@@ -744,6 +732,19 @@ fn load_waivers(
     Ok(waivers)
 }
 
+/// `path` relative to the repository `root` (empty: the working directory),
+/// links resolved on both; `None` when it does not exist or lies outside.
+fn inside_repository(root: &std::path::Path, path: &std::path::Path) -> Option<String> {
+    let root = if root.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        root
+    };
+    let real_root = root.canonicalize().ok()?;
+    let real = path.canonicalize().ok()?;
+    Some(real.strip_prefix(&real_root).ok()?.to_str()?.to_string())
+}
+
 /// The gate's inputs that lie in the declared repository, relative to its
 /// root (`driftaudit::gate`): the config file, baseline files, policy folders.
 fn gate_inputs(
@@ -752,14 +753,10 @@ fn gate_inputs(
     baselines: &[PathBuf],
     policy_dirs: &[PathBuf],
 ) -> driftaudit::gate::GateInputs {
-    let Some(root) = repo.and_then(|r| r.canonicalize().ok()) else {
+    let Some(root) = repo else {
         return Default::default();
     };
-    let inside = |path: &std::path::Path| -> Option<String> {
-        let real = path.canonicalize().ok()?;
-        let relative = real.strip_prefix(&root).ok()?.to_str()?.to_string();
-        Some(relative)
-    };
+    let inside = |path: &std::path::Path| inside_repository(root, path);
     driftaudit::gate::GateInputs {
         files: config
             .into_iter()
