@@ -215,9 +215,10 @@ fn gate_changes(out: &mut String, report: &Report) {
         "\n### The scan's own configuration changes ({})\n",
         changes.len()
     );
-    for change in changes {
+    for change in changes.iter().take(ROWS) {
         let _ = writeln!(out, "- {} {}", code(&change.path), escape(&change.change));
     }
+    more(out, changes.len(), "the JSON report lists them all");
     let _ = writeln!(
         out,
         "\nThese files configure the check of this change, and the base is judged by them too: review them as policy."
@@ -317,6 +318,7 @@ fn history_section(out: &mut String, report: &Report) {
         for (what, resource) in new.iter().take(ROWS) {
             let _ = writeln!(out, "| {what} | {resource} |");
         }
+        more(out, new.len(), "the JSON report marks them all");
     }
     if !report.resolved.is_empty() {
         let _ = writeln!(
@@ -337,6 +339,7 @@ fn history_section(out: &mut String, report: &Report) {
                 escape(&resolved.last_seen)
             );
         }
+        more(out, report.resolved.len(), "the JSON report lists them all");
     }
 }
 

@@ -413,6 +413,11 @@ fn markdown_backup_and_changed_waiver_lists_stop_at_the_row_limit_like_the_findi
         .collect();
     report["waivers"] = serde_json::json!({"file": ".driftaudit/waivers.yaml", "total": 60,
         "waived_findings": 0, "expired": 0, "stale": [], "changed": changed});
+    let gate_changes: Vec<Value> = (0..60)
+        .map(|i| serde_json::json!({"path": format!("policies/p{i:02}.rego"), "change": "added"}))
+        .collect();
+    report["scan"]["compare"] = serde_json::json!({"base_ref": "main",
+        "base_commit": "0".repeat(40), "fail_on_existing": false, "gate_changes": gate_changes});
     let dir = tempfile::tempdir().unwrap();
     let saved = write(
         dir.path(),
@@ -436,11 +441,17 @@ fn markdown_backup_and_changed_waiver_lists_stop_at_the_row_limit_like_the_findi
     );
     assert!(markdown.contains("waivers.yaml:50`"), "{markdown}");
     assert!(!markdown.contains("waivers.yaml:51`"), "{markdown}");
+    assert!(
+        markdown.contains("### The scan's own configuration changes (60)"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("policies/p49.rego"), "{markdown}");
+    assert!(!markdown.contains("policies/p50.rego"), "{markdown}");
     assert_eq!(
         markdown
             .matches("\n… and 10 more (the JSON report lists them all).")
             .count(),
-        2,
+        3,
         "{markdown}"
     );
 }
