@@ -79,11 +79,21 @@ pub fn annotation(finding: &Finding) -> String {
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    // New findings first: they are what the pull request is about.
-    let mut findings: Vec<&Finding> = report.findings.iter().collect();
-    findings.sort_by_key(|f| f.baseline_state == Some(BaselineState::Existing));
     let mut shown = [0usize; 3];
     let mut left = [0usize; 3];
+    // What the pull request does to its own gate first (its reviewers decide
+    // on it): warnings that take their place in GitHub's budget before the
+    // findings' warnings, so none is dropped silently.
+    let review = review_warnings(report);
+    for line in review.iter().take(PER_KIND) {
+        shown[1] += 1;
+        out.push_str(line);
+        out.push('\n');
+    }
+    let review_left = review.len().saturating_sub(PER_KIND);
+    // New findings next: they are what the pull request is about.
+    let mut findings: Vec<&Finding> = report.findings.iter().collect();
+    findings.sort_by_key(|f| f.baseline_state == Some(BaselineState::Existing));
     let slot = |f: &Finding| match command(f.severity) {
         "error" => 0,
         "warning" => 1,
@@ -111,28 +121,10 @@ pub fn render(report: &Report) -> String {
             left[2]
         );
     }
-    // The gate's own inputs the pull request touches: its reviewers decide.
-    for change in report.scan.compare.iter().flat_map(|c| &c.gate_changes) {
+    if review_left > 0 {
         let _ = writeln!(
             out,
-            "::warning file={},line=1,title={}::{}",
-            property(&change.path),
-            property("driftaudit: the scan's own configuration changes"),
-            data(&gate_change_text(change))
-        );
-    }
-    // Waivers the pull request adds or extends: its reviewers decide on them.
-    for waiver in report.waivers.iter().flat_map(|w| &w.changed) {
-        let _ = writeln!(
-            out,
-            "::warning file={},line={},title={}::{}",
-            property(&waiver.location.file),
-            waiver.location.line,
-            property(&format!(
-                "driftaudit: waiver {} by this change",
-                waiver.change.as_str()
-            )),
-            data(&changed_waiver_text(waiver))
+            "::notice title=driftaudit::{review_left} more changed waiver(s) or configuration file(s) not annotated; the job summary lists them all"
         );
     }
     let s = &report.summary;
@@ -151,6 +143,41 @@ pub fn render(report: &Report) -> String {
         s.exit_code
     );
     out
+}
+
+/// The warnings on the gate's own inputs the change touches (config,
+/// baselines, policies) and on the waivers it adds or extends.
+fn review_warnings(report: &Report) -> Vec<String> {
+    let gate = report
+        .scan
+        .compare
+        .iter()
+        .flat_map(|c| &c.gate_changes)
+        .map(|change| {
+            format!(
+                "::warning file={},line=1,title={}::{}",
+                property(&change.path),
+                property("driftaudit: the scan's own configuration changes"),
+                data(&gate_change_text(change))
+            )
+        });
+    let waivers = report
+        .waivers
+        .iter()
+        .flat_map(|w| &w.changed)
+        .map(|waiver| {
+            format!(
+                "::warning file={},line={},title={}::{}",
+                property(&waiver.location.file),
+                waiver.location.line,
+                property(&format!(
+                    "driftaudit: waiver {} by this change",
+                    waiver.change.as_str()
+                )),
+                data(&changed_waiver_text(waiver))
+            )
+        });
+    gate.chain(waivers).collect()
 }
 
 /// One line on a config, baseline or policy file the change touches.

@@ -446,6 +446,29 @@ fn markdown_backup_and_changed_waiver_lists_stop_at_the_row_limit_like_the_findi
         "{markdown}"
     );
     assert!(markdown.contains("policies/p49.rego"), "{markdown}");
+    // GitHub shows 10 warnings per step: the first 10 of these 120 are
+    // annotated ahead of the findings' warnings, the rest counted in a notice.
+    let github = crate::common::run(&[
+        "report",
+        "--input",
+        saved.to_str().unwrap(),
+        "--format",
+        "github",
+    ])
+    .stdout;
+    let warnings: Vec<&str> = github
+        .lines()
+        .filter(|l| l.starts_with("::warning"))
+        .collect();
+    assert_eq!(warnings.len(), 10, "{github}");
+    assert!(
+        warnings.iter().all(|w| w.contains("by this change")),
+        "{github}"
+    );
+    assert!(
+        github.contains("::notice title=driftaudit::110 more changed waiver(s) or configuration file(s) not annotated"),
+        "{github}"
+    );
     assert!(!markdown.contains("policies/p50.rego"), "{markdown}");
     assert_eq!(
         markdown
